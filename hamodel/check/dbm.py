@@ -1,0 +1,142 @@
+"""Difference-bound matrices over integer time: the zones the explorer works with.
+
+A zone over clocks x1..xn is a conjunction of `xi - xj <= c` (x0 is the
+constant 0); every bound is closed because constraints.py made the model
+closed, so an entry is an int or INF.  Matrices are flat lists, n+1 square,
+always kept canonical (shortest-path closed).  Zones are values: every
+operation returns a new matrix.
+"""
+
+from __future__ import annotations
+
+INF = float("inf")
+
+Matrix = tuple  # tuple[int | float, ...], (n+1)*(n+1), row-major
+
+
+def zero(n: int) -> Matrix:
+    """All clocks equal to 0."""
+    return tuple(0 for _ in range((n + 1) * (n + 1)))
+
+
+def is_empty(d: Matrix, n: int) -> bool:
+    return d[0] < 0
+
+
+def up(d: Matrix, n: int) -> Matrix:
+    """Let time elapse: drop every upper bound xi - x0."""
+    m = list(d)
+    size = n + 1
+    for i in range(1, size):
+        m[i * size] = INF
+    return tuple(m)
+
+
+def constrain(d: Matrix, n: int, i: int, j: int, c: int) -> Matrix:
+    """Add `xi - xj <= c` and re-close; an empty result has d[0] < 0."""
+    size = n + 1
+    if d[i * size + j] <= c:
+        return d
+    if d[j * size + i] + c < 0:
+        m = list(d)
+        m[0] = -1
+        return tuple(m)
+    m = list(d)
+    m[i * size + j] = c
+    for a in range(size):
+        ai = m[a * size + i]
+        if ai == INF:
+            continue
+        for b in range(size):
+            jb = m[j * size + b]
+            if jb == INF:
+                continue
+            v = ai + c + jb
+            if v < m[a * size + b]:
+                m[a * size + b] = v
+    return tuple(m)
+
+
+def upper(d: Matrix, n: int, i: int, c: int) -> Matrix:
+    """xi <= c."""
+    return constrain(d, n, i, 0, c)
+
+
+def lower(d: Matrix, n: int, i: int, c: int) -> Matrix:
+    """xi >= c."""
+    return constrain(d, n, 0, i, -c)
+
+
+def reset(d: Matrix, n: int, i: int) -> Matrix:
+    """xi := 0."""
+    size = n + 1
+    m = list(d)
+    for j in range(size):
+        m[i * size + j] = m[j]  # row 0
+        m[j * size + i] = m[j * size]  # column 0
+    m[i * size + i] = 0
+    return tuple(m)
+
+
+def includes(big: Matrix, small: Matrix) -> bool:
+    return all(s <= b for s, b in zip(small, big, strict=True))
+
+
+def max_value(d: Matrix, n: int, i: int) -> float:
+    """The largest value xi takes in the zone (INF when unbounded)."""
+    return d[i * (n + 1)]
+
+
+def min_value(d: Matrix, n: int, i: int) -> int:
+    return -d[i]
+
+
+def extrapolate_lu(d: Matrix, n: int, lows: tuple[int, ...], ups: tuple[int, ...]) -> Matrix:
+    """Extra+_LU (Behrmann, Bouyer, Larsen, Pelanek 2006), integer version.
+
+    lows[i] / ups[i]: the largest constant xi is compared with as a lower /
+    upper bound (index 0 unused; -1 when never).  A clock above its L can be
+    pushed up freely, one above its U only needs "above U", so the abstraction
+    is a simulation: it adds no location, event or edge sequence that the
+    unabstracted zone graph does not have, and makes the graph finite.
+    """
+    size = n + 1
+    m = list(d)
+    for i in range(size):
+        for j in range(size):
+            if i == j:
+                continue
+            k = i * size + j
+            v = d[k]
+            if v == INF:
+                continue
+            if (
+                (i > 0 and v > lows[i])
+                or (i > 0 and -d[i] > lows[i])
+                or (j > 0 and -d[j] > ups[j] and i > 0)
+            ):
+                m[k] = INF
+            elif i == 0 and -v > ups[j]:
+                m[k] = -(ups[j] + 1)
+    return close(tuple(m), n)
+
+
+def close(d: Matrix, n: int) -> Matrix:
+    """Floyd-Warshall closure."""
+    size = n + 1
+    m = list(d)
+    for k in range(size):
+        for i in range(size):
+            ik = m[i * size + k]
+            if ik == INF:
+                continue
+            for j in range(size):
+                kj = m[k * size + j]
+                if kj == INF:
+                    continue
+                v = ik + kj
+                if v < m[i * size + j]:
+                    m[i * size + j] = v
+    if any(m[i * size + i] < 0 for i in range(size)):
+        m[0] = -1
+    return tuple(m)
