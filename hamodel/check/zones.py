@@ -178,7 +178,9 @@ class _Explorer:
             inv = self.inv[s.name]
             if inv is not None and inv[1] is not None:
                 i, b = inv
+                # The entry check negates the invariant (`x >= b + 1`): a lower bound too.
                 ups[s.name][i] = max(ups[s.name][i], b, 0)
+                lows[s.name][i] = max(lows[s.name][i], b + 1)
         for e in self.a.edges:
             for cmp in comparisons(e.guard):
                 if cmp.env not in self.clockset:

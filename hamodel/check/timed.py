@@ -1,0 +1,432 @@
+"""Timed checks: Automaton + options -> [Finding], each backed by the zone graph.
+
+Symbolic bounds: a parameter only ever used as an upper bound (`clk < P`,
+invariants) or only as a lower bound (`clk > P`) on edges without siblings is
+*monotone*: raising an upper (lowering a lower) parameter keeps every run
+valid.  So exploring once with upper parameters unbounded and lower ones at 1
+("permissive") finds everything that happens for SOME positive value, and
+what it does not find happens for NO value.  A second exploration with the
+opposite extremes ("restrictive") tells what happens already at the smallest
+values.  Every finding carries a Z3-chosen concrete valuation in its witness,
+replayed through semantics.Monitor.  Non-monotone parameters need --param.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hamodel import diagnostics as dg
+from hamodel.check import codes
+from hamodel.check.constraints import INFINITE
+from hamodel.check.witness import Goal, Witness, concretize, confirms
+from hamodel.check.zones import Hit, Step, ZoneGraph, explore
+from hamodel.diagnostics import Diagnostic, Note, Severity
+from hamodel.model import And, Automaton, Guard, Not, Number, Or, Symbol, comparisons
+from hamodel.semantics import DEFAULT_HZ
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    diagnostic: Diagnostic
+    witness: Witness | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    params: Mapping[str, int] = field(default_factory=dict)
+    timeout_s: float = 30.0
+    reach: tuple[str, ...] = ()
+    violate: bool = False
+    hz: int = DEFAULT_HZ
+
+
+@dataclass
+class QueryAnswers:
+    """--reach / --violate answers: True when the asked thing can happen."""
+
+    answers: dict[str, bool] = field(default_factory=dict)
+
+
+# --- parameters ---------------------------------------------------------------
+
+
+def parameter_uses(a: Automaton) -> dict[str, set[str]]:
+    """Per parameter: how it bounds clocks and envs: "upper", "lower" or "other"."""
+    uses: dict[str, set[str]] = {p.name: set() for p in a.parameters}
+    for s in a.states:
+        if s.invariant and isinstance(s.invariant.bound, Symbol):
+            uses.setdefault(s.invariant.bound.name, set()).add("upper")
+    siblings: dict[tuple[str, str], int] = {}
+    for e in a.edges:
+        siblings[(e.src, e.event)] = siblings.get((e.src, e.event), 0) + 1
+    for e in a.edges:
+        alone = siblings[(e.src, e.event)] == 1
+        for name, use in _guard_uses(e.guard, False):
+            uses.setdefault(name, set()).add(use if alone else "other")
+    return uses
+
+
+def _guard_uses(g: Guard | None, negated: bool) -> list[tuple[str, str]]:
+    if g is None:
+        return []
+    if isinstance(g, Not):
+        return _guard_uses(g.operand, not negated)
+    if isinstance(g, And | Or):
+        return _guard_uses(g.left, negated) + _guard_uses(g.right, negated)
+    if not isinstance(g.value, Symbol):
+        return []
+    op = g.op
+    if negated:
+        op = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}.get(op, op)
+    use = "upper" if op in ("<", "<=") else "lower" if op in (">", ">=") else "other"
+    return [(g.value.name, use)]
+
+
+def configurations(
+    a: Automaton, fixed: Mapping[str, int]
+) -> tuple[list[tuple[str, dict[str, int]]], list[str]]:
+    """[(name, valuation)] to explore, and the free parameters that are not monotone."""
+    uses = parameter_uses(a)
+    free = [p for p in sorted(uses) if p not in fixed]
+    if not free:
+        return [("given", dict(fixed))], []
+    permissive, restrictive = dict(fixed), dict(fixed)
+    for p in free:
+        upper_like = uses[p] != {"lower"}
+        permissive[p] = INFINITE if upper_like else 1
+        restrictive[p] = 1 if upper_like else INFINITE
+    not_monotone = [p for p in free if len(uses[p]) > 1 or "other" in uses[p]]
+    return [("permissive", permissive), ("restrictive", restrictive)], not_monotone
+
+
+# --- the checks -----------------------------------------------------------------
+
+
+class _Checker:
+    def __init__(self, a: Automaton, options: Options) -> None:
+        self.a = a
+        self.o = options
+        self.findings: list[Finding] = []
+        self.queries = QueryAnswers()
+
+    def witness(self, g: ZoneGraph, steps: tuple[Step, ...], goal: Goal) -> Witness | None:
+        w = concretize(self.a, steps, goal, g.params, self.o.hz, self.o.timeout_s)
+        if w is None or not confirms(self.a, w, self.o.hz):
+            self.add(dg.warning(
+                codes.WITNESS_FAILED,
+                f"internal: no confirmed witness for {goal.kind} {goal.state}"
+                f" ({'no integer solution' if w is None else 'semantics.py disagrees'})",
+                self.a.state(goal.state).span,
+            ))
+            return None
+        return w
+
+    def add(self, d: Diagnostic, w: Witness | None = None) -> None:
+        self.findings.append(Finding(d, w))
+
+    def hit_witness(self, g: ZoneGraph, kind: str, hit: Hit) -> Witness | None:
+        node = g.nodes[hit.node]
+        steps = g.path(hit.node)
+        if kind == "entry":
+            assert hit.edge is not None and hit.event is not None
+            edge = self.a.edges[hit.edge]
+            return self.witness(
+                g, steps + (Step(hit.event, hit.edge),), Goal("entry", edge.dst, edge=hit.edge)
+            )
+        if kind == "reach":
+            return self.witness(g, steps, Goal("reach", node.state))
+        return self.witness(g, steps, Goal(kind, node.state, hit.event))
+
+    def run(self, graphs: list[tuple[str, ZoneGraph]], universal: bool) -> None:
+        a = self.a
+        first = graphs[0][1]
+        self._reachability(graphs, universal)
+        self._determinism(graphs)
+        if universal:
+            self._dead_guards(first)
+        self._vacuous(graphs)
+        self._entry(graphs)
+        self._unset_invariants(first)
+        self._timelocks(graphs)
+        for state in self.o.reach:
+            self._query_reach(graphs, state)
+        if self.o.violate:
+            self._query_violate(graphs)
+        del a
+
+    # reachability under timing
+    def _reachability(self, graphs: list[tuple[str, ZoneGraph]], universal: bool) -> None:
+        from hamodel.check.wellformed import _forward
+
+        untimed = _forward(self.a)
+        g = graphs[0][1]
+        for s in self.a.states:
+            if s.name not in untimed:
+                continue
+            if s.name not in g.reached and universal:
+                self.add(dg.warning(
+                    codes.TIMED_UNREACHABLE,
+                    f"state {s.name!r} has a path of events from {self.a.initial.name!r},"
+                    " but no timing satisfies the guards and invariants along any of them"
+                    + _for_all(graphs),
+                    s.span,
+                ))
+            elif s.name in g.reached and len(graphs) > 1 and s.name not in graphs[1][1].reached:
+                w = self.hit_witness(g, "reach", g.reached[s.name])
+                self.add(dg.Diagnostic(
+                    Severity.INFO,
+                    codes.PARAM_DEPENDENT,
+                    f"state {s.name!r} is reachable only for some parameter values"
+                    f" ({_valuation(w)}), not with every parameter at its smallest",
+                    s.span,
+                ), w)
+
+    def _determinism(self, graphs: list[tuple[str, ZoneGraph]]) -> None:
+        done: set[tuple[int, int]] = set()
+        for _, g in graphs:
+            for (k1, k2), hit in sorted(g.overlap.items()):
+                if (k1, k2) in done:
+                    continue
+                done.add((k1, k2))
+                e1, e2 = self.a.edges[k1], self.a.edges[k2]
+                node = g.nodes[hit.node]
+                w = self.witness(
+                    g, g.path(hit.node), Goal("overlap", node.state, e1.event, k1, k2)
+                )
+                self.add(dg.Diagnostic(
+                    Severity.ERROR,
+                    codes.NONDETERMINISTIC,
+                    f"event {e1.event!r} in state {e1.src!r} enables two edges at once"
+                    f" (to {e1.dst!r} and to {e2.dst!r}); the kernel keeps one per"
+                    f" (state, event), so which one runs is not the model's choice",
+                    e2.span,
+                    (Note(f"the other edge, to {e1.dst!r}", e1.span),),
+                ), w)
+
+    def _dead_guards(self, g: ZoneGraph) -> None:
+        for k, e in enumerate(self.a.edges):
+            if e.src not in g.reached or k in g.taken:
+                continue
+            w = self.hit_witness(g, "reach", g.reached[e.src])
+            if k in g.guard_holds:
+                self.add(dg.warning(
+                    codes.SHADOWED_EDGE,
+                    f"edge {e.src} -{e.event}-> {e.dst} is never taken: wherever its guard"
+                    " holds, an earlier edge for the same event holds too",
+                    e.span,
+                ), w)
+                continue
+            self.add(dg.error(
+                codes.DEAD_GUARD,
+                f"the guard of {e.src} -{e.event}-> {e.dst} never holds: not for any clock"
+                f" value reachable in {e.src!r} and any env value{_for_all_one(g)}",
+                e.span,
+            ), w)
+
+    def _vacuous(self, graphs: list[tuple[str, ZoneGraph]]) -> None:
+        for k, e in enumerate(self.a.edges):
+            if e.guard is None:
+                continue
+            if any(isinstance(c.value, Symbol) and c.value.name not in self.o.params
+                   for c in comparisons(e.guard)):
+                continue
+            if not all(e.src in g.reached for _, g in graphs):
+                continue
+            if any(k in g.guard_fails for _, g in graphs):
+                continue
+            g = graphs[0][1]
+            read = {c.env for c in comparisons(e.guard)}
+            unset_everywhere = all(
+                read & g.nodes[n].unset for n in g.by_state.get(e.src, [])
+            )
+            why = (
+                ": it reads a clock that is unset whenever the edge can fire, and the kernel"
+                " lets every comparison on an unset clock pass"
+                if unset_everywhere
+                else ""
+            )
+            self.add(dg.warning(
+                codes.VACUOUS_GUARD,
+                f"the guard of {e.src} -{e.event}-> {e.dst} holds for every reachable clock"
+                f" and env value{why}",
+                e.guard.span or e.span,
+            ))
+
+    def _entry(self, graphs: list[tuple[str, ZoneGraph]]) -> None:
+        done: set[int] = set()
+        for _, g in graphs:
+            for k, hit in sorted(g.entry_violation.items()):
+                if k in done:
+                    continue
+                done.add(k)
+                e = self.a.edges[k]
+                dst = self.a.state(e.dst)
+                w = self.hit_witness(g, "entry", hit)
+                inv = dst.invariant
+                assert inv is not None
+                self.add(dg.error(
+                    codes.ENTRY_VIOLATION,
+                    f"edge {e.src} -{e.event}-> {e.dst} can enter {e.dst!r} when its invariant"
+                    f" `{inv.clock} {inv.op} {_text(inv.bound)}` is already false: the timer"
+                    " fires at the entry instant",
+                    e.span,
+                    Note(f"the invariant of {e.dst!r}", inv.span or dst.span),
+                ), w)
+
+    def _unset_invariants(self, g: ZoneGraph) -> None:
+        for s in self.a.states:
+            inv = s.invariant
+            if inv is None:
+                continue
+            nodes = [n for n in g.by_state.get(s.name, []) if inv.clock in g.nodes[n].unset]
+            if not nodes:
+                continue
+            w = self.hit_witness(g, "reach", Hit(nodes[0]))
+            self.add(dg.warning(
+                codes.UNSET_CLOCK_INVARIANT,
+                f"state {s.name!r} can be entered with clock {inv.clock!r} never reset: the"
+                " kernel then arms the timer with passed = 0, so the bound counts from entering"
+                f" {s.name!r}, and guards on {inv.clock!r} pass until it is reset",
+                inv.span or s.span,
+            ), w)
+
+    def _timelocks(self, graphs: list[tuple[str, ZoneGraph]]) -> None:
+        design = _by_design(self.a)
+        done: set[str] = set()
+        for _, g in graphs:
+            for s in self.a.states:
+                if s.name in done or s.name not in g.invariant_violation:
+                    continue
+                escapes = [
+                    k for k, e in enumerate(self.a.edges)
+                    if e.src == s.name and (e.dst != s.name or e.resets) and k in g.taken
+                ]
+                if escapes and not design:
+                    continue
+                if design and s.name != self.a.initial.name:
+                    continue
+                done.add(s.name)
+                w = self.hit_witness(g, "invariant", g.invariant_violation[s.name])
+                inv = s.invariant
+                assert inv is not None
+                if design:
+                    self.add(dg.Diagnostic(
+                        Severity.INFO,
+                        codes.BY_DESIGN,
+                        f"every state has the invariant `{inv.clock} {inv.op}"
+                        f" {_text(inv.bound)}` and no edge resets {inv.clock!r}: every run"
+                        f" ends in a violation {_text(inv.bound)} after the start, unless the"
+                        " object is stopped first",
+                        inv.span or s.span,
+                    ), w)
+                    return
+                self.add(dg.error(
+                    codes.TIMELOCK,
+                    f"violation is inevitable after {_text(inv.bound)} in {s.name!r}: no edge"
+                    f" that leaves it or resets {inv.clock!r} can ever be taken there",
+                    s.span,
+                ), w)
+
+    def _query_reach(self, graphs: list[tuple[str, ZoneGraph]], state: str) -> None:
+        try:
+            target = self.a.state(state)
+        except KeyError:
+            self.add(dg.error(codes.QUERY_REACH, f"--reach: no state {state!r}", None))
+            self.queries.answers[f"reach {state}"] = False
+            return
+        for _, g in graphs:
+            if state in g.reached:
+                w = self.hit_witness(g, "reach", g.reached[state])
+                self.add(dg.Diagnostic(
+                    Severity.INFO, codes.QUERY_REACH, f"state {state!r} is reachable",
+                    target.span,
+                ), w)
+                self.queries.answers[f"reach {state}"] = True
+                return
+        self.add(dg.Diagnostic(
+            Severity.INFO, codes.QUERY_REACH, f"state {state!r} is not reachable", target.span
+        ))
+        self.queries.answers[f"reach {state}"] = False
+
+    def _query_violate(self, graphs: list[tuple[str, ZoneGraph]]) -> None:
+        best: tuple[int, str, Hit, ZoneGraph] | None = None
+        for _, g in graphs:
+            for kind, hit in g.violation_hits():
+                depth = g.nodes[hit.node].depth + (0 if kind == "invariant" else 1)
+                if best is None or depth < best[0]:
+                    best = (depth, kind, hit, g)
+        if best is None:
+            self.add(dg.Diagnostic(
+                Severity.INFO, codes.QUERY_VIOLATE, "no violation can be reported", None
+            ))
+            self.queries.answers["violate"] = False
+            return
+        _, kind, hit, g = best
+        w = self.hit_witness(g, kind, hit)
+        state = g.nodes[hit.node].state
+        what = {
+            "invalid_event": f"event {hit.event!r} has no edge in {state!r}",
+            "guard": f"no guard of event {hit.event!r} holds in {state!r}",
+            "invariant": f"the invariant of {state!r} expires",
+            "entry": "an edge enters a state whose invariant is already false",
+        }[kind]
+        self.add(dg.Diagnostic(
+            Severity.INFO, codes.QUERY_VIOLATE, f"a violation can be reported: {what}",
+            self.a.state(state).span,
+        ), w)
+        self.queries.answers["violate"] = True
+
+
+def _by_design(a: Automaton) -> bool:
+    """Every state carries the same invariant and only the start resets its clock."""
+    invs = {(s.invariant.clock, s.invariant.op, s.invariant.bound) if s.invariant else None
+            for s in a.states}
+    if len(invs) != 1 or None in invs:
+        return False
+    clock = next(iter(invs))[0]
+    return all(clock not in e.reset_envs for e in a.edges)
+
+
+def _text(v: Number | Symbol) -> str:
+    if isinstance(v, Number):
+        return v.text or str(v.value)
+    return v.text
+
+
+def _valuation(w: Witness | None) -> str:
+    if w is None or not w.params:
+        return "see the witness"
+    return "e.g. " + ", ".join(f"{k}={v}" for k, v in w.params)
+
+
+def _for_all(graphs: list[tuple[str, ZoneGraph]]) -> str:
+    return " (for every positive value of the parameters)" if len(graphs) > 1 else ""
+
+
+def _for_all_one(g: ZoneGraph) -> str:
+    return " (for every positive value of the parameters)" if INFINITE in g.params.values() \
+        else ""
+
+
+def check_timed(a: Automaton, options: Options) -> tuple[list[Finding], QueryAnswers]:
+    """Explore the zone graph(s) and turn what they show into findings.
+
+    Raises zones.ExplorationLimit or witness.SolverUnknown when the time runs out.
+    """
+    checker = _Checker(a, options)
+    configs, not_monotone = configurations(a, options.params)
+    for p in not_monotone:
+        span = next((q.span for q in a.parameters if q.name == p), None)
+        checker.add(dg.warning(
+            codes.PARAM_NOT_MONOTONE,
+            f"parameter {p!r} is used both as an upper and a lower bound (or with ==, !=, or"
+            " on competing edges): verdicts that must hold for all of its values are skipped;"
+            " fix it with --param",
+            span,
+        ))
+    graphs = [
+        (name, explore(a, params, budget_s=options.timeout_s)) for name, params in configs
+    ]
+    checker.run(graphs, universal=not not_monotone)
+    return checker.findings, checker.queries

@@ -1,0 +1,116 @@
+"""Structural checks on the untimed graph and the bounds: Automaton -> [Diagnostic].
+
+The build stage already reports untimed unreachability, units and the
+MAX_HA_ENV_LEN limit; these are the graph and bound checks it leaves to us.
+"""
+
+from __future__ import annotations
+
+from hamodel import diagnostics as dg
+from hamodel.check import codes
+from hamodel.diagnostics import Diagnostic, Note, Severity
+from hamodel.model import Automaton, Number, comparisons
+
+
+def check_structure(a: Automaton) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    reachable = _forward(a)
+    finals = {s.name for s in a.final_states}
+    can_finish = _backward(a, finals)
+    for s in a.states:
+        if s.name not in reachable:
+            continue  # the build's unreachable-state warning covers it
+        if not s.final and not a.edges_from(s.name):
+            out.append(dg.warning(
+                codes.DEAD_END,
+                f"state {s.name!r} is not final and has no outgoing edge: once there, every"
+                " event is a violation and the monitor never leaves",
+                s.span,
+            ))
+        elif finals and s.name not in can_finish:
+            out.append(dg.warning(
+                codes.NO_FINAL,
+                f"no final state can be reached from state {s.name!r}",
+                s.span,
+            ))
+    out += _unused_clocks(a)
+    out += _bounds(a)
+    return out
+
+
+def _forward(a: Automaton) -> set[str]:
+    seen = {a.initial.name}
+    todo = [a.initial.name]
+    while todo:
+        for e in a.edges_from(todo.pop()):
+            if e.dst not in seen:
+                seen.add(e.dst)
+                todo.append(e.dst)
+    return seen
+
+
+def _backward(a: Automaton, targets: set[str]) -> set[str]:
+    seen = set(targets)
+    changed = True
+    while changed:
+        changed = False
+        for e in a.edges:
+            if e.dst in seen and e.src not in seen:
+                seen.add(e.src)
+                changed = True
+    return seen
+
+
+def _unused_clocks(a: Automaton) -> list[Diagnostic]:
+    read = {c.env for e in a.edges for c in comparisons(e.guard)}
+    read |= {s.invariant.clock for s in a.states if s.invariant}
+    return [
+        dg.warning(
+            codes.UNUSED_CLOCK,
+            f"clock {c.name!r} is reset but never compared: it costs a stored env slot"
+            " (the kernel has MAX_HA_ENV_LEN = 1) for nothing",
+            c.span,
+        )
+        for c in a.clocks
+        if c.name not in read
+    ]
+
+
+def _bounds(a: Automaton) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    clocks = {c.name for c in a.clocks}
+    for s in a.states:
+        inv = s.invariant
+        if inv is None:
+            continue
+        if isinstance(inv.bound, Number) and (
+            inv.bound.value < 0 or (inv.strict and inv.bound.value == 0)
+        ):
+            out.append(dg.error(
+                codes.BOUND_NOT_POSITIVE,
+                f"invariant of {s.name!r} is false at once ({inv.clock} {inv.op}"
+                f" {inv.bound.value}): entering the state is a violation",
+                inv.bound.span or inv.span or s.span,
+            ))
+        if not inv.strict:
+            out.append(Diagnostic(
+                Severity.WARNING,
+                codes.NON_STRICT_INVARIANT,
+                f"invariant `{inv.clock} <= ...` of {s.name!r}: the kernel arms its timer at the"
+                " bound as for `<`, so the generated monitor fires one unit earlier than the"
+                " model (hamodel's semantics keeps `<=`)",
+                inv.span or s.span,
+                (Note("see include/rv/ha_monitor.h ha_start_timer_*"),),
+            ))
+    for e in a.edges:
+        for c in comparisons(e.guard):
+            if c.env in clocks and isinstance(c.value, Number) and (
+                c.value.value < 0 or (c.op == "<" and c.value.value == 0)
+            ):
+                out.append(dg.warning(
+                    codes.BOUND_NOT_POSITIVE,
+                    f"`{c.env} {c.op} {c.value.value}` compares a clock with a bound below"
+                    " the smallest clock value 0",
+                    c.span or e.span,
+                ))
+    return out
