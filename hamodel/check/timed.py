@@ -169,6 +169,7 @@ class _Checker:
                     codes.TIMED_UNREACHABLE,
                     f"state {s.name!r} has a path of events from {self.a.initial.name!r},"
                     " but no timing satisfies the guards and invariants along any of them"
+                    " (with edge order: an earlier edge for the same event may always win)"
                     + _for_all(graphs),
                     s.span,
                 ))
