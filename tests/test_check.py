@@ -1,0 +1,207 @@
+"""`hamodel check`: seeded defects at their lines, probes, real models, CLI, outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from conftest import MODELS, ROOT, corpus
+
+from hamodel.check import Options, Report, check_automaton
+from hamodel.check.witness import confirms
+from hamodel.cli import main
+from hamodel.diagnostics import CODES
+from hamodel.load import load_model
+
+SEEDED = sorted((ROOT / "tests" / "check_models").glob("*.dot"))
+REAL = corpus("upstream", "upstream-history", "tlob-proposal") + [ROOT / "models" / "tlob.dot"]
+EXPECT = re.compile(r"//\s*E:\s*(.+)$")
+
+
+@lru_cache(maxsize=None)
+def checked(path: Path, violate: bool = False) -> Report:
+    a, diags = load_model(path)
+    assert a is not None, diags
+    reach = tuple(s.name for s in a.states)
+    return check_automaton(a, Options(reach=reach, violate=violate, timeout_s=60), diags)
+
+
+def expected(path: Path) -> set[tuple[int, str]]:
+    out = set()
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        m = EXPECT.search(line)
+        if m:
+            out |= {(number, code.strip()) for code in m.group(1).split(",")}
+    return out
+
+
+def check_codes(report: Report) -> set[tuple[int, str]]:
+    """(line, code) of every HA1xx finding but the query answers."""
+    return {
+        (f.diagnostic.span.line if f.diagnostic.span else 0, f.diagnostic.code)
+        for f in report.findings
+        if CODES[f.diagnostic.code].number.startswith("HA1")
+        and not f.diagnostic.code.startswith("query-")
+    }
+
+
+@pytest.mark.parametrize("path", SEEDED, ids=lambda p: p.stem)
+def test_seeded_defect_found_at_its_line(path):
+    want = expected(path)
+    assert check_codes(checked(path)) == want
+
+
+def test_every_check_code_is_seeded_or_documented():
+    seeded = {code for p in SEEDED for _, code in expected(p)}
+    docs = (ROOT / "docs" / "check.md").read_text()
+    for slug, info in CODES.items():
+        if info.number.startswith("HA1"):
+            assert info.number in docs and slug in docs, slug
+    assert len(seeded) >= 15
+
+
+@pytest.mark.parametrize("path", SEEDED + REAL, ids=lambda p: p.stem)
+def test_every_witness_replays_to_its_verdict(path):
+    a, _ = load_model(path)
+    report = checked(path, violate=True)
+    witnessed = [f for f in report.findings if f.witness is not None]
+    assert witnessed  # --reach of the initial state at least
+    for f in witnessed:
+        assert confirms(a, f.witness), f.diagnostic.message
+    assert not any(f.diagnostic.code == "witness-not-confirmed" for f in report.findings)
+    assert not report.incomplete
+
+
+def test_timed_answer_differs_from_untimed():
+    # b has an edge into it, but `x > 3ms` after `x < 2ms` without a reset never holds.
+    report = checked(ROOT / "tests" / "check_models" / "timed_unreachable.dot")
+    assert ("reach b", False) in report.queries and ("reach a", True) in report.queries
+
+
+def test_parameter_threshold_witness():
+    report = checked(ROOT / "tests" / "check_models" / "param_dependent.dot")
+    [f] = [f for f in report.findings if f.diagnostic.code == "parameter-dependent"]
+    # c needs x > 3ms first, then x < LIMIT_NS: LIMIT_NS must exceed 3ms + 1ns.
+    assert dict(f.witness.params)["LIMIT_NS"] > 3_000_001
+
+
+# --- the real models: what rvgen never said ---------------------------------------------
+
+REAL_FINDINGS = {
+    "nomiss.dot": {
+        (15, "invariant-false-on-entry"),
+        (30, "invariant-false-on-entry"),
+        (31, "invariant-false-on-entry"),
+        (18, "invariant-on-unset-clock"),
+        (24, "invariant-on-unset-clock"),
+    },
+    "tlob-v2.dot": {(10, "violation-by-design")},
+    "tlob.dot": {(10, "violation-by-design")},
+    "tlob-v3.dot": {
+        (11, "invariant-on-unset-clock"),
+        (12, "invariant-on-unset-clock"),
+        (13, "invariant-on-unset-clock"),
+    },
+}
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_real_model_findings(path):
+    assert check_codes(checked(path)) == REAL_FINDINGS.get(path.name, set())
+
+
+# --- the probes: the diagnosis their README implies -------------------------------------
+
+PROBES = {
+    "nondet.dot": (1, "overlapping-guards"),
+    "dupedge.dot": (0, "repeated-edge-statement"),
+    "labeltwice.dot": (2, "label-twice"),
+    "twoinit.dot": (2, "init-marker"),
+    "unreach.dot": (0, "unreachable-state"),
+    "nolabeledge.dot": (2, "unlabelled-edge"),
+    "barenode.dot": (2, "bare-node"),
+    "twoclocks.dot": (0, "kernel-limit"),
+    "invnonclock.dot": (2, "invariant-not-clock"),
+    "nounit.dot": (0, "clock-without-unit"),
+    "unitconst.dot": (0, "unit-after-symbol"),
+    "tworesets.dot": (0, "kernel-limit"),
+    "decimal.dot": (0, None),
+    "comment.dot": (0, None),
+    "chain.dot": (2, "edge-chain"),
+}
+
+
+def test_probe_table_is_complete():
+    assert {p.name for p in (MODELS / "rvgen-probes").glob("*.dot")} == set(PROBES)
+
+
+@pytest.mark.parametrize("name", sorted(PROBES))
+def test_probe_diagnosis(name, capsys):
+    rc, code = PROBES[name]
+    assert main(["check", "--format", "json", str(MODELS / "rvgen-probes" / name)]) == rc
+    out = json.loads(capsys.readouterr().out)
+    names = {d["name"] for d in out["files"][0]["diagnostics"]}
+    if code:
+        assert code in names
+    assert "Traceback" not in json.dumps(out)
+
+
+# --- CLI: exit codes, several files, queries, formats -----------------------------------
+
+
+def seeded(name: str) -> str:
+    return str(ROOT / "tests" / "check_models" / f"{name}.dot")
+
+
+def test_exit_codes(tmp_path, capsys):
+    assert main(["check", seeded("disjoint"), seeded("vacuous")]) == 0
+    assert main(["check", seeded("disjoint"), seeded("overlap")]) == 1
+    assert main(["check", str(tmp_path / "missing.dot")]) == 2
+    assert main(["check", seeded("disjoint"), "--param", "X=ten"]) == 2
+    assert main(["check", seeded("disjoint"), "--param", "NOPE=3"]) == 2
+    assert main(["check", seeded("by_design"), "--timeout", "0.000001"]) == 3
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+
+
+def test_queries(capsys):
+    assert main(["check", seeded("timed_unreachable"), "--reach", "a"]) == 1  # dead guard
+    assert main(["check", seeded("disjoint"), "--reach", "c"]) == 0
+    text = capsys.readouterr().out
+    assert "state 'c' is reachable" in text and "t=5000000 e1" in text
+    assert main(["check", seeded("vacuous"), "--reach", "b", "--violate"]) == 0
+    assert main(["check", seeded("param_dependent"), "--param", "LIMIT_NS=1000",
+                 "--reach", "c"]) == 1
+    assert main(["check", seeded("param_dependent"), "--param", "LIMIT_NS=4000000",
+                 "--reach", "c"]) == 0
+
+
+def test_json_and_sarif(capsys):
+    main(["check", "--format", "json", seeded("overlap"), seeded("entry")])
+    doc = json.loads(capsys.readouterr().out)
+    assert [Path(f["file"]).stem for f in doc["files"]] == ["overlap", "entry"]
+    [d] = [d for d in doc["files"][0]["diagnostics"] if d["code"] == "HA111"]
+    assert d["location"]["line"] == 9 and d["witness"]["events"][0]["event"] == "e1"
+    main(["check", "--format", "sarif", seeded("overlap"), seeded("entry")])
+    sarif = json.loads(capsys.readouterr().out)
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert rules == sorted(rules)
+    for res in run["results"]:
+        assert rules[res["ruleIndex"]] == res["ruleId"]
+        assert res["level"] in ("error", "warning", "note")
+        region = res["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1
+    assert {"HA111", "HA115"} <= {r["ruleId"] for r in run["results"]}
+
+
+def test_output_is_deterministic(capsys):
+    outs = []
+    for _ in range(2):
+        main(["check", "--format", "sarif", str(MODELS / "upstream/deadline/nomiss.dot")])
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1]
