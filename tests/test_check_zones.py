@@ -1,0 +1,91 @@
+"""The zone explorer against the oracle: random models, random timed runs, DBM basics."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import PARAM, automata
+
+from hamodel.check import dbm
+from hamodel.check.witness import Goal, concretize, confirms
+from hamodel.check.zones import Unsupported, explore
+from hamodel.model import ClockKind
+from hamodel.semantics import Monitor, Moved, SemanticsError, Violation, ViolationKind
+
+PARAMS = {PARAM: 3_000}
+
+
+def test_dbm_constrain_reset_and_inclusion():
+    z = dbm.up(dbm.zero(2), 2)  # x == y >= 0
+    z = dbm.upper(z, 2, 1, 5)  # x <= 5
+    z = dbm.reset(z, 2, 2)  # y := 0
+    z = dbm.up(z, 2)
+    assert dbm.min_value(z, 2, 1) == 0 and dbm.max_value(z, 2, 1) == dbm.INF
+    assert not dbm.is_empty(dbm.lower(z, 2, 2, 7), 2)
+    stuck = dbm.upper(dbm.lower(z, 2, 1, 6), 2, 2, 0)  # x >= 6 but x - y <= 5
+    assert dbm.is_empty(stuck, 2)
+    assert dbm.includes(z, dbm.upper(z, 2, 1, 3)) and not dbm.includes(dbm.upper(z, 2, 1, 3), z)
+
+
+def single_clock_base(a) -> bool:
+    kinds = {c.clock_kind for c in a.clocks if c.clock_kind}
+    return len(kinds) <= 1
+
+
+runs = st.lists(
+    st.tuples(
+        st.sampled_from((0, 1, 999, 1000, 2_999, 3_000, 3_001, 1_000_000, 4_000_000)),
+        st.integers(0, 7),
+        st.integers(0, 1),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(automata(max_states=3, max_edges=6), runs)
+def test_every_observed_outcome_was_predicted(a, run):
+    """Soundness: whatever the oracle does on a run, the zone graph has it."""
+    try:
+        g = explore(a, PARAMS, budget_s=20)
+    except Unsupported:
+        return
+    tick = 4_000_000 if any(c.clock_kind is ClockKind.JIFFIES for c in a.clocks) else 1
+    m = Monitor(a, params=PARAMS)
+    _, out = m.start(0, 0)
+    t = 0
+    values = [e.name for e in a.envs if not e.stored]
+    for delta, pick, v in run:
+        t += delta * tick
+        event = a.events[pick % len(a.events)].name
+        try:
+            out += m.event(0, t, event, {n: v for n in values})
+        except SemanticsError:
+            return
+        if m.state_of(0) is None:
+            break
+    entered = {a.initial.name} | {o.dst for o in out if isinstance(o, Moved)}
+    assert entered <= set(g.reached)
+    for o in out:
+        if not isinstance(o, Violation):
+            continue
+        if o.kind is ViolationKind.INVALID_EVENT:
+            assert (o.state, o.event) in g.invalid_event
+        elif o.kind is ViolationKind.GUARD:
+            assert (o.state, o.event) in g.guard_violation
+        else:
+            entries = {a.edges[k].dst for k in g.entry_violation}
+            assert o.state in g.invariant_violation or o.state in entries
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(automata(max_states=3, max_edges=6))
+def test_every_predicted_state_has_a_replayed_witness(a):
+    """Completeness: each state the zone graph reaches has a trace the oracle confirms."""
+    try:
+        g = explore(a, PARAMS, budget_s=20)
+    except Unsupported:
+        return
+    for state, hit in g.reached.items():
+        w = concretize(a, g.path(hit.node), Goal("reach", state), PARAMS)
+        assert w is not None and confirms(a, w), state
