@@ -38,7 +38,8 @@ def scaling_model(states: int, events: int, clocks: int) -> str:
     ]
     lines += [f'\t{{node [shape = circle] "{n}"}};' for n in names[1:]]
     init = ";".join(f"reset({c})" for c in clk)
-    lines.append(f'\t"__init_s0" -> "s0" [ label = "{init}" ];' if clk else '\t"__init_s0" -> "s0";')
+    arrow = '\t"__init_s0" -> "s0"'
+    lines.append(f'{arrow} [ label = "{init}" ];' if clk else f"{arrow};")
     for i, n in enumerate(names):
         if clk and i % 3 == 0:
             lines.append(f'\t"{n}" [label = "{n}\\n{clk[i % clocks]} < {5 + i % 7}ms"];')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ REAL = corpus("upstream", "upstream-history", "tlob-proposal") + [ROOT / "models
 EXPECT = re.compile(r"//\s*E:\s*(.+)$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def checked(path: Path, violate: bool = False) -> Report:
     a, diags = load_model(path)
     assert a is not None, diags
@@ -173,10 +173,25 @@ def test_queries(capsys):
     text = capsys.readouterr().out
     assert "state 'c' is reachable" in text and "t=5000000 e1" in text
     assert main(["check", seeded("vacuous"), "--reach", "b", "--violate"]) == 0
-    assert main(["check", seeded("param_dependent"), "--param", "LIMIT_NS=1000",
-                 "--reach", "c"]) == 1
-    assert main(["check", seeded("param_dependent"), "--param", "LIMIT_NS=4000000",
-                 "--reach", "c"]) == 0
+
+
+@pytest.mark.parametrize(
+    "name, param, message",
+    [
+        ("param_dependent", "LIMIT_NS", "iff LIMIT_NS >= 3000002"),
+        ("param_lower", "LOW_NS", "iff LOW_NS <= 4999998"),
+    ],
+)
+def test_parameter_threshold_is_exact(name, param, message, capsys):
+    """The threshold found without --param agrees with fixing the parameter on both sides."""
+    main(["check", seeded(name)])
+    text = capsys.readouterr().out
+    assert message in text
+    bound = int(message.rsplit(" ", 1)[1])
+    inside, outside = (bound, bound - 1) if ">=" in message else (bound, bound + 1)
+    state = "c" if name == "param_dependent" else "b"
+    assert main(["check", seeded(name), "--param", f"{param}={inside}", "--reach", state]) == 0
+    assert main(["check", seeded(name), "--param", f"{param}={outside}", "--reach", state]) == 1
 
 
 def test_json_and_sarif(capsys):

@@ -50,6 +50,9 @@ TIMELOCK = register(
 BY_DESIGN = register(
     "HA118", "violation-by-design", "none: every run ends in a violation by design"
 )
+DISJOINT = register(
+    "HA119", "disjoint-guards", "none: the edges share an event but never compete"
+)
 # parameters and analysis limits
 PARAM_NOT_MONOTONE = register(
     "HA120", "parameter-needs-value", "fix the parameter with --param NAME=VALUE"

@@ -109,6 +109,8 @@ class _Checker:
         self.o = options
         self.findings: list[Finding] = []
         self.queries = QueryAnswers()
+        # free monotone parameter -> True for an upper bound, False for a lower one
+        self.monotone: dict[str, bool] = {}
 
     def witness(self, g: ZoneGraph, steps: tuple[Step, ...], goal: Goal) -> Witness | None:
         w = concretize(self.a, steps, goal, g.params, self.o.hz, self.o.timeout_s)
@@ -145,6 +147,7 @@ class _Checker:
         self._determinism(graphs)
         if universal:
             self._dead_guards(first)
+            self._disjoint(first)
         self._vacuous(graphs)
         self._entry(graphs)
         self._unset_invariants(first)
@@ -154,6 +157,52 @@ class _Checker:
         if self.o.violate:
             self._query_violate(graphs)
         del a
+
+    def _threshold(self, state: str, g: ZoneGraph) -> str:
+        """The exact parameter range of reachability, when one monotone parameter is free.
+
+        Reachability is monotone in such a parameter, so a search over exact
+        explorations finds the boundary value.
+        """
+        free = [p for p, v in g.params.items() if p not in self.o.params]
+        fallback = "only for some parameter values, not with each at its smallest"
+        if len(free) != 1 or self.monotone.get(free[0]) is None:
+            return fallback
+        p = free[0]
+        upper = self.monotone[p]
+
+        def reaches(v: int) -> bool:
+            params = dict(g.params)
+            params[p] = v
+            return state in explore(self.a, params, budget_s=self.o.timeout_s).reached
+
+        # Upper-bound parameter: reachable exactly for v >= v*; lower: for v <= v*.
+        # Invariant of the search: reaches(good) and not reaches(bad).
+        good, bad = (None, 1) if upper else (1, None)
+        probe = 2
+        while (good if upper else bad) is None:
+            if probe > 2**62:
+                return fallback
+            if reaches(probe) == upper:
+                if upper:
+                    good = probe
+                else:
+                    bad = probe
+            elif upper:
+                bad = probe
+            else:
+                good = probe
+            probe *= 2
+        assert good is not None and bad is not None
+        while abs(good - bad) > 1:
+            mid = (good + bad) // 2
+            if reaches(mid):
+                good = mid
+            else:
+                bad = mid
+        if upper:
+            return f"iff {p} >= {good} (exact: reachability only grows with {p})"
+        return f"iff {p} <= {good} (exact: reachability only shrinks as {p} grows)"
 
     # reachability under timing
     def _reachability(self, graphs: list[tuple[str, ZoneGraph]], universal: bool) -> None:
@@ -178,8 +227,7 @@ class _Checker:
                 self.add(dg.Diagnostic(
                     Severity.INFO,
                     codes.PARAM_DEPENDENT,
-                    f"state {s.name!r} is reachable only for some parameter values"
-                    f" ({_valuation(w)}), not with every parameter at its smallest",
+                    f"state {s.name!r} is reachable {self._threshold(s.name, g)}",
                     s.span,
                 ), w)
 
@@ -204,6 +252,26 @@ class _Checker:
                     e2.span,
                     (Note(f"the other edge, to {e1.dst!r}", e1.span),),
                 ), w)
+
+    def _disjoint(self, g: ZoneGraph) -> None:
+        """Answer the build's nondeterministic-edge warning when the zones prove it moot."""
+        groups: dict[tuple[str, str], list[int]] = {}
+        for k, e in enumerate(self.a.edges):
+            groups.setdefault((e.src, e.event), []).append(k)
+        for (src, event), ks in groups.items():
+            if len(ks) < 2 or src not in g.reached:
+                continue
+            if any((k1, k2) in g.overlap for k1 in ks for k2 in ks):
+                continue
+            last = self.a.edges[ks[-1]]
+            self.add(Diagnostic(
+                Severity.NOTE,
+                codes.DISJOINT,
+                f"the {len(ks)} edges for event {event!r} from {src!r} never compete: no"
+                " reachable clock and env value enables two of them"
+                + _for_all_one(g),
+                last.span,
+            ))
 
     def _dead_guards(self, g: ZoneGraph) -> None:
         for k, e in enumerate(self.a.edges):
@@ -426,6 +494,10 @@ def check_timed(a: Automaton, options: Options) -> tuple[list[Finding], QueryAns
             " fix it with --param",
             span,
         ))
+    uses = parameter_uses(a)
+    for p, use in uses.items():
+        if p not in options.params and p not in not_monotone:
+            checker.monotone[p] = use != {"lower"}
     graphs = [
         (name, explore(a, params, budget_s=options.timeout_s)) for name, params in configs
     ]
