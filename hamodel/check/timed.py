@@ -334,7 +334,7 @@ class _Checker:
                 w = self.hit_witness(g, "entry", hit)
                 inv = dst.invariant
                 assert inv is not None
-                self.add(dg.error(
+                self.add(dg.warning(
                     codes.ENTRY_VIOLATION,
                     f"edge {e.src} -{e.event}-> {e.dst} can enter {e.dst!r} when its invariant"
                     f" `{inv.clock} {inv.op} {_text(inv.bound)}` is already false: the timer"

@@ -96,11 +96,11 @@ def _bounds(a: Automaton) -> list[Diagnostic]:
             out.append(Diagnostic(
                 Severity.WARNING,
                 codes.NON_STRICT_INVARIANT,
-                f"invariant `{inv.clock} <= ...` of {s.name!r}: the kernel arms its timer at the"
-                " bound as for `<`, so the generated monitor fires one unit earlier than the"
-                " model (hamodel's semantics keeps `<=`)",
+                f"invariant `{inv.clock} <= ...` of {s.name!r}: the kernel's timer API arms"
+                " `<=` at the bound like `<`, so an rvgen-generated monitor fires one unit"
+                " earlier than the model says (hamodel's semantics and generator use bound + 1)",
                 inv.span or s.span,
-                (Note("see include/rv/ha_monitor.h ha_start_timer_*"),),
+                (Note("see include/rv/ha_monitor.h, ha_setup_invariants"),),
             ))
     for e in a.edges:
         for c in comparisons(e.guard):

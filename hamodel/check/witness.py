@@ -128,6 +128,10 @@ class _Encoder:
         self.trace: list[tuple[z3.ArithRef, str, list[tuple[str, z3.ArithRef]]]] = []
         self.timer: z3.ArithRef | None = None
         self.n_env = 0
+        self.invariants = {st.name: st.invariant for st in a.states}
+        self.siblings: dict[tuple[str, str], list[int]] = {}
+        for k, e in enumerate(a.edges):
+            self.siblings.setdefault((e.src, e.event), []).append(k)
 
     def value(self, v: Value, s: z3.Optimize) -> z3.ArithRef:
         if isinstance(v, Number):
@@ -179,7 +183,7 @@ class _Encoder:
         }[c.op]
 
     def deadline(self, state: str, resets: dict, now: z3.ArithRef, s: z3.Optimize):
-        inv = self.a.state(state).invariant
+        inv = self.invariants[state]
         if inv is None:
             return None
         bound = self.value(inv.bound, s)
@@ -206,11 +210,10 @@ class _Encoder:
             ctx = {"t": t, "resets": resets, "env": {}}
             assert step.edge is not None
             edge = a.edges[step.edge]
-            for k, other in enumerate(a.edges):
+            for k in self.siblings[(edge.src, edge.event)]:
                 if k == step.edge:
-                    break
-                if other.src == edge.src and other.event == edge.event:
-                    s.add(z3.Not(self.guard(other.guard, ctx, s)))
+                    break  # edges are tried in order: every earlier one must fail
+                s.add(z3.Not(self.guard(a.edges[k].guard, ctx, s)))
             s.add(self.guard(edge.guard, ctx, s))
             self.trace.append((t, step.event, sorted(ctx["env"].items())))
             resets = dict(resets)
@@ -238,7 +241,7 @@ class _Encoder:
         if deadline is not None:
             s.add(t < deadline)
         ctx = {"t": t, "resets": resets, "env": {}}
-        edges = [e for e in a.edges if e.src == state and e.event == goal.event]
+        edges = [a.edges[k] for k in self.siblings.get((state, goal.event or ""), [])]
         if goal.kind == "guard":
             for e in edges:
                 s.add(z3.Not(self.guard(e.guard, ctx, s)))
