@@ -218,7 +218,8 @@ class _Checker:
                     codes.TIMED_UNREACHABLE,
                     f"state {s.name!r} has a path of events from {self.a.initial.name!r},"
                     " but no timing satisfies the guards and invariants along any of them"
-                    " (with edge order: an earlier edge for the same event may always win)"
+                    + (" (edges are tried in order: an earlier edge for the same event may"
+                       " always win)" if _has_siblings(self.a) else "")
                     + _for_all(graphs),
                     s.span,
                 ))
@@ -277,7 +278,12 @@ class _Checker:
         for k, e in enumerate(self.a.edges):
             if e.src not in g.reached or k in g.taken:
                 continue
-            w = self.hit_witness(g, "reach", g.reached[e.src])
+            failing = g.guard_violation.get((e.src, e.event))
+            if failing is not None and k not in g.guard_holds:
+                # Show the event failing where the edge starts (a guard violation).
+                w = self.hit_witness(g, "guard", failing)
+            else:
+                w = self.hit_witness(g, "reach", g.reached[e.src])
             if k in g.guard_holds:
                 self.add(dg.warning(
                     codes.SHADOWED_EDGE,
@@ -445,6 +451,11 @@ class _Checker:
             self.a.state(state).span,
         ), w)
         self.queries.answers["violate"] = True
+
+
+def _has_siblings(a: Automaton) -> bool:
+    keys = [(e.src, e.event) for e in a.edges]
+    return len(keys) != len(set(keys))
 
 
 def _by_design(a: Automaton) -> bool:
