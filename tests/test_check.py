@@ -220,3 +220,16 @@ def test_output_is_deterministic(capsys):
         main(["check", "--format", "sarif", str(MODELS / "upstream/deadline/nomiss.dot")])
         outs.append(capsys.readouterr().out)
     assert outs[0] == outs[1]
+
+
+def test_parameter_region_of_a_finding(capsys):
+    """Z3's quantifier elimination gives the values a finding's event sequence needs."""
+    main(["check", seeded("param_entry")])
+    assert "this event sequence needs LIMIT_NS <= 1999999" in capsys.readouterr().out
+    for value, found in ((1999999, True), (2000000, False)):
+        main(["check", "--format", "json", seeded("param_entry"), "--param", f"LIMIT_NS={value}"])
+        names = {d["name"] for d in json.loads(capsys.readouterr().out)["files"][0]["diagnostics"]}
+        assert ("invariant-false-on-entry" in names) == found
+    main(["check", str(MODELS / "upstream/deadline/nomiss.dot")])
+    text = capsys.readouterr().out
+    assert text.count("this holds for every positive value of the parameters") == 5

@@ -13,12 +13,14 @@ replayed through semantics.Monitor.  Non-monotone parameters need --param.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hamodel import diagnostics as dg
 from hamodel.check import codes
 from hamodel.check.constraints import INFINITE
+from hamodel.check.smt import parameter_region
 from hamodel.check.witness import Goal, Witness, concretize, confirms
 from hamodel.check.zones import Hit, Step, ZoneGraph, explore
 from hamodel.diagnostics import Diagnostic, Note, Severity
@@ -111,9 +113,20 @@ class _Checker:
         self.queries = QueryAnswers()
         # free monotone parameter -> True for an upper bound, False for a lower one
         self.monotone: dict[str, bool] = {}
+        # id(witness) -> what the parameter region of its event sequence is
+        self.scopes: dict[int, str] = {}
 
     def witness(self, g: ZoneGraph, steps: tuple[Step, ...], goal: Goal) -> Witness | None:
         w = concretize(self.a, steps, goal, g.params, self.o.hz, self.o.timeout_s)
+        if w is not None and any(v == INFINITE or k not in self.o.params
+                                 for k, v in g.params.items()):
+            region = parameter_region(self.a, steps, goal, self.o.params, self.o.timeout_s)
+            if region is not None:
+                self.scopes[id(w)] = (
+                    "; this holds for every positive value of the parameters"
+                    if region.every_positive
+                    else f"; this event sequence needs {region.condition}"
+                )
         if w is None or not confirms(self.a, w, self.o.hz):
             self.add(dg.warning(
                 codes.WITNESS_FAILED,
@@ -125,6 +138,9 @@ class _Checker:
         return w
 
     def add(self, d: Diagnostic, w: Witness | None = None) -> None:
+        scope = self.scopes.get(id(w), "") if w is not None else ""
+        if scope and d.code != codes.PARAM_DEPENDENT:
+            d = dataclasses.replace(d, message=d.message + scope)
         self.findings.append(Finding(d, w))
 
     def hit_witness(self, g: ZoneGraph, kind: str, hit: Hit) -> Witness | None:
