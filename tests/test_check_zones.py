@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import PARAM, automata
+from strategies import PARAM, _finish, automata
 
 from hamodel.check import dbm
+from hamodel.check.constraints import INFINITE
+from hamodel.check.timed import parameter_uses
 from hamodel.check.witness import Goal, concretize, confirms
 from hamodel.check.zones import Unsupported, explore
-from hamodel.model import ClockKind
+from hamodel.model import And, ClockKind, Cmp, Not, Number, Or, Symbol, TimeUnit
 from hamodel.semantics import Monitor, Moved, SemanticsError, Violation, ViolationKind
 
 PARAMS = {PARAM: 3_000}
@@ -89,3 +93,62 @@ def test_every_predicted_state_has_a_replayed_witness(a):
     for state, hit in g.reached.items():
         w = concretize(a, g.path(hit.node), Goal("reach", state), PARAMS)
         assert w is not None and confirms(a, w), state
+
+
+def _one_direction(g, upper: bool, negated: bool = False):
+    """The guard with every parameter comparison turned into an upper (or lower) bound."""
+    if g is None:
+        return None
+    if isinstance(g, Not):
+        return Not(_one_direction(g.operand, upper, not negated))
+    if isinstance(g, And | Or):
+        return type(g)(_one_direction(g.left, upper, negated),
+                       _one_direction(g.right, upper, negated))
+    if not isinstance(g.value, Symbol):
+        return g
+    want_upper = upper != negated
+    return Cmp(g.env, "<" if want_upper else ">", g.value)
+
+
+@st.composite
+def monotone_models(draw):
+    a = draw(automata(max_states=3, max_edges=6))
+    upper = draw(st.booleans())
+    clocks = [c.name for c in a.clocks]
+    keys = [(e.src, e.event) for e in a.edges]
+    edges = []
+    for e in a.edges:
+        guard = _one_direction(e.guard, upper)
+        if clocks and keys.count((e.src, e.event)) == 1 and draw(st.booleans()):
+            extra = Cmp(draw(st.sampled_from(clocks)), "<" if upper else ">",
+                        Symbol(PARAM, True))
+            guard = extra if guard is None else And(guard, extra)
+        edges.append(dataclasses.replace(e, guard=guard))
+    states = a.states
+    if not upper:
+        states = tuple(
+            dataclasses.replace(x, invariant=dataclasses.replace(
+                x.invariant, bound=Number(2_000_000, TimeUnit.NS, "2ms")))
+            if x.invariant and isinstance(x.invariant.bound, Symbol) else x
+            for x in a.states
+        )
+    return _finish(dataclasses.replace(a, edges=tuple(edges), states=states), frozenset(
+        c.name for c in a.clocks if c.clock_kind is ClockKind.JIFFIES))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(monotone_models(), st.integers(1, 6_000_000))
+def test_monotone_parameter_extremes_bound_every_value(a, value):
+    """The argument behind "for every positive value": extremes enclose each valuation."""
+    uses = parameter_uses(a)
+    if PARAM not in uses or not uses[PARAM] or len(uses[PARAM]) > 1 or "other" in uses[PARAM]:
+        return
+    upper = uses[PARAM] == {"upper"}
+    try:
+        middle = explore(a, {PARAM: value}, budget_s=20)
+    except Unsupported:
+        return
+    permissive = explore(a, {PARAM: INFINITE if upper else 1}, budget_s=20)
+    restrictive = explore(a, {PARAM: 1 if upper else INFINITE}, budget_s=20)
+    assert set(restrictive.reached) <= set(middle.reached) <= set(permissive.reached)
+    assert set(middle.taken) <= set(permissive.taken)

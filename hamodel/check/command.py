@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     reports: list[Report] = []
     unreadable = False
     known_params: set[str] = set()
+    known_states: set[str] = set()
     for path in args.models:
         a, diags = load_model(path)
         if a is None:
@@ -71,13 +72,21 @@ def run(args: argparse.Namespace) -> int:
             reports.append(Report(path, tuple(Finding(d) for d in diags)))
             continue
         known_params |= {p.name for p in a.parameters}
+        states = {s.name for s in a.states}
+        known_states |= states
         mine = {k: v for k, v in params.items() if k in {p.name for p in a.parameters}}
-        options = Options(mine, args.timeout, tuple(args.reach), args.violate, args.hz)
+        # A --reach state is asked of the models that have it.
+        reach = tuple(r for r in args.reach if r in states)
+        options = Options(mine, args.timeout, reach, args.violate, args.hz)
         reports.append(check_automaton(a, options, diags))
     unknown = sorted(set(params) - known_params)
     if unknown and not unreadable:
         print(f"hamodel check: --param {unknown[0]}: no model has this parameter",
               file=sys.stderr)
+        return EXIT_BAD_INPUT
+    missing = [r for r in args.reach if r not in known_states]
+    if missing and not unreadable:
+        print(f"hamodel check: --reach {missing[0]}: no model has this state", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.format == "json":
         sys.stdout.write(render_json(reports))
