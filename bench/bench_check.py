@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hamodel.check import Options, check_automaton  # noqa: E402
+from hamodel.check.params import configurations  # noqa: E402
+from hamodel.check.zones import explore  # noqa: E402
 from hamodel.load import load_model, load_text  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "models"
@@ -59,8 +61,13 @@ def scaling_model(states: int, events: int, clocks: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def measure(a, diags) -> tuple[float, float, int, int]:
+def measure(a, diags) -> tuple[float, float, float, int, int, int]:
+    """Whole check (s), exploration alone (s), peak MiB, zone nodes, findings, witnesses."""
     options = Options(timeout_s=600)
+    configs, _ = configurations(a, {})
+    t0 = time.perf_counter()
+    nodes = sum(len(explore(a, params, budget_s=600).nodes) for _, params in configs)
+    explore_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     report = check_automaton(a, options, diags)
     elapsed = time.perf_counter() - t0
@@ -69,24 +76,27 @@ def measure(a, diags) -> tuple[float, float, int, int]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     witnesses = sum(1 for f in report.findings if f.witness is not None)
-    return elapsed, peak / 2**20, len(report.findings), witnesses
+    return elapsed, explore_s, peak / 2**20, nodes, len(report.findings), witnesses
+
+
+def row(name: str, a, figures) -> str:
+    el, ex, mem, nodes, n, w = figures
+    return (f"{name:<32} {len(a.states):>6} {len(a.edges):>6} {len(a.clocks):>3} {nodes:>7}"
+            f" {ex:>8.3f} {el:>8.3f} {mem:>8.2f} {n:>8} {w:>5}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="stop the scaling series at 100 states")
     args = ap.parse_args()
-    print(f"{'model':<34} {'states':>6} {'edges':>6} {'clk':>3} {'time s':>8} {'peak MiB':>9}"
-          f" {'findings':>8} {'witn.':>5}")
+    print(f"{'model':<32} {'states':>6} {'edges':>6} {'clk':>3} {'nodes':>7} {'zones s':>8}"
+          f" {'check s':>8} {'peak MiB':>8} {'findings':>8} {'witn.':>5}")
     paths = sorted(SHARED.glob("upstream/**/*.dot")) + sorted(SHARED.glob("tlob-proposal/*.dot"))
     for path in paths:
         a, diags = load_model(path)
         if a is None:
             continue
-        el, mem, n, w = measure(a, diags)
-        name = str(path.relative_to(SHARED))
-        print(f"{name:<34} {len(a.states):>6} {len(a.edges):>6} {len(a.clocks):>3}"
-              f" {el:>8.3f} {mem:>9.2f} {n:>8} {w:>5}")
+        print(row(str(path.relative_to(SHARED)), a, measure(a, diags)), flush=True)
     sizes = [(10, 2, 1), (10, 3, 2), (100, 2, 1), (100, 3, 2), (300, 3, 2), (1000, 2, 1),
              (1000, 3, 2)]
     if args.quick:
@@ -94,10 +104,8 @@ def main() -> None:
     for states, events, clocks in sizes:
         a, diags = load_text(scaling_model(states, events, clocks), f"gen_{states}.dot")
         assert a is not None, diags
-        el, mem, n, w = measure(a, diags)
         name = f"generated {states}x{events}x{clocks}"
-        print(f"{name:<34} {len(a.states):>6} {len(a.edges):>6} {len(a.clocks):>3}"
-              f" {el:>8.3f} {mem:>9.2f} {n:>8} {w:>5}")
+        print(row(name, a, measure(a, diags)), flush=True)
 
 
 if __name__ == "__main__":

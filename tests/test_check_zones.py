@@ -10,7 +10,7 @@ from strategies import PARAM, _finish, automata
 
 from hamodel.check import dbm
 from hamodel.check.constraints import INFINITE
-from hamodel.check.timed import parameter_uses
+from hamodel.check.params import parameter_uses
 from hamodel.check.witness import Goal, concretize, confirms
 from hamodel.check.zones import Unsupported, explore
 from hamodel.model import And, ClockKind, Cmp, Not, Number, Or, Symbol, TimeUnit

@@ -1,9 +1,10 @@
 """`hamodel check`: Automaton -> Report (diagnostics with witnesses).
 
+codes.py       the HA1xx registry                 params.py          parameter analysis
 wellformed.py  untimed graph and bounds           zones.py / dbm.py  exact zone graph
 constraints.py guards as closed integer literals  witness.py         Z3 timing + replay
-timed.py       findings from the zone graph       report.py          text / JSON / SARIF
-command.py     the CLI subcommand
+timed.py       findings from the zone graph       smt.py             Z3 parameter regions
+report.py      text / JSON / SARIF 2.1.0          command.py         the CLI subcommand
 """
 
 from __future__ import annotations

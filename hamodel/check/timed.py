@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from hamodel import diagnostics as dg
 from hamodel.check import codes
 from hamodel.check.constraints import INFINITE
+from hamodel.check.params import configurations, parameter_uses
 from hamodel.check.smt import parameter_region
+from hamodel.check.wellformed import reachable_untimed
 from hamodel.check.witness import Goal, Witness, concretize, confirms
 from hamodel.check.zones import Hit, Step, ZoneGraph, explore
 from hamodel.diagnostics import Diagnostic, Note, Severity
-from hamodel.model import And, Automaton, Guard, Not, Number, Or, Symbol, comparisons
+from hamodel.model import Automaton, Number, Symbol, comparisons
 from hamodel.semantics import DEFAULT_HZ
 
 
@@ -48,58 +50,6 @@ class QueryAnswers:
     """--reach / --violate answers: True when the asked thing can happen."""
 
     answers: dict[str, bool] = field(default_factory=dict)
-
-
-# --- parameters ---------------------------------------------------------------
-
-
-def parameter_uses(a: Automaton) -> dict[str, set[str]]:
-    """Per parameter: how it bounds clocks and envs: "upper", "lower" or "other"."""
-    uses: dict[str, set[str]] = {p.name: set() for p in a.parameters}
-    for s in a.states:
-        if s.invariant and isinstance(s.invariant.bound, Symbol):
-            uses.setdefault(s.invariant.bound.name, set()).add("upper")
-    siblings: dict[tuple[str, str], int] = {}
-    for e in a.edges:
-        siblings[(e.src, e.event)] = siblings.get((e.src, e.event), 0) + 1
-    for e in a.edges:
-        alone = siblings[(e.src, e.event)] == 1
-        for name, use in _guard_uses(e.guard, False):
-            uses.setdefault(name, set()).add(use if alone else "other")
-    return uses
-
-
-def _guard_uses(g: Guard | None, negated: bool) -> list[tuple[str, str]]:
-    if g is None:
-        return []
-    if isinstance(g, Not):
-        return _guard_uses(g.operand, not negated)
-    if isinstance(g, And | Or):
-        return _guard_uses(g.left, negated) + _guard_uses(g.right, negated)
-    if not isinstance(g.value, Symbol):
-        return []
-    op = g.op
-    if negated:
-        op = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}.get(op, op)
-    use = "upper" if op in ("<", "<=") else "lower" if op in (">", ">=") else "other"
-    return [(g.value.name, use)]
-
-
-def configurations(
-    a: Automaton, fixed: Mapping[str, int]
-) -> tuple[list[tuple[str, dict[str, int]]], list[str]]:
-    """[(name, valuation)] to explore, and the free parameters that are not monotone."""
-    uses = parameter_uses(a)
-    free = [p for p in sorted(uses) if p not in fixed]
-    if not free:
-        return [("given", dict(fixed))], []
-    permissive, restrictive = dict(fixed), dict(fixed)
-    for p in free:
-        upper_like = uses[p] != {"lower"}
-        permissive[p] = INFINITE if upper_like else 1
-        restrictive[p] = 1 if upper_like else INFINITE
-    not_monotone = [p for p in free if len(uses[p]) > 1 or "other" in uses[p]]
-    return [("permissive", permissive), ("restrictive", restrictive)], not_monotone
 
 
 # --- the checks -----------------------------------------------------------------
@@ -157,7 +107,6 @@ class _Checker:
         return self.witness(g, steps, Goal(kind, node.state, hit.event))
 
     def run(self, graphs: list[tuple[str, ZoneGraph]], universal: bool) -> None:
-        a = self.a
         first = graphs[0][1]
         self._reachability(graphs, universal)
         self._determinism(graphs)
@@ -172,7 +121,6 @@ class _Checker:
             self._query_reach(graphs, state)
         if self.o.violate:
             self._query_violate(graphs)
-        del a
 
     def _threshold(self, state: str, g: ZoneGraph) -> str:
         """The exact parameter range of reachability, when one monotone parameter is free.
@@ -222,9 +170,7 @@ class _Checker:
 
     # reachability under timing
     def _reachability(self, graphs: list[tuple[str, ZoneGraph]], universal: bool) -> None:
-        from hamodel.check.wellformed import _forward
-
-        untimed = _forward(self.a)
+        untimed = reachable_untimed(self.a)
         g = graphs[0][1]
         for s in self.a.states:
             if s.name not in untimed:

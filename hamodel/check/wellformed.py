@@ -14,7 +14,7 @@ from hamodel.model import Automaton, Number, comparisons
 
 def check_structure(a: Automaton) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    reachable = _forward(a)
+    reachable = reachable_untimed(a)
     finals = {s.name for s in a.final_states}
     can_finish = _backward(a, finals)
     for s in a.states:
@@ -38,7 +38,7 @@ def check_structure(a: Automaton) -> list[Diagnostic]:
     return out
 
 
-def _forward(a: Automaton) -> set[str]:
+def reachable_untimed(a: Automaton) -> set[str]:
     seen = {a.initial.name}
     todo = [a.initial.name]
     while todo:
