@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import PARAM, _finish, automata
 
-from hamodel.check import dbm
+from hamodel.check import Options, check_automaton, dbm
 from hamodel.check.constraints import INFINITE
 from hamodel.check.params import parameter_uses
 from hamodel.check.witness import Goal, concretize, confirms
@@ -152,3 +152,17 @@ def test_monotone_parameter_extremes_bound_every_value(a, value):
     restrictive = explore(a, {PARAM: 1 if upper else INFINITE}, budget_s=20)
     assert set(restrictive.reached) <= set(middle.reached) <= set(permissive.reached)
     assert set(middle.taken) <= set(permissive.taken)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(automata(max_states=3, max_edges=6), monotone_models()), st.booleans())
+def test_whole_check_on_random_models(a, fix_param):
+    """End to end: no exception, and every witness of every finding replays."""
+    params = {PARAM: 2_500} if fix_param and a.parameters else {}
+    names = tuple(s.name for s in a.states)
+    report = check_automaton(a, Options(params, 20.0, names, True))
+    assert not report.incomplete
+    assert not [f for f in report.findings if f.diagnostic.code == "witness-not-confirmed"]
+    for f in report.findings:
+        if f.witness is not None:
+            assert confirms(a, f.witness), f.diagnostic.message

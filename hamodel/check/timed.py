@@ -206,11 +206,12 @@ class _Checker:
                 w = self.witness(
                     g, g.path(hit.node), Goal("overlap", node.state, e1.event, k1, k2)
                 )
+                at = f" (e.g. at {w.valuation(self.a)})" if w and w.valuation(self.a) else ""
                 self.add(dg.Diagnostic(
                     Severity.ERROR,
                     codes.NONDETERMINISTIC,
                     f"event {e1.event!r} in state {e1.src!r} enables two edges at once"
-                    f" (to {e1.dst!r} and to {e2.dst!r}); the kernel keeps one per"
+                    f" (to {e1.dst!r} and to {e2.dst!r}){at}; the kernel keeps one per"
                     f" (state, event), so which one runs is not the model's choice",
                     e2.span,
                     (Note(f"the other edge, to {e1.dst!r}", e1.span),),
@@ -302,11 +303,12 @@ class _Checker:
                 w = self.hit_witness(g, "entry", hit)
                 inv = dst.invariant
                 assert inv is not None
+                at = f" (e.g. {w.valuation(self.a)})" if w and w.valuation(self.a) else ""
                 self.add(dg.warning(
                     codes.ENTRY_VIOLATION,
                     f"edge {e.src} -{e.event}-> {e.dst} can enter {e.dst!r} when its invariant"
-                    f" `{inv.clock} {inv.op} {_text(inv.bound)}` is already false: the timer"
-                    " fires at the entry instant",
+                    f" `{inv.clock} {inv.op} {_text(inv.bound)}` is already false{at}: the"
+                    " timer fires at the entry instant",
                     e.span,
                     Note(f"the invariant of {e.dst!r}", inv.span or dst.span),
                 ), w)

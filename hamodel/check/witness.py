@@ -59,6 +59,22 @@ class Witness:
     params: tuple[tuple[str, int], ...]
     events: tuple[TimedEvent, ...]
     end: int | None = None  # ns instant the invariant timer fires (goal "invariant")
+    # clock values (base units; None: unset) where the verdict is decided: at the
+    # last event, after its resets for "entry"
+    clocks: tuple[tuple[str, int | None], ...] = ()
+
+    def valuation(self, automaton: Automaton) -> str:
+        """`x = 2000001 ns` style text of `clocks`, or "" when there are none."""
+        units = {
+            c.name: "j" if c.clock_kind is ClockKind.JIFFIES else "ns" for c in automaton.clocks
+        }
+        parts = [
+            f"{c} unset" if v is None else f"{c} = {v} {units.get(c, 'ns')}"
+            for c, v in self.clocks
+        ]
+        env = self.events[-1].env if self.events and self.goal.kind != "entry" else ()
+        parts += [f"{k} = {v}" for k, v in env]
+        return ", ".join(parts)
 
     def lines(self) -> list[str]:
         out = []
@@ -79,6 +95,7 @@ class Witness:
                 {"time_ns": e.time, "event": e.event, "env": dict(e.env)} for e in self.events
             ],
             "timer_ns": self.end,
+            "clocks": dict(self.clocks),
         }
 
 
@@ -116,7 +133,13 @@ def concretize(
     chosen = {k: val(v) for k, v in enc.param_vars.items()}
     chosen.update({k: v for k, v in params.items() if v != INFINITE})
     end = val(enc.timer) * scale if enc.timer is not None else None
-    return Witness(goal, tuple(sorted(chosen.items())), events, end)
+    clocks: tuple[tuple[str, int | None], ...] = ()
+    if enc.probe is not None:
+        at, resets = enc.probe
+        clocks = tuple(
+            (c, None if r is None else val(at - r)) for c, r in sorted(resets.items())
+        )
+    return Witness(goal, tuple(sorted(chosen.items())), events, end, clocks)
 
 
 class _Encoder:
@@ -127,6 +150,8 @@ class _Encoder:
         self.params = params
         self.trace: list[tuple[z3.ArithRef, str, list[tuple[str, z3.ArithRef]]]] = []
         self.timer: z3.ArithRef | None = None
+        # (instant, clock resets) where the verdict is decided: for its clock values
+        self.probe: tuple[z3.ArithRef, dict] | None = None
         self.n_env = 0
         self.invariants = {st.name: st.invariant for st in a.states}
         self.siblings: dict[tuple[str, str], list[int]] = {}
@@ -231,6 +256,7 @@ class _Encoder:
     def _finish(self, s, goal: Goal, state: str, resets: dict, deadline, prev):
         a = self.a
         if goal.kind in ("reach", "entry"):
+            self.probe = (prev, resets)
             return prev
         if goal.kind == "invariant":
             assert deadline is not None
@@ -251,6 +277,7 @@ class _Encoder:
             s.add(self.guard(a.edges[goal.other].guard, ctx, s))
         assert goal.event is not None
         self.trace.append((t, goal.event, sorted(ctx["env"].items())))
+        self.probe = (t, resets)
         return t
 
 
