@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -215,11 +218,18 @@ def test_json_and_sarif(capsys):
     assert {"HA111", "HA115"} <= {r["ruleId"] for r in run["results"]}
 
 
-def test_output_is_deterministic(capsys):
+def test_output_is_deterministic_across_hash_seeds():
+    files = [str(MODELS / "upstream/deadline/nomiss.dot"), seeded("overlap"),
+             seeded("env_guard"), seeded("param_dependent")]
     outs = []
-    for _ in range(2):
-        main(["check", "--format", "sarif", str(MODELS / "upstream/deadline/nomiss.dot")])
-        outs.append(capsys.readouterr().out)
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        proc = subprocess.run(
+            [sys.executable, "-m", "hamodel", "check", "--format", "sarif", *files],
+            capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+        )
+        assert proc.returncode == 1, proc.stderr
+        outs.append(proc.stdout)
     assert outs[0] == outs[1]
 
 
