@@ -116,7 +116,7 @@ class _Checker:
         self._vacuous(graphs)
         self._entry(graphs)
         self._unset_invariants(first)
-        self._timelocks(graphs)
+        self._timelocks(graphs, universal)
         for state in self.o.reach:
             self._query_reach(graphs, state)
         if self.o.violate:
@@ -330,42 +330,45 @@ class _Checker:
                 inv.span or s.span,
             ), w)
 
-    def _timelocks(self, graphs: list[tuple[str, ZoneGraph]]) -> None:
-        design = _by_design(self.a)
-        done: set[str] = set()
-        for _, g in graphs:
-            for s in self.a.states:
-                if s.name in done or s.name not in g.invariant_violation:
-                    continue
-                escapes = [
-                    k for k, e in enumerate(self.a.edges)
-                    if e.src == s.name and (e.dst != s.name or e.resets) and k in g.taken
-                ]
-                if escapes and not design:
-                    continue
-                if design and s.name != self.a.initial.name:
-                    continue
-                done.add(s.name)
-                w = self.hit_witness(g, "invariant", g.invariant_violation[s.name])
-                inv = s.invariant
-                assert inv is not None
-                if design:
-                    self.add(dg.Diagnostic(
-                        Severity.INFO,
-                        codes.BY_DESIGN,
-                        f"every state has the invariant `{inv.clock} {inv.op}"
-                        f" {_text(inv.bound)}` and no edge resets {inv.clock!r}: every run"
-                        f" ends in a violation {_text(inv.bound)} after the start, unless the"
-                        " object is stopped first",
-                        inv.span or s.span,
-                    ), w)
-                    return
-                self.add(dg.error(
-                    codes.TIMELOCK,
-                    f"violation is inevitable after {_text(inv.bound)} in {s.name!r}: no edge"
-                    f" that leaves it or resets {inv.clock!r} can ever be taken there",
-                    s.span,
+    def _timelocks(self, graphs: list[tuple[str, ZoneGraph]], universal: bool) -> None:
+        a = self.a
+        if _by_design(a):
+            hits = [(g, g.invariant_violation[a.initial.name]) for _, g in graphs
+                    if a.initial.name in g.invariant_violation]
+            inv = a.initial.invariant
+            if hits and inv is not None:
+                w = self.hit_witness(hits[0][0], "invariant", hits[0][1])
+                self.add(dg.Diagnostic(
+                    Severity.INFO,
+                    codes.BY_DESIGN,
+                    f"every state has the invariant `{inv.clock} {inv.op} {_text(inv.bound)}`,"
+                    f" the start resets {inv.clock!r} and no edge does: every run ends in a"
+                    f" violation {_text(inv.bound)} after the start, unless the object is"
+                    " stopped first",
+                    inv.span or a.initial.span,
                 ), w)
+        if not universal:
+            return
+        # "Inevitable" is a claim about every run: it is made from the graph with
+        # the most escapes (parameters given, or permissive), see params.py.
+        g = graphs[0][1]
+        for s in a.states:
+            if s.name not in g.invariant_violation:
+                continue
+            if any(
+                e.src == s.name and (e.dst != s.name or e.resets) and k in g.taken
+                for k, e in enumerate(a.edges)
+            ):
+                continue
+            w = self.hit_witness(g, "invariant", g.invariant_violation[s.name])
+            inv = s.invariant
+            assert inv is not None
+            self.add(dg.error(
+                codes.TIMELOCK,
+                f"violation is inevitable after {_text(inv.bound)} in {s.name!r}: no edge"
+                f" that leaves it or resets {inv.clock!r} can ever be taken there",
+                s.span,
+            ), w)
 
     def _query_reach(self, graphs: list[tuple[str, ZoneGraph]], state: str) -> None:
         try:
@@ -423,13 +426,18 @@ def _has_siblings(a: Automaton) -> bool:
 
 
 def _by_design(a: Automaton) -> bool:
-    """Every state carries the same invariant and only the start resets its clock."""
+    """Every state carries the same invariant and only the start resets its clock.
+
+    (Without the reset at start the clock is unset, each entry re-arms the timer
+    with `passed = 0`, and a run can dodge the bound by moving: not inevitable.)
+    """
     invs = {(s.invariant.clock, s.invariant.op, s.invariant.bound) if s.invariant else None
             for s in a.states}
     if len(invs) != 1 or None in invs:
         return False
     clock = next(iter(invs))[0]
-    return all(clock not in e.reset_envs for e in a.edges)
+    started = clock in {r.env for r in a.init_resets}
+    return started and all(clock not in e.reset_envs for e in a.edges)
 
 
 def _text(v: Number | Symbol) -> str:
