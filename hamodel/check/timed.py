@@ -248,6 +248,12 @@ class _Checker:
             else:
                 w = self.hit_witness(g, "reach", g.reached[e.src])
             if k in g.guard_holds:
+                rivals = sorted(pair for pair in g.overlap if pair[1] == k)
+                if rivals:
+                    # Show an instant where both hold: the earlier edge is the one taken.
+                    hit = g.overlap[rivals[0]]
+                    goal = Goal("overlap", e.src, e.event, rivals[0][0], k)
+                    w = self.witness(g, g.path(hit.node), goal)
                 self.add(dg.warning(
                     codes.SHADOWED_EDGE,
                     f"edge {e.src} -{e.event}-> {e.dst} is never taken: wherever its guard"
