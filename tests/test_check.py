@@ -244,3 +244,15 @@ def test_parameter_region_of_a_finding(capsys):
     main(["check", str(MODELS / "upstream/deadline/nomiss.dot")])
     text = capsys.readouterr().out
     assert text.count("this holds for every positive value of the parameters") == 5
+
+
+def test_spacer_proofs_for_every_parameter_value():
+    from hamodel.check.proof import prove
+
+    a, _ = load_model(seeded("param_proof"))
+    proof = prove(a, ("state", "b"), {})
+    assert proof is not None and dict(proof.invariants)["b"] == "False"
+    assert prove(a, ("edge", 0), {}) is not None  # a -e1-> b: x > LIMIT_NS under x < LIMIT_NS
+    reachable, _ = load_model(seeded("param_dependent"))
+    assert prove(reachable, ("state", "c"), {}) is None  # c is reachable for large LIMIT_NS
+    assert prove(reachable, ("state", "c"), {"LIMIT_NS": 3_000_001}) is not None

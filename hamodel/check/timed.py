@@ -21,6 +21,7 @@ from hamodel import diagnostics as dg
 from hamodel.check import codes
 from hamodel.check.constraints import INFINITE
 from hamodel.check.params import configurations, parameter_uses
+from hamodel.check.proof import Proof, prove
 from hamodel.check.smt import parameter_region
 from hamodel.check.wellformed import reachable_untimed
 from hamodel.check.witness import Goal, Witness, concretize, confirms
@@ -87,8 +88,9 @@ class _Checker:
             return None
         return w
 
-    def add(self, d: Diagnostic, w: Witness | None = None) -> None:
-        scope = self.scopes.get(id(w), "") if w is not None else ""
+    def add(self, d: Diagnostic, w: Witness | None = None, scoped: bool = True) -> None:
+        """Record a finding; `scoped`: say which parameter values its witness needs."""
+        scope = self.scopes.get(id(w), "") if w is not None and scoped else ""
         if scope and d.code != codes.PARAM_DEPENDENT:
             d = dataclasses.replace(d, message=d.message + scope)
         self.findings.append(Finding(d, w))
@@ -113,6 +115,8 @@ class _Checker:
         if universal:
             self._dead_guards(first)
             self._disjoint(first)
+        else:
+            self._proved(graphs)
         self._vacuous(graphs)
         self._entry(graphs)
         self._unset_invariants(first)
@@ -216,6 +220,42 @@ class _Checker:
                     e2.span,
                     (Note(f"the other edge, to {e1.dst!r}", e1.span),),
                 ), w)
+
+    def _proved(self, graphs: list[tuple[str, ZoneGraph]]) -> None:
+        """Universal verdicts for non-monotone parameters, by re-checked Spacer proofs."""
+        a = self.a
+        untimed = reachable_untimed(a)
+        for s in a.states:
+            if s.name not in untimed or any(s.name in g.reached for _, g in graphs):
+                continue
+            proof = prove(a, ("state", s.name), self.o.params, self.o.timeout_s)
+            if proof is not None:
+                self.add(dg.warning(
+                    codes.TIMED_UNREACHABLE,
+                    f"state {s.name!r} has a path of events from {a.initial.name!r}, but no"
+                    " timing follows it, for every positive value of the parameters (proved)",
+                    s.span,
+                    *_proof_notes(proof),
+                ))
+        for k, e in enumerate(a.edges):
+            if not any(e.src in g.reached for _, g in graphs):
+                continue
+            if any(k in g.guard_holds for _, g in graphs):
+                continue
+            proof = prove(a, ("edge", k), self.o.params, self.o.timeout_s)
+            if proof is not None:
+                w = next(
+                    (self.hit_witness(g, "guard", g.guard_violation[(e.src, e.event)])
+                     for _, g in graphs if (e.src, e.event) in g.guard_violation),
+                    None,
+                )
+                self.add(dg.error(
+                    codes.DEAD_GUARD,
+                    f"the guard of {e.src} -{e.event}-> {e.dst} never holds where the edge"
+                    " starts, for every positive value of the parameters (proved)",
+                    e.span,
+                    *_proof_notes(proof),
+                ), w, scoped=False)
 
     def _disjoint(self, g: ZoneGraph) -> None:
         """Answer the build's nondeterministic-edge warning when the zones prove it moot."""
@@ -426,6 +466,13 @@ class _Checker:
         self.queries.answers["violate"] = True
 
 
+def _proof_notes(proof: Proof) -> list[Note]:
+    return [
+        Note(f"inductive invariant of {state!r} (re-checked): {text}")
+        for state, text in proof.invariants
+    ]
+
+
 def _has_siblings(a: Automaton) -> bool:
     keys = [(e.src, e.event) for e in a.edges]
     return len(keys) != len(set(keys))
@@ -479,8 +526,9 @@ def check_timed(a: Automaton, options: Options) -> tuple[list[Finding], QueryAns
         checker.add(dg.warning(
             codes.PARAM_NOT_MONOTONE,
             f"parameter {p!r} is used both as an upper and a lower bound (or with ==, !=, or"
-            " on competing edges): verdicts that must hold for all of its values are skipped;"
-            " fix it with --param",
+            " on competing edges): verdicts that must hold for all of its values are made"
+            " only when a Spacer proof is found (unreachable states, dead guards); fix it"
+            " with --param for the others",
             span,
         ))
     uses = parameter_uses(a)
