@@ -7,8 +7,10 @@ valid.  So exploring once with upper parameters unbounded and lower ones at 1
 ("permissive") finds everything that happens for SOME positive value, and
 what it does not find happens for NO value.  A second exploration with the
 opposite extremes ("restrictive") tells what happens already at the smallest
-values.  Every finding carries a Z3-chosen concrete valuation in its witness,
-replayed through semantics.Monitor.  Non-monotone parameters need --param.
+values (params.py).  Every finding carries a Z3-chosen concrete valuation in
+its witness, replayed through semantics.Monitor, and says for which parameter
+values its event sequence works (smt.py).  With a non-monotone parameter,
+"unreachable" and "dead" need a re-checked Spacer proof (proof.py).
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ class _Checker:
         self.queries = QueryAnswers()
         # free monotone parameter -> True for an upper bound, False for a lower one
         self.monotone: dict[str, bool] = {}
-        # id(witness) -> what the parameter region of its event sequence is
-        self.scopes: dict[int, str] = {}
+        # witness -> what the parameter region of its event sequence is
+        self.scopes: dict[Witness, str] = {}
 
     def witness(self, g: ZoneGraph, steps: tuple[Step, ...], goal: Goal) -> Witness | None:
         w = concretize(self.a, steps, goal, g.params, self.o.hz, self.o.timeout_s)
@@ -73,7 +75,7 @@ class _Checker:
                                  for k, v in g.params.items()):
             region = parameter_region(self.a, steps, goal, self.o.params, self.o.timeout_s)
             if region is not None:
-                self.scopes[id(w)] = (
+                self.scopes[w] = (
                     "; this holds for every positive value of the parameters"
                     if region.every_positive
                     else f"; this event sequence needs {region.condition}"
@@ -90,7 +92,7 @@ class _Checker:
 
     def add(self, d: Diagnostic, w: Witness | None = None, scoped: bool = True) -> None:
         """Record a finding; `scoped`: say which parameter values its witness needs."""
-        scope = self.scopes.get(id(w), "") if w is not None and scoped else ""
+        scope = self.scopes.get(w, "") if w is not None and scoped else ""
         if scope and d.code != codes.PARAM_DEPENDENT:
             d = dataclasses.replace(d, message=d.message + scope)
         self.findings.append(Finding(d, w))
@@ -257,6 +259,11 @@ class _Checker:
                     *_proof_notes(proof),
                 ), w, scoped=False)
 
+    def _for_all(self, g: ZoneGraph) -> str:
+        """The scope of a universal verdict drawn from a (permissive) graph."""
+        free = any(p not in self.o.params for p in g.params)
+        return " (for every positive value of the parameters)" if free else ""
+
     def _disjoint(self, g: ZoneGraph) -> None:
         """Answer the build's nondeterministic-edge warning when the zones prove it moot."""
         groups: dict[tuple[str, str], list[int]] = {}
@@ -273,7 +280,7 @@ class _Checker:
                 codes.DISJOINT,
                 f"the {len(ks)} edges for event {event!r} from {src!r} never compete: no"
                 " reachable clock and env value enables two of them"
-                + _for_all_one(g),
+                + self._for_all(g),
                 last.span,
             ))
 
@@ -297,16 +304,17 @@ class _Checker:
                 self.add(dg.warning(
                     codes.SHADOWED_EDGE,
                     f"edge {e.src} -{e.event}-> {e.dst} is never taken: wherever its guard"
-                    " holds, an earlier edge for the same event holds too",
+                    " holds, an earlier edge for the same event holds too"
+                    + self._for_all(g),
                     e.span,
-                ), w)
+                ), w, scoped=False)
                 continue
             self.add(dg.error(
                 codes.DEAD_GUARD,
                 f"the guard of {e.src} -{e.event}-> {e.dst} never holds: not for any clock"
-                f" value reachable in {e.src!r} and any env value{_for_all_one(g)}",
+                f" value reachable in {e.src!r} and any env value{self._for_all(g)}",
                 e.span,
-            ), w)
+            ), w, scoped=False)
 
     def _vacuous(self, graphs: list[tuple[str, ZoneGraph]]) -> None:
         for k, e in enumerate(self.a.edges):
@@ -509,9 +517,6 @@ def _for_all(graphs: list[tuple[str, ZoneGraph]]) -> str:
     return " (for every positive value of the parameters)" if len(graphs) > 1 else ""
 
 
-def _for_all_one(g: ZoneGraph) -> str:
-    return " (for every positive value of the parameters)" if INFINITE in g.params.values() \
-        else ""
 
 
 def check_timed(a: Automaton, options: Options) -> tuple[list[Finding], QueryAnswers]:
