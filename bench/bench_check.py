@@ -82,15 +82,15 @@ def measure(a, diags) -> tuple[float, float, float, int, int, int]:
 def row(name: str, a, figures) -> str:
     el, ex, mem, nodes, n, w = figures
     return (f"{name:<32} {len(a.states):>6} {len(a.edges):>6} {len(a.clocks):>3} {nodes:>7}"
-            f" {ex:>8.3f} {el:>8.3f} {mem:>8.2f} {n:>8} {w:>5}")
+            f" {ex * 1000:>9.1f} {el * 1000:>9.1f} {mem:>8.2f} {n:>8} {w:>5}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="stop the scaling series at 100 states")
     args = ap.parse_args()
-    print(f"{'model':<32} {'states':>6} {'edges':>6} {'clk':>3} {'nodes':>7} {'zones s':>8}"
-          f" {'check s':>8} {'peak MiB':>8} {'findings':>8} {'witn.':>5}")
+    print(f"{'model':<32} {'states':>6} {'edges':>6} {'clk':>3} {'nodes':>7} {'zones ms':>9}"
+          f" {'check ms':>9} {'peak MiB':>8} {'findings':>8} {'witn.':>5}")
     paths = sorted(SHARED.glob("upstream/**/*.dot")) + sorted(SHARED.glob("tlob-proposal/*.dot"))
     for path in paths:
         a, diags = load_model(path)
