@@ -11,6 +11,7 @@ from strategies import PARAM, _finish, automata
 from hamodel.check import Options, check_automaton, dbm
 from hamodel.check.constraints import INFINITE
 from hamodel.check.params import parameter_uses
+from hamodel.check.proof import prove
 from hamodel.check.witness import Goal, concretize, confirms
 from hamodel.check.zones import Unsupported, explore
 from hamodel.model import And, ClockKind, Cmp, Not, Number, Or, Symbol, TimeUnit
@@ -166,3 +167,24 @@ def test_whole_check_on_random_models(a, fix_param):
     for f in report.findings:
         if f.witness is not None:
             assert confirms(a, f.witness), f.diagnostic.message
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(automata(max_states=3, max_edges=5))
+def test_spacer_proofs_agree_with_the_zone_graph(a):
+    """The Horn encoding and the explorer are two codings of one semantics: Spacer
+    proves a state (or a guard where its edge starts) unreachable exactly when
+    the zone graph does not reach it.  (The queries take milliseconds; the
+    generous timeout only keeps a loaded machine from turning them unknown.)"""
+    try:
+        g = explore(a, PARAMS, budget_s=20)
+    except Unsupported:
+        return
+    fixed = {p.name: PARAMS[p.name] for p in a.parameters}
+    for s in a.states:
+        proved = prove(a, ("state", s.name), fixed, timeout_s=60) is not None
+        assert proved == (s.name not in g.reached), s.name
+    for k, e in enumerate(a.edges):
+        if e.src in g.reached:
+            proved = prove(a, ("edge", k), fixed, timeout_s=60) is not None
+            assert proved == (k not in g.guard_holds), k
