@@ -256,3 +256,18 @@ def test_spacer_proofs_for_every_parameter_value():
     reachable, _ = load_model(seeded("param_dependent"))
     assert prove(reachable, ("state", "c"), {}) is None  # c is reachable for large LIMIT_NS
     assert prove(reachable, ("state", "c"), {"LIMIT_NS": 3_000_001}) is not None
+
+
+def test_tlob_v3_budget_per_state_visit():
+    """What HA116 on tlob-v3 means (docs/check.md): without the `start` event the
+    budget restarts at every state entry, so 20 ms pass within a 5 ms budget."""
+    from hamodel.semantics import Monitor, StopResult
+
+    a, _ = load_model(MODELS / "tlob-proposal" / "tlob-v3.dot")
+    m = Monitor(a, params={"BUDGET_NS": 5_000_000})
+    m.start(1, 0)
+    out = []
+    for t, event in ((4, "preempt"), (8, "switch_in"), (12, "preempt"), (16, "switch_in")):
+        out += m.event(1, t * 1_000_000, event)
+    assert [o.dst for o in out] == ["waiting", "running", "waiting", "running"]
+    assert m.stop(1, 20_000_000)[0] is StopResult.STOPPED
