@@ -166,6 +166,8 @@ def test_exit_codes(tmp_path, capsys):
     assert main(["check", seeded("disjoint"), "--param", "X=ten"]) == 2
     assert main(["check", seeded("disjoint"), "--param", "NOPE=3"]) == 2
     assert main(["check", seeded("disjoint"), "--reach", "nowhere"]) == 2
+    for bad in ("nan", "inf", "0", "-1"):
+        assert main(["check", seeded("disjoint"), "--timeout", bad]) == 2
     assert main(["check", seeded("by_design"), "--timeout", "0.000001"]) == 3
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err

@@ -7,6 +7,7 @@ Exit: 0 no errors; 1 errors found, or a --reach/--violate answer is "no";
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 
@@ -56,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(params, str):
         print(f"hamodel check: {params}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.timeout <= 0 or args.hz <= 0:
-        print("hamodel check: --timeout and --hz must be positive", file=sys.stderr)
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= 86_400) or args.hz <= 0:
+        print("hamodel check: --timeout must be a number of seconds in (0, 86400],"
+              " --hz a positive integer", file=sys.stderr)
         return EXIT_BAD_INPUT
     reports: list[Report] = []
     unreadable = False

@@ -49,6 +49,8 @@ def render_json(reports: Sequence[Report]) -> str:
         diags = []
         for f in r.findings:
             item = dg.to_json(f.diagnostic)
+            info = dg.CODES.get(f.diagnostic.code)
+            item["hint"] = info.hint if info else None
             item["witness"] = f.witness.to_json() if f.witness else None
             diags.append(item)
         files.append({
