@@ -124,7 +124,7 @@ class _Checker:
         self._unset_invariants(first)
         self._timelocks(graphs, universal)
         for state in self.o.reach:
-            self._query_reach(graphs, state)
+            self._query_reach(graphs, state, universal)
         if self.o.violate:
             self._query_violate(graphs)
 
@@ -424,7 +424,9 @@ class _Checker:
                 s.span,
             ), w)
 
-    def _query_reach(self, graphs: list[tuple[str, ZoneGraph]], state: str) -> None:
+    def _query_reach(
+        self, graphs: list[tuple[str, ZoneGraph]], state: str, universal: bool
+    ) -> None:
         try:
             target = self.a.state(state)
         except KeyError:
@@ -440,8 +442,20 @@ class _Checker:
                 ), w)
                 self.queries.answers[f"reach {state}"] = True
                 return
+        # The zone graph is the proof; a re-checked inductive invariant is a
+        # certificate that needs no trust in the explorer.
+        proof = prove(self.a, ("state", state), self.o.params, self.o.timeout_s)
+        if universal or proof is not None:
+            message = f"state {state!r} is not reachable"
+        else:
+            message = (
+                f"state {state!r} is not reachable with the parameter values analysed, and"
+                " no proof for every value was found (a parameter is not monotone: give"
+                " --param)"
+            )
         self.add(dg.Diagnostic(
-            Severity.INFO, codes.QUERY_REACH, f"state {state!r} is not reachable", target.span
+            Severity.INFO, codes.QUERY_REACH, message, target.span,
+            tuple(_proof_notes(proof)) if proof else (),
         ))
         self.queries.answers[f"reach {state}"] = False
 
