@@ -126,7 +126,7 @@ class _Checker:
         for state in self.o.reach:
             self._query_reach(graphs, state, universal)
         if self.o.violate:
-            self._query_violate(graphs)
+            self._query_violate(graphs, universal)
 
     def _threshold(self, state: str, g: ZoneGraph) -> str:
         """The exact parameter range of reachability, when one monotone parameter is free.
@@ -459,7 +459,7 @@ class _Checker:
         ))
         self.queries.answers[f"reach {state}"] = False
 
-    def _query_violate(self, graphs: list[tuple[str, ZoneGraph]]) -> None:
+    def _query_violate(self, graphs: list[tuple[str, ZoneGraph]], universal: bool) -> None:
         best: tuple[int, str, Hit, ZoneGraph] | None = None
         for _, g in graphs:
             for kind, hit in g.violation_hits():
@@ -468,7 +468,13 @@ class _Checker:
                     best = (depth, kind, hit, g)
         if best is None:
             self.add(dg.Diagnostic(
-                Severity.INFO, codes.QUERY_VIOLATE, "no violation can be reported", None
+                Severity.INFO, codes.QUERY_VIOLATE,
+                "no violation can be reported" + (
+                    "" if universal else
+                    " with the parameter values analysed (a parameter is not monotone:"
+                    " give --param for a verdict)"
+                ),
+                None,
             ))
             self.queries.answers["violate"] = False
             return
