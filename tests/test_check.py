@@ -179,6 +179,8 @@ def test_queries(capsys):
     text = capsys.readouterr().out
     assert "state 'c' is reachable" in text and "t=5000000 e1" in text
     assert main(["check", seeded("vacuous"), "--reach", "b", "--violate"]) == 0
+    assert main(["check", seeded("total"), "--violate"]) == 1
+    assert "no violation can be reported" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
