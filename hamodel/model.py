@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Union
 
 from hamodel.source import Span
 
@@ -99,7 +98,7 @@ class Symbol:
         return f"{base} {self.unit.value}" if self.unit else base
 
 
-Value = Union[Number, Symbol]
+Value = Number | Symbol
 
 
 # --- guards -------------------------------------------------------------------
@@ -137,7 +136,7 @@ class Not:
     span: Span | None = field(default=None, compare=False)
 
 
-Guard = Union[Cmp, And, Or, Not]
+Guard = Cmp | And | Or | Not
 
 
 def comparisons(guard: Guard | None) -> tuple[Cmp, ...]:

@@ -52,7 +52,6 @@ from hamodel.model import (
     Not,
     Number,
     Or,
-    Symbol,
     Value,
 )
 
@@ -61,7 +60,7 @@ NSEC_PER_SEC = 1_000_000_000
 
 
 class SemanticsError(ValueError):
-    """A call the model cannot interpret: unknown event, missing env or parameter, time going back."""
+    """A call the model cannot interpret: unknown event, missing value, time going back."""
 
 
 def tick_nsec(hz: int) -> int:
