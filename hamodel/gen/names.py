@@ -10,18 +10,11 @@ from __future__ import annotations
 
 import re
 
-# C11 keywords plus the GNU spellings gcc reserves; a model name that is one of
-# these would make `enum states_<m>` fine but `<m>` itself (the MONITOR_NAME,
-# function suffixes) a syntax error.
-C_KEYWORDS = frozenset(
-    """
-    auto break case char const continue default do double else enum extern float for goto
-    if inline int long register restrict return short signed sizeof static struct switch
-    typedef union unsigned void volatile while _Alignas _Alignof _Atomic _Bool _Complex
-    _Generic _Imaginary _Noreturn _Static_assert _Thread_local asm typeof __asm__
-    __attribute__ __typeof__ __inline__ __restrict__ __volatile__ bool true false
-    """.split()
-)
+from hamodel.build import C_KEYWORDS as BUILD_KEYWORDS
+
+# The build stage's list, so a model name and an option are judged alike; gcc's own
+# spellings are added because a monitor name becomes a bare C token.
+C_KEYWORDS = BUILD_KEYWORDS | frozenset("__asm__ __attribute__ __typeof__ __inline__".split())
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
