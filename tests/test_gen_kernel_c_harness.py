@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import harness
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import harness
 from hamodel.load import load_model
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hamodel import diagnostics as dg
-from hamodel.binding import Binding, EventBinding
 from hamodel.build import MAX_HA_ENV_LEN
 from hamodel.diagnostics import Diagnostic, Note
-from hamodel.gen import GenError, GenOptions, environment, render
+from hamodel.gen import GenError, GenOptions, environment, kernel_handlers, render
 from hamodel.gen import names as cn
 from hamodel.gen.cexpr import CNames, any_of, expiry_c, guard_segments
+from hamodel.gen.kernel_handlers import Handler
 from hamodel.model import Automaton, ClockKind, Edge, Number, comparisons
 
 TARGET = "kernel-c"
@@ -39,36 +39,6 @@ RV_MON_TYPE = {
     "per_task": "RV_MON_PER_TASK",
     "per_obj": "RV_MON_PER_OBJ",
 }
-
-# Kernel prototypes of the tracepoints a binding may name (include/trace/events/sched.h),
-# and how each tracefs field the binding speaks of is read from the arguments.
-# prev_state: tracefs prints a preempted task as running (R+), whatever its state word.
-TRACEPOINT_ARGS = {
-    "sched_switch": "bool preempt,\n\t\t\t\tstruct task_struct *prev,\n"
-    "\t\t\t\tstruct task_struct *next,\n\t\t\t\tunsigned int prev_state",
-    "sched_wakeup": "struct task_struct *p",
-    "sched_waking": "struct task_struct *p",
-    "sched_wakeup_new": "struct task_struct *p",
-    "sched_process_exit": "struct task_struct *p, bool group_dead",
-}
-TASK_OF_FIELD = {
-    "prev_pid": "prev",
-    "next_pid": "next",
-    "pid": "p",
-    "common_pid": "current",
-}
-FIELD_C = {
-    "prev_pid": "prev->pid",
-    "next_pid": "next->pid",
-    "pid": "p->pid",
-    "common_pid": "current->pid",
-    "prev_prio": "prev->prio",
-    "next_prio": "next->prio",
-    "prio": "p->prio",
-    "prev_state": "(preempt ? TASK_RUNNING : prev_state)",
-    "target_cpu": "task_cpu(p)",
-}
-
 
 # The filters STYLE.md asks templates to use for names and strings.
 environment(TARGET).filters.update(c_ident=cn.c_ident, c_string=cn.c_string)
@@ -105,15 +75,6 @@ class Invariant:
 class Getter:
     env: str  # enum name
     body: str  # the statement after `if (env == X)`, with its `;`
-
-
-@dataclass(frozen=True, slots=True)
-class Handler:
-    name: str  # handle_<name>
-    params: str  # after `void *data, `
-    comment: tuple[str, ...]  # lines of a /* */ block above the body (skeletons)
-    body: tuple[str, ...]  # lines, relative indentation as leading tabs
-    tracepoint: str  # "/* XXX: tracepoint */" for skeletons
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +233,8 @@ def build_view(a: Automaton, options: GenOptions) -> View:
     if invariants:
         # A jiffy clock is exact on the timer wheel (it fires on the jiffy the
         # invariant ends, as docs/semantics.md counts); an ns clock on an hrtimer.
-        timer = "HA_TIMER_WHEEL" if all(i.kind == "jiffy" for i in invariants) else "HA_TIMER_HRTIMER"
+        all_jiffy = all(i.kind == "jiffy" for i in invariants)
+        timer = "HA_TIMER_WHEEL" if all_jiffy else "HA_TIMER_HRTIMER"
 
     state_index = {s.name: i for i, s in enumerate(a.states)}
     event_index = {e.name: i for i, e in enumerate(a.events)}
@@ -285,7 +247,7 @@ def build_view(a: Automaton, options: GenOptions) -> View:
     )
     start_events = _start_events(a, table)
 
-    handlers, cleanup, includes, target_type = _handlers(
+    handlers, cleanup, includes, target_type = kernel_handlers.handlers(
         a, binding, monitor_type, suffix, start_events
     )
     width = max(max(len(s.name) for s in a.states), len("INVALID_STATE")) + len(suffix)
@@ -301,7 +263,8 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         description=cn.c_string(description),
         kconfig_help=description,
         monitor_class="da_monitor_id" if id_monitor else "da_monitor",
-        class_type=("HA" if hybrid else "DA") + ("_MON_EVENTS_ID" if id_monitor else "_MON_EVENTS_IMPLICIT"),
+        class_type=("HA" if hybrid else "DA")
+        + ("_MON_EVENTS_ID" if id_monitor else "_MON_EVENTS_IMPLICIT"),
         states=tuple(s.name for s in a.states),
         events=tuple(e.name for e in a.events),
         envs=stored + unstored,
@@ -509,82 +472,3 @@ def _start_events(a: Automaton, table: list[list[str | None]]) -> dict[str, str]
         else:
             out[ev.name] = "event"
     return out
-
-
-# --- handlers ----------------------------------------------------------------------
-
-
-def _handle_args(monitor_type: str, task: str, event_c: str) -> str:
-    if monitor_type == "per_task":
-        return f"{task}, {event_c}"
-    if monitor_type == "per_obj":
-        return f"{task}->pid, {task}, {event_c}"
-    return event_c
-
-
-def _handlers(
-    a: Automaton,
-    binding: Binding | None,
-    monitor_type: str,
-    suffix: str,
-    start_events: dict[str, str],
-) -> tuple[tuple[Handler, ...], Handler | None, tuple[str, ...], str | None]:
-    if binding is None:
-        return _skeleton_handlers(a, monitor_type, suffix, start_events)
-    handlers = []
-    for tp in binding.tracepoints:
-        body: list[str] = []
-        for eb in binding.for_tracepoint(tp):
-            body += _bound_call(eb, monitor_type, suffix)
-        handlers.append(Handler(tp, TRACEPOINT_ARGS[tp], (), tuple(body), tp))
-    cleanup = None
-    if monitor_type == "per_obj" and binding.exit_tracepoint:
-        tp = binding.exit_tracepoint
-        cleanup = Handler("obj_cleanup", TRACEPOINT_ARGS[tp], (), ("da_destroy_storage(p->pid);",), tp)
-    target = "struct task_struct *" if monitor_type == "per_obj" else None
-    return tuple(handlers), cleanup, ("trace/events/sched.h",), target
-
-
-def _bound_call(eb: EventBinding, monitor_type: str, suffix: str) -> list[str]:
-    task = TASK_OF_FIELD[eb.object]
-    call = f"da_handle_{eb.handler}({_handle_args(monitor_type, task, eb.event + suffix)});"
-    if not eb.when:
-        return [call]
-    cond = " && ".join(f"{FIELD_C[c.field]} {c.op} {c.text}" for c in eb.when)
-    return [f"if ({cond})", f"\t{call}"]
-
-
-def _skeleton_handlers(
-    a: Automaton, monitor_type: str, suffix: str, start_events: dict[str, str]
-) -> tuple[tuple[Handler, ...], Handler | None, tuple[str, ...], str | None]:
-    """rvgen/dot2k.py fill_tracepoint_handlers_skel, one handler per event."""
-    handlers = []
-    for ev in a.events:
-        kind = start_events[ev.name]
-        comment = {
-            "start_event": ("/* XXX: validate that this event always leads to the initial state */",),
-            "start_run_event": ("/* XXX: validate that this event is only valid in the initial state */",),
-        }.get(kind, ())
-        event_c = ev.name + suffix
-        if monitor_type == "per_task":
-            body = ("struct task_struct *p = /* XXX: how do I get p? */;",
-                    f"da_handle_{kind}(p, {event_c});")
-        elif monitor_type == "per_obj":
-            body = ("int id = /* XXX: how do I get the id? */;",
-                    "monitor_target t = /* XXX: how do I get t? */;",
-                    f"da_handle_{kind}(id, t, {event_c});")
-        else:
-            body = (f"da_handle_{kind}({event_c});",)
-        handlers.append(
-            Handler(ev.name, "/* XXX: fill header */", (), comment + body, "/* XXX: tracepoint */")
-        )
-    cleanup = None
-    if monitor_type == "per_obj":
-        cleanup = Handler(
-            "obj_cleanup",
-            "/* XXX: fill header */",
-            ("/* XXX: obj is being destroyed, remove if not required (e.g. obj is static) */",),
-            ("int id = /* XXX: how do I get the id? */;", "da_destroy_storage(id);"),
-            "/* XXX: cleanup tracepoint */",
-        )
-    return tuple(handlers), cleanup, (), None

@@ -19,8 +19,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from hamodel.gen import GenOptions, render
-from hamodel.gen import kernel_c
+from hamodel.gen import GenOptions, kernel_c, render
 from hamodel.model import Automaton, Number
 from hamodel.semantics import (
     DEFAULT_HZ,
