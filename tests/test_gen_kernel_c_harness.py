@@ -12,13 +12,14 @@ from pathlib import Path
 
 import harness
 import pytest
+from conftest import MODELS as SHARED_MODELS
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hamodel.load import load_model
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path("/work/shared/models")
+SHARED = SHARED_MODELS
 LOCAL = Path(__file__).resolve().parent / "kernel_c"
 
 MODELS = {

@@ -147,7 +147,7 @@ def notes(automaton: Automaton, options: GenOptions) -> list[str]:
                    " where the XXX comment asks")
     unread = [g for g in view.getters if "XXX" in g.body]
     for g in unread:
-        out.append(f"kernel-c: write how to read {g.env} in ha_get_env()")
+        out.append(f"kernel-c: write how to read {g.env.removesuffix(view.suffix)} in ha_get_env()")
     if view.initial_setup:
         out.append(
             "kernel-c: call ha_setup_initial_state() right after monitoring of an object"
