@@ -112,11 +112,11 @@ def skeleton_handlers(
         comment = tuple(c for k, c in START_COMMENTS if k == kind)
         event_c = ev.name + suffix
         if monitor_type == "per_task":
-            body = ("struct task_struct *p = /* XXX: how do I get p? */;",
+            body = ("struct task_struct *p = /* XXX: how do I get p? */;", "",
                     f"da_handle_{kind}(p, {event_c});")
         elif monitor_type == "per_obj":
             body = ("int id = /* XXX: how do I get the id? */;",
-                    "monitor_target t = /* XXX: how do I get t? */;",
+                    "monitor_target t = /* XXX: how do I get t? */;", "",
                     f"da_handle_{kind}(id, t, {event_c});")
         else:
             body = (f"da_handle_{kind}({event_c});",)
@@ -129,7 +129,7 @@ def skeleton_handlers(
             "obj_cleanup",
             "/* XXX: fill header */",
             ("/* XXX: obj is being destroyed, remove if not required (e.g. obj is static) */",),
-            ("int id = /* XXX: how do I get the id? */;", "da_destroy_storage(id);"),
+            ("int id = /* XXX: how do I get the id? */;", "", "da_destroy_storage(id);"),
             "/* XXX: cleanup tracepoint */",
         )
     return tuple(handlers), cleanup, (), None
