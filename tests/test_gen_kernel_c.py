@@ -219,7 +219,8 @@ def test_da_per_obj_with_parent_follows_rvgen():
                 "per_obj", name="objmon", parent="parent_mon")
     c = files["objmon.c"]
     assert "#include <monitors/parent_mon/parent_mon.h>\n" in c
-    assert "typedef /* XXX: define the target type */ *monitor_target;\n" in c
+    # rvgen's `typedef /* XXX */ *monitor_target;` is a checkpatch spacing error.
+    assert "/* XXX: define the target type */\ntypedef void *monitor_target;\n" in c
     assert "\tda_handle_start_run_event(id, t, e1_objmon);\n" in c
     assert "\tda_handle_event(id, t, e2_objmon);\n" in c
     assert "static void handle_obj_cleanup(void *data, /* XXX: fill header */)" in c
