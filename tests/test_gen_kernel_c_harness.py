@@ -28,6 +28,8 @@ MODELS = {
     "nomiss": SHARED / "upstream/deadline/nomiss.dot",
     "opid": SHARED / "upstream/sched/opid.dot",
     "sssw": SHARED / "upstream/sched/sssw.dot",
+    "tlob_v3": SHARED / "tlob-proposal/tlob-v3.dot",
+    "tlob_stopped": SHARED / "tlob-proposal/tlob-stopped.dot",
     "guards": LOCAL / "guards.dot",
     "closed": LOCAL / "closed.dot",
     "jiffy_le": LOCAL / "jiffy_le.dot",
