@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -314,3 +315,17 @@ def test_output_does_not_depend_on_the_hash_seed():
                              text=True, env=env, cwd=ROOT, check=True)
         digests.add(out.stdout)
     assert len(digests) == 1 and hashlib.sha256().hexdigest() not in digests
+
+
+def test_binding_the_c_cannot_follow_is_refused_without_traceback(tmp_path):
+    shutil.copy(ROOT / "models/tlob.dot", tmp_path / "tlob.dot")
+    text = (ROOT / "models/tlob.binding.toml").read_text()
+    text = text.replace('event = "wakeup"\ntracepoint = "sched_wakeup"\nobject = "pid"',
+                        'event = "wakeup"\ntracepoint = "sched_wakeup"\nobject = "prio"')
+    assert 'object = "prio"' in text
+    (tmp_path / "tlob.binding.toml").write_text(text)
+    result = run("gen", "--target", "kernel-c", str(tmp_path / "tlob.dot"), "-o",
+                 str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "object 'prio' names no task" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()

@@ -24,6 +24,7 @@ from hamodel.gen import names as cn
 from hamodel.gen.cexpr import CNames, any_of, expiry_c, guard_segments
 from hamodel.gen.kernel_handlers import Handler
 from hamodel.model import Automaton, ClockKind, Edge, Number, comparisons
+from hamodel.source import Span
 
 TARGET = "kernel-c"
 KERNEL_C_OPTION = dg.register("HA040", "kernel-c-option", "see `hamodel gen --help`")
@@ -247,9 +248,13 @@ def build_view(a: Automaton, options: GenOptions) -> View:
     )
     start_events = _start_events(a, table)
 
-    handlers, cleanup, includes, target_type = kernel_handlers.handlers(
-        a, binding, monitor_type, suffix, start_events
-    )
+    try:
+        handlers, cleanup, includes, target_type = kernel_handlers.handlers(
+            a, binding, monitor_type, suffix, start_events
+        )
+    except kernel_handlers.BindingProblem as exc:
+        where = Span.point(binding.file, 1, 1) if binding else None
+        raise GenError([dg.error(dg.KERNEL_LIMIT, str(exc), where)]) from exc
     width = max(max(len(s.name) for s in a.states), len("INVALID_STATE")) + len(suffix)
     return View(
         name=name,
@@ -358,10 +363,7 @@ def _table(
                         " ha_verify_guards has one set of resets per state and event",
                         other.span, Note("first edge here", first.span)))
         table.append(row)
-    merged: dict[tuple[str, str], tuple[Edge, ...]] = {}
-    for key, edges in groups.items():
-        merged[key] = edges
-    return table, merged, problems
+    return table, groups, problems
 
 
 def _guard_case(

@@ -14,7 +14,8 @@ from hamodel.model import Automaton
 
 # Kernel prototypes of the tracepoints a binding may name (include/trace/events/sched.h),
 # and how each tracefs field the binding speaks of is read from the arguments.
-# prev_state: tracefs prints a preempted task as running (R+), whatever its state word.
+# prev_state: tracefs prints a preempted task as running (R+), whatever its state word,
+# and only the TASK_REPORT bits of the others (__trace_sched_switch_state).
 TRACEPOINT_ARGS = {
     "sched_switch": "bool preempt,\n\t\t\t\tstruct task_struct *prev,\n"
     "\t\t\t\tstruct task_struct *next,\n\t\t\t\tunsigned int prev_state",
@@ -37,12 +38,15 @@ FIELD_C = {
     "prev_prio": "prev->prio",
     "next_prio": "next->prio",
     "prio": "p->prio",
-    "prev_state": "(preempt ? TASK_RUNNING : prev_state)",
+    "prev_state": "(preempt ? TASK_RUNNING : prev_state & TASK_REPORT)",
     "target_cpu": "task_cpu(p)",
 }
+# The only exit tracepoint whose task argument is the one exiting.
+EXIT_TRACEPOINT = "sched_process_exit"
 
 
-
+class BindingProblem(ValueError):
+    """A binding the kernel-C generator cannot turn into handlers; says which entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +56,6 @@ class Handler:
     comment: tuple[str, ...]  # lines of a /* */ block above the body (skeletons)
     body: tuple[str, ...]  # lines, relative indentation as leading tabs
     tracepoint: str  # "/* XXX: tracepoint */" for skeletons
-
 
 
 START_COMMENTS = (
@@ -87,6 +90,9 @@ def handlers(
     cleanup = None
     if monitor_type == "per_obj" and binding.exit_tracepoint:
         tp = binding.exit_tracepoint
+        if tp != EXIT_TRACEPOINT:
+            raise BindingProblem(f"exit tracepoint {tp!r}: kernel C cleans up a task's monitor"
+                                 f" on {EXIT_TRACEPOINT} only")
         body = ("da_destroy_storage(p->pid);",)
         cleanup = Handler("obj_cleanup", TRACEPOINT_ARGS[tp], (), body, tp)
     target = "struct task_struct *" if monitor_type == "per_obj" else None
@@ -94,7 +100,14 @@ def handlers(
 
 
 def _bound_call(eb: EventBinding, monitor_type: str, suffix: str) -> list[str]:
-    task = TASK_OF_FIELD[eb.object]
+    task = TASK_OF_FIELD.get(eb.object)
+    if task is None and monitor_type in ("per_task", "per_obj"):
+        known = ", ".join(TASK_OF_FIELD)
+        raise BindingProblem(f"event {eb.event!r}: object {eb.object!r} names no task"
+                             f" (kernel C reads the object from one of {known})")
+    unknown = [c.field for c in eb.when if c.field not in FIELD_C]
+    if unknown:
+        raise BindingProblem(f"event {eb.event!r}: kernel C cannot read field {unknown[0]!r}")
     call = f"da_handle_{eb.handler}({_handle_args(monitor_type, task, eb.event + suffix)});"
     if not eb.when:
         return [call]

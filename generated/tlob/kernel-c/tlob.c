@@ -128,9 +128,9 @@ static void handle_sched_switch(void *data, bool preempt,
 				struct task_struct *next,
 				unsigned int prev_state)
 {
-	if ((preempt ? TASK_RUNNING : prev_state) == TASK_RUNNING)
+	if ((preempt ? TASK_RUNNING : prev_state & TASK_REPORT) == TASK_RUNNING)
 		da_handle_event(prev->pid, prev, preempt_tlob);
-	if ((preempt ? TASK_RUNNING : prev_state) != TASK_RUNNING)
+	if ((preempt ? TASK_RUNNING : prev_state & TASK_REPORT) != TASK_RUNNING)
 		da_handle_event(prev->pid, prev, sleep_tlob);
 	da_handle_event(next->pid, next, switch_in_tlob);
 }

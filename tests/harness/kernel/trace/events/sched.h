@@ -7,5 +7,6 @@ struct task_struct {
 	int prio;
 };
 #define TASK_RUNNING 0x0000
+#define TASK_REPORT 0x007f
 extern struct task_struct *current;
 #endif
