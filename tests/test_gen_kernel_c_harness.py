@@ -18,6 +18,7 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hamodel.gen.kernel_c import handler_kinds
 from hamodel.load import load_model
 
 SHARED = SHARED_MODELS
@@ -34,6 +35,7 @@ MODELS = {
     "guards": LOCAL / "guards.dot",
     "closed": LOCAL / "closed.dot",
     "jiffy_le": LOCAL / "jiffy_le.dot",
+    "startrun": LOCAL / "startrun.dot",
     "nounit": SHARED / "rvgen-probes/nounit.dot",
 }
 
@@ -65,13 +67,19 @@ def scenario(draw, a):
           if jiffy else []),
     )
     n_ro = len(harness.readonly_envs(a))
-    kinds = st.sampled_from(["event"] * 6 + ["start", "stop", "start_event", "start_run_event"])
+    # Each event reaches the monitor the way its generated handler sends it
+    # (da_handle_event, _start_event or _start_run_event); `start` is a
+    # monitor's own start (a marker), followed by ha_setup_initial_state().
+    handler = handler_kinds(a)
+    kinds = st.sampled_from(["handler"] * 8 + ["start", "stop"])
     ops = []
     t = 0
     for _ in range(draw(st.integers(1, 25))):
         t += draw(steps)
         kind = draw(kinds)
         event = draw(st.integers(0, len(a.events) - 1))
+        if kind == "handler":
+            kind = handler[a.events[event].name]
         env = tuple(draw(st.integers(0, 2)) for _ in range(n_ro))
         ops.append((t, kind, event, env))
     return params, ops

@@ -115,6 +115,7 @@ class View:
     guards: tuple[GuardCase, ...]
     setup_skip: tuple[str, ...]  # `if (...)` lines: when ha_setup_invariants keeps the timer
     initial_setup: tuple[str, ...]  # statements of ha_setup_initial_state
+    init_clock: str | None  # a clock the __init arrow resets: unset means "just started"
     handlers: tuple[Handler, ...]
     cleanup: Handler | None
     skeleton: bool
@@ -153,6 +154,12 @@ def notes(automaton: Automaton, options: GenOptions) -> list[str]:
         out.append(
             "kernel-c: call ha_setup_initial_state() right after monitoring of an object"
             " starts (the kernel runs no model code at start)"
+        )
+    starts_run = "start_run_event" in handler_kinds(automaton).values()
+    if automaton.initial.invariant and not automaton.init_resets and starts_run:
+        out.append(
+            "kernel-c: when da_handle_start_run_event() starts monitoring, nothing arms the"
+            f" invariant of {automaton.initial.name} before the event is processed"
         )
     return out
 
@@ -246,7 +253,7 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         )
         if any(e.guard is not None or e.resets for e in edges)
     )
-    start_events = _start_events(a, table)
+    start_events = handler_kinds(a, table)
 
     try:
         handlers, cleanup, includes, target_type = kernel_handlers.handlers(
@@ -294,6 +301,7 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         guards=guards,
         setup_skip=_setup_skip(a, suffix),
         initial_setup=_initial_setup(a, names, jiffy) if hybrid else (),
+        init_clock=names.env(a.init_resets[0].env) if a.init_resets else None,
         handlers=handlers,
         cleanup=cleanup,
         skeleton=binding is None,
@@ -449,12 +457,14 @@ def _resetter(env: str, jiffy: bool, suffix: str) -> Getter:
     return Getter(env + suffix, body)
 
 
-def _start_events(a: Automaton, table: list[list[str | None]]) -> dict[str, str]:
+def handler_kinds(a: Automaton, table: list[list[str | None]] | None = None) -> dict[str, str]:
     """rvgen/automata.py __store_init_events: which da_handle_* each event calls.
 
     A start event always leads to the initial state; a start-run event is only
     defined in the initial state; start-run is used only if no start event exists.
     """
+    if table is None:
+        table = _table(a)[0]
     initial = a.initial.name
     start: dict[str, bool] = {}
     start_run: dict[str, bool] = {}

@@ -99,28 +99,35 @@ static inline void ha_setup_invariants(struct ha_monitor *ha_mon,
 		ha_cancel_timer(ha_mon);
 }
 
+/*
+ * Starting a monitor runs no model code (ha_monitor_init_env() only marks every
+ * clock unset), but this model resets clocks on its initial arrow or has an
+ * invariant on its initial state: call this right after monitoring of the
+ * object starts (after da_handle_start_event() started it, or your own start).
+ */
+static inline void ha_setup_initial_state(struct ha_monitor *ha_mon, u64 time_ns)
+{
+	ha_reset_env(ha_mon, clk_elapsed_tlob, time_ns);
+	ha_start_timer_ns(ha_mon, clk_elapsed_tlob, BUDGET_NS(ha_mon), time_ns);
+}
+
 static bool ha_verify_constraint(struct ha_monitor *ha_mon,
 				 enum states curr_state, enum events event,
 				 enum states next_state, u64 time_ns)
 {
+	/*
+	 * The initial arrow resets clk_elapsed_tlob, so it is unset only when monitoring
+	 * started with this very event (da_handle_start_run_event).
+	 */
+	if (ha_monitor_env_invalid(ha_mon, clk_elapsed_tlob))
+		ha_setup_initial_state(ha_mon, time_ns);
+
 	if (!ha_verify_invariants(ha_mon, curr_state, event, next_state, time_ns))
 		return false;
 
 	ha_setup_invariants(ha_mon, curr_state, event, next_state, time_ns);
 
 	return true;
-}
-
-/*
- * Starting a monitor runs no model code (ha_monitor_init_env() only marks every
- * clock unset), but this model resets clocks on its initial arrow or has an
- * invariant on its initial state: call this right after monitoring of the
- * object starts.
- */
-static inline void ha_setup_initial_state(struct ha_monitor *ha_mon, u64 time_ns)
-{
-	ha_reset_env(ha_mon, clk_elapsed_tlob, time_ns);
-	ha_start_timer_ns(ha_mon, clk_elapsed_tlob, BUDGET_NS(ha_mon), time_ns);
 }
 
 static void handle_sched_switch(void *data, bool preempt,
