@@ -155,6 +155,14 @@ def notes(automaton: Automaton, options: GenOptions) -> list[str]:
             "kernel-c: call ha_setup_initial_state() right after monitoring of an object"
             " starts (the kernel runs no model code at start)"
         )
+    binding = options.binding
+    markers = (("starts", binding.start), ("stops", binding.stop)) if binding else ()
+    for what, marker in markers:
+        if marker is not None:
+            out.append(
+                f"kernel-c: the binding {what} monitoring at the user-space marker"
+                f" {marker.name!r}, which is no tracepoint: write that part by hand"
+            )
     starts_run = "start_run_event" in handler_kinds(automaton).values()
     if automaton.initial.invariant and not automaton.init_resets and starts_run:
         out.append(
