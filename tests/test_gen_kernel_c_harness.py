@@ -37,6 +37,9 @@ MODELS = {
     "jiffy_le": LOCAL / "jiffy_le.dot",
     "startrun": LOCAL / "startrun.dot",
     "nounit": SHARED / "rvgen-probes/nounit.dot",
+    "unitconst": SHARED / "rvgen-probes/unitconst.dot",
+    "decimal": SHARED / "rvgen-probes/decimal.dot",
+    "tlob_v2": SHARED / "tlob-proposal/tlob-v2.dot",
 }
 
 pytestmark = pytest.mark.skipif(harness.gcc() is None, reason="gcc is not installed")
