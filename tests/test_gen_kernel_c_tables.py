@@ -266,3 +266,27 @@ def test_header_is_byte_for_byte_the_in_tree_one(rel):
     m, files = _generate(rel, mtype)
     data = files[f"{m}.h"].encode()
     assert (len(data), hashlib.sha256(data).hexdigest()) == (size, digest)
+
+
+# ha_verify_guards of the in-tree hybrid monitors whose guards read no clock
+# (so hamodel's per-comparison escape does not apply): size and SHA-256 of the
+# function's text in kernel/trace/rv/monitors/<m>/<m>.c (nomiss at 0eaed89c,
+# opid at the commit that made it a hybrid automaton).
+IN_TREE_GUARDS = {
+    "upstream/deadline/nomiss.dot": (
+        "per_obj", 1106, "7675c27ea257b9ea137763c3e924b050d4103f06283812a2b32764133f7fb787"
+    ),
+    "upstream/sched/opid.dot": (
+        "per_cpu", 507, "ed06d433c286d9784e43c4c45d8c23222d99c2c2a741ade2e2795b5e17646c7f"
+    ),
+}
+
+
+@pytest.mark.parametrize("rel", sorted(IN_TREE_GUARDS))
+def test_guard_function_is_byte_for_byte_the_in_tree_one(rel):
+    mtype, size, digest = IN_TREE_GUARDS[rel]
+    m, files = _generate(rel, mtype)
+    found = re.search(r"static inline bool ha_verify_guards\(.*?\n}\n", files[f"{m}.c"], re.S)
+    assert found
+    data = found.group(0).encode()
+    assert (len(data), hashlib.sha256(data).hexdigest()) == (size, digest)
