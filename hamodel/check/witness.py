@@ -151,6 +151,10 @@ def concretize(
     )
     chosen = {k: val(v) for k, v in enc.param_vars.items()}
     chosen.update({k: v for k, v in params.items() if v != INFINITE})
+    for p in automaton.parameters:
+        # Not read along the path (an overlap's last event may still evaluate
+        # an earlier edge's guard in the oracle): any positive value will do.
+        chosen.setdefault(p.name, 1)
     end = val(enc.timer) * scale if enc.timer is not None else None
     clocks: tuple[tuple[str, int | None], ...] = ()
     if enc.probe is not None:
@@ -360,7 +364,9 @@ def _confirms_overlap(automaton: Automaton, w: Witness, hz: int) -> bool:
     """
     g = w.goal
     assert g.edge is not None and g.other is not None
-    out = replay(automaton, w, hz)
+    # Every event moves; the last may enter a state whose invariant is already
+    # false (a further finding of its own), so outcomes after it do not matter.
+    out = replay(automaton, w, hz)[: len(w.events)]
     if len(out) != len(w.events) or not all(isinstance(o, Moved) for o in out):
         return False
     sem = Semantics(automaton, hz)
