@@ -12,6 +12,7 @@ import re
 import sys
 
 from hamodel.check import Options, Report, check_automaton
+from hamodel.check.codes import INCOMPLETE
 from hamodel.check.report import render_json, render_sarif, render_text
 from hamodel.diagnostics import has_errors
 from hamodel.load import SOURCES, load_model
@@ -52,6 +53,18 @@ def _params(items: list[str]) -> dict[str, int] | str:
     return out
 
 
+def _internal_error(path: str, diags: list, exc: Exception) -> Report:
+    from hamodel.check.timed import Finding
+    from hamodel.diagnostics import error
+
+    message = (
+        f"internal error in the checker ({type(exc).__name__}: {exc}); the analysis is"
+        " incomplete, please report it with the model"
+    )
+    findings = tuple(Finding(d) for d in diags) + (Finding(error(INCOMPLETE, message, None)),)
+    return Report(path, findings, incomplete=True)
+
+
 def run(args: argparse.Namespace) -> int:
     params = _params(args.param)
     if isinstance(params, str):
@@ -80,7 +93,10 @@ def run(args: argparse.Namespace) -> int:
         # A --reach state is asked of the models that have it.
         reach = tuple(r for r in args.reach if r in states)
         options = Options(mine, args.timeout, reach, args.violate, args.hz)
-        reports.append(check_automaton(a, options, diags))
+        try:
+            reports.append(check_automaton(a, options, diags))
+        except Exception as exc:  # a checker bug must still end in a clear message
+            reports.append(_internal_error(path, diags, exc))
     unknown = sorted(set(params) - known_params)
     if unknown and not unreadable:
         print(f"hamodel check: --param {unknown[0]}: no model has this parameter",

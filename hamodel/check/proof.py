@@ -169,6 +169,20 @@ def prove(
 ) -> Proof | None:
     """Proof that goal ("state", name) / ("edge", index) is unreachable for every
     positive value of the free parameters; None when it is reachable or unknown."""
+    try:
+        return _prove(a, goal, fixed, timeout_s)
+    except z3.Z3Exception:
+        return None  # no verdict, as for "unknown"
+
+
+def _prove(
+    a: Automaton,
+    goal: tuple[str, object],
+    fixed: Mapping[str, int],
+    timeout_s: float = 10.0,
+) -> Proof | None:
+    """Proof that goal ("state", name) / ("edge", index) is unreachable for every
+    positive value of the free parameters; None when it is reachable or unknown."""
     cl = _Clauses(a, fixed)
     preds = {s.name: z3.Function(f"R_{s.name}", *cl.sorts, z3.BoolSort()) for s in a.states}
 
@@ -184,16 +198,16 @@ def prove(
     if solver.check() != z3.sat:  # unsat: reachable; unknown: no verdict
         return None
     model = solver.model()
-    interp = {}
-    for name, p in preds.items():
-        fi = model[p]
-        interp[name] = fi.else_value() if isinstance(fi, z3.FuncInterp) else (
-            fi if fi is not None else z3.BoolVal(False))
-        if not isinstance(fi, z3.FuncInterp) and fi is not None:
-            interp[name] = model.eval(p(*[z3.Var(i, s) for i, s in enumerate(cl.sorts)]))
+    # Each predicate's interpretation as a formula over placeholder arguments;
+    # whatever Spacer returned (or left out) is only trusted after the re-check.
+    formals = [z3.Const(f"arg_{i}", sort) for i, sort in enumerate(cl.sorts)]
+    interp = {
+        name: model.eval(p(*formals)) if model[p] is not None else z3.BoolVal(False)
+        for name, p in preds.items()
+    }
 
     def by_invariant(name: str, args: list) -> z3.BoolRef:
-        return z3.substitute_vars(interp[name], *args)
+        return z3.substitute(interp[name], *zip(formals, args, strict=True))
 
     # Re-check: every clause holds with the invariants in place of the predicates.
     for clause in cl.clauses(by_invariant, goal):
