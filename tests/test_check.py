@@ -275,3 +275,15 @@ def test_tlob_v3_budget_per_state_visit():
         out += m.event(1, t * 1_000_000, event)
     assert [o.dst for o in out] == ["waiting", "running", "waiting", "running"]
     assert m.stop(1, 20_000_000)[0] is StopResult.STOPPED
+
+
+def test_a_checker_bug_is_reported_not_a_traceback(monkeypatch, capsys):
+    import hamodel.check.command as command
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(command, "check_automaton", broken)
+    assert main(["check", seeded("overlap")]) == 3
+    out = capsys.readouterr().out
+    assert "internal error in the checker (RuntimeError: boom)" in out
