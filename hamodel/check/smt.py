@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import z3
 
-from hamodel.check.witness import Goal, SolverUnknown, _Encoder
+from hamodel.check.witness import Goal, SolverUnknown, PathEncoder
 from hamodel.check.zones import Step
 from hamodel.model import Automaton
 
@@ -48,7 +48,7 @@ def parameter_region(
     timeout_s: float = 10.0,
 ) -> Region | None:
     """None when the path has no free parameter."""
-    enc = _Encoder(a, params)
+    enc = PathEncoder(a, params)
     col = _Collector()
     enc.encode(col, steps, goal)  # type: ignore[arg-type]
     if not enc.param_vars:

@@ -127,7 +127,7 @@ def concretize(
     timeout_s: float = 10.0,
 ) -> Witness | None:
     """The earliest integer-timed trace along `steps` that reaches `goal`, or None."""
-    enc = _Encoder(automaton, params)
+    enc = PathEncoder(automaton, params)
     opt = z3.Optimize()
     opt.set("timeout", max(1, int(timeout_s * 1000)))
     last = enc.encode(opt, steps, goal)
@@ -165,7 +165,10 @@ def concretize(
     return Witness(goal, tuple(sorted(chosen.items())), events, end, clocks)
 
 
-class _Encoder:
+class PathEncoder:
+    """One zone-graph path and its goal as linear integer constraints (times,
+    env values, parameters), added to any object with `.add` (a solver)."""
+
     def __init__(self, a: Automaton, params: Mapping[str, int]) -> None:
         self.a = a
         self.clocks = frozenset(c.name for c in a.clocks)
