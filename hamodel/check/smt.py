@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import z3
 
-from hamodel.check.witness import Goal, SolverUnknown, PathEncoder
+from hamodel.check.witness import Goal, PathEncoder, SolverUnknown
 from hamodel.check.zones import Step
 from hamodel.model import Automaton
 
