@@ -251,7 +251,7 @@ class _Reader:
                 self.err(f"{what} limits {param!r}, which the marker does not set", param)
             elif not ok:
                 self.err(f"{what} limits {param!r}: expected [least, greatest] in 0 .. 2^64-1",
-                         param)
+                         "limits")
             else:
                 limits.append((param, pair[0], pair[1]))
         names: list[tuple[str, str]] = []
