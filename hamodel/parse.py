@@ -162,8 +162,8 @@ _FRIENDLY = {
     "CALL": "'()'",
     "RESET": "'reset'",
     "_NL": "a new line",
-    "OROR": "'||'",
-    "ANDAND": "'&&'",
+    "_OR": "'||'",
+    "_AND": "'&&'",
     "BANG": "'!'",
     "$END": "the end",
 }

@@ -1,0 +1,5 @@
+import sys
+
+from hamodel.cli import main
+
+sys.exit(main())
