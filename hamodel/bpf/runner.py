@@ -107,7 +107,8 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
             raise UsageError(f"{meta_path}: missing (regenerate with hamodel gen --target ebpf)")
         return sources[0], Meta.read(meta_path)
     from hamodel.diagnostics import has_errors  # noqa: PLC0415 (only this path parses)
-    from hamodel.gen.ebpf import EbpfUnsupported, generate  # noqa: PLC0415
+    from hamodel.gen import GenError, GenOptions  # noqa: PLC0415
+    from hamodel.gen.ebpf import generate  # noqa: PLC0415
     from hamodel.load import load_model  # noqa: PLC0415
 
     automaton, diags = load_model(path)
@@ -116,8 +117,8 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
         where = f"{first.span}: " if first and first.span else ""
         raise UsageError(f"{where}{first.message if first else 'cannot load ' + model}")
     try:
-        files = generate(automaton, None)
-    except EbpfUnsupported as exc:
+        files = generate(automaton, GenOptions(model_path=str(path)))
+    except GenError as exc:
         raise UsageError(f"{model}: {exc}") from None
     for name, text in files.items():
         (workdir / name).write_text(text)

@@ -20,17 +20,16 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
-import jinja2
-
+from hamodel import diagnostics as dg
 from hamodel.binding import Binding, Condition, EventBinding, find_binding
 from hamodel.build import is_c_identifier
+from hamodel.gen import GenError, GenOptions, render
 from hamodel.model import Automaton, ClockKind, Number, Symbol, Value
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "ebpf"
-
-UNSET = "HAMODEL_UNSET"  # the C name of the "clock not reset yet" marker
+EBPF_UNSUPPORTED = dg.register(
+    "HA060", "ebpf-unsupported", "see docs/ebpf.md for what the eBPF target supports"
+)
 
 
 class EbpfUnsupported(ValueError):
@@ -260,7 +259,7 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
     arm = tuple(tp for tp in ("sched_stat_runtime",) if tp not in binding.tracepoints)
     return EbpfView(
         name=a.name,
-        source=os.path.basename(a.file) if a.file else f"{a.name}.dot",
+        source=os.path.basename(a.file) if a.file else "(text)",
         description=binding.description,
         states=tuple(states),
         events=tuple((e.name, f"{e.name}_{a.name}") for e in a.events),
@@ -359,22 +358,11 @@ def meta(view: EbpfView) -> dict:
 MAX_BINDINGS = 16
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-
-
-def render(view: EbpfView) -> dict[str, str]:
-    env = _environment()
-    c_text = env.get_template("monitor.bpf.c.j2").render(
+def render_files(view: EbpfView) -> dict[str, str]:
+    c_text = render(
+        "ebpf",
+        "monitor.bpf.c.j2",
         v=view,
-        unset=UNSET,
         kinds=KINDS,
         detectors=DETECTORS,
         counters=COUNTERS,
@@ -384,17 +372,14 @@ def render(view: EbpfView) -> dict[str, str]:
     return {f"{view.name}.bpf.c": c_text, f"{view.name}.meta.json": meta_text}
 
 
-def _binding_of(automaton: Automaton, options: object) -> Binding:
-    binding = None
-    if isinstance(options, dict):
-        binding = options.get("binding")
-    else:
-        binding = getattr(options, "binding", None)
-    if binding is None and automaton.file:
-        binding, diags = find_binding(automaton.file, automaton)
+def _binding_of(automaton: Automaton, options: GenOptions | None) -> Binding:
+    binding = options.binding if options else None
+    path = options.model_path if options else automaton.file
+    if binding is None and path:
+        binding, diags = find_binding(path, automaton)
         errors = [d for d in diags if d.is_error]
         if errors:
-            raise EbpfUnsupported(f"{errors[0].span}: {errors[0].message}")
+            raise GenError(errors)
     if binding is None:
         raise EbpfUnsupported(
             f"the eBPF target needs a binding beside the model ({automaton.name}.binding.toml)"
@@ -402,6 +387,31 @@ def _binding_of(automaton: Automaton, options: object) -> Binding:
     return binding
 
 
-def generate(automaton: Automaton, options: object = None) -> dict[str, str]:
+def _with_options(binding: Binding, options: GenOptions | None) -> Binding:
+    """-t and -D override the binding's monitor type and description."""
+    if options is None:
+        return binding
+    description = binding.description if options.description is None else options.description
+    if "*/" in description or "\n" in description:
+        raise EbpfUnsupported("the description may not contain `*/` or a newline")
+    if options.parent:
+        raise EbpfUnsupported("the eBPF target has no container monitors (-p)")
+    return Binding(
+        options.monitor_type or binding.monitor_type,
+        description,
+        binding.start,
+        binding.stop,
+        binding.events,
+        binding.exit_tracepoint,
+        binding.file,
+    )
+
+
+def generate(automaton: Automaton, options: GenOptions | None = None) -> dict[str, str]:
     """The target entry point: relative path -> file text."""
-    return render(build_view(automaton, _binding_of(automaton, options)))
+    try:
+        binding = _with_options(_binding_of(automaton, options), options)
+        return render_files(build_view(automaton, binding))
+    except EbpfUnsupported as exc:
+        where = automaton.initial.span
+        raise GenError([dg.error(EBPF_UNSUPPORTED, str(exc), where)]) from None
