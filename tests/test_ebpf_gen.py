@@ -58,7 +58,7 @@ def test_binding_drives_the_tracepoint_programs():
         ("switch_in_tlob", "next"),
     ]
     assert "== 0" in switch.calls[0].condition and "!= 0" in switch.calls[1].condition
-    assert view.arm_tracepoints == ("sched_stat_runtime",)
+    assert view.arm_tracepoint == "local_timer_entry"
 
 
 def test_meta_describes_the_record():

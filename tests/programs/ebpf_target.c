@@ -10,6 +10,8 @@
  *   ebpf_target two A B        window 1: busy A; then window 2: busy B
  *   ebpf_target exit US        window: busy US, then the process exits inside it
  *   ebpf_target threads N US   N threads, each window: sleep US
+ *   ebpf_target jobs N         N windows: busy 300 us, sleep 4 ms (odd) or
+ *                              300 us (even), busy 200 us
  */
 #include <pthread.h>
 #include <sched.h>
@@ -88,6 +90,14 @@ int main(int argc, char **argv)
 		nop_start();
 		busy(atol(argv[2]));
 		_exit(0);
+	} else if (!strcmp(argv[1], "jobs")) {
+		for (int i = 0; i < atoi(argv[2]); i++) {
+			nop_start();
+			busy(300);
+			usleep(i % 2 ? 4000 : 300);
+			busy(200);
+			nop_stop();
+		}
 	} else if (!strcmp(argv[1], "threads") && argc > 3) {
 		int n = atoi(argv[2]);
 		pthread_t t[64];
