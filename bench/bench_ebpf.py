@@ -86,12 +86,65 @@ int main(int argc, char **argv)
 """
 
 
-def build_pingpong(tmp: Path) -> Path:
-    src = tmp / "pingpong.c"
-    src.write_text(PINGPONG_C)
-    out = tmp / "pingpong"
+# Two marker pairs: one whose first instruction is a bare `ret`, one starting with a `nop`.
+UPROBE_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+__attribute__((noinline)) void ret_start(void) { __asm__ volatile("" ::: "memory"); }
+__attribute__((noinline)) void ret_stop(void) { __asm__ volatile("" ::: "memory"); }
+__attribute__((noinline)) void nop_start(void) { __asm__ volatile("nop" ::: "memory"); }
+__attribute__((noinline)) void nop_stop(void) { __asm__ volatile("nop" ::: "memory"); }
+
+int main(int argc, char **argv)
+{
+	long n = atol(argv[1]);
+	int use_ret = argv[2][0] == 'r';
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++) {
+		if (use_ret) {
+			ret_start();
+			ret_stop();
+		} else {
+			nop_start();
+			nop_stop();
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%.1f\n", ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n / 2);
+	return 0;
+}
+"""
+
+
+def build_c(tmp: Path, name: str, text: str) -> Path:
+    src = tmp / f"{name}.c"
+    src.write_text(text)
+    out = tmp / name
     subprocess.run([shutil.which("gcc") or "clang", "-O2", "-o", str(out), str(src)], check=True)
     return out
+
+
+def uprobe_cost(tmp: Path, calls: int) -> dict[str, float]:
+    """ns per probed marker call, attached minus detached, for `ret` and `nop` first."""
+    binary = build_c(tmp, "markers", UPROBE_C)
+    out = {}
+    for kind in ("ret", "nop"):
+        bare = float(subprocess.run([str(binary), str(calls), kind], capture_output=True,
+                                    text=True, check=True).stdout)
+        run = Attached(binary, f"{kind}_start", f"{kind}_stop")
+        probed = float(subprocess.run([str(binary), str(calls), kind], capture_output=True,
+                                      text=True, check=True).stdout)
+        run.close()
+        out[kind] = probed - bare
+    return out
+
+
+def build_pingpong(tmp: Path) -> Path:
+    return build_c(tmp, "pingpong", PINGPONG_C)
 
 
 def switch_ns(binary: Path, trips: int, windowed: bool, cpu: int) -> float:
@@ -105,10 +158,10 @@ def switch_ns(binary: Path, trips: int, windowed: bool, cpu: int) -> float:
 class Attached:
     """`hamodel run` on the ping-pong binary, budget 1 h (never violated)."""
 
-    def __init__(self, binary: Path) -> None:
+    def __init__(self, binary: Path, start: str = "nop_start", stop: str = "nop_stop") -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hamodel", "run", str(GENERATED), "--binary", str(binary),
-             "--start", "nop_start", "--stop", "nop_stop", "--budget", "3600s"],
+             "--start", start, "--stop", stop, "--budget", "3600s"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.load_ms = None
@@ -147,6 +200,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--trips", type=int, default=200_000)
+    parser.add_argument("--calls", type=int, default=20_000, help="marker calls (uprobe cost)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench_ebpf: needs root", file=sys.stderr)
@@ -179,6 +233,7 @@ def main() -> int:
             summary = run.close()
             if "0 violated" not in summary:
                 notes.append(summary.strip().splitlines()[0])
+        costs = uprobe_cost(Path(tmp), args.calls)
     base = statistics.median(results["detached"])
     print(
         f"pipe ping-pong on CPU {cpu}, {args.trips} round trips x {args.rounds} "
@@ -194,6 +249,10 @@ def main() -> int:
         print(f"  {name:28s} {statistics.median(values):6.0f} ns per hit (bpf_stats, median)")
     print(f"  clang compile of tlob.bpf.c: {compile_ms:.0f} ms")
     print(f"  load+attach (hamodel run): median {statistics.median(load_ms):.0f} ms")
+    print(
+        f"  uprobe cost per marker hit (start or stop): first instruction `ret` "
+        f"{costs['ret'] / 1e3:.1f} us, `nop` {costs['nop'] / 1e3:.1f} us"
+    )
     for note in notes:
         # A window ending early is the model's verdict on the events the kernel gave
         # (docs/ebpf.md: a switch-in missing from the sched_switch stream).
