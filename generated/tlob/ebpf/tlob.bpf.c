@@ -136,6 +136,7 @@ struct task_tlob {
 	__u64 deadline_ns;		/* the armed invariant fires here; 0: none */
 	__u64 armed_seq;		/* the timer slot was last armed for ... */
 	__u64 armed_deadline_ns;	/* ... this invocation and deadline */
+	__u64 untimed_seq;		/* this invocation found the timer map full */
 	__u64 clock_reset_ns[CLOCKS_tlob];
 	__u64 params[PARAMS_tlob];
 	__u64 residency_ns[state_max_tlob];
@@ -321,7 +322,10 @@ static int timer_fired_tlob(void *map, __u32 *tid, struct timer_tlob *slot)
 	return 0;
 }
 
-/* Arm (or move) the task's timer to its deadline; only tp_btf programs may. */
+/*
+ * Arm (or move) the task's timer to its deadline; only tp_btf programs may.
+ * A deadline already past fires at once.
+ */
 static void arm_tlob(struct task_tlob *m, __u32 tid)
 {
 	struct timer_tlob *slot, fresh = {};
@@ -329,13 +333,14 @@ static void arm_tlob(struct task_tlob *m, __u32 tid)
 	if (!m->deadline_ns ||
 	    (m->armed_seq == m->seq && m->armed_deadline_ns == m->deadline_ns))
 		return;
-	m->armed_seq = m->seq;
-	m->armed_deadline_ns = m->deadline_ns;
 	slot = bpf_map_lookup_elem(&tlob_timers, &tid);
 	if (!slot) {
 		if (bpf_map_update_elem(&tlob_timers, &tid, &fresh, BPF_NOEXIST)) {
 			/* Map full: the next event or the stop marker still checks. */
-			count_tlob(count_no_timer_slot_tlob);
+			if (m->untimed_seq != m->seq) {
+				m->untimed_seq = m->seq;
+				count_tlob(count_no_timer_slot_tlob);
+			}
 			return;
 		}
 		slot = bpf_map_lookup_elem(&tlob_timers, &tid);
@@ -347,18 +352,22 @@ static void arm_tlob(struct task_tlob *m, __u32 tid)
 	}
 	slot->seq = m->seq;
 	slot->deadline_ns = m->deadline_ns;
-	if (bpf_timer_start(&slot->timer, m->deadline_ns, HAMODEL_TIMER_ABS))
-		count_tlob(count_no_timer_slot_tlob);
+	if (bpf_timer_start(&slot->timer, m->deadline_ns, HAMODEL_TIMER_ABS) == 0) {
+		m->armed_seq = m->seq;
+		m->armed_deadline_ns = m->deadline_ns;
+	}
 }
 
 /*
  * The task's monitor if it is inside a window and its deadline has not
  * passed (a passed deadline is reported here, before the event, as the
- * timer would have); frees the timer slot of a finished invocation.
+ * timer would have); frees the timer slot of a finished invocation.  The
+ * clock is read only for a monitored task: most tasks are not.
  */
-static struct task_tlob *live_tlob(struct task_struct *task, __u64 now)
+static struct task_tlob *live_tlob(struct task_struct *task, __u64 *now_out)
 {
 	struct task_tlob *m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
+	__u64 now;
 	__u32 tid;
 
 	if (!m)
@@ -372,18 +381,21 @@ static struct task_tlob *live_tlob(struct task_struct *task, __u64 now)
 		}
 		return 0;
 	}
+	now = bpf_ktime_get_ns();
 	if (m->deadline_ns && now >= m->deadline_ns) {
 		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob), HAMODEL_NO_EVENT, now);
 		return 0;
 	}
 	arm_tlob(m, tid);
+	*now_out = now;
 	return m;
 }
 
 /* da_handle_event: one model event for one task. */
-static void handle_tlob(struct task_struct *task, __u32 event, __u64 now)
+static void handle_tlob(struct task_struct *task, __u32 event)
 {
-	struct task_tlob *m = live_tlob(task, now);
+	__u64 now = 0;
+	struct task_tlob *m = live_tlob(task, &now);
 	__u32 state, resets, i;
 	__s8 next;
 
@@ -418,34 +430,37 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(tlob_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	__u64 now = bpf_ktime_get_ns();
-
 	/* preempt: prev_pid when prev_state == TASK_RUNNING */
 	if (hamodel_prev_state(preempt, prev_state) == 0 /* TASK_RUNNING */)
-		handle_tlob(prev, preempt_tlob, now);
+		handle_tlob(prev, preempt_tlob);
 	/* sleep: prev_pid when prev_state != TASK_RUNNING */
 	if (hamodel_prev_state(preempt, prev_state) != 0 /* TASK_RUNNING */)
-		handle_tlob(prev, sleep_tlob, now);
+		handle_tlob(prev, sleep_tlob);
 	/* switch_in: next_pid */
-	handle_tlob(next, switch_in_tlob, now);
+	handle_tlob(next, switch_in_tlob);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(tlob_sched_wakeup, struct task_struct *p)
 {
-	__u64 now = bpf_ktime_get_ns();
-
 	/* wakeup: pid */
-	handle_tlob(p, wakeup_tlob, now);
+	handle_tlob(p, wakeup_tlob);
 	return 0;
 }
 
-/* Not a model event: fires every tick while a task runs, so its timer gets armed. */
-SEC("tp_btf/sched_stat_runtime")
-int BPF_PROG(tlob_sched_stat_runtime, struct task_struct *task, __u64 runtime)
+/*
+ * Not a model event: the local timer interrupt.  A task that runs without
+ * switching gets its timer armed within a tick of its start marker.
+ */
+SEC("tp_btf/local_timer_entry")
+int BPF_PROG(tlob_local_timer_entry, int vector)
 {
-	live_tlob(task, bpf_ktime_get_ns());
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_tlob *m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
+
+	if (m && m->status == monitoring_tlob)
+		arm_tlob(m, task->pid);
 	return 0;
 }
 
