@@ -9,6 +9,7 @@ Leaving, in every case, destroys every link and closes the object (all maps).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import signal
@@ -93,6 +94,10 @@ def check_host() -> None:
         raise UsageError("hamodel run needs root (it loads BPF programs)")
     if not Path("/sys/kernel/btf/vmlinux").exists():
         raise UsageError("BPF unavailable: this kernel exposes no BTF (/sys/kernel/btf/vmlinux)")
+    try:
+        ctypes.CDLL("libbpf.so.1")
+    except OSError:
+        raise UsageError("libbpf.so.1 not found (install the libbpf1 package)") from None
 
 
 def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
