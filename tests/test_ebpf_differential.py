@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from test_ebpf_live import MS, Runner, _why_no_bpf, target  # noqa: F401 (fixture)
+from test_ebpf_live import (  # noqa: F401 (fixtures)
+    MS,
+    Runner,
+    _no_runner_left_behind,
+    _why_no_bpf,
+    target,
+)
 
 from hamodel.binding import find_binding
 from hamodel.bpf import elf

@@ -66,6 +66,20 @@ class Result:
     returncode: int
 
 
+_RUNNING: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_runner_left_behind():
+    """A failed test must not leave a monitor attached for the next one."""
+    yield
+    while _RUNNING:
+        proc = _RUNNING.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 class Runner:
     """`hamodel run` in the background, attached and ready when the constructor returns."""
 
@@ -76,6 +90,7 @@ class Runner:
             args += ["--start", start, "--stop", stop, "--budget", budget]
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
+        _RUNNING.append(self.proc)
         self.err_lines: list[str] = []
         while True:
             line = self.proc.stderr.readline()

@@ -9,8 +9,8 @@ import sys
 import pytest
 from conftest import ROOT
 
-from hamodel.bpf import elf
-from hamodel.bpf.runner import UsageError, parse_budget
+from hamodel.bpf import elf, runner
+from hamodel.bpf.runner import RunConfig, UsageError, parse_budget
 
 TARGET_C = ROOT / "tests" / "programs" / "ebpf_target.c"
 
@@ -100,3 +100,17 @@ def test_model_errors_are_located(target, tmp_path):
                    "--stop", "nop_stop", "--budget", "5ms")
     assert done.returncode == 2
     assert f"{bad}:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_not_root_is_one_line_exit_2(target, monkeypatch, capsys):
+    monkeypatch.setattr(runner.os, "geteuid", lambda: 1000)
+    cfg = RunConfig("generated/tlob/ebpf", str(target), ("nop_start",), ("nop_stop",), ("5ms",))
+    assert runner.run(cfg) == 2
+    err = capsys.readouterr().err
+    assert err == "hamodel run: hamodel run needs root (it loads BPF programs)\n"
+
+
+def test_unknown_pid_exits_2(target):
+    done = run_cli("generated/tlob/ebpf", "--binary", str(target), "--start", "nop_start",
+                   "--stop", "nop_stop", "--budget", "5ms", "--pid", "999999999")
+    assert done.returncode == 2 and "no such process" in done.stderr

@@ -100,6 +100,17 @@ def check_host() -> None:
         raise UsageError("libbpf.so.1 not found (install the libbpf1 package)") from None
 
 
+def _check_pid(pid: int) -> None:
+    if pid <= 0:
+        raise UsageError(f"--pid {pid}: expected a process id")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        raise UsageError(f"--pid {pid}: no such process") from None
+    except PermissionError:
+        pass
+
+
 def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
     """A generated directory as is, or a model generated into `workdir` now."""
     path = Path(model)
@@ -152,8 +163,10 @@ def _params(meta: Meta, window: Window) -> bytes:
     return struct.pack(f"<{len(meta.params) + 1}Q", *values, 0)
 
 
-def run(cfg: RunConfig, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Returns the exit status: 0 done, 1 the kernel refused the monitor, 2 bad input."""
+    out = out or sys.stdout
+    err = err or sys.stderr
     try:
         wins = windows(cfg)
         check_host()
@@ -163,6 +176,8 @@ def run(cfg: RunConfig, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> i
             raise UsageError("--max-tasks out of range (1 .. 1048576)")
         if len(wins) > 16:
             raise UsageError("at most 16 --start/--stop pairs")
+        if cfg.pid != -1:
+            _check_pid(cfg.pid)
         with tempfile.TemporaryDirectory(prefix="hamodel-run-") as tmp:
             source, meta = monitor_sources(cfg.model, Path(tmp))
             if len(meta.params) > 1:
