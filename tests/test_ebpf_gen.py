@@ -113,3 +113,33 @@ def test_generated_c_compiles_cleanly(tmp_path):
     if sections:
         for sec in ("tp_btf/sched_switch", "tp_btf/sched_wakeup", "uprobe", ".maps"):
             assert sec in sections
+
+
+TWO_CLOCKS = ROOT / "tests" / "programs" / "ebpf_two_clocks.dot"
+
+
+def two_clocks_files() -> dict[str, str]:
+    a, _ = load_model(TWO_CLOCKS)
+    assert a is not None
+    return generate(a, GenOptions(model_path=str(TWO_CLOCKS)))
+
+
+def test_two_clocks_resets_and_non_strict_bounds():
+    c = two_clocks_files()["ebpf_two_clocks.bpf.c"]
+    # `clk_a <= 3ms` fires one ns after 3 ms; `clk_b < LIMIT_NS()` reads the parameter.
+    assert "invariant_deadline_ebpf_two_clocks(m, 0, 3000000ULL + 1, now)" in c
+    assert "invariant_deadline_ebpf_two_clocks(m, 1, m->params[0], now)" in c
+    assert "[sleep_ebpf_two_clocks] = (1U << 1)," in c  # sleep resets clk_b
+    assert "#define INIT_RESETS_ebpf_two_clocks\t(1U << 0)" in c  # __init resets clk_a
+    assert "[preempt_ebpf_two_clocks] = run_ebpf_two_clocks," in c  # the self-loop
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="clang not installed")
+def test_two_clocks_model_compiles(tmp_path):
+    from hamodel.bpf.toolchain import LIBBPF_HEADER, compile_object
+
+    if not LIBBPF_HEADER.exists():
+        pytest.skip("libbpf-dev headers not installed")
+    src = tmp_path / "ebpf_two_clocks.bpf.c"
+    src.write_text(two_clocks_files()["ebpf_two_clocks.bpf.c"])
+    assert compile_object(src, tmp_path / "two.bpf.o").stat().st_size > 0

@@ -192,7 +192,7 @@ def _call(a: Automaton, eb: EventBinding) -> HandlerCall:
     if len(eb.when) == 1:
         condition = condition[1:-1]
     when = " and ".join(f"{c.field} {c.op} {c.text}" for c in eb.when)
-    comment = f"{eb.event}: {eb.object}" + (f" when {when}" if when else "")
+    comment = f"{eb.event} of the task {eb.object}" + (f", when {when}" if when else "")
     return HandlerCall(f"{eb.event}_{a.name}", tasks[eb.object], condition, comment)
 
 
@@ -284,8 +284,11 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
 
 
 def _mask(envs: tuple[str, ...], clocks: tuple[str, ...]) -> str:
-    bits = sorted({clocks.index(e) for e in envs})
-    return " | ".join(f"(1U << {b})" for b in bits) if bits else "0"
+    """A C bitmask of clocks, parenthesised so it can stand anywhere."""
+    bits = [f"(1U << {b})" for b in sorted({clocks.index(e) for e in envs})]
+    if not bits:
+        return "0"
+    return bits[0] if len(bits) == 1 else "(" + " | ".join(bits) + ")"
 
 
 # --- user-space metadata --------------------------------------------------------

@@ -84,6 +84,8 @@ enum counters_tlob {
 #define CLOCKS_tlob	1
 #define PARAMS_tlob	1
 #define BINDINGS_tlob	16
+/* The clocks reset on the __init arrow, one bit per clock. */
+#define INIT_RESETS_tlob	(1U << 0)
 
 /* next_state[state][event]: the destination, or -1 when the model has no edge. */
 static const __s8 next_state_tlob[state_max_tlob][event_max_tlob] = {
@@ -216,7 +218,6 @@ static __always_inline void count_tlob(__u32 which)
 	if (c)
 		__sync_fetch_and_add(c, 1);
 }
-
 
 /* The prev_state tracefs shows: a preempted task is still runnable ("R+"). */
 static __always_inline __u32 hamodel_prev_state(bool preempt, unsigned int prev_state)
@@ -430,13 +431,13 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(tlob_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	/* preempt: prev_pid when prev_state == TASK_RUNNING */
+	/* preempt of the task prev_pid, when prev_state == TASK_RUNNING */
 	if (hamodel_prev_state(preempt, prev_state) == 0 /* TASK_RUNNING */)
 		handle_tlob(prev, preempt_tlob);
-	/* sleep: prev_pid when prev_state != TASK_RUNNING */
+	/* sleep of the task prev_pid, when prev_state != TASK_RUNNING */
 	if (hamodel_prev_state(preempt, prev_state) != 0 /* TASK_RUNNING */)
 		handle_tlob(prev, sleep_tlob);
-	/* switch_in: next_pid */
+	/* switch_in of the task next_pid */
 	handle_tlob(next, switch_in_tlob);
 	return 0;
 }
@@ -444,7 +445,7 @@ int BPF_PROG(tlob_sched_switch, bool preempt, struct task_struct *prev,
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(tlob_sched_wakeup, struct task_struct *p)
 {
-	/* wakeup: pid */
+	/* wakeup of the task pid */
 	handle_tlob(p, wakeup_tlob);
 	return 0;
 }
@@ -485,7 +486,7 @@ int BPF_PROG(tlob_sched_process_exit, struct task_struct *p, bool group_dead)
 	return 0;
 }
 
-/* The start marker: tlob_start_task; the cookie names the start/stop pair. */
+/* The start marker (tlob_start_task in the kernel); the cookie names the start/stop pair. */
 SEC("uprobe")
 int tlob_start(struct pt_regs *ctx)
 {
@@ -517,7 +518,7 @@ int tlob_start(struct pt_regs *ctx)
 		m->params[i] = b->params[i];
 	/* ha_monitor_reset_all_stored, then the resets of the __init arrow */
 	for (i = 0; i < CLOCKS_tlob; i++)
-		m->clock_reset_ns[i] = ((1U << 0)) & (1U << i) ? now : HAMODEL_UNSET;
+		m->clock_reset_ns[i] = INIT_RESETS_tlob & (1U << i) ? now : HAMODEL_UNSET;
 	m->deadline_ns = deadline_tlob(m, m->state, now);
 	count_tlob(count_started_tlob);
 	__sync_lock_test_and_set(&m->status, monitoring_tlob);
