@@ -118,11 +118,12 @@ def _ns(ts: str) -> int:
     return int(sec) * 1_000_000_000 + int(frac.ljust(9, "0")[:9])
 
 
-def replay(text: str) -> tuple[list[Violation], int]:
+def replay(text: str, model: Path) -> tuple[list[Violation], int]:
     """The recording through the oracle; returns its violations and the lost-event count."""
-    automaton, _ = load_model(ROOT / "models" / "tlob.dot")
-    binding, _ = find_binding(ROOT / "models" / "tlob.dot", automaton)
-    monitor = Monitor(automaton, params={"BUDGET_NS": BUDGET_NS})
+    automaton, _ = load_model(model)
+    binding, _ = find_binding(model, automaton)
+    (param,) = automaton.parameters  # --budget sets the model's one parameter
+    monitor = Monitor(automaton, params={param.name: BUDGET_NS})
     out: list[Violation] = []
     lost = 0
     t = 0
@@ -157,8 +158,18 @@ def replay(text: str) -> tuple[list[Violation], int]:
     return out, lost
 
 
-def test_ebpf_and_semantics_agree_on_a_recorded_run(target):  # noqa: F811 (fixture)
-    runner = Runner(target, ("nop_start", "nop_stop", "2ms"))
+MODELS = {
+    # tlob: the odd jobs sleep 4 ms against a 2 ms budget.
+    "tlob": (ROOT / "models" / "tlob.dot", ROOT / "generated" / "tlob" / "ebpf"),
+    # two clocks: a 4 ms sleep overruns `clk_b < LIMIT_NS()` (2 ms) from the sleep on.
+    "two_clocks": (ROOT / "tests" / "programs" / "ebpf_two_clocks.dot",) * 2,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_ebpf_and_semantics_agree_on_a_recorded_run(target, name):  # noqa: F811 (fixture)
+    model, monitor_source = MODELS[name]
+    runner = Runner(target, ("nop_start", "nop_stop", "2ms"), model=monitor_source)
     try:
         recording = Recording(target)
         subprocess.run(["chrt", "-f", "10", str(target), "jobs", "8"], check=True, timeout=60)
@@ -166,13 +177,19 @@ def test_ebpf_and_semantics_agree_on_a_recorded_run(target):  # noqa: F811 (fixt
     finally:
         Recording.cleanup()
         result = runner.finish()
-    oracle, lost = replay(text)
+    oracle, lost = replay(text, model)
     assert lost == 0, "tracefs lost events: the recording is incomplete"
     ebpf = sorted(result.violations, key=lambda v: v["start_ns"])
-    assert len(ebpf) >= 4  # the odd jobs sleep 4 ms against a 2 ms budget
+    assert len(ebpf) >= 4  # at least the four odd jobs
     assert len(oracle) == len(ebpf), (oracle, ebpf)
     for py, bpf in zip(sorted(oracle, key=lambda v: v.time), ebpf, strict=True):
         assert (py.obj, py.kind.value, py.state) == (bpf["tid"], bpf["kind"], bpf["state"])
+        assert py.event == bpf["event"]
         assert abs(py.time - bpf["time_ns"]) <= TOLERANCE_NS
         for state, ns in py.residency:
             assert abs(ns - bpf["residency_ns"][state]) <= TOLERANCE_NS, (state, py, bpf)
+        for clock, value in py.clocks:
+            got = bpf["clocks"][clock]
+            assert (value is None) == (got is None), (clock, py, bpf)
+            if value is not None:
+                assert abs(value - got) <= TOLERANCE_NS, (clock, py, bpf)

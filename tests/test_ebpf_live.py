@@ -83,8 +83,9 @@ def _no_runner_left_behind():
 class Runner:
     """`hamodel run` in the background, attached and ready when the constructor returns."""
 
-    def __init__(self, binary: Path, *windows: tuple[str, str, str], extra=()) -> None:
-        args = [sys.executable, "-m", "hamodel", "run", str(GENERATED), "--binary", str(binary),
+    def __init__(self, binary: Path, *windows: tuple[str, str, str], extra=(),
+                 model: Path = GENERATED) -> None:
+        args = [sys.executable, "-m", "hamodel", "run", str(model), "--binary", str(binary),
                 "--format", "jsonl", *extra]
         for start, stop, budget in windows:
             args += ["--start", start, "--stop", stop, "--budget", budget]

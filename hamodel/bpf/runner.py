@@ -194,6 +194,10 @@ def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) ->
         if exc.log:
             print(exc.log, file=err, end="")
         return 2 if not exc.log else 1
+    except KeyboardInterrupt:
+        # Ctrl-C before the monitor was attached: nothing is loaded yet.
+        print("hamodel run: interrupted", file=err)
+        return 130
 
 
 def _monitor(
