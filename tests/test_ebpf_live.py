@@ -199,6 +199,20 @@ def test_busy_over_budget_running_dominant(target):
     assert v["detect_ns"] - v["time_ns"] < 10 * MS
 
 
+def test_budget_shorter_than_a_tick_is_armed_by_the_tick(target):
+    # A SCHED_FIFO task that never switches: only the tick can arm its timer
+    # (the start uprobe may not), so the report comes from the timer, one tick
+    # after the deadline at most, while the task is still busy in its window.
+    r = Runner(target, ("nop_start", "nop_stop", "500us"))
+    run_target(*fifo(target, "busy", "20000"))
+    res = r.finish()
+    assert len(res.violations) == 1, res
+    v = res.violations[0]
+    assert v["time_ns"] - v["start_ns"] == MS // 2
+    assert v["detected_by"] == "timer"
+    assert v["detect_ns"] - v["start_ns"] < 20 * MS  # before the stop marker
+
+
 def test_sleep_over_budget_sleeping_dominant(target):
     r = Runner(target, ("nop_start", "nop_stop", "5ms"))
     run_target(*fifo(target, "sleep", "20000"))
