@@ -251,11 +251,17 @@ def test_two_windows_fire_independently(target):
 
 
 def test_task_exiting_inside_a_window_is_forgotten(target):
-    r = Runner(target, ("nop_start", "nop_stop", "50ms"))
-    run_target(*fifo(target, "exit", "1000"))
-    res = r.finish(settle=0.2)  # past the 50 ms deadline: its timer must not report
-    assert res.violations == []
+    # One timer slot: the exiting task must give it back for the next window to be timed.
+    r = Runner(target, ("nop_start", "nop_stop", "50ms"), extra=("--max-tasks", "1"))
+    run_target(*fifo(target, "exit", "6000"))  # > one tick: its timer was armed
+    time.sleep(0.1)  # past its 50 ms deadline: the forgotten timer must not report
+    run_target(*fifo(target, "busy", "60000"))
+    res = r.finish()
     assert res.summary["counters"]["exited_in_window"] == 1
+    assert res.summary["counters"]["no_timer_slot"] == 0
+    assert len(res.violations) == 1, res.violations
+    assert res.violations[0]["detected_by"] == "timer"
+    assert res.violations[0]["time_ns"] - res.violations[0]["start_ns"] == 50 * MS
 
 
 def test_more_tasks_than_timer_slots_are_counted_not_lost(target):
