@@ -66,11 +66,3 @@ def run(args: argparse.Namespace) -> int:
             max_tasks=args.max_tasks,
         )
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hamodel")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
