@@ -76,7 +76,7 @@ TRACEPOINT_ABI: dict[str, TracepointAbi] = {
             ("prev_pid", "prev->pid"),
             ("prev_prio", "prev->prio"),
             # What tracefs prints: a preempted task is still runnable ("R+").
-            ("prev_state", "hamodel_prev_state(preempt, prev_state)"),
+            ("prev_state", "hamodel_prev_state(preempt, prev_state, prev)"),
             ("next_pid", "next->pid"),
             ("next_prio", "next->prio"),
             ("common_pid", "hamodel_current_pid()"),

@@ -24,13 +24,19 @@ typedef _Bool bool;
 /* BPF_F_TIMER_ABS (kernel 6.7) is newer than the distribution's uapi headers. */
 #define HAMODEL_TIMER_ABS	(1U << 0)
 #define HAMODEL_CLOCK_MONOTONIC	1
-#define HAMODEL_TASK_REPORT	0x7f
+/* include/linux/sched.h: the task states tracefs reports */
+#define HAMODEL_TASK_UNINTERRUPTIBLE	0x0002
+#define HAMODEL_TASK_IDLE		0x0402
+#define HAMODEL_TASK_RTLOCK_WAIT	0x1000
+#define HAMODEL_TASK_REPORT		0x007f
+#define HAMODEL_TASK_REPORT_IDLE	0x0080
 
 /* The task_struct fields read here, relocated against the running kernel's BTF. */
 struct task_struct {
 	int pid;
 	int tgid;
 	int prio;
+	int exit_state;
 	char comm[16];
 } __attribute__((preserve_access_index));
 
@@ -219,10 +225,26 @@ static __always_inline void count_tlob(__u32 which)
 		__sync_fetch_and_add(c, 1);
 }
 
-/* The prev_state tracefs shows: a preempted task is still runnable ("R+"). */
-static __always_inline __u32 hamodel_prev_state(bool preempt, unsigned int prev_state)
+/*
+ * prev_state as tracefs prints it (__trace_sched_switch_state): a preempted
+ * task is still runnable ("R+"), otherwise the highest reported state bit.
+ */
+static __always_inline __u32 hamodel_prev_state(bool preempt, unsigned int prev_state,
+		struct task_struct *prev)
 {
-	return preempt ? 0 : (prev_state & HAMODEL_TASK_REPORT);
+	__u32 state, bit;
+
+	if (preempt)
+		return 0;
+	if (prev_state == HAMODEL_TASK_IDLE)
+		return HAMODEL_TASK_REPORT_IDLE;
+	if (prev_state == HAMODEL_TASK_RTLOCK_WAIT)
+		return HAMODEL_TASK_UNINTERRUPTIBLE;
+	state = (prev_state | prev->exit_state) & HAMODEL_TASK_REPORT;
+	for (bit = HAMODEL_TASK_REPORT_IDLE; bit; bit >>= 1)
+		if (state & bit)
+			return bit;
+	return 0;
 }
 
 /* When the invariant `clock < bound` becomes false, never before now. */
@@ -432,10 +454,10 @@ int BPF_PROG(tlob_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
 	/* preempt of the task prev_pid, when prev_state == TASK_RUNNING */
-	if (hamodel_prev_state(preempt, prev_state) == 0 /* TASK_RUNNING */)
+	if (hamodel_prev_state(preempt, prev_state, prev) == 0 /* TASK_RUNNING */)
 		handle_tlob(prev, preempt_tlob);
 	/* sleep of the task prev_pid, when prev_state != TASK_RUNNING */
-	if (hamodel_prev_state(preempt, prev_state) != 0 /* TASK_RUNNING */)
+	if (hamodel_prev_state(preempt, prev_state, prev) != 0 /* TASK_RUNNING */)
 		handle_tlob(prev, sleep_tlob);
 	/* switch_in of the task next_pid */
 	handle_tlob(next, switch_in_tlob);
