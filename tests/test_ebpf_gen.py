@@ -90,6 +90,14 @@ def test_guards_are_refused_with_a_diagnostic(tmp_path):
         generate(a, GenOptions(model_path=str(tmp_path / "g.dot"), binding=binding))
     assert [d.code for d in err.value.diagnostics] == ["ebpf-unsupported"]
     assert "guard" in err.value.diagnostics[0].message
+    assert err.value.diagnostics[0].span.line == 6  # the guarded edge
+
+
+def test_no_binding_is_refused(tmp_path):
+    a, _ = tlob()
+    with pytest.raises(GenError) as err:
+        generate(a, GenOptions(model_path=str(TLOB), binding=None))
+    assert "needs a binding" in err.value.diagnostics[0].message
 
 
 def test_description_cannot_close_the_comment():
@@ -121,7 +129,8 @@ TWO_CLOCKS = ROOT / "tests" / "programs" / "ebpf_two_clocks.dot"
 def two_clocks_files() -> dict[str, str]:
     a, _ = load_model(TWO_CLOCKS)
     assert a is not None
-    return generate(a, GenOptions(model_path=str(TWO_CLOCKS)))
+    binding, _ = find_binding(TWO_CLOCKS, a)
+    return generate(a, GenOptions(model_path=str(TWO_CLOCKS), binding=binding))
 
 
 def test_two_clocks_resets_and_non_strict_bounds():

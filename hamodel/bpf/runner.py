@@ -122,7 +122,8 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
         if not meta_path.exists():
             raise UsageError(f"{meta_path}: missing (regenerate with hamodel gen --target ebpf)")
         return sources[0], Meta.read(meta_path)
-    from hamodel.diagnostics import has_errors  # noqa: PLC0415 (only this path parses)
+    from hamodel.binding import find_binding  # noqa: PLC0415 (only this path parses)
+    from hamodel.diagnostics import has_errors  # noqa: PLC0415
     from hamodel.gen import GenError, GenOptions  # noqa: PLC0415
     from hamodel.gen.ebpf import generate  # noqa: PLC0415
     from hamodel.load import load_model  # noqa: PLC0415
@@ -132,8 +133,12 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
         first = next((d for d in diags if d.is_error), None)
         where = f"{first.span}: " if first and first.span else ""
         raise UsageError(f"{where}{first.message if first else 'cannot load ' + model}")
+    binding, bdiags = find_binding(path, automaton)
+    first = next((d for d in bdiags if d.is_error), None)
+    if first is not None:
+        raise UsageError(f"{first.span}: {first.message}" if first.span else first.message)
     try:
-        files = generate(automaton, GenOptions(model_path=str(path)))
+        files = generate(automaton, GenOptions(model_path=str(path), binding=binding))
     except GenError as exc:
         raise UsageError(f"{model}: {exc}") from None
     for name, text in files.items():

@@ -28,6 +28,7 @@ from hamodel.binding import Binding, Condition, EventBinding, find_binding
 from hamodel.build import is_c_identifier
 from hamodel.gen import GenError, GenOptions, render
 from hamodel.model import Automaton, ClockKind, Number, Symbol, Value
+from hamodel.source import Span
 
 EBPF_UNSUPPORTED = dg.register(
     "HA060", "ebpf-unsupported", "see docs/ebpf.md for what the eBPF target supports"
@@ -35,7 +36,14 @@ EBPF_UNSUPPORTED = dg.register(
 
 
 class EbpfUnsupported(ValueError):
-    """The model or binding uses something the eBPF target cannot express (one line)."""
+    """The model or binding uses something the eBPF target cannot express (one line).
+
+    `span` points at the model element at fault; None for options and bindings.
+    """
+
+    def __init__(self, message: str, span: Span | None = None) -> None:
+        super().__init__(message)
+        self.span = span
 
 
 # --- how each tracepoint reaches a tp_btf program --------------------------------
@@ -203,18 +211,25 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
         if edge.guard is not None:
             raise EbpfUnsupported(
                 f"edge {edge.src} -> {edge.dst} ({edge.event}) has a guard: "
-                "the eBPF target supports invariants and resets only"
+                "the eBPF target supports invariants and resets only",
+                edge.span,
             )
     for env in a.envs:
         if not env.stored:
-            raise EbpfUnsupported(f"env {env.name} is read-only: the eBPF target has no source")
+            raise EbpfUnsupported(
+                f"env {env.name} is read-only: the eBPF target has no source", env.span
+            )
         if env.clock_kind is ClockKind.JIFFIES:
-            raise EbpfUnsupported(f"clock {env.name} counts jiffies: the eBPF target uses ns")
+            raise EbpfUnsupported(
+                f"clock {env.name} counts jiffies: the eBPF target uses ns", env.span
+            )
     if binding.monitor_type not in ("per_task", "per_obj"):
         raise EbpfUnsupported(f"monitor type {binding.monitor_type}: the eBPF target is per task")
     for p in a.parameters:
         if p.clock_kind is ClockKind.JIFFIES:
-            raise EbpfUnsupported(f"parameter {p.name} is in jiffies: the eBPF target uses ns")
+            raise EbpfUnsupported(
+                f"parameter {p.name} is in jiffies: the eBPF target uses ns", p.span
+            )
 
     clocks = tuple(c.name for c in a.clocks)
     params = tuple(p.name for p in a.parameters)
@@ -380,10 +395,11 @@ def render_files(view: EbpfView) -> dict[str, str]:
 
 
 def _binding_of(automaton: Automaton, options: GenOptions | None) -> Binding:
+    """The options' binding (the CLI resolved it, or --no-binding); without options,
+    the one beside the model."""
     binding = options.binding if options else None
-    path = options.model_path if options else automaton.file
-    if binding is None and path:
-        binding, diags = find_binding(path, automaton)
+    if options is None and automaton.file:
+        binding, diags = find_binding(automaton.file, automaton)
         errors = [d for d in diags if d.is_error]
         if errors:
             raise GenError(errors)
@@ -420,5 +436,4 @@ def generate(automaton: Automaton, options: GenOptions | None = None) -> dict[st
         binding = _with_options(_binding_of(automaton, options), options)
         return render_files(build_view(automaton, binding))
     except EbpfUnsupported as exc:
-        where = automaton.initial.span
-        raise GenError([dg.error(EBPF_UNSUPPORTED, str(exc), where)]) from None
+        raise GenError([dg.error(EBPF_UNSUPPORTED, str(exc), exc.span)]) from None
