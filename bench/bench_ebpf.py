@@ -216,12 +216,16 @@ def main() -> int:
         compile_object(GENERATED / "tlob.bpf.c", Path(tmp) / "tlob.bpf.o")
         compile_ms = (time.monotonic() - t0) * 1e3
         switch_ns(binary, args.trips // 10, False, cpu)  # warm up
-        for _ in range(args.rounds):
-            results["detached"].append(switch_ns(binary, args.trips, False, cpu))
+        for i in range(args.rounds):
+            # The order turns every round, so drift does not favour one variant.
+            attached_order = ("attached", "attached+window")[:: 1 if i % 2 == 0 else -1]
+            if i % 2 == 0:
+                results["detached"].append(switch_ns(binary, args.trips, False, cpu))
             run = Attached(binary)
             load_ms.append(run.load_ms or 0.0)
-            results["attached"].append(switch_ns(binary, args.trips, False, cpu))
-            results["attached+window"].append(switch_ns(binary, args.trips, True, cpu))
+            for variant in attached_order:
+                windowed = variant == "attached+window"
+                results[variant].append(switch_ns(binary, args.trips, windowed, cpu))
             # Per-hit cost of each program, measured apart (the statistics cost time too).
             old = set_stats(True)
             try:
@@ -233,6 +237,8 @@ def main() -> int:
             summary = run.close()
             if "0 violated" not in summary:
                 notes.append(summary.strip().splitlines()[0])
+            if i % 2 == 1:
+                results["detached"].append(switch_ns(binary, args.trips, False, cpu))
         costs = uprobe_cost(Path(tmp), args.calls)
     base = statistics.median(results["detached"])
     print(

@@ -57,7 +57,9 @@ def test_binding_drives_the_tracepoint_programs():
         ("sleep_tlob", "prev"),
         ("switch_in_tlob", "next"),
     ]
-    assert "== 0" in switch.calls[0].condition and "!= 0" in switch.calls[1].condition
+    assert switch.calls[0].condition.startswith("field_prev_state == 0")
+    assert switch.calls[1].condition.startswith("field_prev_state != 0")
+    assert switch.locals == (("prev_state", "hamodel_prev_state(preempt, prev_state, prev)"),)
     assert view.arm_tracepoint == "local_timer_entry"
 
 

@@ -135,6 +135,7 @@ class HandlerCall:
 class ProgramView:
     tracepoint: str
     params: str
+    locals: tuple[tuple[str, str], ...]  # (field, C expression), in first-use order
     calls: tuple[HandlerCall, ...]
 
 
@@ -174,12 +175,23 @@ def _bound(value: Value, params: tuple[str, ...]) -> tuple[str, str]:
 
 
 def _condition(tp: str, cond: Condition) -> str:
-    fields = dict(TRACEPOINT_ABI[tp].fields)
-    if cond.field not in fields:
+    """`field op value` over the program's local copy of the field (see _field_locals)."""
+    if cond.field not in dict(TRACEPOINT_ABI[tp].fields):
         raise EbpfUnsupported(f"{tp}: the eBPF target cannot read field {cond.field!r}")
     comment = f"{cond.text}" if cond.text != str(cond.value) else ""
     value = f"{cond.value}" + (f" /* {comment} */" if comment else "")
-    return f"{fields[cond.field]} {cond.op} {value}"
+    return f"field_{cond.field} {cond.op} {value}"
+
+
+def _field_locals(tp: str, events: tuple[EventBinding, ...]) -> tuple[tuple[str, str], ...]:
+    """Each field the conditions read, computed once per run: handlers write memory,
+    so the compiler could not reuse a value read before them."""
+    fields = dict(TRACEPOINT_ABI[tp].fields)
+    used: dict[str, None] = {}
+    for eb in events:
+        for c in eb.when:
+            used.setdefault(c.field, None)
+    return tuple((name, fields[name]) for name in used if name in fields)
 
 
 def _call(a: Automaton, eb: EventBinding) -> HandlerCall:
@@ -266,6 +278,7 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
         ProgramView(
             tp,
             TRACEPOINT_ABI[tp].params if tp in TRACEPOINT_ABI else "",
+            _field_locals(tp, binding.for_tracepoint(tp)),
             tuple(_call(a, eb) for eb in binding.for_tracepoint(tp)),
         )
         for tp in binding.tracepoints
@@ -293,7 +306,7 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
         exit_task=dict(exit_abi.tasks)["pid"],
         arm_tracepoint=ARM_TRACEPOINT,
         uses_current_pid=any(
-            "hamodel_current_pid()" in c.condition for p in programs for c in p.calls
+            "hamodel_current_pid()" in expr for p in programs for _, expr in p.locals
         ),
     )
 

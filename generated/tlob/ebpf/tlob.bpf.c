@@ -385,9 +385,10 @@ static void arm_tlob(struct task_tlob *m, __u32 tid)
  * The task's monitor if it is inside a window and its deadline has not
  * passed (a passed deadline is reported here, before the event, as the
  * timer would have); frees the timer slot of a finished invocation.  The
- * clock is read only for a monitored task: most tasks are not.
+ * clock is read once per program run, and only for a monitored task: most
+ * tasks are not.
  */
-static struct task_tlob *live_tlob(struct task_struct *task, __u64 *now_out)
+static struct task_tlob *live_tlob(struct task_struct *task, __u64 *clock)
 {
 	struct task_tlob *m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
 	__u64 now;
@@ -404,29 +405,38 @@ static struct task_tlob *live_tlob(struct task_struct *task, __u64 *now_out)
 		}
 		return 0;
 	}
-	now = bpf_ktime_get_ns();
+	if (!*clock)
+		*clock = bpf_ktime_get_ns();
+	now = *clock;
 	if (m->deadline_ns && now >= m->deadline_ns) {
 		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob), HAMODEL_NO_EVENT, now);
 		return 0;
 	}
 	arm_tlob(m, tid);
-	*now_out = now;
 	return m;
 }
 
-/* da_handle_event: one model event for one task. */
-static void handle_tlob(struct task_struct *task, __u32 event)
+/*
+ * da_handle_event: one model event for one task.  Inlined, so that the event
+ * is a constant at each call: as a subprogram argument clang may spill it and
+ * drop its range check, which the verifier then cannot follow.
+ */
+static __always_inline void handle_tlob(struct task_struct *task, __u32 event, __u64 *clock)
 {
-	__u64 now = 0;
-	struct task_tlob *m = live_tlob(task, &now);
+	struct task_tlob *m = live_tlob(task, clock);
 	__u32 state, resets, i;
+	__u64 now;
 	__s8 next;
 
-	if (!m || event >= event_max_tlob)
+	if (!m)
 		return;
+	now = *clock;
 	state = m->state;
-	if (state >= state_max_tlob)
+	if (state >= state_max_tlob || event >= event_max_tlob)
 		return;
+	/* Index the tables with the checked registers, not a reloaded spill. */
+	barrier_var(state);
+	barrier_var(event);
 	next = next_state_tlob[state][event];
 	if (next < 0) {
 		report_tlob(m, task, HOW_tlob(kind_invalid_event_tlob, by_event_tlob), event, now);
@@ -453,22 +463,27 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(tlob_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
+	__u64 clock = 0;	/* read by the first monitored task */
+	__u32 field_prev_state = hamodel_prev_state(preempt, prev_state, prev);
+
 	/* preempt of the task prev_pid, when prev_state == TASK_RUNNING */
-	if (hamodel_prev_state(preempt, prev_state, prev) == 0 /* TASK_RUNNING */)
-		handle_tlob(prev, preempt_tlob);
+	if (field_prev_state == 0 /* TASK_RUNNING */)
+		handle_tlob(prev, preempt_tlob, &clock);
 	/* sleep of the task prev_pid, when prev_state != TASK_RUNNING */
-	if (hamodel_prev_state(preempt, prev_state, prev) != 0 /* TASK_RUNNING */)
-		handle_tlob(prev, sleep_tlob);
+	if (field_prev_state != 0 /* TASK_RUNNING */)
+		handle_tlob(prev, sleep_tlob, &clock);
 	/* switch_in of the task next_pid */
-	handle_tlob(next, switch_in_tlob);
+	handle_tlob(next, switch_in_tlob, &clock);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(tlob_sched_wakeup, struct task_struct *p)
 {
+	__u64 clock = 0;	/* read by the first monitored task */
+
 	/* wakeup of the task pid */
-	handle_tlob(p, wakeup_tlob);
+	handle_tlob(p, wakeup_tlob, &clock);
 	return 0;
 }
 
