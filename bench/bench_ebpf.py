@@ -251,6 +251,10 @@ def main() -> int:
             f"  {name:16s} median {med:7.1f} ns/switch  ({(med / base - 1) * 100:+5.1f} %, "
             f"{med - base:+6.1f} ns)  runs: {', '.join(f'{v:.0f}' for v in values)}"
         )
+    # Paired: each round's attached run against the same round's detached run.
+    for name in ("attached", "attached+window"):
+        ratios = [a / d - 1 for a, d in zip(results[name], results["detached"], strict=True)]
+        print(f"  {name:16s} paired median {statistics.median(ratios) * 100:+5.1f} % per round")
     for name, values in sorted(per_hit.items()):
         print(f"  {name:28s} {statistics.median(values):6.0f} ns per hit (bpf_stats, median)")
     print(f"  clang compile of tlob.bpf.c: {compile_ms:.0f} ms")
