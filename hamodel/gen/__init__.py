@@ -22,6 +22,7 @@ from hamodel.binding import Binding
 # underscores in module names.
 TARGETS: dict[str, str] = {
     "ebpf": "hamodel.gen.ebpf",
+    "kernel-c": "hamodel.gen.kernel_c",
 }
 
 
