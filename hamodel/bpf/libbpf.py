@@ -132,7 +132,7 @@ class BpfObject:
     # --- libbpf's messages ---
 
     def _on_print(self, level: int, fmt: bytes, args: int) -> int:
-        buf = ctypes.create_string_buffer(2048)
+        buf = ctypes.create_string_buffer(1 << 16)  # the BTF load log comes in one piece
         _libc.vsnprintf(buf, len(buf), fmt, args)
         self._messages.append(buf.value.decode(errors="replace"))
         return 0

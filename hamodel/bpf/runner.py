@@ -163,9 +163,9 @@ class Stop:
 
 
 def _params(meta: Meta, window: Window) -> bytes:
-    # The budget is the model's parameter; tlob has one (BUDGET_NS).
-    values = [window.budget_ns] * len(meta.params)
-    return struct.pack(f"<{len(meta.params) + 1}Q", *values, 0)
+    # The budget is the model's parameter (tlob's BUDGET_NS); at least one slot.
+    values = [window.budget_ns] * len(meta.params) or [0]
+    return struct.pack(f"<{len(values)}Q", *values)
 
 
 def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -158,11 +158,43 @@ class EbpfView:
     arm_tracepoint: str  # a tp_btf hook that only arms timers ("": none)
     uses_current_pid: bool
 
+    @property
+    def clock_slots(self) -> int:
+        return max(1, len(self.clocks))
+
+    @property
+    def param_slots(self) -> int:
+        return max(1, len(self.params))
+
 
 def _check_identifiers(a: Automaton) -> None:
     for name in [a.name, *(s.name for s in a.states), *(e.name for e in a.events)]:
         if not is_c_identifier(name):
             raise EbpfUnsupported(f"{name!r} is not a C identifier")
+    # Every enum constant of the program, model-made and fixed, must be unique.
+    fixed = [
+        f"{prefix}_{a.name}"
+        for prefix in (
+            "state_max",
+            "event_max",
+            "count_max",
+            "status_idle",
+            "status_monitoring",
+            "status_violated",
+            *(f"kind_{k}" for k in KINDS),
+            *(f"by_{d}" for d in DETECTORS),
+            *(f"count_{c}" for c in COUNTERS),
+        )
+    ]
+    seen: dict[str, str] = {c: "a name the generator uses" for c in fixed}
+    for what, name in [
+        *(("state", s.name) for s in a.states),
+        *(("event", e.name) for e in a.events),
+    ]:
+        const = f"{name}_{a.name}"
+        if const in seen:
+            raise EbpfUnsupported(f"{what} {name}: its C name {const} is already {seen[const]}")
+        seen[const] = f"the {what} {name}"
 
 
 def _bound(value: Value, params: tuple[str, ...]) -> tuple[str, str]:
@@ -359,8 +391,8 @@ def meta(view: EbpfView) -> dict:
         "params": list(view.params),
         "record": {
             "u64": list(RECORD_HEADER)
-            + [f"param:{p}" for p in view.params]
-            + [f"clock:{c}" for c in view.clocks]
+            + ([f"param:{p}" for p in view.params] or ["pad:params"])
+            + ([f"clock:{c}" for c in view.clocks] or ["pad:clocks"])
             + [f"residency:{s.name}" for s in view.states],
             "comm_bytes": 16,
         },

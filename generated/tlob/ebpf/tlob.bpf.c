@@ -59,9 +59,9 @@ enum events_tlob {
 };
 
 enum status_tlob {
-	idle_tlob = 0,
-	monitoring_tlob,
-	violated_tlob,
+	status_idle_tlob = 0,
+	status_monitoring_tlob,
+	status_violated_tlob,
 };
 
 enum kinds_tlob {
@@ -89,12 +89,20 @@ enum counters_tlob {
 
 #define CLOCKS_tlob	1
 #define PARAMS_tlob	1
+/* Array sizes: at least one slot, the kernel's BTF check refuses empty arrays here. */
+#define CLOCK_SLOTS_tlob	1
+#define PARAM_SLOTS_tlob	1
 #define BINDINGS_tlob	16
 /* The clocks reset on the __init arrow, one bit per clock. */
 #define INIT_RESETS_tlob	(1U << 0)
 
-/* next_state[state][event]: the destination, or -1 when the model has no edge. */
-static const __s8 next_state_tlob[state_max_tlob][event_max_tlob] = {
+/*
+ * next_state[state][event]: the destination, or -1 when the model has no edge.
+ * The tables are `const volatile` (libbpf's read-only data): clang 14 folds a
+ * plain const table it can predict and then describes it to the kernel with an
+ * offset the BTF check refuses.
+ */
+static const volatile __s8 next_state_tlob[state_max_tlob][event_max_tlob] = {
 	[running_tlob] = {
 		[preempt_tlob] = waiting_tlob,
 		[sleep_tlob] = sleeping_tlob,
@@ -116,7 +124,7 @@ static const __s8 next_state_tlob[state_max_tlob][event_max_tlob] = {
 };
 
 /* edge_resets[state][event]: the clocks the edge resets, one bit per clock. */
-static const __u32 edge_resets_tlob[state_max_tlob][event_max_tlob] = {
+static const volatile __u32 edge_resets_tlob[state_max_tlob][event_max_tlob] = {
 	[running_tlob] = {
 		[preempt_tlob] = 0,
 		[sleep_tlob] = 0,
@@ -145,8 +153,8 @@ struct task_tlob {
 	__u64 armed_seq;		/* the timer slot was last armed for ... */
 	__u64 armed_deadline_ns;	/* ... this invocation and deadline */
 	__u64 untimed_seq;		/* this invocation found the timer map full */
-	__u64 clock_reset_ns[CLOCKS_tlob];
-	__u64 params[PARAMS_tlob];
+	__u64 clock_reset_ns[CLOCK_SLOTS_tlob];
+	__u64 params[PARAM_SLOTS_tlob];
 	__u64 residency_ns[state_max_tlob];
 	__u32 status;
 	__u32 state;
@@ -161,7 +169,7 @@ struct timer_tlob {
 };
 
 struct binding_tlob {
-	__u64 params[PARAMS_tlob + 1];
+	__u64 params[PARAM_SLOTS_tlob];
 };
 
 struct violation_tlob {
@@ -176,8 +184,8 @@ struct violation_tlob {
 	__u64 start_ns;
 	__u64 time_ns;			/* the instant the model is violated */
 	__u64 detect_ns;		/* when the monitor noticed */
-	__u64 params[PARAMS_tlob];
-	__u64 clocks[CLOCKS_tlob];
+	__u64 params[PARAM_SLOTS_tlob];
+	__u64 clocks[CLOCK_SLOTS_tlob];
 	__u64 residency_ns[state_max_tlob];
 	char comm[16];
 };
@@ -291,8 +299,8 @@ static void report_tlob(struct task_tlob *m, struct task_struct *task,
 	__u32 kind = how >> 8, i;
 	__u64 t = kind == kind_invariant_tlob ? m->deadline_ns : now;
 
-	if (__sync_val_compare_and_swap(&m->status, monitoring_tlob,
-					violated_tlob) != monitoring_tlob)
+	if (__sync_val_compare_and_swap(&m->status, status_monitoring_tlob,
+					status_violated_tlob) != status_monitoring_tlob)
 		return;
 	count_tlob(count_violations_tlob);
 	r = bpf_ringbuf_reserve(&tlob_reports, sizeof(*r), 0);
@@ -338,7 +346,7 @@ static int timer_fired_tlob(void *map, __u32 *tid, struct timer_tlob *slot)
 	if (!task)
 		return 0;
 	m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
-	if (m && m->status == monitoring_tlob && m->seq == slot->seq &&
+	if (m && m->status == status_monitoring_tlob && m->seq == slot->seq &&
 	    m->deadline_ns == slot->deadline_ns && m->deadline_ns && now >= m->deadline_ns)
 		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_timer_tlob), HAMODEL_NO_EVENT, now);
 	bpf_task_release(task);
@@ -397,7 +405,7 @@ static struct task_tlob *live_tlob(struct task_struct *task, __u64 *clock)
 	if (!m)
 		return 0;
 	tid = task->pid;
-	if (m->status != monitoring_tlob) {
+	if (m->status != status_monitoring_tlob) {
 		if (m->has_slot) {
 			bpf_map_delete_elem(&tlob_timers, &tid);
 			m->has_slot = 0;
@@ -497,7 +505,7 @@ int BPF_PROG(tlob_local_timer_entry, int vector)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct task_tlob *m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
 
-	if (m && m->status == monitoring_tlob)
+	if (m && m->status == status_monitoring_tlob)
 		arm_tlob(m, task->pid);
 	return 0;
 }
@@ -513,8 +521,8 @@ int BPF_PROG(tlob_sched_process_exit, struct task_struct *p, bool group_dead)
 	if (!m)
 		return 0;
 	tid = p->pid;
-	if (__sync_val_compare_and_swap(&m->status, monitoring_tlob,
-					idle_tlob) == monitoring_tlob)
+	if (__sync_val_compare_and_swap(&m->status, status_monitoring_tlob,
+					status_idle_tlob) == status_monitoring_tlob)
 		count_tlob(count_exited_in_window_tlob);
 	if (m->has_slot) {
 		bpf_map_delete_elem(&tlob_timers, &tid);
@@ -540,7 +548,7 @@ int tlob_start(struct pt_regs *ctx)
 	m = bpf_task_storage_get(&tlob_tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!m)
 		return 0;
-	if (m->status == monitoring_tlob) {
+	if (m->status == status_monitoring_tlob) {
 		count_tlob(count_already_monitoring_tlob);
 		return 0;
 	}
@@ -558,7 +566,7 @@ int tlob_start(struct pt_regs *ctx)
 		m->clock_reset_ns[i] = INIT_RESETS_tlob & (1U << i) ? now : HAMODEL_UNSET;
 	m->deadline_ns = deadline_tlob(m, m->state, now);
 	count_tlob(count_started_tlob);
-	__sync_lock_test_and_set(&m->status, monitoring_tlob);
+	__sync_lock_test_and_set(&m->status, status_monitoring_tlob);
 	if (m->deadline_ns && now >= m->deadline_ns)
 		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob), HAMODEL_NO_EVENT, now);
 	return 0;
@@ -576,19 +584,19 @@ int tlob_stop(struct pt_regs *ctx)
 	m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
 	if (!m || m->binding != binding)
 		return 0;
-	if (m->status == violated_tlob) {
-		m->status = idle_tlob;
+	if (m->status == status_violated_tlob) {
+		m->status = status_idle_tlob;
 		return 0;
 	}
-	if (m->status != monitoring_tlob)
+	if (m->status != status_monitoring_tlob)
 		return 0;
 	if (m->deadline_ns && now >= m->deadline_ns) {
 		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_stop_tlob), HAMODEL_NO_EVENT, now);
-		m->status = idle_tlob;
+		m->status = status_idle_tlob;
 		return 0;
 	}
-	if (__sync_val_compare_and_swap(&m->status, monitoring_tlob,
-					idle_tlob) == monitoring_tlob)
+	if (__sync_val_compare_and_swap(&m->status, status_monitoring_tlob,
+					status_idle_tlob) == status_monitoring_tlob)
 		count_tlob(count_stopped_tlob);
 	return 0;
 }
