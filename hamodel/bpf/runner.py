@@ -10,6 +10,7 @@ Leaving, in every case, destroys every link and closes the object (all maps).
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import re
 import signal
@@ -147,11 +148,6 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
     return source, Meta.read(workdir / f"{automaton.name}.meta.json")
 
 
-@dataclass
-class Summary:
-    reports: int = 0
-
-
 class Stop:
     """Set by SIGINT/SIGTERM: the poll loop ends and teardown runs."""
 
@@ -179,12 +175,12 @@ def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) ->
             raise UsageError(f"format {cfg.fmt!r} (expected text or jsonl)")
         if not 1 <= cfg.max_tasks <= 1 << 20:
             raise UsageError("--max-tasks out of range (1 .. 1048576)")
-        if len(wins) > 16:
-            raise UsageError("at most 16 --start/--stop pairs")
         if cfg.pid != -1:
             _check_pid(cfg.pid)
         with tempfile.TemporaryDirectory(prefix="hamodel-run-") as tmp:
             source, meta = monitor_sources(cfg.model, Path(tmp))
+            if len(wins) > meta.max_bindings:
+                raise UsageError(f"at most {meta.max_bindings} --start/--stop pairs")
             if len(meta.params) > 1:
                 raise UsageError(
                     f"{meta.model} has {len(meta.params)} parameters; --budget sets one"
@@ -218,7 +214,7 @@ def _monitor(
             if p.bare_ret:
                 print(
                     f"hamodel run: note: {p.spec} starts with a bare `ret`: each hit costs "
-                    "~15 us here (a `nop` first instruction: ~0.5 us)",
+                    "~15 us here (a `nop` first instruction: ~1 us)",
                     file=err,
                 )
     stop = Stop()
@@ -290,8 +286,6 @@ def _counters(obj: BpfObject, meta: Meta) -> dict[str, int]:
 def _summary(meta: Meta, counters: dict[str, int], reports: list[Report], fmt: str) -> str:
     by = {d: sum(1 for r in reports if r.detected_by == d) for d in meta.detectors}
     if fmt == "jsonl":
-        import json  # noqa: PLC0415
-
         return json.dumps(
             {"type": "summary", "model": meta.model, "counters": counters, "detected_by": by},
             sort_keys=True,
