@@ -14,7 +14,7 @@ by tid that only `tp_btf` programs and the timer callback touch.  The start
 uprobe cannot arm a timer: the task's next `tp_btf` event does (sched_switch,
 sched_wakeup, or the local timer interrupt, which fires every tick while it
 runs).  `sched_stat_runtime` would do too, but fires at every context switch
-as well: measured here, it cost more than the two model tracepoints together.
+as well: measured here, it cost almost as much as the two model tracepoints.
 """
 
 from __future__ import annotations
