@@ -348,7 +348,8 @@ static int timer_fired_tlob(void *map, __u32 *tid, struct timer_tlob *slot)
 	m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
 	if (m && m->status == status_monitoring_tlob && m->seq == slot->seq &&
 	    m->deadline_ns == slot->deadline_ns && m->deadline_ns && now >= m->deadline_ns)
-		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_timer_tlob), HAMODEL_NO_EVENT, now);
+		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_timer_tlob),
+				HAMODEL_NO_EVENT, now);
 	bpf_task_release(task);
 	return 0;
 }
@@ -417,7 +418,8 @@ static struct task_tlob *live_tlob(struct task_struct *task, __u64 *clock)
 		*clock = bpf_ktime_get_ns();
 	now = *clock;
 	if (m->deadline_ns && now >= m->deadline_ns) {
-		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob), HAMODEL_NO_EVENT, now);
+		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob),
+				HAMODEL_NO_EVENT, now);
 		return 0;
 	}
 	arm_tlob(m, tid);
@@ -447,7 +449,8 @@ static __always_inline void handle_tlob(struct task_struct *task, __u32 event, _
 	barrier_var(event);
 	next = next_state_tlob[state][event];
 	if (next < 0) {
-		report_tlob(m, task, HOW_tlob(kind_invalid_event_tlob, by_event_tlob), event, now);
+		report_tlob(m, task, HOW_tlob(kind_invalid_event_tlob, by_event_tlob),
+				event, now);
 		return;
 	}
 	resets = edge_resets_tlob[state][event];
@@ -461,7 +464,8 @@ static __always_inline void handle_tlob(struct task_struct *task, __u32 event, _
 	if ((__u32)next != state || resets)
 		m->deadline_ns = deadline_tlob(m, next, now);
 	if (m->deadline_ns && now >= m->deadline_ns) {
-		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob), HAMODEL_NO_EVENT, now);
+		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob),
+				HAMODEL_NO_EVENT, now);
 		return;
 	}
 	arm_tlob(m, task->pid);
@@ -568,7 +572,8 @@ int tlob_start(struct pt_regs *ctx)
 	count_tlob(count_started_tlob);
 	__sync_lock_test_and_set(&m->status, status_monitoring_tlob);
 	if (m->deadline_ns && now >= m->deadline_ns)
-		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob), HAMODEL_NO_EVENT, now);
+		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob),
+				HAMODEL_NO_EVENT, now);
 	return 0;
 }
 
@@ -591,7 +596,8 @@ int tlob_stop(struct pt_regs *ctx)
 	if (m->status != status_monitoring_tlob)
 		return 0;
 	if (m->deadline_ns && now >= m->deadline_ns) {
-		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_stop_tlob), HAMODEL_NO_EVENT, now);
+		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_stop_tlob),
+				HAMODEL_NO_EVENT, now);
 		m->status = status_idle_tlob;
 		return 0;
 	}
