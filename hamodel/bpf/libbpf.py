@@ -13,7 +13,6 @@ carries the verifier's own log in `BpfError.log`.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 from collections.abc import Callable
@@ -45,14 +44,10 @@ class _UprobeOpts(ctypes.Structure):
 
 
 def _load_library() -> ctypes.CDLL:
-    name = ctypes.util.find_library("bpf") or "libbpf.so.1"
     try:
         lib = ctypes.CDLL("libbpf.so.1", use_errno=True)
-    except OSError:
-        try:
-            lib = ctypes.CDLL(name, use_errno=True)
-        except OSError as exc:
-            raise BpfError("libbpf.so.1 not found (install the libbpf1 package)") from exc
+    except OSError as exc:
+        raise BpfError("libbpf.so.1 not found (install the libbpf1 package)") from exc
     p = ctypes.c_void_p
     sigs: dict[str, tuple[object, list[object]]] = {
         "libbpf_set_print": (p, [_print_fn]),
@@ -64,8 +59,6 @@ def _load_library() -> ctypes.CDLL:
         "bpf_object__next_program": (p, [p, p]),
         "bpf_program__name": (ctypes.c_char_p, [p]),
         "bpf_program__set_log_buf": (ctypes.c_int, [p, ctypes.c_char_p, ctypes.c_size_t]),
-        "bpf_program__set_log_level": (ctypes.c_int, [p, ctypes.c_uint32]),
-        "bpf_program__set_autoload": (ctypes.c_int, [p, ctypes.c_bool]),
         "bpf_program__attach": (p, [p]),
         "bpf_program__attach_uprobe_opts": (
             p,
@@ -79,7 +72,6 @@ def _load_library() -> ctypes.CDLL:
         "ring_buffer__new": (p, [ctypes.c_int, _sample_fn, p, p]),
         "ring_buffer__poll": (ctypes.c_int, [p, ctypes.c_int]),
         "ring_buffer__free": (None, [p]),
-        "libbpf_num_possible_cpus": (ctypes.c_int, []),
     }
     for fname, (restype, argtypes) in sigs.items():
         fn = getattr(lib, fname)
@@ -91,6 +83,21 @@ def _load_library() -> ctypes.CDLL:
 _libc = ctypes.CDLL(None)
 _libc.vsnprintf.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p]
 _libc.vsnprintf.restype = ctypes.c_int
+
+
+# libbpf keeps one global print callback: one C-callable object for the whole
+# process (never freed while libbpf may call it), writing to the newest object's log.
+_SINK: list[list[str]] = [[]]
+
+
+def _on_print(level: int, fmt: bytes, args: int) -> int:
+    buf = ctypes.create_string_buffer(1 << 16)  # the BTF load log comes in one piece
+    _libc.vsnprintf(buf, len(buf), fmt, args)
+    _SINK[0].append(buf.value.decode(errors="replace"))
+    return 0
+
+
+_PRINT = _print_fn(_on_print)
 
 
 def _errno_text(err: int) -> str:
@@ -119,8 +126,8 @@ class BpfObject:
     def __init__(self, path: str) -> None:
         self._lib = _load_library()
         self._messages: list[str] = []
-        self._print = _print_fn(self._on_print)  # keep a reference: C holds the pointer
-        self._lib.libbpf_set_print(self._print)
+        _SINK[0] = self._messages
+        self._lib.libbpf_set_print(_PRINT)
         self._links: list[int] = []
         self._ringbufs: list[tuple[int, object]] = []
         self._log_bufs: dict[str, ctypes.Array[ctypes.c_char]] = {}
@@ -130,12 +137,6 @@ class BpfObject:
             raise BpfError(f"cannot open BPF object {path}: {_errno_text(err)}", self.log())
 
     # --- libbpf's messages ---
-
-    def _on_print(self, level: int, fmt: bytes, args: int) -> int:
-        buf = ctypes.create_string_buffer(1 << 16)  # the BTF load log comes in one piece
-        _libc.vsnprintf(buf, len(buf), fmt, args)
-        self._messages.append(buf.value.decode(errors="replace"))
-        return 0
 
     def log(self) -> str:
         return "".join(self._messages)
@@ -227,9 +228,6 @@ class BpfObject:
         if self._lib.bpf_map_lookup_elem(self.map_fd(map_name), k, v) != 0:
             return None
         return v.raw
-
-    def possible_cpus(self) -> int:
-        return max(1, self._lib.libbpf_num_possible_cpus())
 
     def ring_buffer(self, map_name: str, on_record: Callable[[bytes], None]) -> int:
         """Open a ring buffer; `on_record` gets each record's bytes during `poll`."""
