@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class _UprobeOpts(ctypes.Structure):
     ]
 
 
+@functools.cache
 def _load_library() -> ctypes.CDLL:
     try:
         lib = ctypes.CDLL("libbpf.so.1", use_errno=True)
