@@ -40,9 +40,9 @@ def clang_path() -> str:
     return clang
 
 
-def compile_object(source: Path, output: Path) -> Path:
+def clang_command(source: Path, output: Path, extra: tuple[str, ...] = ()) -> list[str]:
     clang = clang_path()
-    cmd = [
+    return [
         clang,
         "-O2",
         "-g",
@@ -50,12 +50,16 @@ def compile_object(source: Path, output: Path) -> Path:
         "bpf",
         "-mcpu=v3",
         *_multiarch_include(clang),
+        *extra,
         "-c",
         str(source),
         "-o",
         str(output),
     ]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+
+
+def compile_object(source: Path, output: Path) -> Path:
+    done = subprocess.run(clang_command(source, output), capture_output=True, text=True)
     if done.returncode != 0:
         raise ToolchainError(f"clang failed on {source}", done.stderr)
     return output
