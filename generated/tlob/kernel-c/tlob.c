@@ -43,8 +43,10 @@ typedef struct tlob_target *monitor_target;
 /*
  * One target per monitored task, from a pool allocated with the module: the
  * tracepoint handlers never allocate, and at most TLOB_SLOTS tasks are
- * monitored at once. A slot is free when its task is NULL; tasks take and
- * free slots under tlob_slots_lock.
+ * monitored at once. A slot is free when its task is NULL; slots are taken and
+ * freed under tlob_slots_lock, in task context only (markers, exit,
+ * disable): the timer callback reads a slot without it, and a slot is freed
+ * only after its timer is cancelled synchronously.
  */
 #define TLOB_SLOTS 64
 #define TLOB_THRESHOLD_NS_MIN 1000ull
@@ -59,7 +61,7 @@ struct tlob_target {
 };
 
 static struct tlob_target tlob_slots[TLOB_SLOTS];
-static DEFINE_RAW_SPINLOCK(tlob_slots_lock);
+static DEFINE_SPINLOCK(tlob_slots_lock);
 
 /* The slot of @task, or a free slot when @task is NULL. */
 static struct tlob_target *tlob_find_slot(struct task_struct *task)
@@ -239,7 +241,7 @@ int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 	if (threshold_ns < TLOB_THRESHOLD_NS_MIN || threshold_ns > TLOB_THRESHOLD_NS_MAX)
 		return -ERANGE;
 
-	guard(raw_spinlock_irqsave)(&tlob_slots_lock);
+	guard(spinlock)(&tlob_slots_lock);
 	guard(rcu)();
 	target = tlob_find_slot(task);
 	if (target) {
@@ -295,7 +297,7 @@ int tlob_stop_task(struct task_struct *task)
 {
 	struct tlob_target *target;
 
-	guard(raw_spinlock_irqsave)(&tlob_slots_lock);
+	guard(spinlock)(&tlob_slots_lock);
 	target = tlob_find_slot(task);
 	if (!target)
 		return -ESRCH;
@@ -305,7 +307,7 @@ int tlob_stop_task(struct task_struct *task)
 /* Disabling the monitor destroys every storage: free every slot first. */
 static void tlob_free_slots(void)
 {
-	guard(raw_spinlock_irqsave)(&tlob_slots_lock);
+	guard(spinlock)(&tlob_slots_lock);
 	for (int i = 0; i < TLOB_SLOTS; i++) {
 		if (tlob_slots[i].task)
 			tlob_release_slot(&tlob_slots[i]);

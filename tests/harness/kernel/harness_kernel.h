@@ -78,13 +78,13 @@ static struct task_struct *current;
 
 typedef struct {
 	int held;
-} raw_spinlock_t;
+} spinlock_t;
 
 struct mutex {
 	int held;
 };
 
-#define DEFINE_RAW_SPINLOCK(x) raw_spinlock_t x = { 0 }
+#define DEFINE_SPINLOCK(x) spinlock_t x = { 0 }
 #define DEFINE_MUTEX(x) struct mutex x = { 0 }
 
 static inline int *harness_take(int *held, const char *what)
@@ -121,8 +121,8 @@ static inline void harness_rcu_unlock(int **depth)
 #define HARNESS_SCOPE(take, release) \
 	int *HARNESS_CAT(harness_scope_, __COUNTER__) __attribute__((cleanup(release), unused)) = take
 #define guard(name) harness_guard_##name
-#define harness_guard_raw_spinlock_irqsave(lock) \
-	HARNESS_SCOPE(harness_take(&(lock)->held, "raw spinlock"), harness_release)
+#define harness_guard_spinlock(lock) \
+	HARNESS_SCOPE(harness_take(&(lock)->held, "spinlock"), harness_release)
 #define harness_guard_mutex(lock) HARNESS_SCOPE(harness_take(&(lock)->held, "mutex"), harness_release)
 #define harness_guard_rcu() HARNESS_SCOPE(harness_rcu_lock(), harness_rcu_unlock)
 #define scoped_guard(name, ...) \
