@@ -126,6 +126,8 @@ class View:
     cleanup: Handler | None
     skeleton: bool
     objects: Objects | None  # start/stop markers: target pool, start/stop, residency, uprobes
+    # bound handlers read the clock once per tracepoint hit; every event it sends shares it
+    shared_stamp: bool
 
 
 # --- entry points ------------------------------------------------------------------
@@ -283,6 +285,8 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         handlers, cleanup, includes, target_type = kernel_handlers.handlers(
             a, binding, monitor_type, suffix, start_events,
             f"{name}_target" if objects else None,
+            stamp=f"{name}_event_ns" if binding and any(
+                c.clock_kind is not ClockKind.JIFFIES for c in clocks) else None,
         )
     except (kernel_handlers.BindingProblem, kernel_objects.ObjectsProblem) as exc:
         where = Span.point(binding.file, 1, 1) if binding else None
@@ -335,6 +339,7 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         cleanup=cleanup,
         skeleton=binding is None,
         objects=objects,
+        shared_stamp=binding is not None and any(c.name not in jiffy for c in clocks),
     )
 
 

@@ -82,6 +82,7 @@ def handlers(
     suffix: str,
     start_events: dict[str, str],
     target: str | None = None,
+    stamp: str | None = None,
 ) -> tuple[tuple[Handler, ...], Handler | None, tuple[str, ...], str | None]:
     """`target`: the generated target struct of a monitor started by a marker
     (hamodel/gen/kernel_objects.py), None when the object is the task itself."""
@@ -89,7 +90,8 @@ def handlers(
         return skeleton_handlers(a, monitor_type, suffix, start_events)
     handlers = []
     for tp in binding.tracepoints:
-        body: list[str] = []
+        # one clock read per hit, shared by every event the hit sends (prev and next)
+        body: list[str] = [f"__this_cpu_write({stamp}, ktime_get_ns());", ""] if stamp else []
         for eb in binding.for_tracepoint(tp):
             body += _bound_call(eb, monitor_type, suffix, target)
         handlers.append(Handler(tp, TRACEPOINT_ARGS[tp], (), tuple(body), tp))

@@ -6,6 +6,7 @@
 #include <linux/init.h>
 #include <linux/rv.h>
 #include <rv/instrumentation.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -78,6 +79,13 @@ static struct tlob_target *tlob_find_slot(struct task_struct *task)
  * from the target of the monitor (as nomiss reads its deadline).
  */
 #define BUDGET_NS(ha_mon) (ha_get_target(ha_mon)->threshold_ns)
+
+/*
+ * One clock read per tracepoint hit: the handler stores it here (probes run
+ * with preemption disabled) and ha_verify_constraint() uses it, so the events
+ * one hit sends (prev and next of a sched_switch) happen at the same instant.
+ */
+static DEFINE_PER_CPU(u64, tlob_event_ns);
 
 /*
  * These functions define how to read and reset the environment variable.
@@ -175,6 +183,9 @@ static bool ha_verify_constraint(struct ha_monitor *ha_mon,
 				 enum states curr_state, enum events event,
 				 enum states next_state, u64 time_ns)
 {
+	/* the instant the handler read for this tracepoint hit, see tlob_event_ns */
+	time_ns = __this_cpu_read(tlob_event_ns);
+
 	/*
 	 * The initial arrow resets clk_elapsed_tlob, so it is unset only when monitoring
 	 * started with this very event (da_handle_start_run_event).
@@ -197,6 +208,8 @@ static void handle_sched_switch(void *data, bool preempt,
 				struct task_struct *next,
 				unsigned int prev_state)
 {
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+
 	if ((preempt ? TASK_RUNNING : prev_state & TASK_REPORT) == TASK_RUNNING)
 		da_handle_event(prev->pid, NULL, preempt_tlob);
 	if ((preempt ? TASK_RUNNING : prev_state & TASK_REPORT) != TASK_RUNNING)
@@ -206,6 +219,8 @@ static void handle_sched_switch(void *data, bool preempt,
 
 static void handle_sched_wakeup(void *data, struct task_struct *p)
 {
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+
 	da_handle_event(p->pid, NULL, wakeup_tlob);
 }
 

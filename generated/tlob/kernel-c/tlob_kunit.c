@@ -192,6 +192,14 @@ static int tlob_kunit_state(struct task_struct *task)
 	return da_mon->curr_state;
 }
 
+/* Send @event to the monitor of @task as a tracepoint handler does. */
+static void tlob_kunit_event(struct task_struct *task, enum events_tlob event)
+{
+	guard(preempt)();
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+	da_handle_event(task->pid, NULL, event);
+}
+
 static void tlob_kunit_start_stop(struct kunit *test)
 {
 	struct task_struct *task = tlob_kunit_task(test);
@@ -207,7 +215,7 @@ static void tlob_kunit_start_stop(struct kunit *test)
 
 	/* a violation ends monitoring: the stop reports it */
 	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	da_handle_event(task->pid, NULL, switch_in_tlob);
+	tlob_kunit_event(task, switch_in_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), state_max_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), -EOVERFLOW);
 }
@@ -217,7 +225,7 @@ static void tlob_kunit_running_preempt(struct kunit *test)
 	struct task_struct *task = tlob_kunit_task(test);
 
 	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	da_handle_event(task->pid, NULL, preempt_tlob);
+	tlob_kunit_event(task, preempt_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), waiting_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
 }
@@ -227,7 +235,7 @@ static void tlob_kunit_running_sleep(struct kunit *test)
 	struct task_struct *task = tlob_kunit_task(test);
 
 	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	da_handle_event(task->pid, NULL, sleep_tlob);
+	tlob_kunit_event(task, sleep_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), sleeping_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
 }
@@ -237,8 +245,8 @@ static void tlob_kunit_sleeping_wakeup(struct kunit *test)
 	struct task_struct *task = tlob_kunit_task(test);
 
 	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	da_handle_event(task->pid, NULL, sleep_tlob);
-	da_handle_event(task->pid, NULL, wakeup_tlob);
+	tlob_kunit_event(task, sleep_tlob);
+	tlob_kunit_event(task, wakeup_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), waiting_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
 }
@@ -248,8 +256,8 @@ static void tlob_kunit_waiting_switch_in(struct kunit *test)
 	struct task_struct *task = tlob_kunit_task(test);
 
 	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	da_handle_event(task->pid, NULL, preempt_tlob);
-	da_handle_event(task->pid, NULL, switch_in_tlob);
+	tlob_kunit_event(task, preempt_tlob);
+	tlob_kunit_event(task, switch_in_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), running_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
 }

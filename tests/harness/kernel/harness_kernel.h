@@ -125,6 +125,10 @@ static inline void harness_rcu_unlock(int **depth)
 	HARNESS_SCOPE(harness_take(&(lock)->held, "spinlock"), harness_release)
 #define harness_guard_mutex(lock) HARNESS_SCOPE(harness_take(&(lock)->held, "mutex"), harness_release)
 #define harness_guard_rcu() HARNESS_SCOPE(harness_rcu_lock(), harness_rcu_unlock)
+#define harness_guard_preempt() ((void)0) /* one thread: nothing preempts it */
+#define DEFINE_PER_CPU(type, name) type name /* one CPU */
+#define __this_cpu_write(var, value) ((var) = (value))
+#define __this_cpu_read(var) (var)
 #define scoped_guard(name, ...) \
 	for (int *harness_scoped __attribute__((cleanup(harness_rcu_unlock), unused)) = harness_rcu_lock(), \
 	     harness_once = 1; harness_once; harness_once = 0)
