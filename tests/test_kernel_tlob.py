@@ -228,3 +228,37 @@ def test_monitor_file_is_in_the_generated_source():
     assert 'tracefs_create_file("monitor", 0644, rv_this.root_d' in text
     assert "#define BUDGET_NS(ha_mon) (ha_get_target(ha_mon)->threshold_ns)" in text
     assert Path(ROOT / "generated/tlob/kernel-c/tlob_kunit.c").exists()
+
+
+def test_a_variant_without_residency_or_names(tmp_path, files):
+    """The features are the binding's, not tlob's: drop residency and names, run again."""
+    from hamodel.binding import load_binding
+
+    a, _ = _tlob()
+    text = (ROOT / "models/tlob.binding.toml").read_text()
+    text = text.replace('residency = ["running", "waiting", "sleeping"]\n', "")
+    text = text.replace('names = { BUDGET_NS = "threshold" }\n', "")
+    path = tmp_path / "tlob.binding.toml"
+    path.write_text(text)
+    binding, diags = load_binding(path, a)
+    assert binding is not None, diags
+    view = build_view(a, GenOptions(str(TLOB), binding=binding))
+    assert view.objects.uprobe.word == "budget" and not view.objects.residency
+    exe = objects.compile_objects(a, binding, tmp_path / "build", 2)
+    assert all(r.startswith("ok ") for r in objects.run_c(exe, [], "kunit") if "ok " in r)
+    app = files[0]
+    ops = [(0, "write", f"p {app}:0x10 0x18 budget=2000"), (0, "read"), (1, "hit", 1, 0x10),
+           (1, "start", 2, 2000), (1, "start", 3, 2000), (2, "switch", 1, 2, 0, 1),
+           (5000, "stop", 1), (5000, "stop", 2)]
+    lines = objects.run_c(exe, ops)
+    assert "start 1 3 -28" in lines and not any(x.startswith("detail") for x in lines)
+    assert lines == objects.Reference(a, binding, 2, PIDS).play(ops)
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(schedules(files))
+    def check(ops):
+        ops = [op if op[1] != "write" else (op[0], "write", op[2].replace("threshold=", "budget="))
+               for op in ops]
+        assert objects.run_c(exe, ops) == objects.Reference(a, binding, 2, PIDS).play(ops)
+
+    check()

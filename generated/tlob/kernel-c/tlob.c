@@ -264,6 +264,7 @@ int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 		da_mon = da_get_monitor(task->pid, target);
 		if (da_monitoring(da_mon))
 			return -EALREADY;
+		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
 	} else {
 		target = tlob_find_slot(NULL);
 		if (!target)
