@@ -106,6 +106,8 @@ def objects(
     start, stop = binding.start, binding.stop
     if monitor_type != "per_obj":
         raise ObjectsProblem(f"a start marker needs a per_obj monitor (this one is {monitor_type})")
+    if not a.is_hybrid:
+        raise ObjectsProblem("start markers are generated for hybrid automata (with clocks) only")
     if stop is None:
         raise ObjectsProblem("a [start] marker needs a [stop] marker: slots are freed there")
     for marker in (start, stop):
@@ -137,7 +139,7 @@ def objects(
     timer_sync = {
         "HA_TIMER_HRTIMER": "hrtimer_cancel(&ha_mon->hrtimer);",
         "HA_TIMER_WHEEL": "timer_delete_sync(&ha_mon->timer);",
-    }.get(timer or "", "")
+    }.get(timer or "", "ha_cancel_timer(ha_mon);")  # no timer: nothing to wait for
     cases = parse_cases(uprobe) if uprobe else ()
     kunit_values = tuple(f"{_kunit_value(p)}ull" for p in params)
     return Objects(
