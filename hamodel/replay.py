@@ -279,8 +279,8 @@ def detect_format(path: Path) -> str:
     return "ftrace"
 
 
-def read_chunks(f: IO[str], progress: bool, size: int) -> Iterator[str]:
-    """The file's lines, read a megabyte at a time; a progress line on stderr if asked."""
+def read_chunks(f: IO[str], progress: bool, size: int) -> Iterator[list[str]]:
+    """The file's lines a megabyte at a time; a progress line on stderr if asked."""
     done = 0
     while True:
         chunk = f.readlines(1 << 20)
@@ -290,7 +290,7 @@ def read_chunks(f: IO[str], progress: bool, size: int) -> Iterator[str]:
             done += sum(map(len, chunk))
             sys.stderr.write(f"\rreplay: {min(100, 100 * done // max(size, 1))}%")
             sys.stderr.flush()
-        yield from chunk
+        yield chunk
     if progress:
         sys.stderr.write("\r\033[K")
 
@@ -360,7 +360,7 @@ def replay(automaton: Automaton, binding: Binding | None, trace: Path, fmt: str,
     size = trace.stat().st_size
     progress = sys.stderr.isatty() and size > (32 << 20)
     with trace.open(encoding="utf-8", newline="\n") as f:
-        lines = read_chunks(f, progress, size)
+        lines = itertools.chain.from_iterable(read_chunks(f, progress, size))
         if kind == "jsonl":
             return replay_jsonl(engine, lines)
         if binding is None:

@@ -82,14 +82,18 @@ def automata(draw, max_states: int = 4, max_events: int = 3) -> Automaton:
                 edges.append(Edge(src, dst, event, guard, reset))
     edges.sort(key=lambda e: (e.src, e.event, e.dst))
 
-    state_records = []
-    for i, name in enumerate(states):
-        invariant = None
-        if clocks and draw(st.booleans()):
-            invariant = Invariant(
-                draw(st.sampled_from(clocks)), draw(st.sampled_from(("<", "<="))), draw(value())
-            )
-        state_records.append(State(name, i == 0, draw(st.booleans()), invariant))
+    # States draw their invariants from a small pool, so that an edge often joins two
+    # states with the same invariant (the generated monitor keeps the timer there).
+    pool: list = [None]
+    if clocks:
+        invariant = st.builds(
+            Invariant, st.sampled_from(clocks), st.sampled_from(("<", "<=")), value()
+        )
+        pool += draw(st.lists(invariant, min_size=1, max_size=2))
+    state_records = [
+        State(name, i == 0, draw(st.booleans()), draw(st.sampled_from(pool)))
+        for i, name in enumerate(states)
+    ]
 
     def unit(kind):
         return TimeUnit.JIFFIES if kind is ClockKind.JIFFIES else TimeUnit.NS
@@ -128,7 +132,7 @@ def timed_calls(draw, a: Automaton, max_calls: int = 40) -> list[Call]:
         ["event"] * 6 + ["start", "stop", "start_event", "start_run_event", "advance"]
     )
     dts = st.one_of(st.just(0), st.just(0), st.integers(0, 6), st.integers(0, 40))
-    calls = []
+    calls = [Call("start", 0, 0)]  # most interesting runs begin with a monitored object
     for _ in range(draw(st.integers(1, max_calls))):
         op = draw(ops)
         env: tuple[tuple[str, int], ...] = ()

@@ -21,7 +21,7 @@ from monitor_strategies import HZ_CHOICES, Call, automata, default_params, timed
 from hamodel import semantics
 from hamodel.gen.python import generate, load_monitor
 from hamodel.load import load_model
-from hamodel.model import Automaton
+from hamodel.model import Automaton, ClockKind, Edge, Env, Event, Invariant, Number, State
 
 
 def oracle_outcome(o: semantics.Outcome) -> tuple:
@@ -200,3 +200,21 @@ def test_timers_due_together_fire_in_first_seen_order(tlob):
     m.advance(20)
     assert expected == ["b", "a"]
     assert [v.obj for v in m.violations] == expected
+
+
+def test_same_invariant_with_unset_clock_counts_from_each_entry():
+    """With the clock unset, entering a state re-counts the bound from the entry
+    (semantics.py `_arm`), even when the state before had the same invariant."""
+    inv = Invariant("c0", "<", Number(5, None))
+    a = Automaton(
+        "unset", (State("s0", True, True, inv), State("s1", False, False, inv)),
+        (Event("e0"),), (Env("c0", True, ClockKind.NS),), (),
+        (Edge("s0", "s1", "e0"), Edge("s1", "s0", "e0")),
+    )
+    m = load_monitor(a).Monitor()
+    m.start(1, 0)
+    m.event(1, 3, "e0")
+    m.advance(7)
+    assert m.violations == []
+    m.advance(8)
+    assert [(v.time, v.state) for v in m.violations] == [(8, "s1")]

@@ -25,6 +25,7 @@ from hamodel.model import (
     Automaton,
     ClockKind,
     Cmp,
+    Edge,
     Guard,
     Not,
     Number,
@@ -43,7 +44,8 @@ class EdgeView:
     guard: int | None  # index into ModuleView.guards
     dst: int
     resets: tuple[int, ...]  # clock indices reset at the event instant
-    rearm: bool  # False for a plain self-loop: the running timer is kept
+    rearm: bool  # False when the timer cannot change: a plain self-loop, or no invariants
+    keep: int  # a clock whose being set means the deadline stays (same invariant), or -1
     cite: str  # model.dot:LINE of the label line
 
 
@@ -128,7 +130,8 @@ def build_view(a: Automaton) -> ModuleView:
                         guard=guard_index,
                         dst=state_index[edge.dst],
                         resets=tuple(clock_index[r.env] for r in edge.resets),
-                        rearm=not (edge.src == edge.dst and not edge.resets),
+                        rearm=_may_rearm(a, edge),
+                        keep=_kept_clock(a, edge, clock_index),
                         cite=cite(edge.span),
                     )
                 )
@@ -168,6 +171,25 @@ def build_view(a: Automaton) -> ModuleView:
         guards=tuple(guards),
         table=tuple(table),
     )
+
+
+def _may_rearm(a: Automaton, edge: Edge) -> bool:
+    """Whether taking the edge can change the timer (semantics.py `_take` / `_arm`)."""
+    if edge.src == edge.dst and not edge.resets:
+        return False  # a plain self-loop keeps the running timer
+    return a.state(edge.src).invariant is not None or a.state(edge.dst).invariant is not None
+
+
+def _kept_clock(a: Automaton, edge: Edge, clock_index: Mapping[str, int]) -> int:
+    """The clock whose being set makes re-arming a no-op, or -1.
+
+    With the same invariant before and after and its clock neither reset nor
+    unset, `_arm` computes reset + bound again: the deadline already armed.
+    """
+    src, dst = a.state(edge.src).invariant, a.state(edge.dst).invariant
+    if src is None or src != dst or src.clock in edge.reset_envs:
+        return -1
+    return clock_index[src.clock]
 
 
 # --- expressions ----------------------------------------------------------------

@@ -79,6 +79,37 @@ def _tracepoint_handler(bindings: tuple[EventBinding, ...], sink: Sink) -> Handl
     groups = tuple(
         _Group(f, tuple(bs), all(b.handler == "event" for b in bs)) for f, bs in by_field.items()
     )
+    if any(g.object_field == "common_pid" for g in groups):
+        return _general_handler(groups, sink)
+    # The hot path of replay, so the object field is found inline: " prev_pid=" after the
+    # event name, up to the next space.
+    fast = tuple((" " + g.object_field + "=", len(g.object_field) + 2, g.only_live, g)
+                 for g in groups)
+    live = sink.live
+
+    def handle(number: int, text: str, colon: int, end: int) -> None:
+        t = None
+        for key, width, only_live, group in fast:
+            at = text.find(key, end)
+            stop = text.find(" ", at + width)
+            try:
+                obj = int(text[at + width : stop] if stop > 0 else text[at + width :])
+            except ValueError:
+                obj = _object(text, colon, end, group.object_field, number)  # raises
+            if at < 0 or (only_live and obj not in live):
+                if at < 0:
+                    _object(text, colon, end, group.object_field, number)  # raises
+                continue
+            if t is None:
+                t = line_time(text, colon, number)
+            for b in group.bindings:
+                if all(c.holds(_numeric(text, end, c.field, number)) for c in b.when):
+                    sink.event(number, t, obj, b.event, b.handler)
+
+    return handle
+
+
+def _general_handler(groups: tuple[_Group, ...], sink: Sink) -> Handler:
     live = sink.live
 
     def handle(number: int, text: str, colon: int, end: int) -> None:

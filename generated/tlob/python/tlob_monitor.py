@@ -115,24 +115,25 @@ _DEADLINE = (
 )
 
 # --- transition table: per state, event -> edges in the model's canonical order,
-# each (guard or None, destination, clocks reset, re-arm the invariant timer) ---
+# each (guard or None, destination, clocks reset, may re-arm the invariant timer,
+# clock whose being set keeps the armed deadline or -1) ---
 _TABLE: tuple[dict[str, tuple], ...] = (
     {  # running
         'preempt': (
-            (None, 2, (), True),  # tlob.dot:12
+            (None, 2, (), True, 0),  # tlob.dot:12
         ),
         'sleep': (
-            (None, 1, (), True),  # tlob.dot:11
+            (None, 1, (), True, 0),  # tlob.dot:11
         ),
     },
     {  # sleeping
         'wakeup': (
-            (None, 2, (), True),  # tlob.dot:14
+            (None, 2, (), True, 0),  # tlob.dot:14
         ),
     },
     {  # waiting
         'switch_in': (
-            (None, 0, (), True),  # tlob.dot:16
+            (None, 0, (), True, 0),  # tlob.dot:16
         ),
     },
 )
@@ -214,7 +215,25 @@ class Monitor:
             if event not in _EVENT_SET:
                 raise MonitorError(f"unknown event {event!r}")
             return
-        self._step(obj, inst, t, event, env)
+        edges = _TABLE[inst.state].get(event)
+        if edges is None or len(edges) > 1 or edges[0][0] is not None:
+            self._step(obj, inst, t, event, env)
+            return
+        # The common case, inline: one unguarded edge.
+        _, dst, resets, rearm, keep = edges[0]
+        src = inst.state
+        inst.residency[src] += t - inst.entered_at
+        inst.entered_at = t
+        inst.state = dst
+        if resets:
+            self._reset(inst, resets, t)
+        if self._on_move is not None:
+            self._on_move(Moved(obj, t, STATES[src], event, STATES[dst]))
+        if rearm and (keep < 0 or inst.resets[keep] is None):
+            self._arm(obj, inst, t)
+        deadline = inst.deadline
+        if deadline is not None and deadline <= t:
+            self.advance(t)  # the state just entered is already out of its invariant
 
     def start_event(self, obj, t: int, event: str, env=None) -> None:
         """da_handle_start_event: an idle object starts and the event is not processed."""
@@ -290,8 +309,7 @@ class Monitor:
             merged.update(params)
         self._violated.discard(obj)
         inst = _Instance(t, merged)
-        for i in _INIT_RESETS:
-            inst.resets[i] = t // self.tick if _JIFFY[i] else t
+        self._reset(inst, _INIT_RESETS, t)
         self.live[obj] = inst
         self._arm(obj, inst, t)
         if fire and inst.deadline is not None and inst.deadline <= t:
@@ -308,7 +326,7 @@ class Monitor:
         if env is None:
             env = _NO_ENV
         try:
-            for guard, dst, resets, rearm in edges:
+            for guard, dst, resets, rearm, keep in edges:  # noqa: B007 - used after the loop
                 if guard is None or guard(inst, t, env, self.tick):
                     break
             else:
@@ -320,14 +338,18 @@ class Monitor:
         inst.residency[src] += t - inst.entered_at
         inst.entered_at = t
         inst.state = dst
-        for i in resets:
-            inst.resets[i] = t // self.tick if _JIFFY[i] else t
+        if resets:
+            self._reset(inst, resets, t)
         if self._on_move is not None:
             self._on_move(Moved(obj, t, STATES[src], event, STATES[dst]))
-        if rearm:
+        if rearm and (keep < 0 or inst.resets[keep] is None):
             self._arm(obj, inst, t)
         if inst.deadline is not None and inst.deadline <= t:
             self.advance(t)  # the state just entered is already out of its invariant
+
+    def _reset(self, inst: _Instance, resets: tuple[int, ...], t: int) -> None:
+        for i in resets:
+            inst.resets[i] = t // self.tick if _JIFFY[i] else t
 
     def _arm(self, obj, inst: _Instance, t: int) -> None:
         """Set the timer of the state just entered (ha_setup_invariants)."""
