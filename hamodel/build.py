@@ -512,14 +512,15 @@ class _Builder:
                 )
 
     def _reachability(self, a: Automaton) -> None:
+        successors: dict[str, set[str]] = defaultdict(set)
+        for e in a.edges:
+            successors[e.src].add(e.dst)
         reached = {a.initial.name}
         frontier = [a.initial.name]
         while frontier:
-            s = frontier.pop()
-            for e in a.edges_from(s):
-                if e.dst not in reached:
-                    reached.add(e.dst)
-                    frontier.append(e.dst)
+            for dst in successors[frontier.pop()] - reached:
+                reached.add(dst)
+                frontier.append(dst)
         for s in a.states:
             if s.name not in reached:
                 self.warn(

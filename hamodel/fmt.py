@@ -73,14 +73,14 @@ def format_dot(a: Automaton) -> str:
         resets = ";".join(f"reset({r.env})" for r in a.init_resets)
         arrow += f" [ label = {_q(resets)} ]"
     out.append(arrow + ";")
+    outgoing: dict[str, dict[str, list[Edge]]] = {s.name: {} for s in a.states}
+    for e in a.edges:
+        outgoing[e.src].setdefault(e.dst, []).append(e)
     for s in a.states:
         label = s.name + (f"\\n{invariant_text(s.invariant)}" if s.invariant else "")
         color = ", color = green3" if s.initial else ""
         out.append(f"\t{_q(s.name)} [label = {_q(label)}{color}];")
-        groups: dict[str, list[Edge]] = {}
-        for e in a.edges_from(s.name):
-            groups.setdefault(e.dst, []).append(e)
-        for dst, edges in sorted(groups.items()):  # by destination, as upstream files
+        for dst, edges in sorted(outgoing[s.name].items()):  # by destination, as upstream
             label = "\\n".join(edge_line_text(e) for e in edges)
             out.append(f"\t{_q(s.name)} -> {_q(dst)} [ label = {_q(label)} ];")
     out += ["\t{ rank = min ;", f"\t\t{_q(init)};", f"\t\t{_q(a.initial.name)};", "\t}", "}"]

@@ -46,7 +46,13 @@ class Text:
 
     def span_of(self, start: int, end: int) -> Span:
         """The file span of value[start:end] (falls back to the whole id)."""
-        if not self.where or start >= len(self.where):
+        if not self.where:
+            if self.quoted or start >= len(self.value):
+                return self.span
+            # An unquoted id has no escapes: its characters sit side by side.
+            line, col = self.span.line, self.span.col
+            return Span(self.span.file, line, col + start, line, col + max(end, start + 1))
+        if start >= len(self.where):
             return self.span
         line, col = self.where[start]
         last = max(start, min(end, len(self.where)) - 1)
@@ -162,8 +168,8 @@ _FRIENDLY = {
     "CALL": "'()'",
     "RESET": "'reset'",
     "_NL": "a new line",
-    "OROR": "'||'",
-    "ANDAND": "'&&'",
+    "_OR": "'||'",
+    "_AND": "'&&'",
     "BANG": "'!'",
     "$END": "the end",
 }
@@ -319,8 +325,7 @@ class _DotBuilder:
 
     def _token_text(self, tok: Token) -> Text:
         span = Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
-        where = tuple((tok.line, tok.column + i) for i in range(len(tok)))
-        return Text(str(tok), span, where)
+        return Text(str(tok), span)
 
     def _id(self, tree: Tree) -> Text:
         tok = tree.children[0]
