@@ -218,3 +218,20 @@ def test_same_invariant_with_unset_clock_counts_from_each_entry():
     assert m.violations == []
     m.advance(8)
     assert [(v.time, v.state) for v in m.violations] == [(8, "s1")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_generated_monitor_equals_semantics_on_the_builders_models(data):
+    """The same comparison on tests/strategies.py's models: real units, ms-scale times."""
+    import strategies
+
+    a = data.draw(strategies.automata(), label="automaton")
+    calls = data.draw(strategies.timed_calls(a), label="calls")
+    pair = Pair(a, {strategies.PARAM: data.draw(st.integers(1, 5_000_000))}, 250)
+    for i, c in enumerate(calls):
+        call = Call(c.kind, c.obj, 0, c.event or "", c.env)
+        expected, got = pair.run(call, c.time)
+        assert got == expected, f"call {i}: {c}"
+        if expected == ("error",):
+            break
