@@ -43,13 +43,13 @@ HZ_CHOICES = (250, 1_000_000_000, 200_000_000, 100_000_000)  # ticks of 4 ms, 1,
 
 
 @st.composite
-def automata(draw, max_states: int = 4, max_events: int = 3) -> Automaton:
+def automata(draw, max_states: int = 4, max_events: int = 3, max_envs: int = 2) -> Automaton:
     n_states = draw(st.integers(1, max_states))
     states = [f"s{i}" for i in range(n_states)]
     events = [f"e{i}" for i in range(draw(st.integers(1, max_events)))]
     clock_kinds = draw(st.lists(st.sampled_from(ClockKind), max_size=2))
     clocks = [f"c{i}" for i in range(len(clock_kinds))]
-    envs = [f"v{i}" for i in range(draw(st.integers(0, 2)))]
+    envs = [f"v{i}" for i in range(draw(st.integers(0, max_envs)))]
     params = [f"P{i}" for i in range(draw(st.integers(0, 2)))]
 
     def value():

@@ -137,6 +137,13 @@ _TABLE: tuple[dict[str, tuple], ...] = (
         ),
     },
 )
+# The common case, looked up directly: (state, event) pairs with one unguarded edge,
+# as (destination, clocks reset, may re-arm, kept clock).
+_FAST: tuple[dict[str, tuple], ...] = tuple(
+    {event: edges[0][1:] for event, edges in row.items()
+     if len(edges) == 1 and edges[0][0] is None}
+    for row in _TABLE
+)
 _INIT_RESETS = (0,)
 
 
@@ -215,12 +222,12 @@ class Monitor:
             if event not in _EVENT_SET:
                 raise MonitorError(f"unknown event {event!r}")
             return
-        edges = _TABLE[inst.state].get(event)
-        if edges is None or len(edges) > 1 or edges[0][0] is not None:
+        edge = _FAST[inst.state].get(event)
+        if edge is None:
             self._step(obj, inst, t, event, env)
             return
         # The common case, inline: one unguarded edge.
-        _, dst, resets, rearm, keep = edges[0]
+        dst, resets, rearm, keep = edge
         src = inst.state
         inst.residency[src] += t - inst.entered_at
         inst.entered_at = t
@@ -234,6 +241,35 @@ class Monitor:
         deadline = inst.deadline
         if deadline is not None and deadline <= t:
             self.advance(t)  # the state just entered is already out of its invariant
+
+    def feed(self, events) -> None:
+        """event(obj, t, name) for each (obj, t, name) of an iterable, in one loop.
+
+        The same as calling event() for each; faster on long runs of plain
+        moves (one unguarded edge, the timer kept), which it does inline.
+        """
+        live = self.live
+        timers = self._timers
+        fast = _FAST
+        slow = self.event
+        now = self.now
+        for obj, t, event in events:
+            inst = live.get(obj)
+            if inst is None or t < now or (timers and timers[0][0] <= t):
+                slow(obj, t, event)
+                now = self.now
+                continue
+            edge = fast[inst.state].get(event)
+            if (edge is None or edge[1] or self._on_move is not None
+                    or (edge[2] and (edge[3] < 0 or inst.resets[edge[3]] is None))):
+                slow(obj, t, event)
+                now = self.now
+                continue
+            self.now = now = t
+            src = inst.state
+            inst.residency[src] += t - inst.entered_at
+            inst.entered_at = t
+            inst.state = edge[0]
 
     def start_event(self, obj, t: int, event: str, env=None) -> None:
         """da_handle_start_event: an idle object starts and the event is not processed."""
