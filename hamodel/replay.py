@@ -137,7 +137,10 @@ class Engine:
               env: dict[str, int] | None = None) -> None:
         self.line = line
         if handler == "event":
-            self._call(line, self.monitor.event, obj, t, event, env)
+            try:
+                self.monitor.event(obj, t, event, env)
+            except self.error as exc:
+                raise ReplayError(line, str(exc)) from None
             return
         if obj not in self.live:
             self.invocations[obj] = Invocation(t, line, {})

@@ -90,15 +90,15 @@ def _tracepoint_handler(bindings: tuple[EventBinding, ...], sink: Sink) -> Handl
     def handle(number: int, text: str, colon: int, end: int) -> None:
         t = None
         for key, width, only_live, group in fast:
-            at = text.find(key, end)
-            stop = text.find(" ", at + width)
+            at = text.find(key, end) + width
+            if at < width:
+                _object(text, colon, end, group.object_field, number)  # raises: no such field
+            stop = text.find(" ", at)
             try:
-                obj = int(text[at + width : stop] if stop > 0 else text[at + width :])
+                obj = int(text[at:stop] if stop > 0 else text[at:])
             except ValueError:
                 obj = _object(text, colon, end, group.object_field, number)  # raises
-            if at < 0 or (only_live and obj not in live):
-                if at < 0:
-                    _object(text, colon, end, group.object_field, number)  # raises
+            if only_live and obj not in live:
                 continue
             if t is None:
                 t = line_time(text, colon, number)
