@@ -428,6 +428,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"hamodel replay: {trace}: not a text trace (byte {exc.start} is not UTF-8; "
               "convert a trace.dat with `trace-cmd report -N -t`)", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: cli.main ends quietly
     except OSError as exc:
         print(f"hamodel replay: {trace}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
