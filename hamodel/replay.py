@@ -96,6 +96,8 @@ class Engine:
         kwargs = {} if hz is None else {"hz": hz}
         self.monitor = module.Monitor(params, on_violation=self._violation, **kwargs)
         self.live = self.monitor.live
+        self.events = frozenset(module.EVENTS)
+        self.tokens: tuple[str, ...] | None = ()
         self.report = report
         self.summary = Summary()
         self.invocations: dict[object, Invocation] = {}
@@ -106,15 +108,17 @@ class Engine:
     def start(self, line: int, t: int, obj: object, params: dict[str, int],
               args: dict[str, str]) -> None:
         self.line = line
-        fresh = obj not in self.live
-        if fresh:
+        self._call(line, self.monitor.advance, t)  # a timer due now ends the old invocation
+        if obj not in self.live:
             self.invocations[obj] = Invocation(t, line, args)
             self.summary.invocations += 1
         self._call(line, self.monitor.start, obj, t, params)
+        self._refresh()
 
     def stop(self, line: int, t: int, obj: object) -> None:
         self.line = line
         result = self._call(line, self.monitor.stop, obj, t)
+        self._refresh()
         inv = self.invocations.pop(obj, None)
         if inv is None:
             return
@@ -130,6 +134,7 @@ class Engine:
         if obj in self.invocations:
             self.line = line
             self._call(line, self.monitor.stop, obj, t)
+            self._refresh()
             self.invocations.pop(obj)
             self.summary.exited += 1
 
@@ -137,15 +142,23 @@ class Engine:
               env: dict[str, int] | None = None) -> None:
         self.line = line
         if handler == "event":
+            if obj not in self.live:
+                # Ignored by the monitor anyway; dropped here on every input path, so
+                # the ranking of simultaneous timers does not depend on the trace format.
+                if event not in self.events:
+                    raise ReplayError(line, f"unknown event {event!r}")
+                return
             try:
                 self.monitor.event(obj, t, event, env)
             except self.error as exc:
                 raise ReplayError(line, str(exc)) from None
             return
+        self._call(line, self.monitor.advance, t)
         if obj not in self.live:
             self.invocations[obj] = Invocation(t, line, {})
             self.summary.invocations += 1
         self._call(line, getattr(self.monitor, handler), obj, t, event, env)
+        self._refresh()
 
     def gap(self, gap: Gap) -> None:
         """Events are missing: forget every object being monitored (no guessing)."""
@@ -155,6 +168,7 @@ class Engine:
         for obj in abandoned:
             self.monitor.stop(obj, self.monitor.now)
             del self.invocations[obj]
+        self._refresh()
         self.summary.abandoned += len(abandoned)
         self.report.gap(gap, abandoned)
 
@@ -177,7 +191,15 @@ class Engine:
         except self.error as exc:
             raise ReplayError(line, str(exc)) from None
 
+    def _refresh(self) -> None:
+        """Recompute `tokens` (bind.Sink) after the set of monitored objects changed."""
+        if len(self.live) > 8 or not all(isinstance(o, int) for o in self.live):
+            self.tokens = None
+        else:
+            self.tokens = tuple(f"={o}" for o in self.live)
+
     def _violation(self, v) -> None:
+        self._refresh()  # the monitor has just stopped monitoring v.obj
         inv = self.invocations.get(v.obj)
         if inv is not None:
             inv.violation, inv.kind = v.time, v.kind
@@ -318,6 +340,8 @@ def replay_jsonl(engine: Engine, lines: Iterable[str]) -> Summary:
     try:
         for rec in read_jsonl(lines):
             count = rec.line
+            if end is not None and rec.time < end:
+                raise ReplayError(rec.line, f"time went back from {end} to {rec.time}")
             end = rec.time
             if rec.kind == "event":
                 engine.event(rec.line, rec.time, rec.obj, rec.event, rec.handler, dict(rec.values))

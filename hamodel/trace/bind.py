@@ -11,7 +11,9 @@ trace_marker lines (`tracing_mark_write: tlob_start budget_ns=2000000`).
 Calls go to a `Sink` (hamodel/replay.py's engine).  An ordinary event for an
 object that is not being monitored changes nothing in the monitor, so it is
 dropped before its timestamp or conditions are even parsed: that is what keeps
-replay fast on traces where the monitored tasks are a few among many.
+replay fast on traces where the monitored tasks are a few among many: while
+few objects are monitored, a line that does not contain `=<id>` of one of them
+is dropped after a substring search.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ TRACE_MARKER = "tracing_mark_write"
 
 class Sink(Protocol):
     live: Container  # objects being monitored now
+    # "=<id>" of every monitored object, when they are few: a line that contains none of
+    # them cannot concern a monitored object.  None: no such shortcut.
+    tokens: tuple[str, ...] | None
 
     def start(self, line: int, t: int, obj: object, params: dict[str, int],
               args: dict[str, str]) -> None: ...
@@ -87,7 +92,17 @@ def _tracepoint_handler(bindings: tuple[EventBinding, ...], sink: Sink) -> Handl
                  for g in groups)
     live = sink.live
 
+    prefilter = all(g.only_live for g in groups)
+
     def handle(number: int, text: str, colon: int, end: int) -> None:
+        if prefilter:
+            tokens = sink.tokens
+            if tokens is not None:
+                for token in tokens:
+                    if token in text:
+                        break
+                else:
+                    return
         t = None
         for key, width, only_live, group in fast:
             at = text.find(key, end) + width
