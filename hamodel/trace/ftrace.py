@@ -94,20 +94,6 @@ def parse_time(text: str, line: int) -> int:
     return int(sec) * NS_PER_S + int(frac) * 10 ** (9 - len(frac))
 
 
-def split_event(text: str) -> tuple[str, str, str] | None:
-    """(head, event name, fields) of an event line, or None if it is not one."""
-    bracket = text.find("] ")
-    if bracket < 0:
-        return None
-    colon = text.find(": ", bracket)
-    if colon < 0:
-        return None
-    end = text.find(":", colon + 2)
-    if end < 0:
-        return None
-    return text[:colon], text[colon + 2 : end], text[end + 1 :].strip()
-
-
 def parse_head(head: str, line: int) -> Head:
     m = HEAD_RE.match(head)
     if m is None:
