@@ -206,6 +206,8 @@ def cmd_gen(args: argparse.Namespace) -> int:
     write_tree(out, files)
     for rel in sorted(files):
         print(f"wrote {out.rstrip('/')}/{rel}")
+    notes = getattr(target_module(args.target), "notes", lambda *_: ())  # what is left to write
+    sys.stdout.writelines(f"{n}\n" for n in notes(a, options))
     return EXIT_OK
 
 

@@ -1,0 +1,494 @@
+"""Automaton -> kernel C monitor in rvgen's layout, for include/rv/da_monitor.h / ha_monitor.h.
+
+Input: an Automaton, GenOptions (-t/-n/-p/-D and the binding).  Output: the
+files rvgen writes (`<m>.h`, `<m>.c`, `<m>_trace.h`, `Kconfig`), rendered from
+templates/kernel-c/ with a view of ordered tuples and C already printed by
+cexpr.py; a model the kernel API cannot express raises GenError with located
+diagnostics instead of C that fails to build.
+
+Kernel order (da_monitor.h's tables): initial state first then the others
+sorted, events sorted, stored envs (clocks) before read-only ones.  Where a
+choice is rvgen's, the comment names the function in rvgen/dot2k.py or
+rvgen/automata.py it follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hamodel import diagnostics as dg
+from hamodel.build import MAX_HA_ENV_LEN
+from hamodel.diagnostics import Diagnostic, Note
+from hamodel.gen import GenError, GenOptions, environment, kernel_handlers, render
+from hamodel.gen import names as cn
+from hamodel.gen.cexpr import CNames, any_of, expiry_c, guard_segments
+from hamodel.gen.kernel_handlers import Handler
+from hamodel.model import Automaton, ClockKind, Edge, Number, comparisons
+from hamodel.source import Span
+
+TARGET = "kernel-c"
+KERNEL_C_OPTION = dg.register("HA040", "kernel-c-option", "see `hamodel gen --help`")
+MAX_STATES = 1_000_000  # rvgen's limit for `unsigned int` state tables
+U64_LIMIT = 2**64
+# rvgen/dot2k.py __format_guard_rules: one line while the comparisons total at
+# most this many characters, else one comparison per line.
+GUARD_ONE_LINE = 80
+
+RV_MON_TYPE = {
+    "global": "RV_MON_GLOBAL",
+    "per_cpu": "RV_MON_PER_CPU",
+    "per_task": "RV_MON_PER_TASK",
+    "per_obj": "RV_MON_PER_OBJ",
+}
+
+# The filters STYLE.md asks templates to use for names and strings.
+environment(TARGET).filters.update(c_ident=cn.c_ident, c_string=cn.c_string)
+
+
+# --- the view -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GuardCase:
+    """One (state, event) of ha_verify_guards: `res = <segments>;` then the resets."""
+
+    state: str  # C enum names
+    event: str
+    segments: tuple[str, ...]  # empty when the edge only resets
+    one_line: bool
+    resets: tuple[str, ...]  # env enum names
+
+    @property
+    def braced(self) -> bool:
+        """More than one statement: kernel style wants braces."""
+        return bool(self.segments) + len(self.resets) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Invariant:
+    state: str
+    clock: str
+    kind: str  # "ns" | "jiffy"
+    expiry: str
+
+
+@dataclass(frozen=True, slots=True)
+class Getter:
+    env: str  # enum name
+    body: str  # the statement after `if (env == X)`, with its `;`
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    name: str
+    name_upper: str
+    suffix: str
+    hybrid: bool
+    monitor_type: str
+    rv_mon_type: str
+    id_monitor: bool
+    parent: str | None
+    description: str  # escaped for a C string
+    kconfig_help: str
+    monitor_class: str  # tracepoint class: da_monitor | da_monitor_id
+    class_type: str  # Kconfig select
+    # <m>.h
+    states: tuple[str, ...]  # names as in the model, kernel order
+    events: tuple[str, ...]
+    envs: tuple[str, ...]
+    env_max_stored: str
+    ns_clock: bool
+    min_type: str
+    table: tuple[tuple[str, ...], ...]
+    table_wide: bool
+    cell_width: int
+    initial: str
+    finals: tuple[int, ...]
+    # <m>.c
+    includes: tuple[str, ...]  # tracepoint headers; empty: rvgen's XXX comment
+    timer: str | None  # HA_TIMER_HRTIMER | HA_TIMER_WHEEL
+    target_type: str | None  # per_obj monitor_target typedef (None: XXX skeleton)
+    parameters: tuple[tuple[str, str], ...]  # (kind, name) for XXX definitions
+    getters: tuple[Getter, ...]
+    resetters: tuple[Getter, ...]
+    invariants: tuple[Invariant, ...]
+    guards: tuple[GuardCase, ...]
+    setup_skip: tuple[str, ...]  # `if (...)` lines: when ha_setup_invariants keeps the timer
+    initial_setup: tuple[str, ...]  # statements of ha_setup_initial_state
+    init_clock: str | None  # a clock the __init arrow resets: unset means "just started"
+    handlers: tuple[Handler, ...]
+    cleanup: Handler | None
+    skeleton: bool
+
+
+# --- entry points ------------------------------------------------------------------
+
+
+def generate(automaton: Automaton, options: GenOptions) -> dict[str, str]:
+    view = build_view(automaton, options)
+    m = view.name
+    return {
+        f"{m}.h": render(TARGET, "model.h.j2", v=view),
+        f"{m}.c": render(TARGET, "monitor.c.j2", v=view),
+        f"{m}_trace.h": render(TARGET, "trace.h.j2", v=view),
+        "Kconfig": render(TARGET, "Kconfig.j2", v=view),
+    }
+
+
+def notes(automaton: Automaton, options: GenOptions) -> list[str]:
+    """What the user still has to write by hand (the CLI prints these on stdout)."""
+    view = build_view(automaton, options)
+    out: list[str] = []
+    if view.skeleton:
+        out.append(
+            f"kernel-c: {view.name} has no binding: tracepoint handlers are /* XXX */"
+            " skeletons to fill in (as rvgen writes them)"
+        )
+    for kind, name in view.parameters:
+        out.append(f"kernel-c: define {name}{'(ha_mon)' if kind in ('macro', 'function') else ''}"
+                   " where the XXX comment asks")
+    unread = [g for g in view.getters if "XXX" in g.body]
+    for g in unread:
+        out.append(f"kernel-c: write how to read {g.env.removesuffix(view.suffix)} in ha_get_env()")
+    if view.initial_setup:
+        out.append(
+            "kernel-c: call ha_setup_initial_state() right after monitoring of an object"
+            " starts (the kernel runs no model code at start)"
+        )
+    binding = options.binding
+    markers = (("starts", binding.start), ("stops", binding.stop)) if binding else ()
+    for what, marker in markers:
+        if marker is not None:
+            out.append(
+                f"kernel-c: the binding {what} monitoring at the user-space marker"
+                f" {marker.name!r}, which is no tracepoint: write that part by hand"
+            )
+    starts_run = "start_run_event" in handler_kinds(automaton).values()
+    if automaton.initial.invariant and not automaton.init_resets and starts_run:
+        out.append(
+            "kernel-c: when da_handle_start_run_event() starts monitoring, nothing arms the"
+            f" invariant of {automaton.initial.name} before the event is processed"
+        )
+    return out
+
+
+def constraint_source(automaton: Automaton, options: GenOptions) -> str:
+    """Only the model-derived part of `<m>.c` (env access and constraint functions).
+
+    tests/harness compiles this against its stand-ins; it is a slice of the
+    same template that renders `<m>.c`.
+    """
+    view = build_view(automaton, options)
+    return render(TARGET, "constraints.c.j2", v=view)
+
+
+# --- building the view -----------------------------------------------------------
+
+
+def build_view(a: Automaton, options: GenOptions) -> View:
+    problems: list[Diagnostic] = []
+    binding = options.binding
+    monitor_type = options.monitor_type or (binding.monitor_type if binding else None)
+    if monitor_type is None:
+        raise GenError([_usage("kernel-c needs a monitor type: -t " + "|".join(cn.MONITOR_TYPES))])
+    name = options.name or a.name
+    try:
+        cn.check_monitor_type(monitor_type)
+        cn.check_ident("monitor name (-n)", name)
+        if options.parent is not None:
+            cn.check_ident("parent monitor (-p)", options.parent)
+        description = options.description or (binding.description if binding else "") or ""
+        if description:
+            cn.check_description(description)
+    except cn.BadName as exc:
+        raise GenError([_usage(str(exc))]) from exc
+    description = description or "auto-generated"
+
+    suffix = f"_{name}"
+    clocks = a.clocks
+    if len(clocks) > MAX_HA_ENV_LEN:
+        first, second = clocks[0], clocks[1]
+        problems.append(
+            dg.error(
+                dg.KERNEL_LIMIT,
+                f"{len(clocks)} clocks are reset ({', '.join(c.name for c in clocks)}), but"
+                f" include/rv/ha_monitor.h stores at most MAX_HA_ENV_LEN = {MAX_HA_ENV_LEN}"
+                " per monitor: kernel C would fail its _Static_assert",
+                second.span,
+                Note(f"first clock {first.name!r} here", first.span),
+            )
+        )
+    if len(a.states) > MAX_STATES:
+        problems.append(
+            dg.error(dg.KERNEL_LIMIT, f"{len(a.states)} states: rvgen's tables stop at"
+                     f" {MAX_STATES}", a.states[0].span)
+        )
+    problems += _too_big_numbers(a)
+    table, merged, table_problems = _table(a)
+    problems += table_problems
+    if problems:
+        raise GenError(problems)
+
+    names = CNames(suffix, frozenset(c.name for c in clocks))
+    stored = tuple(e.name for e in a.envs if e.stored)
+    unstored = tuple(e.name for e in a.envs if not e.stored)
+    id_monitor = monitor_type in ("per_task", "per_obj")
+    hybrid = a.is_hybrid
+    jiffy = {c.name for c in clocks if c.clock_kind is ClockKind.JIFFIES}
+    invariants = tuple(
+        Invariant(
+            s.name + suffix,
+            names.env(s.invariant.clock),
+            "jiffy" if s.invariant.clock in jiffy else "ns",
+            expiry_c(s.invariant),
+        )
+        for s in a.states
+        if s.invariant is not None
+    )
+    timer = None
+    if invariants:
+        # A jiffy clock is exact on the timer wheel (it fires on the jiffy the
+        # invariant ends, as docs/semantics.md counts); an ns clock on an hrtimer.
+        all_jiffy = all(i.kind == "jiffy" for i in invariants)
+        timer = "HA_TIMER_WHEEL" if all_jiffy else "HA_TIMER_HRTIMER"
+
+    state_index = {s.name: i for i, s in enumerate(a.states)}
+    event_index = {e.name: i for i, e in enumerate(a.events)}
+    guards = tuple(
+        _guard_case(src, event, edges, names)
+        for (src, event), edges in sorted(
+            merged.items(), key=lambda kv: (state_index[kv[0][0]], event_index[kv[0][1]])
+        )
+        if any(e.guard is not None or e.resets for e in edges)
+    )
+    start_events = handler_kinds(a, table)
+
+    try:
+        handlers, cleanup, includes, target_type = kernel_handlers.handlers(
+            a, binding, monitor_type, suffix, start_events
+        )
+    except kernel_handlers.BindingProblem as exc:
+        where = Span.point(binding.file, 1, 1) if binding else None
+        raise GenError([dg.error(dg.KERNEL_LIMIT, str(exc), where)]) from exc
+    width = max(max(len(s.name) for s in a.states), len("INVALID_STATE")) + len(suffix)
+    return View(
+        name=name,
+        name_upper=name.upper(),
+        suffix=suffix,
+        hybrid=hybrid,
+        monitor_type=monitor_type,
+        rv_mon_type=RV_MON_TYPE[monitor_type],
+        id_monitor=id_monitor,
+        parent=options.parent,
+        description=cn.c_string(description),
+        kconfig_help=description,
+        monitor_class="da_monitor_id" if id_monitor else "da_monitor",
+        class_type=("HA" if hybrid else "DA")
+        + ("_MON_EVENTS_ID" if id_monitor else "_MON_EVENTS_IMPLICIT"),
+        states=tuple(s.name for s in a.states),
+        events=tuple(e.name for e in a.events),
+        envs=stored + unstored,
+        env_max_stored=(unstored[0] if unstored else "env_max") + suffix,
+        ns_clock=any(c.name not in jiffy for c in clocks),
+        min_type=_min_type(len(a.states)),
+        table=tuple(
+            tuple("INVALID_STATE" if dst is None else dst + suffix for dst in row) for row in table
+        ),
+        # rvgen/dot2c.py get_aut_init_function: one row per line while it fits 100 columns.
+        table_wide=2 * 8 + 2 + 1 + (width + 2) * len(a.events) > 100,
+        cell_width=width,
+        initial=a.initial.name + suffix,
+        finals=_finals(a),
+        includes=includes,
+        timer=timer,
+        target_type=target_type,
+        parameters=tuple((p.kind.value, p.name) for p in a.parameters),
+        getters=tuple(_getter(e.name, e.stored, e.name in jiffy, suffix) for e in a.envs),
+        resetters=tuple(_resetter(n, n in jiffy, suffix) for n in stored),
+        invariants=invariants,
+        guards=guards,
+        setup_skip=_setup_skip(a, suffix),
+        initial_setup=_initial_setup(a, names, jiffy) if hybrid else (),
+        init_clock=names.env(a.init_resets[0].env) if a.init_resets else None,
+        handlers=handlers,
+        cleanup=cleanup,
+        skeleton=binding is None,
+    )
+
+
+def _usage(message: str) -> Diagnostic:
+    return dg.error(KERNEL_C_OPTION, message, None)
+
+
+def _min_type(n_states: int) -> str:
+    """rvgen/dot2c.py get_minimun_type: the smallest type that holds a state."""
+    if n_states > 65535:
+        return "unsigned int"
+    if n_states > 255:
+        return "unsigned short"
+    return "unsigned char"
+
+
+def _finals(a: Automaton) -> tuple[int, ...]:
+    finals = {s.name for s in a.final_states}
+    return tuple(1 if s.name in finals else 0 for s in a.states)
+
+
+def _too_big_numbers(a: Automaton) -> list[Diagnostic]:
+    out = []
+    values = [s.invariant.bound for s in a.states if s.invariant]
+    values += [c.value for e in a.edges for c in comparisons(e.guard)]
+    for v in values:
+        if isinstance(v, Number) and v.value >= U64_LIMIT - 1:
+            out.append(dg.error(dg.KERNEL_LIMIT, f"{v.text or v.value} does not fit the"
+                                " kernel's u64 clocks", v.span))
+    return out
+
+
+def _table(
+    a: Automaton,
+) -> tuple[list[list[str | None]], dict[tuple[str, str], tuple[Edge, ...]], list[Diagnostic]]:
+    """The transition function; edges sharing (state, event) must agree on where they go.
+
+    da_monitor.h keeps one next state per (state, event), and ha_verify_guards one
+    set of resets: two edges may share them only if they differ in the guard alone,
+    which then becomes their disjunction.
+    """
+    problems: list[Diagnostic] = []
+    groups: dict[tuple[str, str], tuple[Edge, ...]] = {}
+    for e in a.edges:
+        groups[(e.src, e.event)] = groups.get((e.src, e.event), ()) + (e,)
+    table: list[list[str | None]] = []
+    for s in a.states:
+        row: list[str | None] = []
+        for ev in a.events:
+            edges = groups.get((s.name, ev.name), ())
+            row.append(edges[0].dst if edges else None)
+            for other in edges[1:]:
+                first = edges[0]
+                if other.dst != first.dst:
+                    problems.append(dg.error(
+                        dg.KERNEL_LIMIT,
+                        f"{s.name} --{ev.name}--> {first.dst} and --> {other.dst}: the kernel's"
+                        " table holds one next state per state and event",
+                        other.span, Note("first edge here", first.span)))
+                elif other.reset_envs != first.reset_envs:
+                    problems.append(dg.error(
+                        dg.KERNEL_LIMIT,
+                        f"two {s.name} --{ev.name}--> {first.dst} edges reset different clocks:"
+                        " ha_verify_guards has one set of resets per state and event",
+                        other.span, Note("first edge here", first.span)))
+        table.append(row)
+    return table, groups, problems
+
+
+def _guard_case(
+    src: str, event: str, edges: tuple[Edge, ...], names: CNames
+) -> GuardCase:
+    guards = tuple(e.guard for e in edges)
+    segments: tuple[str, ...] = ()
+    if all(g is not None for g in guards):
+        segments = guard_segments(any_of(guards), names)  # type: ignore[arg-type]
+    return GuardCase(
+        state=src + names.suffix,
+        event=event + names.suffix,
+        segments=segments,
+        one_line=sum(len(s) for s in segments) <= GUARD_ONE_LINE,
+        resets=tuple(names.env(r) for r in edges[0].reset_envs),
+    )
+
+
+def _setup_skip(a: Automaton, suffix: str) -> tuple[str, ...]:
+    """When ha_setup_invariants leaves the timer alone: a self-loop that resets nothing.
+
+    rvgen exempts every event that resets on some self-loop; when the same
+    event is a plain self-loop elsewhere, that would restart a timer the model
+    keeps running (and move it when the clock is unset), so the exemption is
+    per state there.
+    """
+    terms = ["next_state == curr_state"]
+    loops = [e for e in a.edges if e.src == e.dst]
+    for ev in a.events:
+        on_event = [e for e in loops if e.event == ev.name]
+        resetting = [e for e in on_event if e.resets]
+        if not resetting:
+            continue
+        if len(resetting) == len(on_event):
+            terms.append(f"event != {ev.name}{suffix}")
+        else:
+            for e in resetting:
+                terms.append(f"!(curr_state == {e.src}{suffix} && event == {ev.name}{suffix})")
+    return wrap_condition(terms, "if (", "\t    ", ")")
+
+
+def wrap_condition(terms: list[str], head: str, indent: str, tail: str) -> tuple[str, ...]:
+    """`head a && b && c tail`, broken after `&&` where a line would pass 100 columns
+    (the caller's line starts with one tab)."""
+    lines: list[str] = []
+    line = head + terms[0]
+    for term in terms[1:]:
+        candidate = f"{line} && {term}"
+        if 8 + len(candidate.expandtabs(8)) + len(tail) <= 100:
+            line = candidate
+        else:
+            lines.append(line + " &&")
+            line = indent + term
+    lines.append(line + tail)
+    return tuple(lines)
+
+
+def _initial_setup(a: Automaton, names: CNames, jiffy: set[str]) -> tuple[str, ...]:
+    """What starting must do beyond ha_monitor_init_env (which marks every clock unset):
+    the `__init` arrow's resets, then the initial state's timer."""
+    lines = [f"ha_reset_env(ha_mon, {names.env(r.env)}, time_ns);" for r in a.init_resets]
+    inv = a.initial.invariant
+    if inv is not None:
+        kind = "jiffy" if inv.clock in jiffy else "ns"
+        lines.append(
+            f"ha_start_timer_{kind}(ha_mon, {names.env(inv.clock)}, {expiry_c(inv)}, time_ns);"
+        )
+    return tuple(lines)
+
+
+def _getter(env: str, stored: bool, jiffy: bool, suffix: str) -> Getter:
+    if not stored:
+        body = f"return /* XXX: how do I read {env}? */;"
+    elif jiffy:
+        body = "return ha_get_clk_jiffy(ha_mon, env);"
+    else:
+        body = "return ha_get_clk_ns(ha_mon, env, time_ns);"
+    return Getter(env + suffix, body)
+
+
+def _resetter(env: str, jiffy: bool, suffix: str) -> Getter:
+    body = "ha_reset_clk_jiffy(ha_mon, env);" if jiffy else "ha_reset_clk_ns(ha_mon, env, time_ns);"
+    return Getter(env + suffix, body)
+
+
+def handler_kinds(a: Automaton, table: list[list[str | None]] | None = None) -> dict[str, str]:
+    """rvgen/automata.py __store_init_events: which da_handle_* each event calls.
+
+    A start event always leads to the initial state; a start-run event is only
+    defined in the initial state; start-run is used only if no start event exists.
+    """
+    if table is None:
+        table = _table(a)[0]
+    initial = a.initial.name
+    start: dict[str, bool] = {}
+    start_run: dict[str, bool] = {}
+    for j, ev in enumerate(a.events):
+        column = [row[j] for row in table]
+        used = sum(1 for d in column if d is not None)
+        to_init = sum(1 for d in column if d == initial)
+        start[ev.name] = bool(to_init) and used == to_init
+        start_run[ev.name] = column[0] is not None and used == 1
+    any_start = any(start.values())
+    out = {}
+    for ev in a.events:
+        if start[ev.name]:
+            out[ev.name] = "start_event"
+        elif start_run[ev.name] and not any_start:
+            out[ev.name] = "start_run_event"
+        else:
+            out[ev.name] = "event"
+    return out

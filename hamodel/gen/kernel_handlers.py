@@ -1,0 +1,148 @@
+"""Tracepoint handlers of a kernel-C monitor: from the binding, or rvgen's XXX skeletons.
+
+Input: the Automaton, its Binding (or None), the monitor type and the event
+handlers rvgen would choose (da_handle_event / start_event / start_run_event).
+Output: Handler records whose bodies are C lines, for templates/kernel-c/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hamodel.binding import Binding, EventBinding
+from hamodel.model import Automaton
+
+# Kernel prototypes of the tracepoints a binding may name (include/trace/events/sched.h),
+# and how each tracefs field the binding speaks of is read from the arguments.
+# prev_state: tracefs prints a preempted task as running (R+), whatever its state word,
+# and only the TASK_REPORT bits of the others (__trace_sched_switch_state).
+TRACEPOINT_ARGS = {
+    "sched_switch": "bool preempt,\n\t\t\t\tstruct task_struct *prev,\n"
+    "\t\t\t\tstruct task_struct *next,\n\t\t\t\tunsigned int prev_state",
+    "sched_wakeup": "struct task_struct *p",
+    "sched_waking": "struct task_struct *p",
+    "sched_wakeup_new": "struct task_struct *p",
+    "sched_process_exit": "struct task_struct *p, bool group_dead",
+}
+TASK_OF_FIELD = {
+    "prev_pid": "prev",
+    "next_pid": "next",
+    "pid": "p",
+    "common_pid": "current",
+}
+FIELD_C = {
+    "prev_pid": "prev->pid",
+    "next_pid": "next->pid",
+    "pid": "p->pid",
+    "common_pid": "current->pid",
+    "prev_prio": "prev->prio",
+    "next_prio": "next->prio",
+    "prio": "p->prio",
+    "prev_state": "(preempt ? TASK_RUNNING : prev_state & TASK_REPORT)",
+    "target_cpu": "task_cpu(p)",
+}
+# The only exit tracepoint whose task argument is the one exiting.
+EXIT_TRACEPOINT = "sched_process_exit"
+
+
+class BindingProblem(ValueError):
+    """A binding the kernel-C generator cannot turn into handlers; says which entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    name: str  # handle_<name>
+    params: str  # after `void *data, `
+    comment: tuple[str, ...]  # lines of a /* */ block above the body (skeletons)
+    body: tuple[str, ...]  # lines, relative indentation as leading tabs
+    tracepoint: str  # "/* XXX: tracepoint */" for skeletons
+
+
+START_COMMENTS = (
+    ("start_event", "/* XXX: validate that this event always leads to the initial state */"),
+    ("start_run_event", "/* XXX: validate that this event is only valid in the initial state */"),
+)
+
+
+def _handle_args(monitor_type: str, task: str, event_c: str) -> str:
+    if monitor_type == "per_task":
+        return f"{task}, {event_c}"
+    if monitor_type == "per_obj":
+        return f"{task}->pid, {task}, {event_c}"
+    return event_c
+
+
+def handlers(
+    a: Automaton,
+    binding: Binding | None,
+    monitor_type: str,
+    suffix: str,
+    start_events: dict[str, str],
+) -> tuple[tuple[Handler, ...], Handler | None, tuple[str, ...], str | None]:
+    if binding is None:
+        return skeleton_handlers(a, monitor_type, suffix, start_events)
+    handlers = []
+    for tp in binding.tracepoints:
+        body: list[str] = []
+        for eb in binding.for_tracepoint(tp):
+            body += _bound_call(eb, monitor_type, suffix)
+        handlers.append(Handler(tp, TRACEPOINT_ARGS[tp], (), tuple(body), tp))
+    cleanup = None
+    if monitor_type == "per_obj" and binding.exit_tracepoint:
+        tp = binding.exit_tracepoint
+        if tp != EXIT_TRACEPOINT:
+            raise BindingProblem(f"exit tracepoint {tp!r}: kernel C cleans up a task's monitor"
+                                 f" on {EXIT_TRACEPOINT} only")
+        body = ("da_destroy_storage(p->pid);",)
+        cleanup = Handler("obj_cleanup", TRACEPOINT_ARGS[tp], (), body, tp)
+    target = "struct task_struct *" if monitor_type == "per_obj" else None
+    return tuple(handlers), cleanup, ("trace/events/sched.h",), target
+
+
+def _bound_call(eb: EventBinding, monitor_type: str, suffix: str) -> list[str]:
+    task = TASK_OF_FIELD.get(eb.object)
+    if task is None and monitor_type in ("per_task", "per_obj"):
+        known = ", ".join(TASK_OF_FIELD)
+        raise BindingProblem(f"event {eb.event!r}: object {eb.object!r} names no task"
+                             f" (kernel C reads the object from one of {known})")
+    unknown = [c.field for c in eb.when if c.field not in FIELD_C]
+    if unknown:
+        raise BindingProblem(f"event {eb.event!r}: kernel C cannot read field {unknown[0]!r}")
+    call = f"da_handle_{eb.handler}({_handle_args(monitor_type, task, eb.event + suffix)});"
+    if not eb.when:
+        return [call]
+    cond = " && ".join(f"{FIELD_C[c.field]} {c.op} {c.text}" for c in eb.when)
+    return [f"if ({cond})", f"\t{call}"]
+
+
+def skeleton_handlers(
+    a: Automaton, monitor_type: str, suffix: str, start_events: dict[str, str]
+) -> tuple[tuple[Handler, ...], Handler | None, tuple[str, ...], str | None]:
+    """rvgen/dot2k.py fill_tracepoint_handlers_skel, one handler per event."""
+    handlers = []
+    for ev in a.events:
+        kind = start_events[ev.name]
+        comment = tuple(c for k, c in START_COMMENTS if k == kind)
+        event_c = ev.name + suffix
+        if monitor_type == "per_task":
+            body = ("struct task_struct *p = /* XXX: how do I get p? */;", "",
+                    f"da_handle_{kind}(p, {event_c});")
+        elif monitor_type == "per_obj":
+            body = ("int id = /* XXX: how do I get the id? */;",
+                    "monitor_target t = /* XXX: how do I get t? */;", "",
+                    f"da_handle_{kind}(id, t, {event_c});")
+        else:
+            body = (f"da_handle_{kind}({event_c});",)
+        handlers.append(
+            Handler(ev.name, "/* XXX: fill header */", (), comment + body, "/* XXX: tracepoint */")
+        )
+    cleanup = None
+    if monitor_type == "per_obj":
+        cleanup = Handler(
+            "obj_cleanup",
+            "/* XXX: fill header */",
+            ("/* XXX: obj is being destroyed, remove if not required (e.g. obj is static) */",),
+            ("int id = /* XXX: how do I get the id? */;", "", "da_destroy_storage(id);"),
+            "/* XXX: cleanup tracepoint */",
+        )
+    return tuple(handlers), cleanup, (), None

@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Harness stand-in: nothing from this header is needed in user space. */

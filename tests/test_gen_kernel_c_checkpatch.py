@@ -1,0 +1,90 @@
+"""Generated kernel C passes the kernel's own style checker, `checkpatch.pl --no-tree`.
+
+checkpatch.pl comes from Debian's linux-source-6.12 tarball (.ci/setup installs
+it); the test extracts the script once into pytest's cache.  Set
+HAMODEL_CHECKPATCH to use another copy.  Two warnings are accepted, each only
+on the line the kernel API forces: see ALLOWED.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import MODELS, ROOT
+
+from hamodel.binding import find_binding
+from hamodel.gen import GenOptions
+from hamodel.gen.kernel_c import generate
+from hamodel.load import load_model
+
+TARBALLS = sorted(Path("/usr/src").glob("linux-source-6.12.tar.*"))
+SCRIPTS = ("checkpatch.pl", "spelling.txt", "const_structs.checkpatch")
+
+# checkpatch type -> (pattern the flagged line must match, why it is accepted)
+ALLOWED = {
+    "NEW_TYPEDEFS": (
+        r"^typedef .*\bmonitor_target;$",
+        "per_obj monitors must name their target type (include/rv/da_monitor.h), as nomiss.c does",
+    ),
+    "MACRO_ARG_UNUSED": (
+        r"^#define \w+\(ha_mon\) /\* XXX: what is \w+\(ha_mon\)\? \*/$",
+        "an rvgen-style XXX skeleton of a parameter the developer defines",
+    ),
+}
+
+CASES = [
+    ("tlob (bound)", ROOT / "models/tlob.dot", None, True),
+    ("stall", MODELS / "upstream/stall.dot", "per_task", False),
+    ("nomiss", MODELS / "upstream/deadline/nomiss.dot", "per_obj", False),
+    ("opid", MODELS / "upstream/sched/opid.dot", "per_cpu", False),
+    ("sssw", MODELS / "upstream/sched/sssw.dot", "per_task", False),
+    ("wip", MODELS / "upstream/wip.dot", "global", False),
+    ("sts", MODELS / "upstream/sched/sts.dot", "per_obj", False),
+]
+
+
+@pytest.fixture(scope="session")
+def checkpatch(request) -> Path:
+    if os.environ.get("HAMODEL_CHECKPATCH"):
+        return Path(os.environ["HAMODEL_CHECKPATCH"])
+    if shutil.which("perl") is None:
+        pytest.skip("perl is not installed")
+    cache = Path(request.config.cache.mkdir("checkpatch"))
+    script = cache / "checkpatch.pl"
+    if not script.exists():
+        if not TARBALLS:
+            pytest.skip("checkpatch.pl unavailable: install Debian's linux-source-6.12 (.ci/setup)")
+        members = [f"linux-source-6.12/scripts/{name}" for name in SCRIPTS]
+        subprocess.run(["tar", "-xf", str(TARBALLS[0]), "-C", str(cache),
+                        "--strip-components=2", *members], check=True, timeout=300)
+    return script
+
+
+@pytest.mark.parametrize(("label", "path", "mtype", "bound"), CASES, ids=[c[0] for c in CASES])
+def test_checkpatch_clean(label, path, mtype, bound, checkpatch, tmp_path):
+    if not path.exists():
+        pytest.skip(f"{path} is missing")
+    a, diags = load_model(path)
+    assert a is not None
+    binding = find_binding(path, a)[0] if bound else None
+    files = generate(a, GenOptions(str(path), binding=binding, monitor_type=mtype))
+    for rel, text in files.items():
+        (tmp_path / rel).write_text(text)
+    paths = sorted(str(tmp_path / rel) for rel in files)
+    done = subprocess.run(["perl", str(checkpatch), "--no-tree", "-f", "--terse", "--show-types",
+                           "--no-summary", *paths], capture_output=True, text=True, timeout=120)
+    problems = []
+    for line in done.stdout.splitlines():
+        m = re.match(r"(.+?):(\d+): (?:WARNING|ERROR|CHECK):(\w+): (.*)", line)
+        assert m, line
+        file, lineno, kind = m.group(1), int(m.group(2)), m.group(3)
+        source = Path(file).read_text().splitlines()[lineno - 1]
+        pattern = ALLOWED.get(kind, (None, None))[0]
+        if pattern is None or not re.match(pattern, source):
+            problems.append(f"{line}\n    {source}")
+    assert not problems, "\n".join(problems)
