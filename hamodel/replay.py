@@ -99,6 +99,7 @@ class Engine:
         self.events = frozenset(module.EVENTS)
         self.tokens: tuple[str, ...] | None = ()
         self.report = report
+        report.units = dict(zip(module.CLOCKS, module.CLOCK_UNITS, strict=True))
         self.summary = Summary()
         self.invocations: dict[object, Invocation] = {}
         self.line = 0
@@ -226,6 +227,7 @@ class Reporter:
     def __init__(self, out: TextIO, fmt: str) -> None:
         self.out = out
         self.json = fmt == "jsonl"
+        self.units: dict[str, str] = {}  # clock -> "ns" | "jiffies", set by the engine
 
     def _emit(self, record: dict, text: str) -> None:
         self.out.write((json.dumps(record) if self.json else text) + "\n")
@@ -236,7 +238,9 @@ class Reporter:
             "invalid_event": f"event {v.event} not allowed in state {v.state}",
             "guard": f"event {v.event}: guard false in state {v.state}",
         }[v.kind]
-        clocks = " ".join(f"{c}={'unset' if n is None else f'{n}'}" for c, n in v.clocks)
+        clocks = " ".join(
+            f"{c}=unset" if n is None else f"{c}={n}{self.units.get(c, '')}" for c, n in v.clocks
+        )
         spent = " ".join(f"{s}={n}ns" for s, n in v.residency)
         record = {
             "type": "violation", "obj": v.obj, "time": v.time, "state": v.state,

@@ -74,6 +74,7 @@ class ModuleView:
     events: tuple[str, ...]
     clocks: tuple[str, ...]
     jiffy: tuple[bool, ...]
+    clock_units: tuple[str, ...]  # "ns" or "jiffies", per clock
     envs: tuple[str, ...]  # read-only envs, supplied with events
     parameters: tuple[str, ...]
     invariants: tuple[InvariantView | None, ...]  # per state
@@ -164,6 +165,7 @@ def build_view(a: Automaton) -> ModuleView:
         events=tuple(e.name for e in a.events),
         clocks=clocks,
         jiffy=jiffy,
+        clock_units=tuple("jiffies" if j else "ns" for j in jiffy),
         envs=tuple(e.name for e in a.envs if not e.stored),
         parameters=tuple(p.name for p in a.parameters),
         invariants=tuple(invariants),

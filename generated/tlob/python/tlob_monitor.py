@@ -28,6 +28,7 @@ STATES = ('running', 'sleeping', 'waiting')
 FINAL_STATES = ('running',)
 EVENTS = ('preempt', 'sleep', 'switch_in', 'wakeup')
 CLOCKS = ('clk_elapsed',)
+CLOCK_UNITS = ('ns',)  # what a clock value counts
 ENVS = ()
 PARAMETERS = ('BUDGET_NS',)
 DEFAULT_HZ = 250
