@@ -40,8 +40,8 @@ _NO_ENV: dict[str, int] = {}
 
 
 class MonitorError(ValueError):
-    """A call the model cannot interpret: unknown event, missing env or parameter, time
-    going back."""
+    """A call the model cannot read: an unknown event, a missing env or parameter, or
+    time going back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +77,6 @@ class Moved:
 def tick_nsec(hz: int) -> int:
     """The kernel's TICK_NSEC: ns per jiffy, rounded to nearest."""
     return (NSEC_PER_SEC + hz // 2) // hz
-
-
-# --- guards: `inst` is the object's record, `env` the event's read-only values ---
 
 
 # --- invariants: the ns instant a state's timer fires (counting from now if unset) ---
