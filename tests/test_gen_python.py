@@ -271,3 +271,19 @@ def test_feed_equals_one_event_call_at_a_time(data):
     for obj in range(3):
         assert fed.state_of(obj) == one.state_of(obj)
         assert fed.residency(obj, t) == one.residency(obj, t)
+
+
+def test_feed_fires_a_timer_due_at_the_event_instant_first(tlob):
+    for feed in (True, False):
+        m = load_monitor(tlob).Monitor({"BUDGET_NS": 10})
+        m.start(1, 0)
+        m.event(1, 4, "sleep")
+        m.event(1, 6, "wakeup")
+        if feed:
+            m.feed([(1, 8, "switch_in"), (1, 10, "preempt")])
+        else:
+            m.event(1, 8, "switch_in")
+            m.event(1, 10, "preempt")
+        (v,) = m.violations
+        assert (v.time, v.state, v.event) == (10, "running", None)
+        assert dict(v.residency) == {"running": 6, "sleeping": 2, "waiting": 2}

@@ -142,6 +142,14 @@ _FAST: tuple[dict[str, tuple], ...] = tuple(
      if len(edges) == 1 and edges[0][0] is None}
     for row in _TABLE
 )
+# Moves feed() does inline: one unguarded edge, no reset, and a timer that cannot
+# change, as (destination, clock that must be set for the timer to stay, or -1).
+_PLAIN: tuple[dict[str, tuple[int, int]], ...] = tuple(
+    {event: (dst, keep if rearm else -1) for event, (dst, resets, rearm, keep) in row.items()
+     if not resets and (not rearm or keep >= 0)}
+    for row in _FAST
+)
+_NEVER = float("inf")
 _INIT_RESETS = (0,)
 
 
@@ -244,30 +252,32 @@ class Monitor:
         """event(obj, t, name) for each (obj, t, name) of an iterable, in one loop.
 
         The same as calling event() for each; faster on long runs of plain
-        moves (one unguarded edge, the timer kept), which it does inline.
+        moves (one unguarded edge, no reset, the timer kept), done inline here.
         """
         live = self.live
         timers = self._timers
-        fast = _FAST
+        plain = _PLAIN
         slow = self.event
+        if self._on_move is not None:
+            plain = tuple({} for _ in plain)  # every move must be reported: no shortcut
         now = self.now
+        due = timers[0][0] if timers else _NEVER
         for obj, t, event in events:
             inst = live.get(obj)
-            if inst is None or t < now or (timers and timers[0][0] <= t):
-                slow(obj, t, event)
-                now = self.now
-                continue
-            edge = fast[inst.state].get(event)
-            if (edge is None or edge[1] or self._on_move is not None
-                    or (edge[2] and (edge[3] < 0 or inst.resets[edge[3]] is None))):
-                slow(obj, t, event)
-                now = self.now
-                continue
-            self.now = now = t
-            src = inst.state
-            inst.residency[src] += t - inst.entered_at
-            inst.entered_at = t
-            inst.state = edge[0]
+            if inst is not None and now <= t < due:
+                move = plain[inst.state].get(event)
+                if move is not None and (move[1] < 0 or inst.resets[move[1]] is not None):
+                    now = t
+                    src = inst.state
+                    inst.residency[src] += t - inst.entered_at
+                    inst.entered_at = t
+                    inst.state = move[0]
+                    continue
+            self.now = now
+            slow(obj, t, event)
+            now = self.now
+            due = timers[0][0] if timers else _NEVER
+        self.now = now
 
     def start_event(self, obj, t: int, event: str, env=None) -> None:
         """da_handle_start_event: an idle object starts and the event is not processed."""
