@@ -146,7 +146,7 @@ def test_trace_marker_lines_start_and_stop_monitoring(tmp_path):
         "   app-40  [001] ...1.   10.000900: tracing_mark_write: hamodel: something else\n"
         "   <idle>-0 [001] d..2.   10.000950: sched_wakeup: comm=app pid=40 prio=120 "
         "target_cpu=001\n"
-        "   app-40  [001] ...1.   10.001500: tracing_mark_write: tlob_stop\n"
+        "   app-40  [001]   10.001500000: print:      tracing_mark_write: tlob_stop\n"
     )
     code, out, _ = run(tmp_path, trace, "--format", "jsonl", name="t.txt")
     v = json.loads(out.splitlines()[0])

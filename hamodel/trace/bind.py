@@ -5,7 +5,8 @@ is which model event, for which object, under which conditions on the
 tracepoint's fields; which marker starts and stops monitoring.  Markers are
 read from uprobe events named like the marker (`p:grp/tlob_start BIN:OFF
 budget_ns=%si`, printed `tlob_start: (0x...) id=0 budget_ns=2000000`) or from
-trace_marker lines (`tracing_mark_write: tlob_start budget_ns=2000000`).
+trace_marker lines (`tracing_mark_write: tlob_start budget_ns=2000000`, or
+`print: tracing_mark_write: tlob_start ...` as trace-cmd shows them).
 `common_pid` is the pid in the line's TASK-PID column.
 
 Calls go to a `Sink` (hamodel/replay.py's engine).  An ordinary event for an
@@ -71,7 +72,7 @@ def handlers(binding: Binding, sink: Sink) -> dict[str, Handler]:
     for name, (marker, kind) in markers.items():
         out[name] = _uprobe_handler(marker, kind, sink)
     if markers:
-        out[TRACE_MARKER] = _trace_marker_handler(markers, sink)
+        out[TRACE_MARKER] = out["print"] = _trace_marker_handler(markers, sink)
     if binding.exit_tracepoint and binding.exit_tracepoint not in out:
         out[binding.exit_tracepoint] = _exit_handler(sink)
     return out
@@ -154,6 +155,9 @@ def _uprobe_handler(marker: Marker, kind: str, sink: Sink) -> Handler:
 def _trace_marker_handler(markers: dict[str, tuple[Marker, str]], sink: Sink) -> Handler:
     def handle(number: int, text: str, colon: int, end: int) -> None:
         words = text[end + 1 :].split()
+        if words and words[0].endswith(":"):
+            # trace-cmd shows the ftrace print event: `print: tracing_mark_write: text`.
+            words = words[1:]
         if not words or words[0] not in markers:
             return  # some other message written to trace_marker
         marker, kind = markers[words[0]]
