@@ -154,6 +154,7 @@ def test_trace_marker_lines_start_and_stop_monitoring(tmp_path):
     assert (v["obj"], v["time"], v["state"]) == (40, 10_001_000_000, "waiting")
     assert v["residency"] == {"running": 100_000, "sleeping": 850_000, "waiting": 50_000}
     assert v["start_args"] == {"budget_ns": "1000000"}
+    assert json.loads(out.splitlines()[1])["overrun_ns"] == 500_000  # the trace-cmd stop line
 
 
 def test_memory_follows_live_objects_not_trace_length():
