@@ -97,6 +97,7 @@ class Engine:
         self.monitor = module.Monitor(params, on_violation=self._violation, **kwargs)
         self.live = self.monitor.live
         self.events = frozenset(module.EVENTS)
+        self.parameters = frozenset(module.PARAMETERS)
         self.tokens: tuple[str, ...] | None = ()
         self.report = report
         report.units = dict(zip(module.CLOCKS, module.CLOCK_UNITS, strict=True))
@@ -109,6 +110,10 @@ class Engine:
     def start(self, line: int, t: int, obj: object, params: dict[str, int],
               args: dict[str, str]) -> None:
         self.line = line
+        unknown = sorted(set(params) - self.parameters)
+        if unknown:
+            raise ReplayError(line, f"{unknown[0]} is no parameter of the model (expected one "
+                                    f"of: {', '.join(sorted(self.parameters)) or 'none'})")
         self._call(line, self.monitor.advance, t)  # a timer due now ends the old invocation
         if obj not in self.live:
             self.invocations[obj] = Invocation(t, line, args)

@@ -116,6 +116,8 @@ def test_gap_abandons_monitored_objects_and_exits_3(tmp_path):
      ("--param", "BUDGET_NS=9"), "t.jsonl:2: unknown event 'nap'"),
     ('{"t": 0, "stop": 1}\n{"t": 1, "stop": 1, "x": 2}\n', (), "t.jsonl:2: unexpected key"),
     ('{"t": 0, "stop": 1}\n', ("--param", "BUDGET=1"), "--param 'BUDGET=1': expected NAME"),
+    ('{"t": 0, "start": 1, "params": {"BUDGET": 5}}\n', ("--param", "BUDGET_NS=9"),
+     "t.jsonl:1: BUDGET is no parameter of the model (expected one of: BUDGET_NS)"),
     ('{"t": 0, "stop": 1}\n', ("--param", "BUDGET_NS=1h"), "VALUE is an integer"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, trace, extra, message):
@@ -184,3 +186,23 @@ def test_memory_follows_live_objects_not_trace_length():
     assert summary.within == 10_000 and summary.violation_count == 0
     assert engine.invocations == {} and engine.monitor.live == {}
     assert len(engine.monitor._timers) <= 250  # entries of the last 2 ms only
+
+
+def test_jiffy_clocks_count_ticks_of_the_given_hz(tmp_path):
+    """stall.dot: `enqueued` allows clk < threshold_jiffies; at HZ=1000 a jiffy is 1 ms."""
+    stall = ROOT.parent / "shared" / "models" / "upstream" / "stall.dot"
+    trace = tmp_path / "t.jsonl"
+    trace.write_text(jsonl({"t": 0, "start": 5}, {"t": 2_500_000, "event": "sched_wakeup",
+                                                  "obj": 5}))
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(["replay", str(stall), str(trace), "--format", "jsonl", "--hz", "1000",
+                         "--param", "threshold_jiffies=3", "--trace-format", "jsonl"])
+    assert code == 0, err.getvalue()  # reset at jiffy 2: the timer fires at jiffy 5, after the end
+    trace.write_text(trace.read_text() + jsonl({"t": 5_000_000, "stop": 5}))
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(["replay", str(stall), str(trace), "--format", "jsonl", "--hz", "1000",
+                         "--param", "threshold_jiffies=3"])
+    v = json.loads(out.getvalue().splitlines()[1])
+    assert code == 1
+    assert (v["time"], v["state"], v["clocks"]) == (5_000_000, "enqueued", {"clk": 3})
