@@ -332,7 +332,7 @@ def read_chunks(f: IO[str], progress: bool, size: int) -> Iterator[list[str]]:
 def replay_ftrace(engine: Engine, binding: Binding, lines: Iterable[str]) -> Summary:
     handlers = bind.handlers(binding, engine)
     try:
-        count, last = scan(lines, handlers, engine.gap)
+        count, last = scan(lines, handlers, engine.gap, bind.skippable(binding), engine)
         end = None
         if last:
             colon = last.find(": ")

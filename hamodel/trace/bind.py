@@ -13,8 +13,8 @@ Calls go to a `Sink` (hamodel/replay.py's engine).  An ordinary event for an
 object that is not being monitored changes nothing in the monitor, so it is
 dropped before its timestamp or conditions are even parsed: that is what keeps
 replay fast on traces where the monitored tasks are a few among many: while
-few objects are monitored, a line that does not contain `=<id>` of one of them
-is dropped after a substring search.
+few objects are monitored, scan drops a line of a `skippable` tracepoint that
+does not contain `=<id>` of one of them after a substring search.
 """
 
 from __future__ import annotations
@@ -62,6 +62,18 @@ class _Group:
     only_live: bool  # every binding is a plain da_handle_event
 
 
+def skippable(binding: Binding) -> frozenset[str]:
+    """Tracepoints whose lines only matter for objects already being monitored (every
+    binding is a plain da_handle_event naming a pid field): scan may drop their lines
+    that mention no monitored pid (Sink.tokens)."""
+    return frozenset(
+        tp for tp in binding.tracepoints
+        if all(b.handler == "event" and b.object != "common_pid"
+               for b in binding.for_tracepoint(tp))
+        and tp != binding.exit_tracepoint
+    )
+
+
 def handlers(binding: Binding, sink: Sink) -> dict[str, Handler]:
     """The scan handlers (event name -> function) for this binding."""
     out: dict[str, Handler] = {}
@@ -93,17 +105,7 @@ def _tracepoint_handler(bindings: tuple[EventBinding, ...], sink: Sink) -> Handl
                  for g in groups)
     live = sink.live
 
-    prefilter = all(g.only_live for g in groups)
-
     def handle(number: int, text: str, colon: int, end: int) -> None:
-        if prefilter:
-            tokens = sink.tokens
-            if tokens is not None:
-                for token in tokens:
-                    if token in text:
-                        break
-                else:
-                    return
         t = None
         for key, width, only_live, group in fast:
             at = text.find(key, end) + width

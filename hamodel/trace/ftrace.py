@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 NS_PER_S = 1_000_000_000
 
@@ -128,8 +129,19 @@ def task_state(text: str, line: int) -> int:
 Handler = Callable[[int, str, int, int], None]
 
 
+class Monitored(Protocol):
+    """What scan asks of its caller: `tokens`, the `=<id>` strings of the objects being
+    monitored while they are few, or None."""
+
+    tokens: tuple[str, ...] | None
+
+
 def scan(
-    lines: Iterable[str], handlers: Mapping[str, Handler], on_gap: Callable[[Gap], None]
+    lines: Iterable[str],
+    handlers: Mapping[str, Handler],
+    on_gap: Callable[[Gap], None],
+    skippable: frozenset[str] = frozenset(),
+    monitored: Monitored | None = None,
 ) -> tuple[int, str]:
     """Call the handler of every event line whose name has one; report every gap.
 
@@ -137,11 +149,15 @@ def scan(
     skipped; any other line that is not an event or a gap marker is refused.
     Returns (number of lines, the last event line) so the caller learns where
     the trace ends.  This loop is the hot path of `hamodel replay`: lines whose
-    event nobody asked for cost two `find`s and a dict look-up.
+    event nobody asked for cost two `find`s and a dict look-up, and a line of a
+    `skippable` event that contains none of `monitored.tokens` is dropped here,
+    without calling its handler.
     """
     number = 0
     last = ""
     get = handlers.get
+    if monitored is None:
+        skippable = frozenset()
     for number, text in enumerate(lines, 1):  # noqa: B007 - `number` is returned
         colon = text.find(": ")
         if colon < 0 or text[0] == "#":
@@ -151,7 +167,16 @@ def scan(
         if end < 0:
             raise TraceFormatError(number, f"not a trace line: {text.strip()[:80]!r}")
         last = text
-        handler = get(text[colon + 2 : end])
+        name = text[colon + 2 : end]
+        if name in skippable:
+            tokens = monitored.tokens  # type: ignore[union-attr]
+            if tokens is not None:
+                for token in tokens:
+                    if token in text:
+                        break
+                else:
+                    continue
+        handler = get(name)
         if handler is not None:
             handler(number, text, colon, end)
     return number, last
