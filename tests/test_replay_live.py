@@ -1,9 +1,10 @@
 """Record a real kernel trace here (tracefs + uprobes), replay it, check the verdicts.
 
-The workload (tests/live/tlob_marker.c) runs three invocations whose fate does
+The workload (tests/live/tlob_marker.c) runs four invocations whose fate does
 not depend on co-tenant load: busy sections run under SCHED_FIFO (`chrt -f`),
-the sleep is 3 ms past the budget, and the waiting job is kept off its CPU by
-a higher-priority SCHED_FIFO hog.  The trace is recorded in a private tracefs
+the sleep is 3 ms past the budget, and the two waiting jobs are kept off their
+CPU by SCHED_FIFO hogs: one of higher priority preempts, one of equal priority
+runs when the job yields.  The trace is recorded in a private tracefs
 instance, with uprobe events in a group of this test's own, so nothing another
 user of tracefs set up is touched.  Skips only where the kernel or the machine
 truly cannot do this (no root, no tracefs, no uprobe events, no C compiler).
@@ -130,9 +131,9 @@ def test_recorded_trace_gives_the_expected_verdicts_and_dominant_states(tracefs,
     (summary,) = [r for r in records if r["type"] == "summary"]
 
     assert code == 1, out.getvalue()
-    assert summary["invocations"] == 3 and summary["within_bounds"] == 1
-    assert sorted(violations) == ["1", "2"]
-    for job, dominant in (("1", "sleeping"), ("2", "waiting")):
+    assert summary["invocations"] == 4 and summary["within_bounds"] == 1
+    assert sorted(violations) == ["1", "2", "3"]
+    for job, dominant in (("1", "sleeping"), ("2", "waiting"), ("3", "waiting")):
         v = violations[job]
         assert (v["kind"], v["event"], v["dominant"]) == ("invariant", None, dominant)
         assert v["time"] == v["start"] + BUDGET
