@@ -206,3 +206,13 @@ def test_jiffy_clocks_count_ticks_of_the_given_hz(tmp_path):
     v = json.loads(out.getvalue().splitlines()[1])
     assert code == 1
     assert (v["time"], v["state"], v["clocks"]) == (5_000_000, "enqueued", {"clk": 3})
+
+
+def test_progress_goes_to_stderr_and_is_erased(capsys):
+    from hamodel.replay import read_chunks
+
+    text = "".join(f"line {i}\n" for i in range(200_000))
+    chunks = list(read_chunks(io.StringIO(text), True, len(text)))
+    assert sum(len(c) for c in chunks) == 200_000 and len(chunks) > 1
+    err = capsys.readouterr().err
+    assert "\rreplay: 100%" in err and err.endswith("\r\033[K")
