@@ -30,6 +30,8 @@ NS_PER_S = 1_000_000_000
 LOST_RE = re.compile(
     r"^\s*CPU:\s*(\d+)\s*\[(?:LOST (\d+) EVENTS|LOST EVENTS|(\d+) EVENTS DROPPED|EVENTS DROPPED)\]"
 )
+# trace-cmd report's preamble: `version = 6`, `cpus=2`, `CPU 1 is empty`.
+PREAMBLE_RE = re.compile(r"^(?:version = \d+|cpus=\d+|CPU \d+ is empty)$")
 HEADER_ENTRIES_RE = re.compile(r"entries-in-buffer/entries-written:\s*(\d+)/(\d+)")
 # TASK-PID, optional (TGID), [CPU], optional flags, then the timestamp.
 HEAD_RE = re.compile(
@@ -145,13 +147,15 @@ def scan(
 ) -> tuple[int, str]:
     """Call the handler of every event line whose name has one; report every gap.
 
-    Comment lines (`#`), blank lines and trace-cmd's `cpus=N` preamble are
-    skipped; any other line that is not an event or a gap marker is refused.
-    Returns (number of lines, the last event line) so the caller learns where
-    the trace ends.  This loop is the hot path of `hamodel replay`: lines whose
-    event nobody asked for cost two `find`s and a dict look-up, and a line of a
-    `skippable` event that contains none of `monitored.tokens` is dropped here,
-    without calling its handler.
+    Comment lines (`#`), blank lines and trace-cmd's preamble (`version = N`,
+    `cpus=N`, `CPU N is empty`) are skipped; any other line that is not an
+    event or a gap marker is refused.  Returns (number of lines, the last
+    event line) so the caller learns where the trace ends.
+
+    This loop is the hot path of `hamodel replay`: a line whose event nobody
+    asked for costs two `find`s and a dict look-up, and a line of a
+    `skippable` event that contains none of `monitored.tokens` is dropped
+    here, without calling its handler.
     """
     number = 0
     last = ""
@@ -190,7 +194,7 @@ def _other_line(number: int, text: str, on_gap: Callable[[Gap], None]) -> None:
                        "the ring buffer overwrote its oldest events before they were read"))
         return
     stripped = text.strip()
-    if not stripped or stripped.startswith("cpus="):
+    if not stripped or PREAMBLE_RE.match(stripped):
         return
     lost = LOST_RE.match(text)
     if lost is None:
