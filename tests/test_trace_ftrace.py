@@ -87,14 +87,14 @@ def test_scan_dispatches_wanted_events_and_reports_every_kind_of_gap():
         + "       <idle>-0  [001] d.s3.   624.636060: sched_waking: comm=x pid=15 prio=1\n"
     )
     seen, gaps, count, last = run_scan(text)
-    assert seen == [(6, "tlob_start"), (7, "sched_switch")]
+    assert seen == [(7, "tlob_start"), (8, "sched_switch")]
     assert gaps == [
         Gap(3, None, 5, "the ring buffer overwrote its oldest events before they were read"),
-        Gap(8, 1, 743, "events were lost"),
-        Gap(9, 0, None, "events were lost"),
-        Gap(10, 1, 12, "events were lost"),
+        Gap(9, 1, 743, "events were lost"),
+        Gap(10, 0, None, "events were lost"),
+        Gap(11, 1, 12, "events were lost"),
     ]
-    assert count == 11 and "sched_waking" in last
+    assert count == 12 and "sched_waking" in last
 
 
 def test_scan_refuses_lines_that_are_no_trace_lines():
