@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -467,7 +466,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"hamodel replay: {trace}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return exit_code(summary)
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m hamodel replay` is the way in
-    sys.exit(os.EX_USAGE)
