@@ -191,6 +191,7 @@ class Monitor:
         # this order (docs/semantics.md), so it outlives the object's monitoring.
         self._order: dict[object, int] = {}
         self._timers: list = []  # heap of (deadline, rank, seq, obj, inst)
+        self._due = _NEVER  # at most the earliest deadline in the heap
         self._seq = 0
 
     # --- calls ---
@@ -216,11 +217,8 @@ class Monitor:
 
     def event(self, obj, t: int, event: str, env=None) -> None:
         """da_handle_event: ignored unless obj is monitored."""
-        if t < self.now:
-            raise MonitorError(f"time went back from {self.now} to {t}")
-        timers = self._timers
-        if timers and timers[0][0] <= t:
-            self.advance(t)
+        if t >= self._due or t < self.now:
+            self.advance(t)  # fires the timers due, or refuses time going back
         self.now = t
         inst = self.live.get(obj)
         if inst is None:
@@ -310,6 +308,7 @@ class Monitor:
             deadline, _, _, obj, inst = heapq.heappop(timers)
             if live.get(obj) is inst and inst.deadline == deadline:
                 self._end(obj, inst, deadline, None, "invariant")
+        self._due = timers[0][0] if timers else _NEVER
 
     # --- queries ---
 
@@ -413,6 +412,8 @@ class Monitor:
             inst.armed = deadline
             self._seq += 1
             heapq.heappush(self._timers, (deadline, self._order[obj], self._seq, obj, inst))
+            if deadline < self._due:
+                self._due = deadline
 
     def _end(self, obj, inst: _Instance, t: int, event: str | None, kind: str) -> None:
         """A violation: report it; the object is idle until started again (da_monitor_reset)."""
