@@ -29,6 +29,7 @@ EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 # run(args) -> int, and sets `func` through set_defaults.
 PLUGINS: tuple[str, ...] = (
     "hamodel.bpf.cli",
+    "hamodel.replay",
 )
 
 

@@ -23,6 +23,7 @@ from hamodel.binding import Binding
 TARGETS: dict[str, str] = {
     "ebpf": "hamodel.gen.ebpf",
     "kernel-c": "hamodel.gen.kernel_c",
+    "python": "hamodel.gen.python",
 }
 
 
