@@ -26,6 +26,7 @@ from hamodel.load import load_model
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
 
 TLOB = ROOT / "models/tlob.dot"
+GENERATED_PY = ROOT / "generated/tlob/python/tlob_monitor.py"
 SLOTS = 3  # the generated pool has 64; 3 lets a short schedule fill it
 PIDS = (1, 2, 3, 4, 5)
 LEAST, GREATEST = 1000, 3_600_000_000_000
@@ -180,8 +181,15 @@ def test_schedules_match_semantics(built, files):
     def check(ops):
         want = objects.Reference(a, binding, SLOTS, PIDS).play(ops)
         assert objects.run_c(exe, ops) == want
+        if GENERATED_PY.exists():
+            assert objects.Reference(a, binding, SLOTS, PIDS, GENERATED_PY).play(ops) == want
 
     check()
+
+
+def test_generated_python_monitor_is_compared():
+    """The generated Python monitor (issue 4) is on main: the schedules above use it."""
+    assert GENERATED_PY.exists()
 
 
 def test_budget_violation_reports_residency(built):

@@ -16,7 +16,10 @@ enable switch around it); both produce the same line format.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib.util
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -139,6 +142,54 @@ def parse_reference(line: str, word: str, least: int | None, greatest: int | Non
     return f"0 add {got.path} {got.start} {got.stop} {got.value}"
 
 
+@functools.cache
+def _load_module(path: Path):
+    name = f"generated_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+class GeneratedPython:
+    """The generated Python monitor (`generated/<m>/python/<m>_monitor.py`, issue 4)
+    behind hamodel.semantics.Monitor's calling convention, so Reference can
+    replay through it: outcomes are returned, not passed to callbacks."""
+
+    def __init__(self, path: Path, automaton: Automaton) -> None:
+        module = _load_module(path)
+        self._outs: list = []
+        self.mon = module.Monitor(on_violation=self._violation, on_move=self._move)
+
+    def _violation(self, v) -> None:
+        self._outs.append(Violation(v.obj, v.time, v.state, v.event, ViolationKind(v.kind),
+                                    tuple(v.clocks), tuple(v.residency)))
+
+    def _move(self, m) -> None:
+        self._outs.append(Moved(m.obj, m.time, m.src, m.event, m.dst))
+
+    def _take(self) -> list:
+        outs, self._outs = self._outs, []
+        return outs
+
+    def advance(self, t: int) -> list:
+        self.mon.advance(t)
+        return self._take()
+
+    def event(self, obj, t: int, event: str, env=None) -> list:
+        self.mon.event(obj, t, event, env)
+        return self._take()
+
+    def start(self, obj, t: int, params=None):
+        started = self.mon.start(obj, t, params)
+        return (StartResult.STARTED if started else StartResult.ALREADY), self._take()
+
+    def stop(self, obj, t: int):
+        return StopResult(self.mon.stop(obj, t)), self._take()
+
+
 class Reference:
     """What the generated monitor must print, from hamodel.semantics.Monitor.
 
@@ -150,8 +201,10 @@ class Reference:
     """
 
     def __init__(self, a: Automaton, binding: Binding, slots: int, pids: Iterable[int],
-                 hz_tick_ns: int = 4_000_000) -> None:
+                 generated: Path | None = None) -> None:
+        """`generated`: replay through that generated Python monitor instead."""
         self.a, self.binding, self.slots = a, binding, slots
+        self.generated = generated
         self.pids = sorted(pids)
         self.view = kernel_c.build_view(a, GenOptions(a.file or "model.dot", binding=binding))
         self.param = self.view.objects.params[0]
@@ -162,7 +215,7 @@ class Reference:
         self._fresh(0)
 
     def _fresh(self, t: int) -> None:
-        self.mon = Monitor(self.a)
+        self.mon = GeneratedPython(self.generated, self.a) if self.generated else Monitor(self.a)
         # Register every object in id order at once, so that timers due at one
         # instant fire in id order, as the driver fires them.
         for pid in self.pids:
