@@ -362,7 +362,7 @@ static void handle_error_env(void *data, int id, char *state, char *event, char 
  * an unmodified binary starts and stops monitoring of the task that hits them.
  *
  *   p PATH:START STOP threshold=N    add a pair (file offsets, decimal or 0x-hex)
- *   -PATH:START                 remove it
+ *   -PATH:START                      remove it
  *
  * Reading the file lists the pairs as `p PATH:0xSTART 0xSTOP threshold=N`.
  */
