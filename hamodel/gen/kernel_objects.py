@@ -135,6 +135,13 @@ def objects(
             greatest_macro=f"{upper}_{c_name.upper()}_MAX"))
     suffix = f"_{name}"
     residency = tuple(Residency(s + suffix, f"{s}_ns") for s in binding.residency)
+    taken = {"residency_ns", "entered_ns", "id"} | {r.field for r in residency}
+    for p in params:
+        if p.c_name in taken:
+            raise ObjectsProblem(f"{p.model} would be called {p.c_name} in C, a name the"
+                                 " target struct or detail event already uses: rename it in"
+                                 " [start] names")
+        taken.add(p.c_name)
     uprobe = params[0] if len(params) == 1 else None
     timer_sync = {
         "HA_TIMER_HRTIMER": "hrtimer_cancel(&ha_mon->hrtimer);",
