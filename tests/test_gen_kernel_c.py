@@ -341,6 +341,8 @@ def test_start_markers_need_a_per_obj_monitor_of_tasks(tmp_path):
         "per_task": text.replace('type = "per_obj"', 'type = "per_task"'),
         "[stop]": text.replace('[stop]\nmarker = "tlob_stop"', '[other]\nmarker = "tlob_stop"'),
         "common_pid": text.replace('object = "common_pid"\nparams', 'object = "pid"\nparams'),
+        "running_ns": text.replace('names = { BUDGET_NS = "threshold" }',
+                                   'names = { BUDGET_NS = "running" }'),
     }
     for needle, variant in cases.items():
         path = tmp_path / "tlob.binding.toml"
