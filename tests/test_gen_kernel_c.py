@@ -338,7 +338,6 @@ def test_start_markers_need_a_per_obj_monitor_of_tasks(tmp_path):
     a, _ = load_text((ROOT / "models/tlob.dot").read_text(), "tlob.dot")
     text = (ROOT / "models/tlob.binding.toml").read_text()
     cases = {
-        "per_task": text.replace('type = "per_obj"', 'type = "per_task"'),
         "[stop]": text.replace('[stop]\nmarker = "tlob_stop"', '[other]\nmarker = "tlob_stop"'),
         "common_pid": text.replace('object = "common_pid"\nparams', 'object = "pid"\nparams'),
         "running_ns": text.replace('names = { BUDGET_NS = "threshold" }',
@@ -352,6 +351,17 @@ def test_start_markers_need_a_per_obj_monitor_of_tasks(tmp_path):
         with pytest.raises(GenError) as err:
             generate(a, GenOptions(model_path="tlob.dot", binding=binding))
         assert needle in err.value.diagnostics[0].message
+
+
+def test_another_monitor_type_leaves_the_markers_to_write():
+    from hamodel.binding import find_binding
+
+    a, _ = load_text((ROOT / "models/tlob.dot").read_text(), "tlob.dot")
+    binding, _ = find_binding(ROOT / "models/tlob.dot", a)
+    options = GenOptions(model_path="tlob.dot", binding=binding, monitor_type="per_task")
+    files = generate(a, options)
+    assert "tlob_kunit.c" not in files and "tlob_start_task" not in files["tlob.c"]
+    assert any("tlob_start" in n and "by hand" in n for n in notes(a, options))
 
 
 def test_residency_and_start_parameters_in_the_c():

@@ -103,9 +103,11 @@ def objects(
         if binding is not None and binding.residency:
             raise ObjectsProblem("residency needs a [start] marker: it is counted from the start")
         return None
-    start, stop = binding.start, binding.stop
     if monitor_type != "per_obj":
-        raise ObjectsProblem(f"a start marker needs a per_obj monitor (this one is {monitor_type})")
+        # -t overrides the binding's type: its markers are then left to write by
+        # hand, as `hamodel gen` says
+        return None
+    start, stop = binding.start, binding.stop
     if not a.is_hybrid:
         raise ObjectsProblem("start markers are generated for hybrid automata (with clocks) only")
     if stop is None:
