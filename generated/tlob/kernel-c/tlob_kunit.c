@@ -192,6 +192,27 @@ static int tlob_kunit_state(struct task_struct *task)
 	return da_mon->curr_state;
 }
 
+/* When the monitor of @task entered its current state. */
+static u64 tlob_kunit_entered_ns(struct task_struct *task)
+{
+	guard(rcu)();
+	return da_get_target(da_get_monitor(task->pid, NULL))->entered_ns;
+}
+
+/* The time accounted to the states adds up to the time from the start to the last move. */
+static void tlob_kunit_expect_residency(struct kunit *test, struct task_struct *task,
+					u64 start_ns)
+{
+	struct tlob_target *target;
+	u64 spent_ns = 0;
+
+	guard(rcu)();
+	target = da_get_target(da_get_monitor(task->pid, NULL));
+	for (int i = 0; i < state_max_tlob; i++)
+		spent_ns += target->residency_ns[i];
+	KUNIT_EXPECT_EQ(test, spent_ns, target->entered_ns - start_ns);
+}
+
 /* Send @event to the monitor of @task as a tracepoint handler does. */
 static void tlob_kunit_event(struct task_struct *task, enum events_tlob event)
 {
@@ -223,42 +244,54 @@ static void tlob_kunit_start_stop(struct kunit *test)
 static void tlob_kunit_running_preempt(struct kunit *test)
 {
 	struct task_struct *task = tlob_kunit_task(test);
+	u64 start_ns;
 
 	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
+	start_ns = tlob_kunit_entered_ns(task);
 	tlob_kunit_event(task, preempt_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), waiting_tlob);
+	tlob_kunit_expect_residency(test, task, start_ns);
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
 }
 
 static void tlob_kunit_running_sleep(struct kunit *test)
 {
 	struct task_struct *task = tlob_kunit_task(test);
+	u64 start_ns;
 
 	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
+	start_ns = tlob_kunit_entered_ns(task);
 	tlob_kunit_event(task, sleep_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), sleeping_tlob);
+	tlob_kunit_expect_residency(test, task, start_ns);
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
 }
 
 static void tlob_kunit_sleeping_wakeup(struct kunit *test)
 {
 	struct task_struct *task = tlob_kunit_task(test);
+	u64 start_ns;
 
 	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
+	start_ns = tlob_kunit_entered_ns(task);
 	tlob_kunit_event(task, sleep_tlob);
 	tlob_kunit_event(task, wakeup_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), waiting_tlob);
+	tlob_kunit_expect_residency(test, task, start_ns);
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
 }
 
 static void tlob_kunit_waiting_switch_in(struct kunit *test)
 {
 	struct task_struct *task = tlob_kunit_task(test);
+	u64 start_ns;
 
 	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
+	start_ns = tlob_kunit_entered_ns(task);
 	tlob_kunit_event(task, preempt_tlob);
 	tlob_kunit_event(task, switch_in_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), running_tlob);
+	tlob_kunit_expect_residency(test, task, start_ns);
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
 }
 
