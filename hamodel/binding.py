@@ -91,6 +91,10 @@ class Marker:
     name: str
     object: str
     params: tuple[tuple[str, str], ...] = ()
+    # model parameter -> (least, greatest) value a start accepts (kernel: -ERANGE outside)
+    limits: tuple[tuple[str, int, int], ...] = ()
+    # model parameter -> the word users write for it (tracefs binding line, C names)
+    names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,9 @@ class Binding:
     events: tuple[EventBinding, ...]
     exit_tracepoint: str | None  # cleans up a task's monitor when it exits
     file: str
+    # states whose time since the start is accounted (in this order); empty: none
+    residency: tuple[str, ...] = ()
+    slots: int = 64  # monitors preallocated for the start marker
 
     @property
     def tracepoints(self) -> tuple[str, ...]:
@@ -193,7 +200,31 @@ class _Reader:
         exit_tp = monitor.get("exit")
         if exit_tp is not None and exit_tp not in TRACEPOINTS:
             self.err(f"unknown exit tracepoint {exit_tp!r}", str(exit_tp))
-        return Binding(mtype, description, start, stop, events, exit_tp, self.file)
+        residency = self.residency(monitor.get("residency", False))
+        slots = monitor.get("slots", 64)
+        if isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= 65536:
+            self.err(f"slots = {slots!r}: expected a number of monitors, 1 to 65536", "slots")
+            slots = 64
+        return Binding(mtype, description, start, stop, events, exit_tp, self.file,
+                       residency, slots)
+
+    def residency(self, raw: object) -> tuple[str, ...]:
+        """`residency = true` (every state, kernel order) or a list of states."""
+        states = tuple(s.name for s in self.a.states)
+        if raw is True:
+            return states
+        if raw is False:
+            return ()
+        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+            self.err(f"residency = {raw!r}: expected true, false or a list of states",
+                     "residency")
+            return ()
+        for name in raw:
+            if name not in states:
+                self.err(f"residency: {name!r} is no state of the model", name)
+        if len(set(raw)) != len(raw):
+            self.err("residency names a state twice", "residency")
+        return tuple(x for x in raw if x in states)
 
     def marker(self, raw: dict | None, what: str) -> Marker | None:
         if raw is None:
@@ -210,7 +241,28 @@ class _Reader:
                 self.err(f"{what} argument {arg!r} is not an identifier", str(arg))
             params.append((param, str(arg)))
         obj = str(raw.get("object", "common_pid"))
-        return Marker(name, obj, tuple(params))
+        set_params = {p for p, _ in params}
+        limits: list[tuple[str, int, int]] = []
+        for param, pair in sorted(raw.get("limits", {}).items()):
+            ok = (isinstance(pair, list) and len(pair) == 2
+                  and all(isinstance(x, int) and not isinstance(x, bool) for x in pair)
+                  and 0 <= pair[0] <= pair[1] < 2**64)
+            if param not in set_params:
+                self.err(f"{what} limits {param!r}, which the marker does not set", param)
+            elif not ok:
+                self.err(f"{what} limits {param!r}: expected [least, greatest] in 0 .. 2^64-1",
+                         "limits")
+            else:
+                limits.append((param, pair[0], pair[1]))
+        names: list[tuple[str, str]] = []
+        for param, word in sorted(raw.get("names", {}).items()):
+            if param not in set_params:
+                self.err(f"{what} names {param!r}, which the marker does not set", param)
+            elif not is_c_identifier(str(word)):
+                self.err(f"{what} name {word!r} is not an identifier", str(word))
+            else:
+                names.append((param, str(word)))
+        return Marker(name, obj, tuple(params), tuple(limits), tuple(names))
 
     def event(self, i: int, raw: dict) -> EventBinding | None:
         event = str(raw.get("event", ""))

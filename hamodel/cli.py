@@ -28,6 +28,8 @@ EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 # Subcommands kept in their own modules: each has add_parser(subparsers) and
 # run(args) -> int, and sets `func` through set_defaults.
 PLUGINS: tuple[str, ...] = (
+    "hamodel.bpf.cli",
+    "hamodel.replay",
     "hamodel.check.command",
 )
 

@@ -11,7 +11,8 @@ It follows the kernel's include/rv/da_monitor.h and include/rv/ha_monitor.h:
 * an object is idle until started: explicitly (`start`, e.g. tlob_start_task),
   by a start event (`da_handle_start_event`: starts, the event itself is not
   processed) or by a start-run event (`da_handle_start_run_event`: starts, then
-  processes the event); events for an idle object are ignored (`da_handle_event`);
+  processes the event in the same step, before any timer the start armed);
+  events for an idle object are ignored (`da_handle_event`);
 * starting sets the initial state, marks every clock unset
   (`ha_monitor_reset_all_stored`) and then applies the resets written on the
   `__init_X -> X` arrow, at the start instant;

@@ -46,3 +46,23 @@ def test_toml_syntax_error(tmp_path):
     bad.write_text("[monitor\n")
     b, diags = load_binding(bad, tlob())
     assert b is None and diags[0].span.line == 1
+
+
+def test_tlob_start_options():
+    b, _ = find_binding(TLOB, tlob())
+    assert b.residency == ("running", "waiting", "sleeping") and b.slots == 64
+    assert b.start.limits == (("BUDGET_NS", 1000, 3_600_000_000_000),)
+    assert b.start.names == (("BUDGET_NS", "threshold"),)
+
+
+def test_start_option_mistakes_are_located(tmp_path):
+    bad = tmp_path / "x.binding.toml"
+    bad.write_text(
+        '[monitor]\ntype = "per_obj"\nresidency = ["running", "dozing"]\nslots = 0\n'
+        '[start]\nmarker = "go"\nparams = { BUDGET_NS = "budget_ns" }\n'
+        'limits = { BUDGET_NS = [5, 1], LIMIT = [1, 2] }\nnames = { BUDGET_NS = "a b" }\n'
+    )
+    b, diags = load_binding(bad, tlob())
+    assert b is None
+    lines = sorted(d.span.line for d in diags if d.is_error)
+    assert lines == [3, 4, 8, 8, 9]

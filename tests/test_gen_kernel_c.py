@@ -289,7 +289,8 @@ def test_binding_writes_handler_bodies():
     c = generate(a, options)["tlob.c"]
     assert "XXX: fill header" not in c and "XXX: tracepoint" not in c
     assert "\trv_attach_trace_probe(\"tlob\", sched_switch, handle_sched_switch);\n" in c
-    assert "\t\tda_handle_event(prev->pid, prev, preempt_tlob);\n" in c
+    # the storage made at the start holds the target: events pass only the id
+    assert "\t\tda_handle_event(prev->pid, NULL, preempt_tlob);\n" in c
     assert not any("skeleton" in n for n in notes(a, options))
 
 
@@ -329,3 +330,53 @@ def test_binding_the_c_cannot_follow_is_refused_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "object 'prio' names no task" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_start_markers_need_a_per_obj_monitor_of_tasks(tmp_path):
+    from hamodel.binding import load_binding
+
+    a, _ = load_text((ROOT / "models/tlob.dot").read_text(), "tlob.dot")
+    text = (ROOT / "models/tlob.binding.toml").read_text()
+    cases = {
+        "[stop]": text.replace('[stop]\nmarker = "tlob_stop"', '[other]\nmarker = "tlob_stop"'),
+        "common_pid": text.replace('object = "common_pid"\nparams', 'object = "pid"\nparams'),
+        "running_ns": text.replace('names = { BUDGET_NS = "threshold" }',
+                                   'names = { BUDGET_NS = "running" }'),
+    }
+    for needle, variant in cases.items():
+        path = tmp_path / "tlob.binding.toml"
+        path.write_text(variant)
+        binding, diags = load_binding(path, a)
+        assert binding is not None, [d.message for d in diags]
+        with pytest.raises(GenError) as err:
+            generate(a, GenOptions(model_path="tlob.dot", binding=binding))
+        assert needle in err.value.diagnostics[0].message
+
+
+def test_another_monitor_type_leaves_the_markers_to_write():
+    from hamodel.binding import find_binding
+
+    a, _ = load_text((ROOT / "models/tlob.dot").read_text(), "tlob.dot")
+    binding, _ = find_binding(ROOT / "models/tlob.dot", a)
+    options = GenOptions(model_path="tlob.dot", binding=binding, monitor_type="per_task")
+    files = generate(a, options)
+    assert "tlob_kunit.c" not in files and "tlob_start_task" not in files["tlob.c"]
+    assert any("tlob_start" in n and "by hand" in n for n in notes(a, options))
+
+
+def test_residency_and_start_parameters_in_the_c():
+    a, _ = load_text((ROOT / "models/tlob.dot").read_text(), "tlob.dot")
+    from hamodel.binding import find_binding
+
+    binding, _ = find_binding(ROOT / "models/tlob.dot", a)
+    files = generate(a, GenOptions(model_path="tlob.dot", binding=binding))
+    c = files["tlob.c"]
+    assert "XXX" not in c.replace("/* XXX: If the monitor has several instances", "")
+    assert "int tlob_start_task(struct task_struct *task, u64 threshold_ns)\n{" in c
+    assert "\tif (threshold_ns < TLOB_THRESHOLD_NS_MIN || threshold_ns > TLOB_THRESHOLD_NS_MAX)\n"\
+        "\t\treturn -ERANGE;\n" in c
+    assert "\ttlob_account_residency(ha_mon, curr_state, time_ns);\n\n\treturn true;\n" in c
+    assert "rv_attach_trace_probe(\"tlob\", error_env_tlob, handle_error_env);" in c
+    assert "int tlob_start_task(struct task_struct *task, u64 threshold_ns);" in files["tlob.h"]
+    assert "TRACE_EVENT(detail_env_tlob," in files["tlob_trace.h"]
+    assert "config RV_MON_TLOB_KUNIT_TEST" in files["Kconfig"]

@@ -8,7 +8,6 @@ replayed through the binary and through hamodel.semantics.Monitor.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import harness
@@ -99,33 +98,3 @@ def test_c_matches_semantics(name, tmp_path_factory):
         assert harness.run_c(exe, a, ops, params) == harness.run_oracle(a, ops, params)
 
     check()
-
-
-def test_whole_bound_monitor_compiles(tmp_path):
-    """tlob's `<m>.c` with the binding's handlers, against tests/harness/kernel/ stand-ins.
-
-    The one hand-written part, BUDGET_NS(ha_mon), comes from a prelude in place
-    of its XXX definition, as a kernel developer would write it.
-    """
-    import dataclasses
-
-    from hamodel.binding import find_binding
-    from hamodel.gen import GenOptions, render
-    from hamodel.gen.kernel_c import build_view
-
-    path = ROOT / "models/tlob.dot"
-    a, _ = load_model(path)
-    binding, _ = find_binding(path, a)
-    view = build_view(a, GenOptions(str(path), binding=binding))
-    for rel in ("tlob.h",):
-        (tmp_path / rel).write_text(render("kernel-c", "model.h.j2", v=view))
-    source = render("kernel-c", "monitor.c.j2", v=dataclasses.replace(view, parameters=()))
-    (tmp_path / "tlob.c").write_text(source)
-    (tmp_path / "prelude.h").write_text("#define BUDGET_NS(ha_mon) ((void)(ha_mon), 1000ull)\n")
-    kernel = Path(harness.__file__).parent / "kernel"
-    done = subprocess.run(
-        ["gcc", *harness.CFLAGS, "-c", f"-I{kernel}", f"-I{tmp_path}", "-include",
-         str(tmp_path / "prelude.h"), str(tmp_path / "tlob.c"), "-o", str(tmp_path / "tlob.o")],
-        capture_output=True, text=True,
-    )
-    assert done.returncode == 0, done.stderr

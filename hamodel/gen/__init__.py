@@ -21,7 +21,9 @@ from hamodel.binding import Binding
 # Target name (as on the command line) -> module.  Dashes on the command line,
 # underscores in module names.
 TARGETS: dict[str, str] = {
+    "ebpf": "hamodel.gen.ebpf",
     "kernel-c": "hamodel.gen.kernel_c",
+    "python": "hamodel.gen.python",
 }
 
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from hamodel import diagnostics as dg
 from hamodel.build import MAX_HA_ENV_LEN
 from hamodel.diagnostics import Diagnostic, Note
-from hamodel.gen import GenError, GenOptions, environment, kernel_handlers, render
+from hamodel.gen import GenError, GenOptions, environment, kernel_handlers, kernel_objects, render
 from hamodel.gen import names as cn
 from hamodel.gen.cexpr import CNames, any_of, expiry_c, guard_segments
 from hamodel.gen.kernel_handlers import Handler
+from hamodel.gen.kernel_objects import Objects
 from hamodel.model import Automaton, ClockKind, Edge, Number, comparisons
 from hamodel.source import Span
 
@@ -42,7 +43,12 @@ RV_MON_TYPE = {
 }
 
 # The filters STYLE.md asks templates to use for names and strings.
-environment(TARGET).filters.update(c_ident=cn.c_ident, c_string=cn.c_string)
+environment(TARGET).filters.update(
+    c_ident=cn.c_ident,
+    c_string=cn.c_string,
+    # kernel alignment of a continuation line: tabs, then spaces, to column n
+    indent_to=lambda n: "\t" * (n // 8) + " " * (n % 8),
+)
 
 
 # --- the view -------------------------------------------------------------------
@@ -119,6 +125,9 @@ class View:
     handlers: tuple[Handler, ...]
     cleanup: Handler | None
     skeleton: bool
+    objects: Objects | None  # start/stop markers: target pool, start/stop, residency, uprobes
+    # bound handlers read the clock once per tracepoint hit; every event it sends shares it
+    shared_stamp: bool
 
 
 # --- entry points ------------------------------------------------------------------
@@ -127,12 +136,15 @@ class View:
 def generate(automaton: Automaton, options: GenOptions) -> dict[str, str]:
     view = build_view(automaton, options)
     m = view.name
-    return {
+    files = {
         f"{m}.h": render(TARGET, "model.h.j2", v=view),
         f"{m}.c": render(TARGET, "monitor.c.j2", v=view),
         f"{m}_trace.h": render(TARGET, "trace.h.j2", v=view),
         "Kconfig": render(TARGET, "Kconfig.j2", v=view),
     }
+    if view.objects:
+        files[f"{m}_kunit.c"] = render(TARGET, "kunit.c.j2", v=view)
+    return files
 
 
 def notes(automaton: Automaton, options: GenOptions) -> list[str]:
@@ -144,19 +156,24 @@ def notes(automaton: Automaton, options: GenOptions) -> list[str]:
             f"kernel-c: {view.name} has no binding: tracepoint handlers are /* XXX */"
             " skeletons to fill in (as rvgen writes them)"
         )
+    set_by_start = {p.model for p in view.objects.params} if view.objects else set()
     for kind, name in view.parameters:
+        if name in set_by_start:
+            continue
         out.append(f"kernel-c: define {name}{'(ha_mon)' if kind in ('macro', 'function') else ''}"
                    " where the XXX comment asks")
     unread = [g for g in view.getters if "XXX" in g.body]
     for g in unread:
         out.append(f"kernel-c: write how to read {g.env.removesuffix(view.suffix)} in ha_get_env()")
-    if view.initial_setup:
+    if view.initial_setup and not view.objects:
         out.append(
             "kernel-c: call ha_setup_initial_state() right after monitoring of an object"
             " starts (the kernel runs no model code at start)"
         )
     binding = options.binding
     markers = (("starts", binding.start), ("stops", binding.stop)) if binding else ()
+    if view.objects:
+        markers = ()
     for what, marker in markers:
         if marker is not None:
             out.append(
@@ -264,10 +281,14 @@ def build_view(a: Automaton, options: GenOptions) -> View:
     start_events = handler_kinds(a, table)
 
     try:
+        objects = kernel_objects.objects(a, binding, monitor_type, name, timer)
         handlers, cleanup, includes, target_type = kernel_handlers.handlers(
-            a, binding, monitor_type, suffix, start_events
+            a, binding, monitor_type, suffix, start_events,
+            f"{name}_target" if objects else None,
+            stamp=f"{name}_event_ns" if binding and any(
+                c.clock_kind is not ClockKind.JIFFIES for c in clocks) else None,
         )
-    except kernel_handlers.BindingProblem as exc:
+    except (kernel_handlers.BindingProblem, kernel_objects.ObjectsProblem) as exc:
         where = Span.point(binding.file, 1, 1) if binding else None
         raise GenError([dg.error(dg.KERNEL_LIMIT, str(exc), where)]) from exc
     width = max(max(len(s.name) for s in a.states), len("INVALID_STATE")) + len(suffix)
@@ -302,7 +323,11 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         includes=includes,
         timer=timer,
         target_type=target_type,
-        parameters=tuple((p.kind.value, p.name) for p in a.parameters),
+        parameters=tuple(
+            (p.kind.value, p.name)
+            for p in a.parameters
+            if not objects or p.name not in {q.model for q in objects.params}
+        ),
         getters=tuple(_getter(e.name, e.stored, e.name in jiffy, suffix) for e in a.envs),
         resetters=tuple(_resetter(n, n in jiffy, suffix) for n in stored),
         invariants=invariants,
@@ -313,6 +338,8 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         handlers=handlers,
         cleanup=cleanup,
         skeleton=binding is None,
+        objects=objects,
+        shared_stamp=binding is not None and any(c.name not in jiffy for c in clocks),
     )
 
 

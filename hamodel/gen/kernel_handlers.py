@@ -64,9 +64,12 @@ START_COMMENTS = (
 )
 
 
-def _handle_args(monitor_type: str, task: str, event_c: str) -> str:
+def _handle_args(monitor_type: str, task: str, event_c: str, target: str | None) -> str:
     if monitor_type == "per_task":
         return f"{task}, {event_c}"
+    if monitor_type == "per_obj" and target:
+        # the storage, made at the start, holds the target: events only look it up
+        return f"{task}->pid, NULL, {event_c}"
     if monitor_type == "per_obj":
         return f"{task}->pid, {task}, {event_c}"
     return event_c
@@ -78,14 +81,19 @@ def handlers(
     monitor_type: str,
     suffix: str,
     start_events: dict[str, str],
+    target: str | None = None,
+    stamp: str | None = None,
 ) -> tuple[tuple[Handler, ...], Handler | None, tuple[str, ...], str | None]:
+    """`target`: the generated target struct of a monitor started by a marker
+    (hamodel/gen/kernel_objects.py), None when the object is the task itself."""
     if binding is None:
         return skeleton_handlers(a, monitor_type, suffix, start_events)
     handlers = []
     for tp in binding.tracepoints:
-        body: list[str] = []
+        # one clock read per hit, shared by every event the hit sends (prev and next)
+        body: list[str] = [f"__this_cpu_write({stamp}, ktime_get_ns());", ""] if stamp else []
         for eb in binding.for_tracepoint(tp):
-            body += _bound_call(eb, monitor_type, suffix)
+            body += _bound_call(eb, monitor_type, suffix, target)
         handlers.append(Handler(tp, TRACEPOINT_ARGS[tp], (), tuple(body), tp))
     cleanup = None
     if monitor_type == "per_obj" and binding.exit_tracepoint:
@@ -93,13 +101,22 @@ def handlers(
         if tp != EXIT_TRACEPOINT:
             raise BindingProblem(f"exit tracepoint {tp!r}: kernel C cleans up a task's monitor"
                                  f" on {EXIT_TRACEPOINT} only")
-        body = ("da_destroy_storage(p->pid);",)
+        # a started task's slot is freed with its storage
+        body = (f"{target.removesuffix('_target')}_stop_task(p);" if target
+                else "da_destroy_storage(p->pid);",)
         cleanup = Handler("obj_cleanup", TRACEPOINT_ARGS[tp], (), body, tp)
-    target = "struct task_struct *" if monitor_type == "per_obj" else None
-    return tuple(handlers), cleanup, ("trace/events/sched.h",), target
+    if monitor_type != "per_obj":
+        target_type = None
+    elif target:
+        target_type = f"struct {target} *"
+    else:
+        target_type = "struct task_struct *"
+    return tuple(handlers), cleanup, ("trace/events/sched.h",), target_type
 
 
-def _bound_call(eb: EventBinding, monitor_type: str, suffix: str) -> list[str]:
+def _bound_call(
+    eb: EventBinding, monitor_type: str, suffix: str, target: str | None
+) -> list[str]:
     task = TASK_OF_FIELD.get(eb.object)
     if task is None and monitor_type in ("per_task", "per_obj"):
         known = ", ".join(TASK_OF_FIELD)
@@ -108,7 +125,8 @@ def _bound_call(eb: EventBinding, monitor_type: str, suffix: str) -> list[str]:
     unknown = [c.field for c in eb.when if c.field not in FIELD_C]
     if unknown:
         raise BindingProblem(f"event {eb.event!r}: kernel C cannot read field {unknown[0]!r}")
-    call = f"da_handle_{eb.handler}({_handle_args(monitor_type, task, eb.event + suffix)});"
+    args = _handle_args(monitor_type, task, eb.event + suffix, target)
+    call = f"da_handle_{eb.handler}({args});"
     if not eb.when:
         return [call]
     cond = " && ".join(f"{FIELD_C[c.field]} {c.op} {c.text}" for c in eb.when)

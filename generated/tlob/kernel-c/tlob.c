@@ -6,6 +6,15 @@
 #include <linux/init.h>
 #include <linux/rv.h>
 #include <rv/instrumentation.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/namei.h>
+#include <linux/seq_file.h>
+#include <linux/tracefs.h>
+#include <linux/uaccess.h>
+#include <linux/uprobes.h>
 
 #define MODULE_NAME "tlob"
 
@@ -19,7 +28,9 @@
 #define RV_MON_TYPE RV_MON_PER_OBJ
 /* XXX: If the monitor has several instances, consider HA_TIMER_WHEEL */
 #define HA_TIMER_TYPE HA_TIMER_HRTIMER
-typedef struct task_struct *monitor_target;
+/* Monitors start at a marker, often in atomic context: storage is made there, never on events */
+#define DA_SKIP_AUTO_ALLOC
+typedef struct tlob_target *monitor_target;
 #include "tlob.h"
 #include <rv/ha_monitor.h>
 
@@ -30,7 +41,51 @@ typedef struct task_struct *monitor_target;
  * are translated into model's event.
  *
  */
-#define BUDGET_NS(ha_mon) /* XXX: what is BUDGET_NS(ha_mon)? */
+/*
+ * One target per monitored task, from a pool allocated with the module: the
+ * tracepoint handlers never allocate, and at most TLOB_SLOTS tasks are
+ * monitored at once. A slot is free when its task is NULL; slots are taken and
+ * freed under tlob_slots_lock, in task context only (markers, exit,
+ * disable): the timer callback reads a slot without it, and a slot is freed
+ * only after its timer is cancelled synchronously.
+ */
+#define TLOB_SLOTS 64
+#define TLOB_THRESHOLD_NS_MIN 1000ull
+#define TLOB_THRESHOLD_NS_MAX 3600000000000ull
+
+struct tlob_target {
+	struct task_struct *task;
+	u64 threshold_ns;
+	/* time spent in each state since the start, and when the current one began */
+	u64 residency_ns[state_max_tlob];
+	u64 entered_ns;
+};
+
+static struct tlob_target tlob_slots[TLOB_SLOTS];
+static DEFINE_SPINLOCK(tlob_slots_lock);
+
+/* The slot of @task, or a free slot when @task is NULL. */
+static struct tlob_target *tlob_find_slot(struct task_struct *task)
+{
+	for (int i = 0; i < TLOB_SLOTS; i++) {
+		if (tlob_slots[i].task == task)
+			return &tlob_slots[i];
+	}
+	return NULL;
+}
+
+/*
+ * The start marker's parameters, per task: the constraint functions read them
+ * from the target of the monitor (as nomiss reads its deadline).
+ */
+#define BUDGET_NS(ha_mon) (ha_get_target(ha_mon)->threshold_ns)
+
+/*
+ * One clock read per tracepoint hit: the handler stores it here (probes run
+ * with preemption disabled) and ha_verify_constraint() uses it, so the events
+ * one hit sends (prev and next of a sched_switch) happen at the same instant.
+ */
+static DEFINE_PER_CPU(u64, tlob_event_ns);
 
 /*
  * These functions define how to read and reset the environment variable.
@@ -111,10 +166,26 @@ static inline void ha_setup_initial_state(struct ha_monitor *ha_mon, u64 time_ns
 	ha_start_timer_ns(ha_mon, clk_elapsed_tlob, BUDGET_NS(ha_mon), time_ns);
 }
 
+/*
+ * Residency: each transition adds the interval spent in the state it leaves
+ * to that state's total; a report adds the current interval itself.
+ */
+static inline void tlob_account_residency(struct ha_monitor *ha_mon,
+					  enum states curr_state, u64 time_ns)
+{
+	struct tlob_target *target = ha_get_target(ha_mon);
+
+	target->residency_ns[curr_state] += time_ns - target->entered_ns;
+	target->entered_ns = time_ns;
+}
+
 static bool ha_verify_constraint(struct ha_monitor *ha_mon,
 				 enum states curr_state, enum events event,
 				 enum states next_state, u64 time_ns)
 {
+	/* the instant the handler read for this tracepoint hit, see tlob_event_ns */
+	time_ns = __this_cpu_read(tlob_event_ns);
+
 	/*
 	 * The initial arrow resets clk_elapsed_tlob, so it is unset only when monitoring
 	 * started with this very event (da_handle_start_run_event).
@@ -127,6 +198,8 @@ static bool ha_verify_constraint(struct ha_monitor *ha_mon,
 
 	ha_setup_invariants(ha_mon, curr_state, event, next_state, time_ns);
 
+	tlob_account_residency(ha_mon, curr_state, time_ns);
+
 	return true;
 }
 
@@ -135,22 +208,402 @@ static void handle_sched_switch(void *data, bool preempt,
 				struct task_struct *next,
 				unsigned int prev_state)
 {
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+
 	if ((preempt ? TASK_RUNNING : prev_state & TASK_REPORT) == TASK_RUNNING)
-		da_handle_event(prev->pid, prev, preempt_tlob);
+		da_handle_event(prev->pid, NULL, preempt_tlob);
 	if ((preempt ? TASK_RUNNING : prev_state & TASK_REPORT) != TASK_RUNNING)
-		da_handle_event(prev->pid, prev, sleep_tlob);
-	da_handle_event(next->pid, next, switch_in_tlob);
+		da_handle_event(prev->pid, NULL, sleep_tlob);
+	da_handle_event(next->pid, NULL, switch_in_tlob);
 }
 
 static void handle_sched_wakeup(void *data, struct task_struct *p)
 {
-	da_handle_event(p->pid, p, wakeup_tlob);
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+
+	da_handle_event(p->pid, NULL, wakeup_tlob);
 }
 
 static void handle_obj_cleanup(void *data, struct task_struct *p, bool group_dead)
 {
-	da_destroy_storage(p->pid);
+	tlob_stop_task(p);
 }
+
+/* ha_cancel_timer() does not wait for a running callback, which reads the slot. */
+static inline void tlob_cancel_timer_sync(struct ha_monitor *ha_mon)
+{
+	hrtimer_cancel(&ha_mon->hrtimer);
+}
+
+/**
+ * tlob_start_task - start monitoring a task
+ * @task: the task, usually current
+ * @threshold_ns: BUDGET_NS for this run, in ns
+ *
+ * Return: 0 when monitoring started, -ENODEV when the monitor is disabled,
+ * -ERANGE when a parameter is outside its limits,
+ * -EALREADY when @task is being monitored, -ENOSPC when all TLOB_SLOTS
+ * slots are taken, -ENOMEM when the monitor storage cannot be allocated.
+ */
+int tlob_start_task(struct task_struct *task, u64 threshold_ns)
+{
+	struct tlob_target *target;
+	struct da_monitor *da_mon;
+	u64 time_ns;
+
+	if (!da_monitor_enabled())
+		return -ENODEV;
+	if (threshold_ns < TLOB_THRESHOLD_NS_MIN || threshold_ns > TLOB_THRESHOLD_NS_MAX)
+		return -ERANGE;
+
+	guard(spinlock)(&tlob_slots_lock);
+	guard(rcu)();
+	target = tlob_find_slot(task);
+	if (target) {
+		/* a violation stopped the monitor, the slot waits for the stop */
+		da_mon = da_get_monitor(task->pid, target);
+		if (da_monitoring(da_mon))
+			return -EALREADY;
+		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
+	} else {
+		target = tlob_find_slot(NULL);
+		if (!target)
+			return -ENOSPC;
+		da_mon = da_create_storage(task->pid, target, NULL, GFP_NOWAIT);
+		if (!da_mon)
+			return -ENOMEM;
+		target->task = task;
+	}
+	target->threshold_ns = threshold_ns;
+	time_ns = ktime_get_ns();
+	memset(target->residency_ns, 0, sizeof(target->residency_ns));
+	target->entered_ns = time_ns;
+	da_monitor_start(da_mon);
+	ha_setup_initial_state(to_ha_monitor(da_mon), time_ns);
+	return 0;
+}
+
+/* Stop the monitor of a taken slot and free the slot; the slots lock is held. */
+static int tlob_release_slot(struct tlob_target *target)
+{
+	struct da_monitor *da_mon;
+	pid_t pid = target->task->pid;
+	int ret;
+
+	scoped_guard(rcu) {
+		da_mon = da_get_monitor(pid, target);
+		ret = da_monitoring(da_mon) ? 0 : -EOVERFLOW;
+		da_monitor_reset(da_mon);
+		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
+	}
+	da_destroy_storage(pid);
+	target->task = NULL;
+	return ret;
+}
+
+/**
+ * tlob_stop_task - stop monitoring a task and free its slot
+ * @task: the task, usually current
+ *
+ * Return: 0 when @task was monitored and no violation occurred, -EOVERFLOW
+ * when a violation ended its monitoring since the start, -ESRCH when @task
+ * is not monitored.
+ */
+int tlob_stop_task(struct task_struct *task)
+{
+	struct tlob_target *target;
+
+	guard(spinlock)(&tlob_slots_lock);
+	target = tlob_find_slot(task);
+	if (!target)
+		return -ESRCH;
+	return tlob_release_slot(target);
+}
+
+/* Disabling the monitor destroys every storage: free every slot first. */
+static void tlob_free_slots(void)
+{
+	guard(spinlock)(&tlob_slots_lock);
+	for (int i = 0; i < TLOB_SLOTS; i++) {
+		if (tlob_slots[i].task)
+			tlob_release_slot(&tlob_slots[i]);
+	}
+}
+
+/*
+ * After the invariant timer's error_env_tlob (event "none"), report the time
+ * spent in each state, the current interval included. This probe runs inside
+ * the timer callback, before the monitor is reset; the slot stays taken until
+ * tlob_release_slot() has waited for the callback.
+ */
+static void handle_error_env(void *data, int id, char *state, char *event, char *env)
+{
+	struct tlob_target *target;
+	u64 residency_ns[state_max_tlob];
+	struct da_monitor *da_mon;
+
+	if (strcmp(event, EVENT_NONE_LBL))
+		return;
+	guard(rcu)();
+	da_mon = da_get_monitor(id, NULL);
+	if (!da_mon)
+		return;
+	target = da_get_target(da_mon);
+	memcpy(residency_ns, target->residency_ns, sizeof(residency_ns));
+	residency_ns[READ_ONCE(da_mon->curr_state)] += ktime_get_ns() - target->entered_ns;
+	trace_detail_env_tlob(id, target->threshold_ns,
+			      residency_ns[running_tlob],
+			      residency_ns[waiting_tlob],
+			      residency_ns[sleeping_tlob]);
+}
+
+/*
+ * The binding file, rv/monitors/tlob/monitor in tracefs: a pair of uprobes on
+ * an unmodified binary starts and stops monitoring of the task that hits them.
+ *
+ *   p PATH:START STOP threshold=N    add a pair (file offsets, decimal or 0x-hex)
+ *   -PATH:START                      remove it
+ *
+ * Reading the file lists the pairs as `p PATH:0xSTART 0xSTOP threshold=N`.
+ */
+struct tlob_binding_line {
+	bool remove;
+	char *path;
+	u64 start;
+	u64 stop;
+	u64 threshold_ns;
+};
+
+struct tlob_binding {
+	struct list_head list;
+	char *path;
+	u64 start;
+	u64 stop;
+	u64 threshold_ns;
+	struct uprobe *start_probe;
+	struct uprobe *stop_probe;
+	struct uprobe_consumer start_uc;
+	struct uprobe_consumer stop_uc;
+};
+
+static LIST_HEAD(tlob_bindings);
+static DEFINE_MUTEX(tlob_bindings_lock);
+
+/* A file offset: decimal or 0x-hex, at most LLONG_MAX (a loff_t). */
+static int tlob_parse_offset(const char *text, u64 *offset)
+{
+	int base = text[0] == '0' && (text[1] == 'x' || text[1] == 'X') ? 16 : 10;
+	unsigned long long value;
+
+	if (kstrtoull(text, base, &value) || value > LLONG_MAX)
+		return -EINVAL;
+	*offset = value;
+	return 0;
+}
+
+/*
+ * tlob_parse_binding - parse one line of the binding file
+ *
+ * Words are separated by spaces or tabs; the path is absolute and ends at the
+ * last ':'. Return: 0, -ERANGE for a threshold outside its limits, -EINVAL for
+ * any other malformed line. @b->path points into @line.
+ */
+static int tlob_parse_binding(char *line, struct tlob_binding_line *b)
+{
+	char *words[4], *word, *colon;
+	u64 value;
+	int n = 0;
+	int ret;
+
+	line = strim(line);
+	while ((word = strsep(&line, " \t"))) {
+		if (!*word)
+			continue;
+		if (n == ARRAY_SIZE(words))
+			return -EINVAL;
+		words[n++] = word;
+	}
+	if (!n)
+		return -EINVAL;
+	b->remove = words[0][0] == '-';
+	if (b->remove) {
+		if (n != 1)
+			return -EINVAL;
+		b->path = words[0] + 1;
+	} else {
+		if (n != 4 || strcmp(words[0], "p"))
+			return -EINVAL;
+		b->path = words[1];
+	}
+	colon = strrchr(b->path, ':');
+	if (!colon || b->path[0] != '/')
+		return -EINVAL;
+	*colon = '\0';
+	if (tlob_parse_offset(colon + 1, &b->start))
+		return -EINVAL;
+	if (b->remove)
+		return 0;
+	if (tlob_parse_offset(words[2], &b->stop) || b->stop == b->start)
+		return -EINVAL;
+	if (!str_has_prefix(words[3], "threshold="))
+		return -EINVAL;
+	ret = kstrtou64(words[3] + strlen("threshold="), 10, &value);
+	if (ret)
+		return ret == -ERANGE ? -ERANGE : -EINVAL;
+	if (value < TLOB_THRESHOLD_NS_MIN || value > TLOB_THRESHOLD_NS_MAX)
+		return -ERANGE;
+	b->threshold_ns = value;
+	return 0;
+}
+
+static int tlob_uprobe_start(struct uprobe_consumer *uc, struct pt_regs *regs, __u64 *data)
+{
+	struct tlob_binding *b = container_of(uc, struct tlob_binding, start_uc);
+
+	tlob_start_task(current, b->threshold_ns);
+	return 0;
+}
+
+static int tlob_uprobe_stop(struct uprobe_consumer *uc, struct pt_regs *regs, __u64 *data)
+{
+	tlob_stop_task(current);
+	return 0;
+}
+
+static struct tlob_binding *tlob_find_binding(const char *path, u64 start)
+{
+	struct tlob_binding *b;
+
+	list_for_each_entry(b, &tlob_bindings, list) {
+		if (b->start == start && !strcmp(b->path, path))
+			return b;
+	}
+	return NULL;
+}
+
+static void tlob_free_binding(struct tlob_binding *b)
+{
+	if (!IS_ERR_OR_NULL(b->start_probe))
+		uprobe_unregister_nosync(b->start_probe, &b->start_uc);
+	if (!IS_ERR_OR_NULL(b->stop_probe))
+		uprobe_unregister_nosync(b->stop_probe, &b->stop_uc);
+	uprobe_unregister_sync();
+	kfree(b->path);
+	kfree(b);
+}
+
+static int tlob_add_binding(struct tlob_binding_line *line)
+{
+	struct tlob_binding *b;
+	struct inode *inode;
+	struct path path;
+	int ret;
+
+	if (tlob_find_binding(line->path, line->start))
+		return -EEXIST;
+	ret = kern_path(line->path, LOOKUP_FOLLOW, &path);
+	if (ret)
+		return ret;
+	inode = d_real_inode(path.dentry);
+	ret = -EINVAL;
+	if (!S_ISREG(inode->i_mode))
+		goto out;
+	ret = -ENOMEM;
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		goto out;
+	b->path = kstrdup(line->path, GFP_KERNEL);
+	b->start = line->start;
+	b->stop = line->stop;
+	b->threshold_ns = line->threshold_ns;
+	b->start_uc.handler = tlob_uprobe_start;
+	b->stop_uc.handler = tlob_uprobe_stop;
+	if (!b->path) {
+		tlob_free_binding(b);
+		goto out;
+	}
+	b->start_probe = uprobe_register(inode, b->start, 0, &b->start_uc);
+	b->stop_probe = uprobe_register(inode, b->stop, 0, &b->stop_uc);
+	if (IS_ERR(b->start_probe) || IS_ERR(b->stop_probe)) {
+		ret = PTR_ERR(IS_ERR(b->start_probe) ? b->start_probe : b->stop_probe);
+		tlob_free_binding(b);
+		goto out;
+	}
+	list_add_tail(&b->list, &tlob_bindings);
+	ret = 0;
+out:
+	path_put(&path);
+	return ret;
+}
+
+static int tlob_remove_binding(struct tlob_binding_line *line)
+{
+	struct tlob_binding *b = tlob_find_binding(line->path, line->start);
+
+	if (!b)
+		return -ENOENT;
+	list_del(&b->list);
+	tlob_free_binding(b);
+	return 0;
+}
+
+static void tlob_remove_bindings(void)
+{
+	struct tlob_binding *b, *tmp;
+
+	guard(mutex)(&tlob_bindings_lock);
+	list_for_each_entry_safe(b, tmp, &tlob_bindings, list) {
+		list_del(&b->list);
+		tlob_free_binding(b);
+	}
+}
+
+static ssize_t tlob_monitor_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct tlob_binding_line line;
+	char *buf;
+	int ret;
+
+	if (count > PATH_MAX + 64)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	ret = tlob_parse_binding(buf, &line);
+	if (!ret) {
+		guard(mutex)(&tlob_bindings_lock);
+		ret = line.remove ? tlob_remove_binding(&line) : tlob_add_binding(&line);
+	}
+	kfree(buf);
+	if (ret)
+		return ret;
+	return count;
+}
+
+static int tlob_monitor_show(struct seq_file *s, void *unused)
+{
+	struct tlob_binding *b;
+
+	guard(mutex)(&tlob_bindings_lock);
+	list_for_each_entry(b, &tlob_bindings, list)
+		seq_printf(s, "p %s:0x%llx 0x%llx threshold=%llu\n", b->path, b->start, b->stop,
+			   b->threshold_ns);
+	return 0;
+}
+
+static int tlob_monitor_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, tlob_monitor_show, NULL);
+}
+
+static const struct file_operations tlob_monitor_fops = {
+	.open = tlob_monitor_open,
+	.read = seq_read,
+	.write = tlob_monitor_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
 
 static int enable_tlob(void)
 {
@@ -163,6 +616,7 @@ static int enable_tlob(void)
 	rv_attach_trace_probe("tlob", sched_switch, handle_sched_switch);
 	rv_attach_trace_probe("tlob", sched_wakeup, handle_sched_wakeup);
 	rv_attach_trace_probe("tlob", sched_process_exit, handle_obj_cleanup);
+	rv_attach_trace_probe("tlob", error_env_tlob, handle_error_env);
 
 	return 0;
 }
@@ -174,6 +628,9 @@ static void disable_tlob(void)
 	rv_detach_trace_probe("tlob", sched_switch, handle_sched_switch);
 	rv_detach_trace_probe("tlob", sched_wakeup, handle_sched_wakeup);
 	rv_detach_trace_probe("tlob", sched_process_exit, handle_obj_cleanup);
+	rv_detach_trace_probe("tlob", error_env_tlob, handle_error_env);
+
+	tlob_free_slots();
 
 	ha_monitor_destroy();
 }
@@ -192,11 +649,19 @@ static struct rv_monitor rv_this = {
 
 static int __init register_tlob(void)
 {
-	return rv_register_monitor(&rv_this, NULL);
+	int retval;
+
+	retval = rv_register_monitor(&rv_this, NULL);
+	if (retval)
+		return retval;
+	/* the binding file, beside enable and desc in the monitor's directory */
+	tracefs_create_file("monitor", 0644, rv_this.root_d, NULL, &tlob_monitor_fops);
+	return 0;
 }
 
 static void __exit unregister_tlob(void)
 {
+	tlob_remove_bindings();
 	rv_unregister_monitor(&rv_this);
 }
 
@@ -206,3 +671,7 @@ module_exit(unregister_tlob);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("hamodel: auto-generated");
 MODULE_DESCRIPTION("tlob: task latency over budget");
+
+#if IS_ENABLED(CONFIG_RV_MON_TLOB_KUNIT_TEST)
+#include "tlob_kunit.c"
+#endif

@@ -65,3 +65,7 @@ static const struct automaton_tlob automaton_tlob = {
 	.initial_state = running_tlob,
 	.final_states = { 1, 0, 0 },
 };
+
+/* Monitoring of a task starts and stops at markers in the program it runs. */
+int tlob_start_task(struct task_struct *task, u64 threshold_ns);
+int tlob_stop_task(struct task_struct *task);

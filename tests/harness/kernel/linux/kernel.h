@@ -1,3 +1,3 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Harness stand-in: NULL and the basic types. */
-#include <stddef.h>
+/* Harness stand-in: see ../harness_kernel.h. */
+#include "../harness_kernel.h"

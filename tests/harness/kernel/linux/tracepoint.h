@@ -1,2 +1,3 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Harness stand-in: nothing from this header is needed in user space. */
+/* Harness stand-in: see ../harness_kernel.h. */
+#include "../harness_kernel.h"

@@ -1,0 +1,274 @@
+"""Benchmark: what the eBPF tlob monitor costs a context switch, and how long it takes to start.
+
+    sudo python3 bench/bench_ebpf.py [--rounds 7] [--trips 200000]
+
+A pipe ping-pong between two tasks pinned to one CPU does two context
+switches per round trip.  Runs are interleaved (detached, attached with the
+tasks outside any window, attached with both tasks inside a window) so drift
+on this shared machine hits every variant alike; the median of each is
+printed.  Load+attach time is what `hamodel run` reports (clang not included),
+compile time is measured separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hamodel.bpf.toolchain import compile_object  # noqa: E402
+
+GENERATED = ROOT / "generated" / "tlob" / "ebpf"
+
+PINGPONG_C = r"""
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+__attribute__((noinline)) void nop_start(void) { __asm__ volatile("nop" ::: "memory"); }
+__attribute__((noinline)) void nop_stop(void) { __asm__ volatile("nop" ::: "memory"); }
+
+int main(int argc, char **argv)
+{
+	long trips = atol(argv[1]);
+	int windowed = atoi(argv[2]), cpu = atoi(argv[3]);
+	int a[2], b[2];
+	char c = 0;
+	cpu_set_t set;
+	struct timespec t0, t1;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	if (pipe(a) || pipe(b))
+		return 1;
+	if (fork() == 0) {
+		if (windowed)
+			nop_start();
+		for (long i = 0; i < trips; i++) {
+			if (read(a[0], &c, 1) != 1 || write(b[1], &c, 1) != 1)
+				return 1;
+		}
+		if (windowed)
+			nop_stop();
+		return 0;
+	}
+	if (windowed)
+		nop_start();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < trips; i++) {
+		if (write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1)
+			return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (windowed)
+		nop_stop();
+	wait(NULL);
+	printf("%.1f\n", ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / trips / 2);
+	return 0;
+}
+"""
+
+
+# Two marker pairs: one whose first instruction is a bare `ret`, one starting with a `nop`.
+UPROBE_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+__attribute__((noinline)) void ret_start(void) { __asm__ volatile("" ::: "memory"); }
+__attribute__((noinline)) void ret_stop(void) { __asm__ volatile("" ::: "memory"); }
+__attribute__((noinline)) void nop_start(void) { __asm__ volatile("nop" ::: "memory"); }
+__attribute__((noinline)) void nop_stop(void) { __asm__ volatile("nop" ::: "memory"); }
+
+int main(int argc, char **argv)
+{
+	long n = atol(argv[1]);
+	int use_ret = argv[2][0] == 'r';
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++) {
+		if (use_ret) {
+			ret_start();
+			ret_stop();
+		} else {
+			nop_start();
+			nop_stop();
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%.1f\n", ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n / 2);
+	return 0;
+}
+"""
+
+
+def build_c(tmp: Path, name: str, text: str) -> Path:
+    src = tmp / f"{name}.c"
+    src.write_text(text)
+    out = tmp / name
+    subprocess.run([shutil.which("gcc") or "clang", "-O2", "-o", str(out), str(src)], check=True)
+    return out
+
+
+def uprobe_cost(tmp: Path, calls: int) -> dict[str, float]:
+    """ns per probed marker call, attached minus detached, for `ret` and `nop` first."""
+    binary = build_c(tmp, "markers", UPROBE_C)
+    out = {}
+    for kind in ("ret", "nop"):
+        bare = float(subprocess.run([str(binary), str(calls), kind], capture_output=True,
+                                    text=True, check=True).stdout)
+        run = Attached(binary, f"{kind}_start", f"{kind}_stop")
+        probed = float(subprocess.run([str(binary), str(calls), kind], capture_output=True,
+                                      text=True, check=True).stdout)
+        run.close()
+        out[kind] = probed - bare
+    return out
+
+
+def build_pingpong(tmp: Path) -> Path:
+    return build_c(tmp, "pingpong", PINGPONG_C)
+
+
+def switch_ns(binary: Path, trips: int, windowed: bool, cpu: int) -> float:
+    out = subprocess.run(
+        [str(binary), str(trips), "1" if windowed else "0", str(cpu)],
+        capture_output=True, text=True, check=True,
+    )
+    return float(out.stdout)
+
+
+class Attached:
+    """`hamodel run` on the ping-pong binary, budget 1 h (never violated)."""
+
+    def __init__(self, binary: Path, start: str = "nop_start", stop: str = "nop_stop") -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hamodel", "run", str(GENERATED), "--binary", str(binary),
+             "--start", start, "--stop", stop, "--budget", "3600s"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.load_ms = None
+        for line in self.proc.stderr:
+            m = re.search(r"(\d+) ms to load and attach", line)
+            if m:
+                self.load_ms = float(m.group(1))
+                return
+        raise SystemExit("hamodel run failed: " + self.proc.stdout.read())
+
+    def close(self) -> str:
+        self.proc.send_signal(signal.SIGINT)
+        out, _ = self.proc.communicate(timeout=30)
+        return out
+
+
+def program_costs() -> dict[str, tuple[int, int]]:
+    """run_time_ns and run_cnt of each loaded tlob program (kernel.bpf_stats_enabled)."""
+    out = subprocess.run(["bpftool", "--json", "prog", "show"], capture_output=True, text=True)
+    costs = {}
+    for prog in json.loads(out.stdout or "[]"):
+        name = prog.get("name", "")
+        if name.startswith("tlob_") and prog.get("run_cnt"):
+            costs[name] = (prog["run_time_ns"], prog["run_cnt"])
+    return costs
+
+
+def set_stats(on: bool) -> str:
+    path = Path("/proc/sys/kernel/bpf_stats_enabled")
+    old = path.read_text().strip()
+    path.write_text("1" if on else "0")
+    return old
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--trips", type=int, default=200_000)
+    parser.add_argument("--calls", type=int, default=20_000, help="marker calls (uprobe cost)")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench_ebpf: needs root", file=sys.stderr)
+        return 2
+    cpu = max(os.sched_getaffinity(0))
+    results: dict[str, list[float]] = {"detached": [], "attached": [], "attached+window": []}
+    load_ms: list[float] = []
+    per_hit: dict[str, list[float]] = {}
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = build_pingpong(Path(tmp))
+        t0 = time.monotonic()
+        compile_object(GENERATED / "tlob.bpf.c", Path(tmp) / "tlob.bpf.o")
+        compile_ms = (time.monotonic() - t0) * 1e3
+        switch_ns(binary, args.trips // 10, False, cpu)  # warm up
+        for i in range(args.rounds):
+            # The order turns every round, so drift does not favour one variant.
+            attached_order = ("attached", "attached+window")[:: 1 if i % 2 == 0 else -1]
+            if i % 2 == 0:
+                results["detached"].append(switch_ns(binary, args.trips, False, cpu))
+            run = Attached(binary)
+            load_ms.append(run.load_ms or 0.0)
+            for variant in attached_order:
+                windowed = variant == "attached+window"
+                results[variant].append(switch_ns(binary, args.trips, windowed, cpu))
+            # Per-hit cost of each program, measured apart (the statistics cost time too).
+            old = set_stats(True)
+            try:
+                switch_ns(binary, args.trips // 4, True, cpu)
+                for name, (ns, cnt) in program_costs().items():
+                    per_hit.setdefault(name, []).append(ns / cnt)
+            finally:
+                set_stats(old == "1")
+            summary = run.close()
+            if "0 violated" not in summary:
+                notes.append(summary.strip().splitlines()[0])
+            if i % 2 == 1:
+                results["detached"].append(switch_ns(binary, args.trips, False, cpu))
+        costs = uprobe_cost(Path(tmp), args.calls)
+    base = statistics.median(results["detached"])
+    print(
+        f"pipe ping-pong on CPU {cpu}, {args.trips} round trips x {args.rounds} "
+        "interleaved rounds"
+    )
+    for name, values in results.items():
+        med = statistics.median(values)
+        print(
+            f"  {name:16s} median {med:7.1f} ns/switch  ({(med / base - 1) * 100:+5.1f} %, "
+            f"{med - base:+6.1f} ns)  runs: {', '.join(f'{v:.0f}' for v in values)}"
+        )
+    # Paired: each round's attached run against the same round's detached run.
+    for name in ("attached", "attached+window"):
+        ratios = [a / d - 1 for a, d in zip(results[name], results["detached"], strict=True)]
+        print(f"  {name:16s} paired median {statistics.median(ratios) * 100:+5.1f} % per round")
+    for name, values in sorted(per_hit.items()):
+        print(f"  {name:28s} {statistics.median(values):6.0f} ns per hit (bpf_stats, median)")
+    print(f"  clang compile of tlob.bpf.c: {compile_ms:.0f} ms")
+    print(f"  load+attach (hamodel run): median {statistics.median(load_ms):.0f} ms")
+    print(
+        f"  uprobe cost per marker hit (start or stop): first instruction `ret` "
+        f"{costs['ret'] / 1e3:.1f} us, `nop` {costs['nop'] / 1e3:.1f} us"
+    )
+    for note in notes:
+        # A window ending early is the model's verdict on the events the kernel gave
+        # (docs/ebpf.md: a switch-in missing from the sched_switch stream).
+        print(f"  note: {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""`hamodel run`: model (or generated dir) + binary + windows -> live violation reports.
+
+Steps: resolve the probe points (elf.py), generate and compile the monitor
+(gen/ebpf.py, toolchain.py), load it, fill the per-window parameters, attach
+the tp_btf programs and one start/stop uprobe pair per window (libbpf.py),
+then print each report until Ctrl-C, SIGTERM or --duration, and a summary.
+Leaving, in every case, destroys every link and closes the object (all maps).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import signal
+import struct
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from hamodel.bpf import elf, toolchain
+from hamodel.bpf.libbpf import BpfError, BpfObject, Uprobe
+from hamodel.bpf.records import Meta, Report, decode, format_ns, json_line, text_line
+
+MIN_BUDGET_NS = 1_000  # 1 us: below this, the uprobe itself costs more than the budget
+MAX_BUDGET_NS = 3_600 * 1_000_000_000  # 1 h
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ns|us|ms|s)?\Z")
+_SCALE = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, None: 1}
+
+
+class UsageError(ValueError):
+    """Bad input: one line, exit status 2."""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One start/stop pair and its budget; its index is the uprobes' cookie."""
+
+    start: elf.ProbePoint
+    stop: elf.ProbePoint
+    budget_ns: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.spec}..{self.stop.spec} budget {format_ns(self.budget_ns)}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    model: str
+    binary: str
+    starts: tuple[str, ...]
+    stops: tuple[str, ...]
+    budgets: tuple[str, ...]
+    pid: int = -1
+    fmt: str = "text"
+    duration: float | None = None
+    max_tasks: int = 1024
+
+
+def parse_budget(text: str) -> int:
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise UsageError(f"budget {text!r}: expected a number with ns, us, ms or s")
+    ns = round(float(m.group(1)) * _SCALE[m.group(2)])
+    if not MIN_BUDGET_NS <= ns <= MAX_BUDGET_NS:
+        raise UsageError(f"budget {text!r} out of range (1us .. 1h)")
+    return ns
+
+
+def windows(cfg: RunConfig) -> tuple[Window, ...]:
+    if not cfg.starts or len(cfg.starts) != len(cfg.stops):
+        raise UsageError("give --start and --stop in pairs (one --budget for each pair)")
+    budgets = cfg.budgets or ()
+    if len(budgets) == 1:
+        budgets = budgets * len(cfg.starts)
+    if len(budgets) != len(cfg.starts):
+        raise UsageError("give one --budget, or one for each --start/--stop pair")
+    try:
+        return tuple(
+            Window(elf.resolve(cfg.binary, a), elf.resolve(cfg.binary, b), parse_budget(t))
+            for a, b, t in zip(cfg.starts, cfg.stops, budgets, strict=True)
+        )
+    except elf.ElfError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_host() -> None:
+    if os.geteuid() != 0:
+        raise UsageError("hamodel run needs root (it loads BPF programs)")
+    if not Path("/sys/kernel/btf/vmlinux").exists():
+        raise UsageError("BPF unavailable: this kernel exposes no BTF (/sys/kernel/btf/vmlinux)")
+    try:
+        ctypes.CDLL("libbpf.so.1")
+    except OSError:
+        raise UsageError("libbpf.so.1 not found (install the libbpf1 package)") from None
+
+
+def _check_pid(pid: int) -> None:
+    if pid <= 0:
+        raise UsageError(f"--pid {pid}: expected a process id")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        raise UsageError(f"--pid {pid}: no such process") from None
+    except PermissionError:
+        pass
+
+
+def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
+    """A generated directory as is, or a model generated into `workdir` now."""
+    path = Path(model)
+    if path.is_dir():
+        sources = sorted(path.glob("*.bpf.c"))
+        if len(sources) != 1:
+            raise UsageError(f"{model}: expected one generated *.bpf.c, found {len(sources)}")
+        meta_path = sources[0].with_name(sources[0].name[: -len(".bpf.c")] + ".meta.json")
+        if not meta_path.exists():
+            raise UsageError(f"{meta_path}: missing (regenerate with hamodel gen --target ebpf)")
+        return sources[0], Meta.read(meta_path)
+    from hamodel.binding import find_binding  # noqa: PLC0415 (only this path parses)
+    from hamodel.diagnostics import has_errors  # noqa: PLC0415
+    from hamodel.gen import GenError, GenOptions  # noqa: PLC0415
+    from hamodel.gen.ebpf import generate  # noqa: PLC0415
+    from hamodel.load import load_model  # noqa: PLC0415
+
+    automaton, diags = load_model(path)
+    if automaton is None or has_errors(diags):
+        first = next((d for d in diags if d.is_error), None)
+        where = f"{first.span}: " if first and first.span else ""
+        raise UsageError(f"{where}{first.message if first else 'cannot load ' + model}")
+    binding, bdiags = find_binding(path, automaton)
+    first = next((d for d in bdiags if d.is_error), None)
+    if first is not None:
+        raise UsageError(f"{first.span}: {first.message}" if first.span else first.message)
+    try:
+        files = generate(automaton, GenOptions(model_path=str(path), binding=binding))
+    except GenError as exc:
+        raise UsageError(f"{model}: {exc}") from None
+    for name, text in files.items():
+        (workdir / name).write_text(text)
+    source = workdir / f"{automaton.name}.bpf.c"
+    return source, Meta.read(workdir / f"{automaton.name}.meta.json")
+
+
+class Stop:
+    """Set by SIGINT/SIGTERM: the poll loop ends and teardown runs."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.requested = True
+
+
+def _params(meta: Meta, window: Window) -> bytes:
+    # The budget is the model's parameter (tlob's BUDGET_NS); at least one slot.
+    values = [window.budget_ns] * len(meta.params) or [0]
+    return struct.pack(f"<{len(values)}Q", *values)
+
+
+def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Returns the exit status: 0 done, 1 the kernel refused the monitor, 2 bad input."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        wins = windows(cfg)
+        check_host()
+        if cfg.fmt not in ("text", "jsonl"):
+            raise UsageError(f"format {cfg.fmt!r} (expected text or jsonl)")
+        if not 1 <= cfg.max_tasks <= 1 << 20:
+            raise UsageError("--max-tasks out of range (1 .. 1048576)")
+        if cfg.pid != -1:
+            _check_pid(cfg.pid)
+        with tempfile.TemporaryDirectory(prefix="hamodel-run-") as tmp:
+            source, meta = monitor_sources(cfg.model, Path(tmp))
+            if len(wins) > meta.max_bindings:
+                raise UsageError(f"at most {meta.max_bindings} --start/--stop pairs")
+            if len(meta.params) > 1:
+                raise UsageError(
+                    f"{meta.model} has {len(meta.params)} parameters; --budget sets one"
+                )
+            obj_path = toolchain.compile_object(source, Path(tmp) / "monitor.bpf.o")
+            return _monitor(cfg, wins, meta, obj_path, out, err)
+    except UsageError as exc:
+        print(f"hamodel run: {exc}", file=err)
+        return 2
+    except toolchain.ToolchainError as exc:
+        print(f"hamodel run: {exc}", file=err)
+        if exc.log:
+            print(exc.log, file=err, end="")
+        return 2 if not exc.log else 1
+    except KeyboardInterrupt:
+        # Ctrl-C before the monitor was attached: nothing is loaded yet.
+        print("hamodel run: interrupted", file=err)
+        return 130
+
+
+def _monitor(
+    cfg: RunConfig,
+    wins: tuple[Window, ...],
+    meta: Meta,
+    obj_path: Path,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    for w in wins:
+        for p in (w.start, w.stop):
+            if p.bare_ret:
+                print(
+                    f"hamodel run: note: {p.spec} starts with a bare `ret`: each hit costs "
+                    "~15 us here (a `nop` first instruction: ~1 us)",
+                    file=err,
+                )
+    stop = Stop()
+    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    reports: list[Report] = []
+    emit: Callable[[Report], str] = (
+        (lambda r: json_line(meta, r, wins[r.binding].label))
+        if cfg.fmt == "jsonl"
+        else (lambda r: text_line(meta, r, wins[r.binding].label))
+    )
+
+    def on_record(raw: bytes) -> None:
+        r = decode(meta, raw)
+        reports.append(r)
+        print(emit(r), file=out, flush=True)
+
+    try:
+        t0 = time.monotonic()
+        with BpfObject(str(obj_path)) as obj:
+            obj.set_max_entries(meta.maps["timers"], cfg.max_tasks)
+            try:
+                obj.load()
+            except BpfError as exc:
+                print(f"hamodel run: {exc}", file=err)
+                print(exc.log, file=err, end="")
+                return 1
+            for i, w in enumerate(wins):
+                obj.update(meta.maps["bindings"], struct.pack("<I", i), _params(meta, w))
+            for prog in meta.tracepoint_programs:
+                obj.attach(prog)
+            for i, w in enumerate(wins):
+                obj.attach_uprobe(
+                    Uprobe(meta.start_program, cfg.binary, w.start.offset, i, cfg.pid)
+                )
+                obj.attach_uprobe(Uprobe(meta.stop_program, cfg.binary, w.stop.offset, i, cfg.pid))
+            rb = obj.ring_buffer(meta.maps["reports"], on_record)
+            ready_ms = (time.monotonic() - t0) * 1e3
+            print(
+                f"hamodel run: {meta.model} attached to {cfg.binary} "
+                f"({len(wins)} window(s), {ready_ms:.0f} ms to load and attach); Ctrl-C stops",
+                file=err,
+                flush=True,
+            )
+            deadline = None if cfg.duration is None else time.monotonic() + cfg.duration
+            while not stop.requested and (deadline is None or time.monotonic() < deadline):
+                obj.poll(rb, 100)
+            obj.poll(rb, 0)  # what arrived while stopping
+            counters = _counters(obj, meta)
+        print(_summary(meta, counters, reports, cfg.fmt), file=out, flush=True)
+        return 0
+    except BpfError as exc:
+        print(f"hamodel run: {exc}", file=err)
+        if exc.log:
+            print(exc.log.rstrip().splitlines()[-1], file=err)
+        return 1
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _counters(obj: BpfObject, meta: Meta) -> dict[str, int]:
+    out = {}
+    for i, name in enumerate(meta.counters):
+        raw = obj.lookup(meta.maps["counters"], struct.pack("<I", i), 8)
+        out[name] = struct.unpack("<Q", raw)[0] if raw else 0
+    return out
+
+
+def _summary(meta: Meta, counters: dict[str, int], reports: list[Report], fmt: str) -> str:
+    by = {d: sum(1 for r in reports if r.detected_by == d) for d in meta.detectors}
+    if fmt == "jsonl":
+        return json.dumps(
+            {"type": "summary", "model": meta.model, "counters": counters, "detected_by": by},
+            sort_keys=True,
+        )
+    detail = ", ".join(f"{n} by {d}" for d, n in by.items())
+    return (
+        f"{meta.model}: {counters['started']} started, {counters['stopped']} within budget, "
+        f"{counters['violations']} violated ({detail}), "
+        f"{counters['exited_in_window']} exited inside a window, "
+        f"{counters['already_monitoring']} nested starts ignored, "
+        f"{counters['no_timer_slot']} without a timer slot (--max-tasks), "
+        f"{counters['report_dropped']} reports dropped"
+    )

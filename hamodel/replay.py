@@ -1,0 +1,339 @@
+"""`hamodel replay MODEL TRACE`: run a recorded trace through the model's Python monitor.
+
+Input: a model, its binding (for kernel trace text) and a trace (JSON lines,
+tracefs text or `trace-cmd report -N -t`); output: one line (text) or one JSON
+object (jsonl) per violation, per overrun (a violated invocation that stops)
+and per gap, then a summary.  The monitor is the generated module
+(hamodel/gen/python.py), imported from memory, so replay runs exactly the code
+that `hamodel gen --target python` writes.
+
+Memory grows with the objects being monitored (and the ids the monitor has
+seen), never with the length of the trace: the trace is read line by line.
+
+Exit: 0 no violation, 1 violations, 2 bad input, 3 the trace has gaps (its
+answer is incomplete; violations found are still printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, TextIO
+
+from hamodel.binding import Binding
+from hamodel.gen.python import load_monitor
+from hamodel.model import Automaton
+from hamodel.replay_report import Invocation, Overrun, Reporter, Summary
+from hamodel.trace import bind
+from hamodel.trace.ftrace import Gap, TraceFormatError, line_time, scan
+from hamodel.trace.jsonl import JsonlError, read_jsonl
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_GAPS = 0, 1, 2, 3
+UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+
+
+class ReplayError(ValueError):
+    """Input replay cannot use; `line` is the trace line (0: not about a line)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class Engine:
+    """Feeds calls to the generated monitor and reports what it finds (bind.Sink)."""
+
+    def __init__(self, automaton: Automaton, params: dict[str, int], hz: int | None,
+                 report: Reporter) -> None:
+        module = load_monitor(automaton)
+        self.error = module.MonitorError
+        kwargs = {} if hz is None else {"hz": hz}
+        self.monitor = module.Monitor(params, on_violation=self._violation, **kwargs)
+        self.live = self.monitor.live
+        self.events = frozenset(module.EVENTS)
+        self.parameters = frozenset(module.PARAMETERS)
+        self.tokens: tuple[str, ...] | None = ()
+        self.report = report
+        report.units = dict(zip(module.CLOCKS, module.CLOCK_UNITS, strict=True))
+        self.summary = Summary()
+        self.invocations: dict[object, Invocation] = {}
+        self.line = 0
+
+    # --- calls (bind.Sink) ---
+
+    def start(self, line: int, t: int, obj: object, params: dict[str, int],
+              args: dict[str, str]) -> None:
+        self.line = line
+        unknown = sorted(set(params) - self.parameters)
+        if unknown:
+            raise ReplayError(line, f"{unknown[0]} is no parameter of the model (expected one "
+                                    f"of: {', '.join(sorted(self.parameters)) or 'none'})")
+        self._call(line, self.monitor.advance, t)  # a timer due now ends the old invocation
+        if obj not in self.live:
+            self.invocations[obj] = Invocation(t, line, args)
+            self.summary.invocations += 1
+        self._call(line, self.monitor.start, obj, t, params)
+        self._refresh()
+
+    def stop(self, line: int, t: int, obj: object) -> None:
+        self.line = line
+        result = self._call(line, self.monitor.stop, obj, t)
+        self._refresh()
+        inv = self.invocations.pop(obj, None)
+        if inv is None:
+            return
+        if result == "stopped":
+            self.summary.within += 1
+        elif result == "violated" and inv.violation is not None and inv.kind == "invariant":
+            overrun = Overrun(obj, t - inv.violation, inv.start, inv.line, inv.args)
+            if self.summary.worst is None or overrun.ns > self.summary.worst.ns:
+                self.summary.worst = overrun
+            self.report.overrun(overrun, t, line)
+
+    def exited(self, line: int, t: int, obj: object) -> None:
+        if obj in self.invocations:
+            self.line = line
+            self._call(line, self.monitor.stop, obj, t)
+            self._refresh()
+            self.invocations.pop(obj)
+            self.summary.exited += 1
+
+    def event(self, line: int, t: int, obj: object, event: str, handler: str,
+              env: dict[str, int] | None = None) -> None:
+        self.line = line
+        if handler == "event":
+            if obj not in self.live:
+                # Ignored by the monitor anyway; dropped here on every input path, so
+                # the ranking of simultaneous timers does not depend on the trace format.
+                if event not in self.events:
+                    raise ReplayError(line, f"unknown event {event!r}")
+                return
+            try:
+                self.monitor.event(obj, t, event, env)
+            except self.error as exc:
+                raise ReplayError(line, str(exc)) from None
+            return
+        self._call(line, self.monitor.advance, t)
+        if obj not in self.live:
+            self.invocations[obj] = Invocation(t, line, {})
+            self.summary.invocations += 1
+        self._call(line, getattr(self.monitor, handler), obj, t, event, env)
+        self._refresh()
+
+    def gap(self, gap: Gap) -> None:
+        """Events are missing: forget every object being monitored (no guessing)."""
+        self.summary.gaps += 1
+        self.summary.lost += gap.lost or 0
+        abandoned = [obj for obj in self.invocations if obj in self.live]
+        for obj in abandoned:
+            self.monitor.stop(obj, self.monitor.now)
+            del self.invocations[obj]
+        self._refresh()
+        self.summary.abandoned += len(abandoned)
+        self.report.gap(gap, abandoned)
+
+    def finish(self, end: int | None) -> Summary:
+        """The trace ended at `end` (ns): fire the timers due by then, count the rest."""
+        s = self.summary
+        if end is not None and end >= self.monitor.now:
+            self.monitor.advance(end)
+        s.end = end
+        s.unfinished = sum(1 for obj in self.invocations if obj in self.live)
+        s.violated_unstopped = sum(1 for obj in self.invocations if obj not in self.live)
+        self.report.summary(s)
+        return s
+
+    # --- internals ---
+
+    def _call(self, line: int, method, *args):
+        try:
+            return method(*args)
+        except self.error as exc:
+            raise ReplayError(line, str(exc)) from None
+
+    def _refresh(self) -> None:
+        """Recompute `tokens` (bind.Sink) after the set of monitored objects changed."""
+        if len(self.live) > 8 or not all(isinstance(o, int) for o in self.live):
+            self.tokens = None
+        else:
+            self.tokens = tuple(f"={o}" for o in self.live)
+
+    def _violation(self, v) -> None:
+        self._refresh()  # the monitor has just stopped monitoring v.obj
+        inv = self.invocations.get(v.obj)
+        if inv is not None:
+            inv.violation, inv.kind = v.time, v.kind
+        self.summary.violations[v.kind] = self.summary.violations.get(v.kind, 0) + 1
+        self.report.violation(v, inv, self.line)
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def detect_format(path: Path) -> str:
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for text in itertools.islice(f, 64):
+            stripped = text.strip()
+            if stripped and not stripped.startswith("//"):
+                return "jsonl" if stripped.startswith("{") else "ftrace"
+    return "ftrace"
+
+
+def read_chunks(f: IO[str], progress: bool, size: int) -> Iterator[list[str]]:
+    """The file's lines a megabyte at a time; a progress line on stderr if asked."""
+    done = 0
+    while True:
+        chunk = f.readlines(1 << 20)
+        if not chunk:
+            break
+        if progress:
+            done += sum(map(len, chunk))
+            sys.stderr.write(f"\rreplay: {min(100, 100 * done // max(size, 1))}%")
+            sys.stderr.flush()
+        yield chunk
+    if progress:
+        sys.stderr.write("\r\033[K")
+
+
+def replay_ftrace(engine: Engine, binding: Binding, lines: Iterable[str]) -> Summary:
+    handlers = bind.handlers(binding, engine)
+    try:
+        count, last = scan(lines, handlers, engine.gap, bind.skippable(binding), engine)
+        end = None
+        if last:
+            colon = last.find(": ")
+            end = line_time(last, colon, count)
+    except TraceFormatError as exc:
+        raise ReplayError(exc.line, exc.message) from None
+    engine.summary.lines = count
+    return engine.finish(end)
+
+
+def replay_jsonl(engine: Engine, lines: Iterable[str]) -> Summary:
+    end = None
+    count = 0
+    try:
+        for rec in read_jsonl(lines):
+            count = rec.line
+            if end is not None and rec.time < end:
+                raise ReplayError(rec.line, f"time went back from {end} to {rec.time}")
+            end = rec.time
+            if rec.kind == "event":
+                engine.event(rec.line, rec.time, rec.obj, rec.event, rec.handler, dict(rec.values))
+            elif rec.kind == "start":
+                engine.start(rec.line, rec.time, rec.obj, dict(rec.values), {})
+            elif rec.kind == "stop":
+                engine.stop(rec.line, rec.time, rec.obj)
+            else:
+                engine.monitor.advance(rec.time)
+                engine.gap(Gap(rec.line, None, rec.lost, "the trace says events were lost"))
+    except JsonlError as exc:
+        raise ReplayError(exc.line, exc.message) from None
+    except engine.error as exc:
+        raise ReplayError(count, str(exc)) from None
+    engine.summary.lines = count
+    return engine.finish(end)
+
+
+def parse_params(items: list[str], automaton: Automaton) -> dict[str, int]:
+    """`--param NAME=VALUE` (VALUE an integer, optionally with ns/us/ms/s) -> {NAME: int}."""
+    known = {p.name for p in automaton.parameters}
+    out: dict[str, int] = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or name not in known:
+            expected = ", ".join(sorted(known)) or "none"
+            raise ReplayError(0, f"--param {item!r}: expected NAME=VALUE with NAME one of "
+                                 f"{expected}")
+        digits = value.rstrip("nums")
+        unit = value[len(digits):] or "ns"
+        if not digits.isdigit() or unit not in UNITS:
+            raise ReplayError(0, f"--param {item!r}: VALUE is an integer, optionally with "
+                                 "ns, us, ms or s")
+        out[name] = int(digits) * UNITS[unit]
+    return out
+
+
+def replay(automaton: Automaton, binding: Binding | None, trace: Path, fmt: str,
+           params: dict[str, int], out: TextIO, trace_format: str = "auto",
+           hz: int | None = None) -> Summary:
+    kind = detect_format(trace) if trace_format == "auto" else trace_format
+    engine = Engine(automaton, params, hz, Reporter(out, fmt))
+    size = trace.stat().st_size
+    progress = sys.stderr.isatty() and size > (32 << 20)
+    with trace.open(encoding="utf-8", newline="\n") as f:
+        lines = itertools.chain.from_iterable(read_chunks(f, progress, size))
+        if kind == "jsonl":
+            return replay_jsonl(engine, lines)
+        if binding is None:
+            raise ReplayError(0, f"{automaton.name} has no binding: kernel trace text needs one "
+                                 "(MODEL.binding.toml beside the model, or --binding FILE)")
+        return replay_ftrace(engine, binding, lines)
+
+
+def exit_code(s: Summary) -> int:
+    if s.gaps:
+        return EXIT_GAPS
+    return EXIT_VIOLATIONS if s.violation_count else EXIT_OK
+
+
+# --- command line -------------------------------------------------------------------
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "replay", help="replay a recorded trace (JSON lines or ftrace text) through the model")
+    p.add_argument("model", metavar="MODEL", help="the .dot model")
+    p.add_argument("trace", metavar="TRACE",
+                   help="JSON lines, tracefs `trace` text or `trace-cmd report -N -t` output")
+    p.add_argument("--format", choices=("text", "jsonl"), default="text", help="output format")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="default for a model parameter, e.g. BUDGET_NS=2ms")
+    p.add_argument("--binding", help="binding file (default: MODEL's .binding.toml)")
+    p.add_argument("--trace-format", choices=("auto", "jsonl", "ftrace"), default="auto")
+    p.add_argument("--hz", type=int, help="kernel HZ for jiffy clocks (default 250)")
+    p.add_argument("-n", "--name", help="monitor name (default: the file's stem)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hamodel import cli
+    from hamodel import diagnostics as dg
+    from hamodel.binding import find_binding, load_binding
+
+    a = cli.load_or_report(args.model, args.name)
+    if a is None:
+        return EXIT_BAD_INPUT
+    binding, diags = load_binding(args.binding, a) if args.binding else find_binding(args.model, a)
+    cli.print_diagnostics(diags)
+    if dg.has_errors(diags):
+        return EXIT_BAD_INPUT
+    trace = Path(args.trace)
+    if args.hz is not None and args.hz <= 0:
+        print("hamodel replay: --hz must be positive", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        params = parse_params(args.param, a)
+        if not trace.is_file():
+            raise ReplayError(0, f"{trace}: no such file")
+        summary = replay(a, binding, trace, args.format, params, sys.stdout,
+                         args.trace_format, args.hz)
+    except ReplayError as exc:
+        sys.stdout.flush()
+        where = f"{trace}:{exc.line}: " if exc.line else ""
+        print(f"hamodel replay: {where}{exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UnicodeDecodeError as exc:
+        print(f"hamodel replay: {trace}: not a text trace (byte {exc.start} is not UTF-8; "
+              "convert a trace.dat with `trace-cmd report -N -t`)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: cli.main ends quietly
+    except OSError as exc:
+        print(f"hamodel replay: {trace}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return exit_code(summary)

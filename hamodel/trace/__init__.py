@@ -1,0 +1,6 @@
+"""Streaming trace readers: kernel trace text and JSON lines -> records for replay.
+
+ftrace.py reads tracefs text (`cat trace`, `trace_pipe`, µs timestamps) and
+`trace-cmd report -N -t` (ns); jsonl.py reads hamodel's portable JSON-lines
+format.  Each yields one record per line, never holding the file in memory.
+"""

@@ -1,0 +1,219 @@
+"""Kernel trace text -> trace lines, streaming: tracefs `trace` / `trace_pipe` and
+`trace-cmd report -N -t`.
+
+A line looks like
+
+    marker-5884    [000] DBZff   451.510464: tlob_start: (0x55d1068521a7) id=0 budget_ns=2000000
+          marker-8024  [000]   568.386245669: tlob_start:           (5568cb3aa1a7) id=0 ...
+
+TASK-PID, [CPU], the flags column (tracefs only), the timestamp in seconds with
+6 (tracefs: µs) or 9 (trace-cmd -t: ns) decimals, the event name and its
+fields.  Gaps come as `CPU:1 [LOST 743 EVENTS]` (tracefs) or
+`CPU:1 [743 EVENTS DROPPED]` (trace-cmd), and a tracefs header whose
+`entries-in-buffer/entries-written` differ says the ring buffer overwrote the
+oldest events.
+
+The split is done with `str.find`, not a regular expression, because replay
+reads millions of lines: the first ": " after the CPU column ends the
+timestamp.  Only lines whose event the caller asks for are split further.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+NS_PER_S = 1_000_000_000
+
+LOST_RE = re.compile(
+    r"^\s*CPU:\s*(\d+)\s*\[(?:LOST (\d+) EVENTS|LOST EVENTS|(\d+) EVENTS DROPPED|EVENTS DROPPED)\]"
+)
+# trace-cmd report's preamble: `version = 6`, `cpus=2`, `CPU 1 is empty`.
+PREAMBLE_RE = re.compile(r"^(?:version = \d+|cpus=\d+|CPU \d+ is empty)$")
+HEADER_ENTRIES_RE = re.compile(r"entries-in-buffer/entries-written:\s*(\d+)/(\d+)")
+# TASK-PID, optional (TGID), [CPU], optional flags, then the timestamp.
+HEAD_RE = re.compile(
+    r"^\s*(?P<comm>.*)-(?P<pid>\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(?P<cpu>\d+)\]\s+"
+    r"(?:(?P<flags>\S+)\s+)?(?P<ts>\d+(?:\.\d+)?)$"
+)
+
+# sched_switch prints prev_state with the kernel's task-state letters
+# (TASK_REPORT in include/linux/sched.h); R and R+ (preempted) are both
+# TASK_RUNNING.  Values are the raw task states a tracepoint handler sees.
+TASK_STATE_LETTERS: dict[str, int] = {
+    "R": 0x0000,
+    "S": 0x0001,
+    "D": 0x0002,
+    "T": 0x0004,
+    "t": 0x0008,
+    "X": 0x0010,
+    "Z": 0x0020,
+    "P": 0x0040,
+    "I": 0x0402,  # TASK_IDLE = TASK_UNINTERRUPTIBLE | TASK_NOLOAD
+    "W": 0x0200,  # TASK_WAKING, in old kernels' print formats
+}
+
+
+class TraceFormatError(ValueError):
+    """A line that is neither a trace event, a gap marker, a comment nor blank."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Events are missing here: `lost` of them on `cpu` (None: how many is unknown)."""
+
+    line: int
+    cpu: int | None
+    lost: int | None
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The fixed columns of an event line."""
+
+    comm: str
+    pid: int
+    cpu: int
+    time: int  # ns
+
+
+def parse_time(text: str, line: int) -> int:
+    """`451.494131` (µs, as tracefs prints) or `568.386245669` (ns) -> integer ns."""
+    sec, dot, frac = text.partition(".")
+    if not dot or not sec.isdigit() or not frac.isdigit() or len(frac) > 9:
+        raise TraceFormatError(
+            line,
+            f"timestamp {text!r} is not seconds with up to 9 decimals "
+            "(record with a clock in seconds: trace_clock mono, local, boot, ...)",
+        )
+    return int(sec) * NS_PER_S + int(frac) * 10 ** (9 - len(frac))
+
+
+def parse_head(head: str, line: int) -> Head:
+    m = HEAD_RE.match(head)
+    if m is None:
+        raise TraceFormatError(
+            line, f"not a trace line (TASK-PID [CPU] TIMESTAMP): {head.strip()!r}"
+        )
+    return Head(m["comm"].strip(), int(m["pid"]), int(m["cpu"]), parse_time(m["ts"], line))
+
+
+def parse_fields(fields: str) -> dict[str, str]:
+    """Every `name=value` of an event's fields (uprobe address and `==>` left out)."""
+    out: dict[str, str] = {}
+    for token in fields.split():
+        name, eq, value = token.partition("=")
+        if eq and name:
+            out[name] = value
+    return out
+
+
+def task_state(text: str, line: int) -> int:
+    """prev_state as printed (`R+`, `S`, `D|K`...) -> the raw kernel task state."""
+    letters = text.rstrip("+")
+    value = 0
+    for letter in letters.split("|"):
+        if letter not in TASK_STATE_LETTERS:
+            raise TraceFormatError(line, f"unknown task state {text!r} in prev_state")
+        value |= TASK_STATE_LETTERS[letter]
+    return value
+
+
+# A handler gets (line number, line text, end of the timestamp, end of the event name).
+Handler = Callable[[int, str, int, int], None]
+
+
+class Monitored(Protocol):
+    """What scan asks of its caller: `tokens`, the `=<id>` strings of the objects being
+    monitored while they are few, or None."""
+
+    tokens: tuple[str, ...] | None
+
+
+def scan(
+    lines: Iterable[str],
+    handlers: Mapping[str, Handler],
+    on_gap: Callable[[Gap], None],
+    skippable: frozenset[str] = frozenset(),
+    monitored: Monitored | None = None,
+) -> tuple[int, str]:
+    """Call the handler of every event line whose name has one; report every gap.
+
+    Comment lines (`#`), blank lines and trace-cmd's preamble (`version = N`,
+    `cpus=N`, `CPU N is empty`) are skipped; any other line that is not an
+    event or a gap marker is refused.  Returns (number of lines, the last
+    event line) so the caller learns where the trace ends.
+
+    This loop is the hot path of `hamodel replay`: a line whose event nobody
+    asked for costs two `find`s and a dict look-up, and a line of a
+    `skippable` event that contains none of `monitored.tokens` is dropped
+    here, without calling its handler.
+    """
+    number = 0
+    last = ""
+    get = handlers.get
+    if monitored is None:
+        skippable = frozenset()
+    for number, text in enumerate(lines, 1):  # noqa: B007 - `number` is returned
+        colon = text.find(": ")
+        if colon < 0 or text[0] == "#":
+            _other_line(number, text, on_gap)
+            continue
+        end = text.find(":", colon + 2)
+        if end < 0:
+            raise TraceFormatError(number, f"not a trace line: {text.strip()[:80]!r}")
+        last = text
+        name = text[colon + 2 : end]
+        if name in skippable:
+            tokens = monitored.tokens  # type: ignore[union-attr]
+            if tokens is not None:
+                for token in tokens:
+                    if token in text:
+                        break
+                else:
+                    continue
+        handler = get(name)
+        if handler is not None:
+            handler(number, text, colon, end)
+    return number, last
+
+
+def _other_line(number: int, text: str, on_gap: Callable[[Gap], None]) -> None:
+    if text.startswith("#"):
+        header = HEADER_ENTRIES_RE.search(text)
+        if header and int(header[2]) > int(header[1]):
+            on_gap(Gap(number, None, int(header[2]) - int(header[1]),
+                       "the ring buffer overwrote its oldest events before they were read"))
+        return
+    stripped = text.strip()
+    if not stripped or PREAMBLE_RE.match(stripped):
+        return
+    lost = LOST_RE.match(text)
+    if lost is None:
+        raise TraceFormatError(number, f"not a trace line: {stripped[:80]!r}")
+    count = lost[2] or lost[3]
+    on_gap(Gap(number, int(lost[1]), int(count) if count else None, "events were lost"))
+
+
+def line_time(text: str, colon: int, number: int) -> int:
+    """The timestamp of an event line whose timestamp ends at `colon`."""
+    return parse_time(text[text.rfind(" ", 0, colon) + 1 : colon], number)
+
+
+def line_field(text: str, start: int, name: str) -> str | None:
+    """`name=value` in the fields of an event line (fields begin after `start`)."""
+    key = " " + name + "="
+    at = text.find(key, start)
+    if at < 0:
+        return None
+    at += len(key)
+    stop = text.find(" ", at)
+    return text[at:].rstrip() if stop < 0 else text[at:stop]

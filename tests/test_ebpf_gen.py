@@ -1,0 +1,169 @@
+"""hamodel/gen/ebpf.py: the generated monitor for models/tlob.dot, its tables and its refusals."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from conftest import ROOT
+
+from hamodel.binding import find_binding
+from hamodel.gen import GenError, GenOptions
+from hamodel.gen.ebpf import build_view, generate
+from hamodel.load import load_model, load_text
+
+TLOB = ROOT / "models" / "tlob.dot"
+GENERATED = ROOT / "generated" / "tlob" / "ebpf"
+
+
+def tlob():
+    a, diags = load_model(TLOB)
+    assert a is not None, diags
+    binding, bdiags = find_binding(TLOB, a)
+    assert binding is not None, bdiags
+    return a, binding
+
+
+def test_generated_tree_is_fresh():
+    a, binding = tlob()
+    files = generate(a, GenOptions(model_path="models/tlob.dot", binding=binding))
+    on_disk = {p.name: p.read_text() for p in sorted(GENERATED.iterdir())}
+    fix = "hamodel gen --target ebpf models/tlob.dot -o generated/tlob/ebpf"
+    assert files == on_disk, f"stale: run `{fix}`"
+
+
+def test_transition_table_is_the_model():
+    a, binding = tlob()
+    view = build_view(a, binding)
+    table = {
+        (s.name, ev): dst
+        for s, row in zip(view.states, view.next_state, strict=True)
+        for (ev, _), dst in zip(view.events, row, strict=True)
+    }
+    expected = {(e.src, e.event): f"{e.dst}_tlob" for e in a.edges}
+    for key, dst in table.items():
+        assert dst == expected.get(key, "-1"), key
+    assert all(s.invariant and s.invariant.bound == "m->params[0]" for s in view.states)
+
+
+def test_binding_drives_the_tracepoint_programs():
+    a, binding = tlob()
+    view = build_view(a, binding)
+    switch = next(p for p in view.programs if p.tracepoint == "sched_switch")
+    assert [(c.event_const, c.task) for c in switch.calls] == [
+        ("preempt_tlob", "prev"),
+        ("sleep_tlob", "prev"),
+        ("switch_in_tlob", "next"),
+    ]
+    assert switch.calls[0].condition.startswith("field_prev_state == 0")
+    assert switch.calls[1].condition.startswith("field_prev_state != 0")
+    assert switch.locals == (("prev_state", "hamodel_prev_state(preempt, prev_state, prev)"),)
+    assert view.arm_tracepoint == "local_timer_entry"
+
+
+def test_meta_describes_the_record():
+    meta = json.loads((GENERATED / "tlob.meta.json").read_text())
+    assert meta["states"] == ["running", "sleeping", "waiting"]
+    assert meta["record"]["u64"][-3:] == [
+        "residency:running",
+        "residency:sleeping",
+        "residency:waiting",
+    ]
+
+
+GUARDED = """digraph state_automaton {
+	{node [shape = plaintext, style=invis, label=""] "__init_a"};
+	{node [shape = ellipse] "a"};
+	{node [shape = plaintext] "b"};
+	"__init_a" -> "a";
+	"a" -> "b" [ label = "go;c < 5ms;reset(c)" ];
+	"b" -> "a" [ label = "back;reset(c)" ];
+}
+"""
+
+
+def test_guards_are_refused_with_a_diagnostic(tmp_path):
+    a, diags = load_text(GUARDED, str(tmp_path / "g.dot"))
+    assert a is not None, diags
+    _, binding = tlob()
+    with pytest.raises(GenError) as err:
+        generate(a, GenOptions(model_path=str(tmp_path / "g.dot"), binding=binding))
+    assert [d.code for d in err.value.diagnostics] == ["ebpf-unsupported"]
+    assert "guard" in err.value.diagnostics[0].message
+    assert err.value.diagnostics[0].span.line == 6  # the guarded edge
+
+
+def test_no_binding_is_refused(tmp_path):
+    a, _ = tlob()
+    with pytest.raises(GenError) as err:
+        generate(a, GenOptions(model_path=str(TLOB), binding=None))
+    assert "needs a binding" in err.value.diagnostics[0].message
+
+
+def test_description_cannot_close_the_comment():
+    a, binding = tlob()
+    with pytest.raises(GenError) as err:
+        generate(a, GenOptions(model_path=str(TLOB), binding=binding, description="x */ y"))
+    assert "*/" in err.value.diagnostics[0].message
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="clang not installed")
+def test_generated_c_compiles_without_warnings(tmp_path):
+    from hamodel.bpf.toolchain import LIBBPF_HEADER, clang_command
+
+    if not LIBBPF_HEADER.exists():
+        pytest.skip("libbpf-dev headers not installed")
+    if shutil.which("llvm-objdump") is None:
+        pytest.skip("llvm-objdump not installed (llvm package)")
+    obj = tmp_path / "tlob.bpf.o"
+    done = subprocess.run(
+        clang_command(GENERATED / "tlob.bpf.c", obj, ("-Wall", "-Werror")),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    sections = subprocess.run(
+        ["llvm-objdump", "-h", str(obj)], capture_output=True, text=True, check=True
+    ).stdout
+    for sec in (
+        "tp_btf/sched_switch",
+        "tp_btf/sched_wakeup",
+        "tp_btf/local_timer_entry",
+        "tp_btf/sched_process_exit",
+        "uprobe",
+        ".maps",
+    ):
+        assert sec in sections
+
+
+TWO_CLOCKS = ROOT / "tests" / "programs" / "ebpf_two_clocks.dot"
+
+
+def two_clocks_files() -> dict[str, str]:
+    a, _ = load_model(TWO_CLOCKS)
+    assert a is not None
+    binding, _ = find_binding(TWO_CLOCKS, a)
+    return generate(a, GenOptions(model_path=str(TWO_CLOCKS), binding=binding))
+
+
+def test_two_clocks_resets_and_non_strict_bounds():
+    c = two_clocks_files()["ebpf_two_clocks.bpf.c"]
+    # `clk_a <= 3ms` fires one ns after 3 ms; `clk_b < LIMIT_NS()` reads the parameter.
+    assert "invariant_deadline_ebpf_two_clocks(m, 0, 3000000ULL + 1, now)" in c
+    assert "invariant_deadline_ebpf_two_clocks(m, 1, m->params[0], now)" in c
+    assert "[sleep_ebpf_two_clocks] = (1U << 1)," in c  # sleep resets clk_b
+    assert "#define INIT_RESETS_ebpf_two_clocks\t(1U << 0)" in c  # __init resets clk_a
+    assert "[preempt_ebpf_two_clocks] = run_ebpf_two_clocks," in c  # the self-loop
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="clang not installed")
+def test_two_clocks_model_compiles(tmp_path):
+    from hamodel.bpf.toolchain import LIBBPF_HEADER, compile_object
+
+    if not LIBBPF_HEADER.exists():
+        pytest.skip("libbpf-dev headers not installed")
+    src = tmp_path / "ebpf_two_clocks.bpf.c"
+    src.write_text(two_clocks_files()["ebpf_two_clocks.bpf.c"])
+    assert compile_object(src, tmp_path / "two.bpf.o").stat().st_size > 0

@@ -1,0 +1,272 @@
+"""The generated tlob monitor runs as the semantics says: the whole `tlob.c`, not a slice.
+
+tests/harness/objects.py compiles the generated `tlob.c` and `tlob_kunit.c`
+(gcc -Wall -Wextra -Werror) against tests/harness/kernel/ and drives it through
+its attached tracepoint probes, tlob_start_task()/tlob_stop_task(), the
+tracefs binding file and its uprobes; the reference is hamodel.semantics.Monitor
+wrapped in what the C adds (enable switch, limits, slot pool, binding file).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from harness import objects
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hamodel.binding import find_binding
+from hamodel.gen import GenOptions
+from hamodel.gen.kernel_c import build_view
+from hamodel.load import load_model
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+
+TLOB = ROOT / "models/tlob.dot"
+GENERATED_PY = ROOT / "generated/tlob/python/tlob_monitor.py"
+SLOTS = 3  # the generated pool has 64; 3 lets a short schedule fill it
+PIDS = (1, 2, 3, 4, 5)
+LEAST, GREATEST = 1000, 3_600_000_000_000
+START_OFFSETS = (0x10, 0x20, 0x30)  # starts and stops never share an offset
+STOP_OFFSETS = (0x18, 0x28, 0x38)
+
+
+def _tlob():
+    a, _ = load_model(TLOB)
+    binding, _ = find_binding(TLOB, a)
+    return a, binding
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    a, binding = _tlob()
+    exe = objects.compile_objects(a, binding, tmp_path_factory.mktemp("tlob_obj"), SLOTS)
+    return a, binding, exe
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A regular file to bind uprobes in, a directory and a missing path."""
+    d = tmp_path_factory.mktemp("bin")
+    app = d / "app"
+    app.write_bytes(b"\x7fELF")
+    return str(app), str(d), str(d / "missing")
+
+
+def test_generated_view_is_tlobs():
+    a, binding = _tlob()
+    o = build_view(a, GenOptions(str(TLOB), binding=binding)).objects
+    assert o.slots == 64 and o.uprobe.word == "threshold" and o.uprobe.c_name == "threshold_ns"
+    assert (o.uprobe.least, o.uprobe.greatest) == (LEAST, GREATEST)
+    assert [r.field for r in o.residency] == ["running_ns", "waiting_ns", "sleeping_ns"]
+
+
+def test_kunit_suite_passes_in_the_harness(built):
+    a, _, exe = built
+    lines = objects.run_c(exe, [], "kunit")
+    results = [line for line in lines if line.startswith(("ok ", "not ok "))]
+    edges = {(e.src, e.event) for e in a.edges}
+    assert len(results) == 2 + len(edges)
+    assert all(r.startswith("ok ") for r in results), "\n".join(lines)
+
+
+# --- the binding-line parser --------------------------------------------------------
+
+_space = st.sampled_from([" ", "  ", "\t"])
+_number = st.one_of(
+    st.integers(0, 2**64 + 5).map(str),
+    st.integers(0, 2**64 + 5).map(hex),
+    st.integers(0, 300).map(lambda n: f"0X{n:X}"),
+    st.sampled_from(["", "0x", "+5", "-1", "1e3", "0x1g", "12\n", "٣", "0b1", "007"]),
+)
+_path = st.sampled_from(["/usr/bin/app", "/a:b/c", "usr/bin/app", "/", "", "/x y"])
+_word = st.sampled_from(["threshold", "budget", "threshold_ns", "Threshold"])
+
+
+@st.composite
+def binding_lines(draw):
+    kind = draw(st.sampled_from(["add", "add", "add", "remove", "junk"]))
+    sep = draw(_space)
+    path, start = draw(_path), draw(_number)
+    place = draw(st.sampled_from([f"{path}:{start}", path, f"{path}:{start}:"]))
+    if kind == "remove":
+        line = "-" + place + draw(st.sampled_from(["", " extra", " ", "\n"]))
+    elif kind == "add":
+        head = draw(st.sampled_from(["p", "p", "P", "-p", "q"]))
+        stop = draw(_number)
+        value = draw(st.one_of(st.integers(LEAST - 2, LEAST + 2).map(str),
+                               st.integers(GREATEST - 2, GREATEST + 2).map(str), _number))
+        words = [head, place, stop, f"{draw(_word)}={value}"]
+        if draw(st.booleans()):
+            words = words[: draw(st.integers(1, 4))] + draw(st.lists(_number, max_size=2))
+        line = draw(_space).join(words) if draw(st.booleans()) else sep.join(words)
+    else:
+        line = draw(st.text(alphabet=" \tp-/:0x19=abcthreshold\n", max_size=40))
+    return draw(st.sampled_from(["", " ", "\t"])) + line + draw(st.sampled_from(["", "\n", " "]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(binding_lines(), min_size=1, max_size=40))
+def test_parser_matches_reference(built, lines):
+    _, _, exe = built
+    want = [objects.parse_reference(line, "threshold", LEAST, GREATEST) for line in lines]
+    assert objects.parse_c(exe, lines) == want
+
+
+def test_parser_cases_cover_each_answer():
+    a, binding = _tlob()
+    cases = build_view(a, GenOptions(str(TLOB), binding=binding)).objects.parse_cases
+    assert {c.ret for c in cases} == {"0", "-EINVAL", "-ERANGE"}
+    assert {c.remove for c in cases if c.ret == "0"} == {True, False}
+
+
+# --- schedules ------------------------------------------------------------------------
+
+
+@st.composite
+def schedules(draw, files):
+    app, directory, missing = files
+    ops = []
+    t = 0
+    enabled = True
+    for _ in range(draw(st.integers(1, 40))):
+        t += draw(st.one_of(st.just(0), st.integers(0, 3000), st.integers(0, 12000)))
+        pid = draw(st.sampled_from(PIDS))
+        kind = draw(st.sampled_from(
+            ["switch"] * 8 + ["wakeup"] * 3 + ["start"] * 4 + ["stop"] * 2
+            + ["exit", "toggle", "write", "hit", "hit", "read"]))
+        if kind == "toggle" and enabled and draw(st.integers(0, 2)):
+            kind = "start"  # stay enabled most of the time
+        if kind == "switch":
+            nxt = draw(st.sampled_from([p for p in PIDS if p != pid]))
+            state = draw(st.sampled_from([0, 1, 2, 0x100, 0x402]))
+            ops.append((t, "switch", pid, nxt, int(draw(st.booleans())), state))
+        elif kind == "wakeup":
+            ops.append((t, "wakeup", pid))
+        elif kind == "exit":
+            ops.append((t, "exit", pid))
+        elif kind == "start":
+            value = draw(st.one_of(st.integers(LEAST, 9000), st.sampled_from(
+                [LEAST - 1, GREATEST, GREATEST + 1])))
+            ops.append((t, "start", pid, value))
+        elif kind == "stop":
+            ops.append((t, "stop", pid))
+        elif kind == "toggle":
+            ops.append((t, "disable" if enabled else "enable"))
+            enabled = not enabled
+        elif kind == "write":
+            path = draw(st.sampled_from([app, app, app, directory, missing]))
+            start = draw(st.sampled_from(START_OFFSETS))
+            if draw(st.integers(0, 3)) == 0:
+                ops.append((t, "write", f"-{path}:{start:#x}"))
+            else:
+                stop = draw(st.sampled_from(STOP_OFFSETS))
+                value = draw(st.one_of(st.integers(LEAST, 9000), st.just(LEAST - 1)))
+                ops.append((t, "write", f"p {path}:{start:#x} {stop} threshold={value}"))
+        elif kind == "hit":
+            ops.append((t, "hit", pid, draw(st.sampled_from(START_OFFSETS + STOP_OFFSETS))))
+        else:
+            ops.append((t, "read"))
+    return ops
+
+
+def test_schedules_match_semantics(built, files):
+    a, binding, exe = built
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(schedules(files))
+    def check(ops):
+        want = objects.Reference(a, binding, SLOTS, PIDS).play(ops)
+        assert objects.run_c(exe, ops) == want
+        if GENERATED_PY.exists():
+            assert objects.Reference(a, binding, SLOTS, PIDS, GENERATED_PY).play(ops) == want
+
+    check()
+
+
+def test_generated_python_monitor_is_compared():
+    """The generated Python monitor (issue 4) is on main: the schedules above use it."""
+    assert GENERATED_PY.exists()
+
+
+def test_budget_violation_reports_residency(built):
+    """A hand-checked schedule: 2 us running, 3 us waiting, then asleep past the 10 us budget."""
+    a, binding, exe = built
+    ops = [(0, "start", 1, 10_000), (2000, "switch", 1, 2, 1, 0), (5000, "switch", 2, 1, 0, 0),
+           (6000, "switch", 1, 2, 0, 1), (20_000, "stop", 1)]
+    lines = objects.run_c(exe, ops)
+    assert "violation 10000 1 sleeping none invariant" in lines
+    assert "detail 10000 1 10000 3000 3000 4000" in lines
+    assert lines[-1] == "stop 20000 1 -75"
+    assert lines == objects.Reference(a, binding, SLOTS, PIDS).play(ops)
+
+
+def test_slots_and_return_codes(built):
+    a, binding, exe = built
+    ops = [(0, "start", 1, 999), (0, "start", 1, GREATEST + 1), (0, "start", 1, 5000),
+           (0, "start", 1, 5000), (0, "start", 2, 5000), (0, "start", 3, 5000),
+           (0, "start", 4, 5000), (1, "stop", 4), (2, "stop", 3), (3, "disable"),
+           (3, "start", 4, 5000), (4, "enable"), (4, "stop", 1)]
+    lines = objects.run_c(exe, ops)
+    assert [line.split()[-1] for line in lines] == [
+        "-34", "-34", "0", "-114", "0", "0", "-28", "-3", "0", "-19", "-3"]
+    assert lines == objects.Reference(a, binding, SLOTS, PIDS).play(ops)
+
+
+def test_binding_file(built, files):
+    a, binding, exe = built
+    app = files[0]
+    ops = [(0, "write", f"p {app}:0x10 24 threshold=5000"), (0, "write", f"p {app}:16 0x20"
+                                                            " threshold=5000"),
+           (0, "read"), (1, "hit", 1, 0x10), (2, "hit", 1, 0x10), (3, "start", 1, 5000),
+           (4, "hit", 1, 0x18), (5, "stop", 1), (6, "write", f"-{app}:0x10"),
+           (6, "write", f"-{app}:0x10"), (7, "hit", 1, 0x10), (8, "stop", 1), (9, "read")]
+    lines = objects.run_c(exe, ops)
+    assert lines[:3] == ["write 0 0", "write 0 -17", f"read p {app}:0x10 0x18 threshold=5000"]
+    assert lines[3:] == ["start 3 1 -114", "stop 5 1 -3", "write 6 0", "write 6 -2",
+                         "stop 8 1 -3"]
+    assert lines == objects.Reference(a, binding, SLOTS, PIDS).play(ops)
+
+
+def test_monitor_file_is_in_the_generated_source():
+    text = (ROOT / "generated/tlob/kernel-c/tlob.c").read_text()
+    assert 'tracefs_create_file("monitor", 0644, rv_this.root_d' in text
+    assert "#define BUDGET_NS(ha_mon) (ha_get_target(ha_mon)->threshold_ns)" in text
+    assert Path(ROOT / "generated/tlob/kernel-c/tlob_kunit.c").exists()
+
+
+def test_a_variant_without_residency_or_names(tmp_path, files):
+    """The features are the binding's, not tlob's: drop residency and names, run again."""
+    from hamodel.binding import load_binding
+
+    a, _ = _tlob()
+    text = (ROOT / "models/tlob.binding.toml").read_text()
+    text = text.replace('residency = ["running", "waiting", "sleeping"]\n', "")
+    text = text.replace('names = { BUDGET_NS = "threshold" }\n', "")
+    path = tmp_path / "tlob.binding.toml"
+    path.write_text(text)
+    binding, diags = load_binding(path, a)
+    assert binding is not None, diags
+    view = build_view(a, GenOptions(str(TLOB), binding=binding))
+    assert view.objects.uprobe.word == "budget" and not view.objects.residency
+    exe = objects.compile_objects(a, binding, tmp_path / "build", 2)
+    assert all(r.startswith("ok ") for r in objects.run_c(exe, [], "kunit") if "ok " in r)
+    app = files[0]
+    ops = [(0, "write", f"p {app}:0x10 0x18 budget=2000"), (0, "read"), (1, "hit", 1, 0x10),
+           (1, "start", 2, 2000), (1, "start", 3, 2000), (2, "switch", 1, 2, 0, 1),
+           (5000, "stop", 1), (5000, "stop", 2)]
+    lines = objects.run_c(exe, ops)
+    assert "start 1 3 -28" in lines and not any(x.startswith("detail") for x in lines)
+    assert lines == objects.Reference(a, binding, 2, PIDS).play(ops)
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(schedules(files))
+    def check(ops):
+        ops = [op if op[1] != "write" else (op[0], "write", op[2].replace("threshold=", "budget="))
+               for op in ops]
+        assert objects.run_c(exe, ops) == objects.Reference(a, binding, 2, PIDS).play(ops)
+
+    check()

@@ -1,0 +1,218 @@
+"""`hamodel replay`: exit codes, both output formats, bad input, streaming."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from hamodel import cli
+from hamodel.binding import find_binding
+from hamodel.load import load_model
+from hamodel.replay import Engine, Reporter, replay_ftrace
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "tlob.dot"
+
+
+def run(tmp_path: Path, trace: str, *extra: str, name: str = "t.jsonl") -> tuple[int, str, str]:
+    path = tmp_path / name
+    path.write_text(trace)
+    return run_path(path, *extra)
+
+
+def run_path(path: Path, *extra: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(["replay", str(MODEL), str(path), *extra])
+    return code, out.getvalue(), err.getvalue()
+
+
+def jsonl(*records: dict) -> str:
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+WITHIN = jsonl(
+    {"t": 0, "start": 7, "params": {"BUDGET_NS": 1000}},
+    {"t": 100, "event": "sleep", "obj": 7},
+    {"t": 300, "event": "wakeup", "obj": 7},
+    {"t": 350, "event": "switch_in", "obj": 7},
+    {"t": 900, "stop": 7},
+)
+OVER = jsonl(
+    {"t": 0, "start": 7, "params": {"BUDGET_NS": 1000}},
+    {"t": 100, "event": "preempt", "obj": 7},
+    {"t": 1500, "event": "switch_in", "obj": 7},
+    {"t": 1600, "stop": 7},
+)
+
+
+def test_exit_0_when_every_invocation_keeps_its_budget(tmp_path):
+    code, out, _ = run(tmp_path, WITHIN)
+    assert code == 0
+    assert out.startswith("summary: 5 lines, 1 invocations, 1 within bounds, 0 violations")
+
+
+def test_exit_1_and_one_violation_with_state_clock_and_residency(tmp_path):
+    code, out, _ = run(tmp_path, OVER, "--format", "jsonl")
+    assert code == 1
+    violation, overrun, summary = (json.loads(line) for line in out.splitlines())
+    assert violation == {
+        "type": "violation", "obj": 7, "time": 1000, "state": "waiting", "event": None,
+        "kind": "invariant", "clocks": {"clk_elapsed": 1000},
+        "residency": {"running": 100, "sleeping": 0, "waiting": 900}, "dominant": "waiting",
+        "start": 0, "start_line": 1, "start_args": {}, "line": 3,
+    }
+    assert (overrun["type"], overrun["overrun_ns"], overrun["line"]) == ("overrun", 600, 4)
+    assert summary["violations"] == 1 and summary["by_kind"] == {"invariant": 1}
+    assert summary["worst_overrun"]["overrun_ns"] == 600
+
+
+def test_text_output_says_where_the_time_went(tmp_path):
+    _, out, _ = run(tmp_path, OVER)
+    first = out.splitlines()[0]
+    assert first.startswith("violation: obj 7 at 0.000001000: invariant timer in state waiting")
+    assert "residency running=100ns sleeping=0ns waiting=900ns (mostly waiting)" in first
+
+
+def test_an_event_the_model_forbids_is_a_violation(tmp_path):
+    trace = jsonl({"t": 0, "start": 1}, {"t": 5, "event": "wakeup", "obj": 1})
+    code, out, _ = run(tmp_path, trace, "--param", "BUDGET_NS=2ms", "--format", "jsonl")
+    assert code == 1
+    v = json.loads(out.splitlines()[0])
+    assert (v["kind"], v["event"], v["state"], v["time"]) == ("invalid_event", "wakeup",
+                                                             "running", 5)
+
+
+def test_a_timer_due_before_the_trace_ends_fires_and_one_after_does_not(tmp_path):
+    fired = jsonl({"t": 0, "start": 1, "params": {"BUDGET_NS": 10}},
+                  {"t": 10, "event": "sleep", "obj": 2})
+    pending = jsonl({"t": 0, "start": 1, "params": {"BUDGET_NS": 10}},
+                    {"t": 9, "event": "sleep", "obj": 2})
+    assert run(tmp_path, fired, "--format", "jsonl")[1].count('"violation"') == 1
+    code, out, _ = run(tmp_path, pending, "--format", "jsonl")
+    summary = json.loads(out.splitlines()[-1])
+    assert code == 0 and summary["unfinished"] == 1
+
+
+def test_gap_abandons_monitored_objects_and_exits_3(tmp_path):
+    trace = jsonl({"t": 0, "start": 1, "params": {"BUDGET_NS": 10}},
+                  {"t": 5, "lost": 3}, {"t": 50, "stop": 1})
+    code, out, _ = run(tmp_path, trace, "--format", "jsonl")
+    gap, summary = (json.loads(line) for line in out.splitlines())
+    assert code == 3
+    assert (gap["type"], gap["lost"], gap["abandoned"]) == ("gap", 3, [1])
+    assert summary["violations"] == 0 and summary["abandoned"] == 1
+
+
+@pytest.mark.parametrize("trace,extra,message", [
+    ('{"t": 0, "start": 1}\n', (), "no value for parameter BUDGET_NS"),
+    ('{"t": 5, "start": 1}\n{"t": 4, "stop": 1}\n', ("--param", "BUDGET_NS=9"),
+     "t.jsonl:2: time went back from 5 to 4"),
+    ('{"t": 0, "start": 1}\n{"t": 1, "event": "nap", "obj": 1}\n',
+     ("--param", "BUDGET_NS=9"), "t.jsonl:2: unknown event 'nap'"),
+    ('{"t": 0, "stop": 1}\n{"t": 1, "stop": 1, "x": 2}\n', (), "t.jsonl:2: unexpected key"),
+    ('{"t": 0, "stop": 1}\n', ("--param", "BUDGET=1"), "--param 'BUDGET=1': expected NAME"),
+    ('{"t": 0, "start": 1, "params": {"BUDGET": 5}}\n', ("--param", "BUDGET_NS=9"),
+     "t.jsonl:1: BUDGET is no parameter of the model (expected one of: BUDGET_NS)"),
+    ('{"t": 0, "stop": 1}\n', ("--param", "BUDGET_NS=1h"), "VALUE is an integer"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, trace, extra, message):
+    code, _, err = run(tmp_path, trace, *extra)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_binary_and_missing_traces_are_refused(tmp_path):
+    (tmp_path / "bin.dat").write_bytes(b"\x89\xff\xfe\x00 trace")
+    code, _, err = run_path(tmp_path / "bin.dat")
+    assert code == 2 and "not a text trace" in err
+    code, _, err = run_path(tmp_path / "absent")
+    assert code == 2 and "no such file" in err
+
+
+def test_ftrace_line_that_is_no_trace_line_is_refused_with_its_number(tmp_path):
+    code, _, err = run(tmp_path, "# tracer: nop\nhello world\n", name="t.txt")
+    assert code == 2 and "t.txt:2: not a trace line" in err
+
+
+def test_trace_marker_lines_start_and_stop_monitoring(tmp_path):
+    trace = (
+        "   app-40  [001] ...1.   10.000000: tracing_mark_write: tlob_start budget_ns=1000000\n"
+        "   app-40  [001] d..2.   10.000100: sched_switch: prev_comm=app prev_pid=40 "
+        "prev_prio=120 prev_state=D ==> next_comm=swapper/1 next_pid=0 next_prio=120\n"
+        "   app-40  [001] ...1.   10.000900: tracing_mark_write: hamodel: something else\n"
+        "   <idle>-0 [001] d..2.   10.000950: sched_wakeup: comm=app pid=40 prio=120 "
+        "target_cpu=001\n"
+        "   app-40  [001]   10.001500000: print:      tracing_mark_write: tlob_stop\n"
+    )
+    code, out, _ = run(tmp_path, trace, "--format", "jsonl", name="t.txt")
+    v = json.loads(out.splitlines()[0])
+    assert code == 1
+    assert (v["obj"], v["time"], v["state"]) == (40, 10_001_000_000, "waiting")
+    assert v["residency"] == {"running": 100_000, "sleeping": 850_000, "waiting": 50_000}
+    assert v["start_args"] == {"budget_ns": "1000000"}
+    assert json.loads(out.splitlines()[1])["overrun_ns"] == 500_000  # the trace-cmd stop line
+
+
+def test_memory_follows_live_objects_not_trace_length():
+    """60k lines of ten thousand invocations: nothing of them is kept at the end."""
+    a, _ = load_model(MODEL)
+    binding, _ = find_binding(MODEL, a)
+
+    def stamp(t: int) -> str:
+        return f"{t // 10**6}.{t % 10**6:06d}"
+
+    def lines():
+        t = 1_000_000
+        for job in range(10_000):
+            yield (f"m-9 [000] DBZff {stamp(t)}: tlob_start: (0x1) id={job} "
+                   "budget_ns=2000000\n")
+            for k in (1, 3):
+                yield (f"m-9 [000] d..2. {stamp(t + k)}: sched_switch: prev_comm=m prev_pid=9 "
+                       "prev_prio=1 prev_state=R+ ==> next_comm=x next_pid=8 next_prio=1\n")
+                yield (f"x-8 [000] d..2. {stamp(t + k + 1)}: sched_switch: prev_comm=x prev_pid=8 "
+                       "prev_prio=1 prev_state=R ==> next_comm=m next_pid=9 next_prio=1\n")
+            yield f"m-9 [000] DBZff {stamp(t + 5)}: tlob_stop: (0x2) id={job}\n"
+            t += 10 + (3_000 if job % 1000 == 999 else 0)
+
+    engine = Engine(a, {}, None, Reporter(io.StringIO(), "jsonl"))
+    summary = replay_ftrace(engine, binding, lines())
+    assert summary.lines == 60_000 and summary.invocations == 10_000
+    assert summary.within == 10_000 and summary.violation_count == 0
+    assert engine.invocations == {} and engine.monitor.live == {}
+    assert len(engine.monitor._timers) <= 250  # entries of the last 2 ms only
+
+
+def test_jiffy_clocks_count_ticks_of_the_given_hz(tmp_path):
+    """stall.dot: `enqueued` allows clk < threshold_jiffies; at HZ=1000 a jiffy is 1 ms."""
+    stall = ROOT.parent / "shared" / "models" / "upstream" / "stall.dot"
+    trace = tmp_path / "t.jsonl"
+    trace.write_text(jsonl({"t": 0, "start": 5}, {"t": 2_500_000, "event": "sched_wakeup",
+                                                  "obj": 5}))
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(["replay", str(stall), str(trace), "--format", "jsonl", "--hz", "1000",
+                         "--param", "threshold_jiffies=3", "--trace-format", "jsonl"])
+    assert code == 0, err.getvalue()  # reset at jiffy 2: the timer fires at jiffy 5, after the end
+    trace.write_text(trace.read_text() + jsonl({"t": 5_000_000, "stop": 5}))
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(["replay", str(stall), str(trace), "--format", "jsonl", "--hz", "1000",
+                         "--param", "threshold_jiffies=3"])
+    v = json.loads(out.getvalue().splitlines()[1])
+    assert code == 1
+    assert (v["time"], v["state"], v["clocks"]) == (5_000_000, "enqueued", {"clk": 3})
+
+
+def test_progress_goes_to_stderr_and_is_erased(capsys):
+    from hamodel.replay import read_chunks
+
+    text = "".join(f"line {i}\n" for i in range(200_000))
+    chunks = list(read_chunks(io.StringIO(text), True, len(text)))
+    assert sum(len(c) for c in chunks) == 200_000 and len(chunks) > 1
+    err = capsys.readouterr().err
+    assert "\rreplay: 100%" in err and err.endswith("\r\033[K")
