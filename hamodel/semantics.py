@@ -178,8 +178,7 @@ class Semantics:
 
         Returns the new state (None after a violation) and what happened.
         """
-        if event not in self._events:
-            raise SemanticsError(f"unknown event {event!r}")
+        self.require_event(event)
         edges = self._edges.get((obj.state, event), ())
         if not edges:
             return None, self.violation(None, obj, t, event, ViolationKind.INVALID_EVENT)
@@ -187,6 +186,10 @@ class Semantics:
             if self.guard_holds(edge.guard, obj, t, env or {}):
                 return self._take(obj, edge, t), Moved(None, t, edge.src, event, edge.dst)
         return None, self.violation(None, obj, t, event, ViolationKind.GUARD)
+
+    def require_event(self, event: str) -> None:
+        if event not in self._events:
+            raise SemanticsError(f"unknown event {event!r}")
 
     def _take(self, obj: ObjectState, edge: Edge, t: int) -> ObjectState:
         resets = list(obj.clock_resets)
@@ -374,8 +377,7 @@ class Monitor:
         out = self.advance(t)
         slot = self._slot(obj)
         if slot.status != "monitoring":
-            if event not in self.sem._events:
-                raise SemanticsError(f"unknown event {event!r}")
+            self.sem.require_event(event)
             return out
         return out + self._step(obj, slot, t, event, env)
 
@@ -386,8 +388,7 @@ class Monitor:
         out = self.advance(t)
         slot = self._slot(obj)
         if slot.status != "monitoring":
-            if event not in self.sem._events:
-                raise SemanticsError(f"unknown event {event!r}")
+            self.sem.require_event(event)
             self._begin(obj, slot, t, None)
             return out + self.advance(t)
         return out + self._step(obj, slot, t, event, env)
