@@ -179,9 +179,14 @@ def test_within_budget_no_violation_and_clean_exit(target):
     assert res.violations == []
     assert res.summary["counters"]["started"] == 1
     assert res.summary["counters"]["stopped"] == 1
-    # Ctrl-C released everything: no program of the monitor is left loaded.
-    progs = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True).stdout
-    assert "tlob_start" not in progs and "tlob_sched_switch" not in progs
+    # Ctrl-C released everything: no program of the monitor is left loaded by the
+    # runner, nor left behind with no process holding it (pinned or leaked).
+    # Programs that other live processes hold (another run on the machine) are theirs.
+    shown = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
+    ours = [p for p in json.loads(shown.stdout or "[]")
+            if p.get("name") in ("tlob_start", "tlob_sched_switch")]
+    holders = [{h.get("pid") for h in p.get("pids", [])} for p in ours]
+    assert all(pids and r.proc.pid not in pids for pids in holders), ours
 
 
 def test_busy_over_budget_running_dominant(target):
