@@ -3,10 +3,12 @@
     sudo python3 bench/bench_ebpf.py [--rounds 7] [--trips 200000]
 
 A pipe ping-pong between two tasks pinned to one CPU does two context
-switches per round trip.  Runs are interleaved (detached, attached with the
-tasks outside any window, attached with both tasks inside a window) so drift
-on this shared machine hits every variant alike; the median of each is
-printed.  Load+attach time is what `hamodel run` reports (clang not included),
+switches per round trip.  Runs are interleaved (detached; the floor: two
+empty tp_btf programs on sched_switch/sched_wakeup, then the same reading the
+clock; the monitor with the tasks outside any window, then with both tasks
+inside a window) so drift on this shared machine hits every variant alike;
+the median of each, and the median of each round's ratio to its own detached
+run, are printed.  Load+attach time is what `hamodel run` reports (clang not included),
 compile time is measured separately.
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hamodel.bpf.libbpf import BpfObject  # noqa: E402
 from hamodel.bpf.toolchain import compile_object  # noqa: E402
 
 GENERATED = ROOT / "generated" / "tlob" / "ebpf"
@@ -120,6 +123,41 @@ int main(int argc, char **argv)
 """
 
 
+# What attaching costs before the monitor does anything: two empty tp_btf programs
+# on the monitor's model tracepoints, and the same reading the clock once per run
+# (the monitor reads it once per run that finds a monitored task).
+FLOOR_BPF_C = r"""
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+__u64 sink;
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(empty_sched_switch) { return 0; }
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(empty_sched_wakeup) { return 0; }
+SEC("tp_btf/sched_switch")
+int BPF_PROG(clock_sched_switch) { sink += bpf_ktime_get_ns(); return 0; }
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(clock_sched_wakeup) { sink += bpf_ktime_get_ns(); return 0; }
+
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+FLOORS = {"empty progs": "empty", "clock-only progs": "clock"}
+
+
+def floor_switch_ns(obj: Path, which: str, binary: Path, trips: int, cpu: int) -> float:
+    """The ping-pong with only the floor programs `which`_sched_{switch,wakeup} attached."""
+    with BpfObject(str(obj)) as o:
+        o.load()
+        o.attach(f"{which}_sched_switch")
+        o.attach(f"{which}_sched_wakeup")
+        return switch_ns(binary, trips, False, cpu)
+
+
 def build_c(tmp: Path, name: str, text: str) -> Path:
     src = tmp / f"{name}.c"
     src.write_text(text)
@@ -206,7 +244,9 @@ def main() -> int:
         print("bench_ebpf: needs root", file=sys.stderr)
         return 2
     cpu = max(os.sched_getaffinity(0))
-    results: dict[str, list[float]] = {"detached": [], "attached": [], "attached+window": []}
+    results: dict[str, list[float]] = {
+        "detached": [], **{name: [] for name in FLOORS}, "attached": [], "attached+window": [],
+    }
     load_ms: list[float] = []
     per_hit: dict[str, list[float]] = {}
     notes: list[str] = []
@@ -215,12 +255,19 @@ def main() -> int:
         t0 = time.monotonic()
         compile_object(GENERATED / "tlob.bpf.c", Path(tmp) / "tlob.bpf.o")
         compile_ms = (time.monotonic() - t0) * 1e3
+        floor_src = Path(tmp) / "floor.bpf.c"
+        floor_src.write_text(FLOOR_BPF_C)
+        floor_obj = compile_object(floor_src, Path(tmp) / "floor.bpf.o")
         switch_ns(binary, args.trips // 10, False, cpu)  # warm up
         for i in range(args.rounds):
             # The order turns every round, so drift does not favour one variant.
             attached_order = ("attached", "attached+window")[:: 1 if i % 2 == 0 else -1]
             if i % 2 == 0:
                 results["detached"].append(switch_ns(binary, args.trips, False, cpu))
+            for name in list(FLOORS)[:: 1 if i % 2 == 0 else -1]:
+                results[name].append(
+                    floor_switch_ns(floor_obj, FLOORS[name], binary, args.trips, cpu)
+                )
             run = Attached(binary)
             load_ms.append(run.load_ms or 0.0)
             for variant in attached_order:
@@ -252,7 +299,7 @@ def main() -> int:
             f"{med - base:+6.1f} ns)  runs: {', '.join(f'{v:.0f}' for v in values)}"
         )
     # Paired: each round's attached run against the same round's detached run.
-    for name in ("attached", "attached+window"):
+    for name in (*FLOORS, "attached", "attached+window"):
         ratios = [a / d - 1 for a, d in zip(results[name], results["detached"], strict=True)]
         print(f"  {name:16s} paired median {statistics.median(ratios) * 100:+5.1f} % per round")
     for name, values in sorted(per_hit.items()):

@@ -167,3 +167,62 @@ def test_two_clocks_model_compiles(tmp_path):
     src = tmp_path / "ebpf_two_clocks.bpf.c"
     src.write_text(two_clocks_files()["ebpf_two_clocks.bpf.c"])
     assert compile_object(src, tmp_path / "two.bpf.o").stat().st_size > 0
+
+
+# a and b share `x < 5ms` on x, set at the start; c has `x < 7ms`; d and e share
+# `y < 5ms` on y, not set at the start; f has no invariant.
+DEADLINES = """digraph state_automaton {
+	{node [shape = plaintext, style=invis, label=""] "__init_a"};
+	{node [shape = ellipse] "a"};
+	{node [shape = plaintext] "b"};
+	{node [shape = plaintext] "c"};
+	{node [shape = plaintext] "d"};
+	{node [shape = plaintext] "e"};
+	{node [shape = plaintext] "f"};
+	"__init_a" -> "a" [ label = "reset(x)" ];
+	"a" [label = "a\\nx < 5ms"];
+	"b" [label = "b\\nx < 5ms"];
+	"c" [label = "c\\nx < 7ms"];
+	"d" [label = "d\\ny < 5ms"];
+	"e" [label = "e\\ny < 5ms"];
+	"a" -> "b" [ label = "same" ];
+	"b" -> "a" [ label = "again;reset(x)" ];
+	"b" -> "c" [ label = "other" ];
+	"c" -> "d" [ label = "same;reset(y)" ];
+	"d" -> "e" [ label = "other" ];
+	"e" -> "e" [ label = "same" ];
+	"e" -> "f" [ label = "again" ];
+	"f" -> "f" [ label = "other" ];
+}
+"""
+
+
+def test_edges_keep_the_deadline_only_when_it_cannot_move(tmp_path):
+    from hamodel.binding import Binding, EventBinding
+
+    a, diags = load_text(DEADLINES, str(tmp_path / "d.dot"))
+    assert a is not None, diags
+    tps = (("sched_switch", "prev_pid"), ("sched_wakeup", "pid"), ("sched_switch", "next_pid"))
+    events = tuple(EventBinding(e.name, *tps[i], ()) for i, e in enumerate(a.events))
+    binding = Binding("per_task", "deadlines", None, None, events, "sched_process_exit", "d")
+    view = build_view(a, binding)
+    new = {
+        (s.name, ev): flag
+        for s, row in zip(view.states, view.edge_new_deadline, strict=True)
+        for (ev, _), flag in zip(view.events, row, strict=True)
+        if (s.name, ev) in {(e.src, e.event) for e in a.edges}
+    }
+    assert new == {
+        ("a", "same"): "0",  # same invariant, clock set since the start
+        ("b", "again"): "1",  # resets x
+        ("b", "other"): "1",  # another bound
+        ("c", "same"): "1",  # resets y
+        # Same invariant, but y is not set at the start: an unset clock counts from
+        # each state's entry, and the generator does not follow which paths set it.
+        ("d", "other"): "1",
+        ("e", "same"): "0",  # self-loop without reset keeps the timer
+        ("e", "again"): "1",  # to no invariant
+        ("f", "other"): "0",  # no invariant on either side
+    }
+    c = generate(a, GenOptions(model_path=str(tmp_path / "d.dot"), binding=binding))["d.bpf.c"]
+    assert "static const volatile __u8 edge_new_deadline_d[state_max_d][event_max_d]" in c

@@ -104,6 +104,35 @@ TRACEPOINT_ABI: dict[str, TracepointAbi] = {
 # x86's irq_vectors:local_timer_entry: runs on the CPU of the interrupted task.
 ARM_TRACEPOINT = "local_timer_entry"
 
+
+def _keeps_deadline(
+    src: InvariantView | None,
+    dst: InvariantView | None,
+    *,
+    self_loop: bool,
+    resets: bool,
+    init_clocks: frozenset[int],
+) -> bool:
+    """Whether an edge leaves the armed deadline as it is, so the hot path skips it.
+
+    A self-loop that resets nothing keeps the timer (ha_setup_invariants).  An edge
+    between two states with no invariant keeps "none".  An edge that resets nothing
+    between two states with the same invariant keeps it too when its clock is
+    reset on the __init arrow (never unset, so the deadline is reset + bound in
+    both states: the event that takes the edge found it not yet passed).  An unset
+    clock counts from the state's entry, so its deadline moves with every edge.
+    """
+    if resets:
+        return False
+    if self_loop or (src is None and dst is None):
+        return True
+    return (
+        src is not None
+        and dst is not None
+        and (src.clock, src.bound, src.extra) == (dst.clock, dst.bound, dst.extra)
+        and src.clock in init_clocks
+    )
+
 # --- the view ---------------------------------------------------------------------
 
 
@@ -150,6 +179,7 @@ class EbpfView:
     params: tuple[str, ...]
     next_state: tuple[tuple[str, ...], ...]  # [state][event] -> C constant or "-1"
     edge_resets: tuple[tuple[str, ...], ...]  # [state][event] -> clock bitmask
+    edge_new_deadline: tuple[tuple[str, ...], ...]  # [state][event] -> "1" recompute, "0" keep
     init_resets: str
     programs: tuple[ProgramView, ...]
     exit_tracepoint: str
@@ -165,6 +195,15 @@ class EbpfView:
     @property
     def param_slots(self) -> int:
         return max(1, len(self.params))
+
+
+# The template's own functions, tables and macros, each suffixed _<model> like the
+# state and event constants (tags of enums and structs live apart and cannot clash).
+GENERATOR_NAMES = (
+    "next_state", "edge_resets", "edge_new_deadline", "count", "invariant_deadline",
+    "deadline", "report", "timer_fired", "arm_slow", "arm", "live", "handle",
+    "HOW", "CLOCKS", "PARAMS", "CLOCK_SLOTS", "PARAM_SLOTS", "BINDINGS", "INIT_RESETS",
+)
 
 
 def _check_identifiers(a: Automaton) -> None:
@@ -184,6 +223,7 @@ def _check_identifiers(a: Automaton) -> None:
             *(f"kind_{k}" for k in KINDS),
             *(f"by_{d}" for d in DETECTORS),
             *(f"count_{c}" for c in COUNTERS),
+            *GENERATOR_NAMES,
         )
     ]
     seen: dict[str, str] = {c: "a name the generator uses" for c in fixed}
@@ -290,9 +330,11 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
             )
         states.append(StateView(s.name, f"{s.name}_{a.name}", inv, s.span.line if s.span else 0))
 
-    next_rows, reset_rows = [], []
+    invariant_of = {s.name: view.invariant for s, view in zip(a.states, states, strict=True)}
+    init_clocks = frozenset(clocks.index(r.env) for r in a.init_resets)
+    next_rows, reset_rows, deadline_rows = [], [], []
     for s in a.states:
-        nrow, rrow = [], []
+        nrow, rrow, drow = [], [], []
         for e in a.events:
             edges = a.edges_from(s.name, e.name)
             if edges:
@@ -300,11 +342,20 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
                 first = edges[0]
                 nrow.append(f"{first.dst}_{a.name}")
                 rrow.append(_mask(first.reset_envs, clocks))
+                keeps = _keeps_deadline(
+                    invariant_of[s.name], invariant_of[first.dst],
+                    self_loop=first.dst == s.name,
+                    resets=bool(first.reset_envs),
+                    init_clocks=init_clocks,
+                )
+                drow.append("0" if keeps else "1")
             else:
                 nrow.append("-1")
                 rrow.append("0")
+                drow.append("0")
         next_rows.append(tuple(nrow))
         reset_rows.append(tuple(rrow))
+        deadline_rows.append(tuple(drow))
 
     programs = tuple(
         ProgramView(
@@ -331,6 +382,7 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
         params=params,
         next_state=tuple(next_rows),
         edge_resets=tuple(reset_rows),
+        edge_new_deadline=tuple(deadline_rows),
         init_resets=_mask(tuple(r.env for r in a.init_resets), clocks),
         programs=programs,
         exit_tracepoint=exit_tp,

@@ -145,6 +145,33 @@ static const volatile __u32 edge_resets_tlob[state_max_tlob][event_max_tlob] = {
 	},
 };
 
+/*
+ * edge_new_deadline[state][event]: 1 when the edge moves the invariant
+ * deadline, 0 when it keeps it (hamodel/gen/ebpf.py decides: no reset and
+ * the same invariant on a clock set since the start), so most events skip
+ * the deadline and its check.
+ */
+static const volatile __u8 edge_new_deadline_tlob[state_max_tlob][event_max_tlob] = {
+	[running_tlob] = {
+		[preempt_tlob] = 0,
+		[sleep_tlob] = 0,
+		[switch_in_tlob] = 0,
+		[wakeup_tlob] = 0,
+	},
+	[sleeping_tlob] = {
+		[preempt_tlob] = 0,
+		[sleep_tlob] = 0,
+		[switch_in_tlob] = 0,
+		[wakeup_tlob] = 0,
+	},
+	[waiting_tlob] = {
+		[preempt_tlob] = 0,
+		[sleep_tlob] = 0,
+		[switch_in_tlob] = 0,
+		[wakeup_tlob] = 0,
+	},
+};
+
 struct task_tlob {
 	__u64 seq;			/* invocation number of this task */
 	__u64 start_ns;
@@ -356,15 +383,13 @@ static int timer_fired_tlob(void *map, __u32 *tid, struct timer_tlob *slot)
 
 /*
  * Arm (or move) the task's timer to its deadline; only tp_btf programs may.
- * A deadline already past fires at once.
+ * A deadline already past fires at once.  A subprogram: the hot path calls
+ * it only when the timer is not armed for this deadline yet (arm_tlob).
  */
-static void arm_tlob(struct task_tlob *m, __u32 tid)
+static __noinline void arm_slow_tlob(struct task_tlob *m, __u32 tid)
 {
 	struct timer_tlob *slot, fresh = {};
 
-	if (!m->deadline_ns ||
-	    (m->armed_seq == m->seq && m->armed_deadline_ns == m->deadline_ns))
-		return;
 	slot = bpf_map_lookup_elem(&tlob_timers, &tid);
 	if (!slot) {
 		if (bpf_map_update_elem(&tlob_timers, &tid, &fresh, BPF_NOEXIST)) {
@@ -390,14 +415,25 @@ static void arm_tlob(struct task_tlob *m, __u32 tid)
 	}
 }
 
+/* Inlined: at almost every event the timer is already armed for this deadline. */
+static __always_inline void arm_tlob(struct task_tlob *m,
+		struct task_struct *task)
+{
+	if (!m->deadline_ns ||
+	    (m->armed_seq == m->seq && m->armed_deadline_ns == m->deadline_ns))
+		return;
+	arm_slow_tlob(m, task->pid);
+}
+
 /*
  * The task's monitor if it is inside a window and its deadline has not
  * passed (a passed deadline is reported here, before the event, as the
  * timer would have); frees the timer slot of a finished invocation.  The
  * clock is read once per program run, and only for a monitored task: most
- * tasks are not.
+ * tasks are not.  The caller arms the timer after the event.
  */
-static struct task_tlob *live_tlob(struct task_struct *task, __u64 *clock)
+static __always_inline struct task_tlob *live_tlob(struct task_struct *task,
+		__u64 *clock)
 {
 	struct task_tlob *m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
 	__u64 now;
@@ -405,9 +441,9 @@ static struct task_tlob *live_tlob(struct task_struct *task, __u64 *clock)
 
 	if (!m)
 		return 0;
-	tid = task->pid;
 	if (m->status != status_monitoring_tlob) {
 		if (m->has_slot) {
+			tid = task->pid;
 			bpf_map_delete_elem(&tlob_timers, &tid);
 			m->has_slot = 0;
 			m->armed_seq = 0;
@@ -422,7 +458,6 @@ static struct task_tlob *live_tlob(struct task_struct *task, __u64 *clock)
 				HAMODEL_NO_EVENT, now);
 		return 0;
 	}
-	arm_tlob(m, tid);
 	return m;
 }
 
@@ -460,15 +495,16 @@ static __always_inline void handle_tlob(struct task_struct *task, __u32 event, _
 		if (resets & (1U << i))
 			m->clock_reset_ns[i] = now;
 	m->state = next;
-	/* A self-loop that resets nothing keeps the running timer (ha_setup_invariants). */
-	if ((__u32)next != state || resets)
+	/* A kept deadline is still ahead: live_tlob found it so. */
+	if (edge_new_deadline_tlob[state][event]) {
 		m->deadline_ns = deadline_tlob(m, next, now);
-	if (m->deadline_ns && now >= m->deadline_ns) {
-		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob),
-				HAMODEL_NO_EVENT, now);
-		return;
+		if (m->deadline_ns && now >= m->deadline_ns) {
+			report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob),
+					HAMODEL_NO_EVENT, now);
+			return;
+		}
 	}
-	arm_tlob(m, task->pid);
+	arm_tlob(m, task);
 }
 
 SEC("tp_btf/sched_switch")
@@ -510,7 +546,7 @@ int BPF_PROG(tlob_local_timer_entry, int vector)
 	struct task_tlob *m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
 
 	if (m && m->status == status_monitoring_tlob)
-		arm_tlob(m, task->pid);
+		arm_tlob(m, task);
 	return 0;
 }
 
