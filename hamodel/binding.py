@@ -12,6 +12,7 @@ converts what it prints (`prev_state=R+`) back to that number first.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,35 +159,86 @@ def load_binding(path: str | Path, automaton: Automaton) -> tuple[Binding | None
     return binding, reader.diags
 
 
+_HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_]+)")
+_MISSING = object()
+_TYPE_NAMES = {str: "a string", int: "a number", bool: "true or false", dict: "a table",
+               list: "a list"}
+
+
 class _Reader:
+    """Reads the TOML data, checking every value's type before using it.
+
+    tomllib keeps no positions, so errors are located by searching for the
+    offending text within the lines of the table it came from (comments skipped).
+    """
+
     def __init__(self, file: str, text: str, automaton: Automaton) -> None:
         self.file = file
-        self.lines = text.splitlines()
+        self.lines = text.split("\n")
         self.a = automaton
         self.diags: list[Diagnostic] = []
+        self.sections = self._sections()
 
-    def where(self, needle: str) -> Span:
-        """TOML keeps no positions: point at the first line that mentions the value."""
-        for i, line in enumerate(self.lines, 1):
+    def _sections(self) -> dict[str, tuple[int, int]]:
+        """Table name -> (first, last) line index; the i-th [[event]] is `event#i`."""
+        bounds: list[tuple[str, int]] = []
+        events = 0
+        for i, line in enumerate(self.lines):
+            m = _HEADER.match(line)
+            if m is None:
+                continue
+            name = m.group(2)
+            if m.group(1) and name == "event":
+                name = f"event#{events}"
+                events += 1
+            bounds.append((name, i))
+        out: dict[str, tuple[int, int]] = {}
+        for k, (name, first) in enumerate(bounds):
+            last = bounds[k + 1][1] - 1 if k + 1 < len(bounds) else len(self.lines) - 1
+            out.setdefault(name, (first, last))
+        return out
+
+    def where(self, needle: str, section: str | None = None) -> Span:
+        first, last = self.sections.get(section or "", (0, len(self.lines) - 1))
+        for i in range(first, last + 1):
+            line = self.lines[i]
+            line = "" if line.lstrip().startswith("#") else line.split(" #")[0]
             col = line.find(needle) if needle else -1
             if col >= 0:
-                return Span(self.file, i, col + 1, i, col + 1 + len(needle))
+                return Span(self.file, i + 1, col + 1, i + 1, col + 1 + len(needle))
+        if section in self.sections:
+            return Span.point(self.file, first + 1, 1)
         return Span.point(self.file, 1, 1)
 
-    def err(self, message: str, needle: str) -> None:
-        self.diags.append(dg.error(BINDING_ERROR, message, self.where(needle)))
+    def err(self, message: str, needle: str, section: str | None = None) -> None:
+        self.diags.append(dg.error(BINDING_ERROR, message, self.where(needle, section)))
+
+    def get(self, table: dict, key: str, kind: type, default: object, section: str) -> object:
+        """table[key] if it has the right type; else an error and the default."""
+        value = table.get(key, _MISSING)
+        if value is _MISSING:
+            return default
+        if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+            self.err(f"{key} = {value!r}: expected {_TYPE_NAMES[kind]}", key, section)
+            return default
+        return value
 
     def binding(self, data: dict) -> Binding:
-        monitor = data.get("monitor", {})
-        mtype = monitor.get("type", "per_task")
+        monitor = self.get(data, "monitor", dict, {}, "monitor")
+        mtype = self.get(monitor, "type", str, "per_task", "monitor")
         if mtype not in MONITOR_TYPES:
-            self.err(f"monitor type {mtype!r} (expected one of {', '.join(MONITOR_TYPES)})", mtype)
-        description = str(monitor.get("description", ""))
-        start = self.marker(data.get("start"), "start")
-        stop = self.marker(data.get("stop"), "stop")
-        events = tuple(
-            e for i, raw in enumerate(data.get("event", [])) if (e := self.event(i, raw))
-        )
+            self.err(f"monitor type {mtype!r} (expected one of {', '.join(MONITOR_TYPES)})",
+                     mtype, "monitor")
+        description = self.get(monitor, "description", str, "", "monitor")
+        start = self.marker(self.get(data, "start", dict, None, "start"), "start")
+        stop = self.marker(self.get(data, "stop", dict, None, "stop"), "stop")
+        raw_events = self.get(data, "event", list, [], "event#0")
+        events = []
+        for i, raw in enumerate(raw_events):
+            if not isinstance(raw, dict):
+                self.err(f"event #{i + 1} is {raw!r}: expected a [[event]] table", "event")
+            elif e := self.event(i, raw):
+                events.append(e)
         bound = {e.event for e in events}
         for ev in self.a.events:
             if ev.name not in bound:
@@ -197,15 +249,17 @@ class _Reader:
                         Span.point(self.file, 1, 1),
                     )
                 )
-        exit_tp = monitor.get("exit")
+        exit_tp = self.get(monitor, "exit", str, None, "monitor")
         if exit_tp is not None and exit_tp not in TRACEPOINTS:
-            self.err(f"unknown exit tracepoint {exit_tp!r}", str(exit_tp))
+            self.err(f"unknown exit tracepoint {exit_tp!r}", exit_tp, "monitor")
+            exit_tp = None
         residency = self.residency(monitor.get("residency", False))
-        slots = monitor.get("slots", 64)
-        if isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= 65536:
-            self.err(f"slots = {slots!r}: expected a number of monitors, 1 to 65536", "slots")
+        slots = self.get(monitor, "slots", int, 64, "monitor")
+        if not 1 <= slots <= 65536:
+            self.err(f"slots = {slots!r}: expected a number of monitors, 1 to 65536", "slots",
+                     "monitor")
             slots = 64
-        return Binding(mtype, description, start, stop, events, exit_tp, self.file,
+        return Binding(mtype, description, start, stop, tuple(events), exit_tp, self.file,
                        residency, slots)
 
     def residency(self, raw: object) -> tuple[str, ...]:
@@ -217,102 +271,123 @@ class _Reader:
             return ()
         if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
             self.err(f"residency = {raw!r}: expected true, false or a list of states",
-                     "residency")
+                     "residency", "monitor")
             return ()
         for name in raw:
             if name not in states:
-                self.err(f"residency: {name!r} is no state of the model", name)
+                self.err(f"residency: {name!r} is no state of the model", name, "monitor")
         if len(set(raw)) != len(raw):
-            self.err("residency names a state twice", "residency")
+            self.err("residency names a state twice", "residency", "monitor")
         return tuple(x for x in raw if x in states)
 
     def marker(self, raw: dict | None, what: str) -> Marker | None:
         if raw is None:
             return None
-        name = str(raw.get("marker", ""))
+        name = self.get(raw, "marker", str, "", what)
         if not is_c_identifier(name):
-            self.err(f"{what} marker {name!r} is not an identifier", name or f"[{what}]")
+            self.err(f"{what} marker {name!r} is not an identifier", name or what, what)
         params: list[tuple[str, str]] = []
         model_params = {p.name for p in self.a.parameters}
-        for param, arg in sorted(raw.get("params", {}).items()):
+        for param, arg in sorted(self.get(raw, "params", dict, {}, what).items()):
             if param not in model_params:
-                self.err(f"{what} sets {param!r}, which is no parameter of the model", param)
-            if not is_c_identifier(str(arg)):
-                self.err(f"{what} argument {arg!r} is not an identifier", str(arg))
-            params.append((param, str(arg)))
-        obj = str(raw.get("object", "common_pid"))
+                self.err(f"{what} sets {param!r}, which is no parameter of the model", param,
+                         what)
+            elif not isinstance(arg, str) or not is_c_identifier(arg):
+                self.err(f"{what} argument {arg!r} is not an identifier", str(arg), what)
+            else:
+                params.append((param, arg))
+        obj = self.get(raw, "object", str, "common_pid", what)
+        if not is_c_identifier(obj):
+            self.err(f"{what} object {obj!r} is not a field name", obj, what)
         set_params = {p for p, _ in params}
         limits: list[tuple[str, int, int]] = []
-        for param, pair in sorted(raw.get("limits", {}).items()):
+        for param, pair in sorted(self.get(raw, "limits", dict, {}, what).items()):
             ok = (isinstance(pair, list) and len(pair) == 2
                   and all(isinstance(x, int) and not isinstance(x, bool) for x in pair)
                   and 0 <= pair[0] <= pair[1] < 2**64)
             if param not in set_params:
-                self.err(f"{what} limits {param!r}, which the marker does not set", param)
+                self.err(f"{what} limits {param!r}, which the marker does not set", param, what)
             elif not ok:
                 self.err(f"{what} limits {param!r}: expected [least, greatest] in 0 .. 2^64-1",
-                         "limits")
+                         "limits", what)
             else:
                 limits.append((param, pair[0], pair[1]))
         names: list[tuple[str, str]] = []
-        for param, word in sorted(raw.get("names", {}).items()):
+        for param, word in sorted(self.get(raw, "names", dict, {}, what).items()):
             if param not in set_params:
-                self.err(f"{what} names {param!r}, which the marker does not set", param)
-            elif not is_c_identifier(str(word)):
-                self.err(f"{what} name {word!r} is not an identifier", str(word))
+                self.err(f"{what} names {param!r}, which the marker does not set", param, what)
+            elif not isinstance(word, str) or not is_c_identifier(word):
+                self.err(f"{what} name {word!r} is not an identifier", str(word), what)
             else:
-                names.append((param, str(word)))
+                names.append((param, word))
         return Marker(name, obj, tuple(params), tuple(limits), tuple(names))
 
     def event(self, i: int, raw: dict) -> EventBinding | None:
-        event = str(raw.get("event", ""))
-        tp = str(raw.get("tracepoint", ""))
-        obj = str(raw.get("object", "common_pid"))
-        handler = str(raw.get("handler", "event"))
+        section = f"event#{i}"
+        event = self.get(raw, "event", str, "", section)
+        tp = self.get(raw, "tracepoint", str, "", section)
+        obj = self.get(raw, "object", str, "common_pid", section)
+        handler = self.get(raw, "handler", str, "event", section)
         ok = True
         if event not in {e.name for e in self.a.events}:
-            self.err(f"[[event]] #{i + 1}: {event!r} is no event of the model", event or "event")
+            self.err(f"[[event]] #{i + 1}: {event!r} is no event of the model",
+                     event or "event", section)
             ok = False
         if tp not in TRACEPOINTS:
             known = ", ".join(TRACEPOINTS)
-            self.err(f"event {event!r}: unknown tracepoint {tp!r} (expected {known})", tp)
+            self.err(f"event {event!r}: unknown tracepoint {tp!r} (expected {known})",
+                     tp or "tracepoint", section)
             return None
         fields = TRACEPOINTS[tp]
         if obj not in fields:
-            self.err(f"event {event!r}: {tp} has no field {obj!r} (expected {fields})", obj)
+            self.err(f"event {event!r}: {tp} has no field {obj!r} (expected {fields})", obj,
+                     section)
             ok = False
         if handler not in HANDLERS:
-            self.err(f"event {event!r}: handler {handler!r} (expected one of {HANDLERS})", handler)
+            self.err(f"event {event!r}: handler {handler!r} (expected one of {HANDLERS})",
+                     handler, section)
             ok = False
         when = raw.get("when", [])
         if isinstance(when, dict):
             when = [when]
+        if not isinstance(when, list):
+            self.err(f"when = {when!r}: expected a condition table or a list of them", "when",
+                     section)
+            return None
         conditions = []
         for c in when:
-            cond = self.condition(event, tp, c)
+            cond = self.condition(event, tp, c, section)
             if cond is None:
                 ok = False
             else:
                 conditions.append(cond)
         return EventBinding(event, tp, obj, tuple(conditions), handler) if ok else None
 
-    def condition(self, event: str, tp: str, raw: dict) -> Condition | None:
-        field = str(raw.get("field", ""))
-        op = str(raw.get("op", "=="))
+    def condition(self, event: str, tp: str, raw: object, section: str) -> Condition | None:
+        if not isinstance(raw, dict):
+            self.err(f"event {event!r}: condition {raw!r} is not a table"
+                     " { field = ..., op = ..., value = ... }", "when", section)
+            return None
+        field = self.get(raw, "field", str, "", section)
+        op = self.get(raw, "op", str, "==", section)
         value = raw.get("value")
         if field not in TRACEPOINTS[tp] or field.endswith("comm"):
-            self.err(f"event {event!r}: condition on {field!r}, no numeric field of {tp}", field)
+            self.err(f"event {event!r}: condition on {field!r}, no numeric field of {tp}",
+                     field or "when", section)
             return None
         if op not in COMPARISONS:
-            self.err(f"event {event!r}: operator {op!r} (expected one of {COMPARISONS})", op)
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            self.err(f"event {event!r}: condition value {value!r} is not a number", field)
+            self.err(f"event {event!r}: operator {op!r} (expected one of {COMPARISONS})", op,
+                     section)
             return None
         if isinstance(value, str):
             if value not in CONSTANTS:
                 known = ", ".join(CONSTANTS)
-                self.err(f"event {event!r}: unknown constant {value!r} (expected {known})", value)
+                self.err(f"event {event!r}: unknown constant {value!r} (expected {known})",
+                         value, section)
                 return None
             return Condition(field, op, CONSTANTS[value], value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
+            self.err(f"event {event!r}: condition value {value!r} is not a number"
+                     " in 0 .. 2^64-1", "value", section)
+            return None
         return Condition(field, op, value, str(value))

@@ -273,6 +273,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # an output that cannot be written: a usage problem, not a bug
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"hamodel {args.command}: cannot write{where}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -45,11 +45,16 @@ def read_source(path: str | Path) -> tuple[SourceText | None, list[Diagnostic]]:
 def load_text(
     text: str, file: str, name: str | None = None
 ) -> tuple[Automaton | None, list[Diagnostic]]:
+    # A byte-order mark and CRLF line ends are the editor's, not the model's.
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     SOURCES[file] = SourceText(file, text)
-    graph, diags = parse_dot(text, file)
-    if graph is None:
-        return None, diags
-    return build(graph, name or default_name(file))
+    try:
+        graph, diags = parse_dot(text, file)
+        if graph is None:
+            return None, diags
+        return build(graph, name or default_name(file))
+    except RecursionError:  # backstop: the parser limits nesting, later stages recurse
+        return None, [dg.error(dg.SYNTAX, f"{file}: the model is nested too deeply", None)]
 
 
 def load_model(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from lark import Lark, Token, Tree
@@ -213,7 +212,15 @@ def parse_dot(text: str, file: str) -> tuple[DotGraph | None, list[dg.Diagnostic
         message, offset = _describe(err, text)
         line, col = _line_col(text, offset)
         return None, [dg.error(dg.SYNTAX, message, Span.point(file, line, col))]
-    return _DotBuilder(file).graph(tree.children[0]), []
+    builder = _DotBuilder(file)
+    graph = builder.graph(tree.children[0])
+    if builder.diags:
+        return None, builder.diags
+    return graph, []
+
+
+MAX_GUARD_DEPTH = 64  # operators on one path of a guard, `a || b || c` counting 3
+MAX_NESTING = 64  # `{ }` blocks inside each other
 
 
 class _DotBuilder:
@@ -221,6 +228,8 @@ class _DotBuilder:
 
     def __init__(self, file: str) -> None:
         self.file = file
+        self.diags: list[dg.Diagnostic] = []
+        self.depth = 0
         self.nodes: list[NodeStmt] = []
         self.edges: list[EdgeStmt] = []
         self.graph_attrs: list[Attr] = []
@@ -277,7 +286,22 @@ class _DotBuilder:
             elif kind == "edge_stmt":
                 self._edge(stmt, node_defaults, edge_defaults, in_group)
             elif kind == "subgraph":
-                self._stmts(stmt.children[-1], node_defaults, edge_defaults, in_group=True)
+                self._subgraph(stmt, node_defaults, edge_defaults)
+
+    def _subgraph(
+        self, tree: Tree, node_defaults: tuple[Attr, ...], edge_defaults: tuple[Attr, ...]
+    ) -> None:
+        if self.depth >= MAX_NESTING:
+            if not self.diags:
+                self.diags.append(dg.error(
+                    dg.SYNTAX,
+                    f"blocks nested more than {MAX_NESTING} deep (expected flatter groups)",
+                    self._span(tree),
+                ))
+            return
+        self.depth += 1
+        self._stmts(tree.children[-1], node_defaults, edge_defaults, in_group=True)
+        self.depth -= 1
 
     def _edge(
         self,
@@ -298,7 +322,7 @@ class _DotBuilder:
                 spans.append(self._span(child))
             elif isinstance(child, Tree) and child.data == "subgraph":
                 # Nodes declared inside still count as declared; the edge is refused later.
-                self._stmts(child.children[-1], node_defaults, edge_defaults, in_group=True)
+                self._subgraph(child, node_defaults, edge_defaults)
                 ends.append(None)
                 spans.append(self._span(child))
             elif isinstance(child, Tree) and child.data == "attr_list":
@@ -410,19 +434,28 @@ def _parse_label(text: Text, start: str) -> tuple[Tree | None, list[dg.Diagnosti
 _UNITS = {u.value: u for u in TimeUnit}
 
 
+U64_LIMIT = 2**64
+
+
 def number_value(digits: str, unit: TimeUnit | None) -> int | str:
     """The exact integer a number with a unit stands for, or why there is none.
 
     `1.5ms` is 1500000 ns; `1.5ns`, `0.5j` and a bare `2.5` are not integers.
+    Computed in integers (no rounding at any length); the kernel keeps bounds in
+    a u64, so 2^64 and more are refused.
     """
-    try:
-        exact = Decimal(digits) * (unit.scale if unit else 1)
-    except InvalidOperation:
+    whole, _, frac = digits.partition(".")
+    if not whole.isdigit() or (frac and not frac.isdigit()):
         return f"{digits!r} is not a number"
-    if exact != exact.to_integral_value():
+    scaled = int(whole + frac) * (unit.scale if unit else 1)
+    value, rest = divmod(scaled, 10 ** len(frac))
+    written = f"{digits}{unit.value if unit else ''}"
+    if rest:
         base = "jiffies" if unit and unit.is_jiffies else ("ns" if unit else "units")
-        return f"{digits}{unit.value if unit else ''} is not a whole number of {base}"
-    return int(exact)
+        return f"{written} is not a whole number of {base}"
+    if value >= U64_LIMIT:
+        return f"{written} does not fit the kernel's 64-bit bounds (2^64 or more)"
+    return value
 
 
 class _LabelWalker:
@@ -458,15 +491,25 @@ class _LabelWalker:
             str(event), self.token_span(event), tuple(guards), tuple(resets), self.tree_span(tree)
         )
 
-    def guard(self, tree: Tree) -> Guard:
+    def guard(self, tree: Tree, depth: int = 0) -> Guard:
         span = self.tree_span(tree)
         if tree.data == "cmp":
             env, op, value = tree.children
             return Cmp(str(env), str(op), self.value(value), span)
+        if depth + len(tree.children) > MAX_GUARD_DEPTH:
+            # Every later stage walks guards recursively; a kernel guard this deep
+            # would not be readable anyway.
+            self.diags.append(dg.error(
+                dg.LABEL_SYNTAX,
+                f"guard nested or chained more than {MAX_GUARD_DEPTH} deep"
+                " (expected a shorter condition)",
+                span,
+            ))
+            return Cmp("_", "==", Number(0, None), span)
         if tree.data == "not_":
-            return Not(self.guard(tree.children[0]), span)
+            return Not(self.guard(tree.children[0], depth + 1), span)
         combine = And if tree.data == "and_expr" else Or
-        parts = [self.guard(c) for c in tree.children]
+        parts = [self.guard(c, depth + len(tree.children)) for c in tree.children]
         result = parts[0]
         for part in parts[1:]:  # left-associative, as C reads it
             result = combine(result, part, span)

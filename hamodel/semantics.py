@@ -63,6 +63,8 @@ NSEC_PER_SEC = 1_000_000_000
 class SemanticsError(ValueError):
     """A call the model cannot interpret: unknown event, missing value, time going back."""
 
+    outcomes: list = []  # violations that fired before a late refusal (missing env value)
+
 
 def tick_nsec(hz: int) -> int:
     """The kernel's TICK_NSEC: ns per jiffy, rounded to nearest."""
@@ -347,15 +349,21 @@ class Monitor:
         self.now = 0
 
     # --- public calls ---
+    #
+    # A call that is refused (SemanticsError: unknown event, missing parameter,
+    # time going back) is refused before it changes anything.  Only a missing
+    # env value is found late, after due timers fired: the exception then
+    # carries those violations in `outcomes`.
 
     def start(
         self, obj: Hashable, t: int, params: Mapping[str, int] | None = None
     ) -> tuple[StartResult, list[Outcome]]:
+        fresh = self._fresh(t, params)
         out = self.advance(t)
         slot = self._slot(obj)
         if slot.status == "monitoring":
             return StartResult.ALREADY, out
-        self._begin(obj, slot, t, params)
+        self._begin(obj, slot, fresh)
         out += self.advance(t)  # an initial invariant that is false at once
         return StartResult.STARTED, out
 
@@ -374,34 +382,37 @@ class Monitor:
         self, obj: Hashable, t: int, event: str, env: Mapping[str, int] | None = None
     ) -> list[Outcome]:
         """`da_handle_event`: ignored unless the object is monitored."""
+        self.sem.require_event(event)
         out = self.advance(t)
         slot = self._slot(obj)
         if slot.status != "monitoring":
-            self.sem.require_event(event)
             return out
-        return out + self._step(obj, slot, t, event, env)
+        return out + self._step(obj, slot, t, event, env, out)
 
     def start_event(
         self, obj: Hashable, t: int, event: str, env: Mapping[str, int] | None = None
     ) -> list[Outcome]:
         """`da_handle_start_event`: an idle object starts and the event is not processed."""
+        self.sem.require_event(event)
+        fresh = self._fresh(t, None)
         out = self.advance(t)
         slot = self._slot(obj)
         if slot.status != "monitoring":
-            self.sem.require_event(event)
-            self._begin(obj, slot, t, None)
+            self._begin(obj, slot, fresh)
             return out + self.advance(t)
-        return out + self._step(obj, slot, t, event, env)
+        return out + self._step(obj, slot, t, event, env, out)
 
     def start_run_event(
         self, obj: Hashable, t: int, event: str, env: Mapping[str, int] | None = None
     ) -> list[Outcome]:
         """`da_handle_start_run_event`: an idle object starts, then the event is processed."""
+        self.sem.require_event(event)
+        fresh = self._fresh(t, None)
         out = self.advance(t)
         slot = self._slot(obj)
         if slot.status != "monitoring":
-            self._begin(obj, slot, t, None)
-        return out + self._step(obj, slot, t, event, env)
+            self._begin(obj, slot, fresh)
+        return out + self._step(obj, slot, t, event, env, out)
 
     def advance(self, t: int) -> list[Outcome]:
         """Fire every timer due at or before t."""
@@ -451,13 +462,17 @@ class Monitor:
             self._order[obj] = len(self._order)
         return slot
 
-    def _begin(
-        self, obj: Hashable, slot: _Slot, t: int, params: Mapping[str, int] | None
-    ) -> None:
+    def _fresh(self, t: int, params: Mapping[str, int] | None) -> ObjectState:
+        """A just-started object (pure: a missing parameter is refused here)."""
+        if t < self.now:
+            raise SemanticsError(f"time went back from {self.now} to {t}")
         merged = dict(self.params)
         merged.update(params or {})
+        return self.sem.start(t, merged)
+
+    def _begin(self, obj: Hashable, slot: _Slot, fresh: ObjectState) -> None:
         slot.status = "monitoring"
-        self._set(obj, slot, self.sem.start(t, merged))
+        self._set(obj, slot, fresh)
 
     def _set(self, obj_id: Hashable, slot: _Slot, obj: ObjectState) -> None:
         slot.obj = obj
@@ -474,9 +489,14 @@ class Monitor:
         t: int,
         event: str,
         env: Mapping[str, int] | None,
+        fired: list[Outcome],
     ) -> list[Outcome]:
         assert slot.obj is not None
-        new, outcome = self.sem.step(slot.obj, t, event, env)
+        try:
+            new, outcome = self.sem.step(slot.obj, t, event, env)
+        except SemanticsError as exc:
+            exc.outcomes = list(fired)  # timers that fired before the refusal
+            raise
         outcome = _with_obj(outcome, obj_id)
         if new is None:
             slot.status, slot.obj = "violated", None

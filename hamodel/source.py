@@ -31,7 +31,7 @@ class SourceText:
     text: str
 
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.text.split("\n")  # the parser counts "\n" only, not \f or U+2028
         if 1 <= number <= len(lines):
             return lines[number - 1]
         return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import ROOT
 
 from hamodel.binding import binding_path, find_binding, load_binding
@@ -66,3 +67,41 @@ def test_start_option_mistakes_are_located(tmp_path):
     assert b is None
     lines = sorted(d.span.line for d in diags if d.is_error)
     assert lines == [3, 4, 8, 8, 9]
+
+
+@pytest.mark.parametrize(
+    "toml, line, words",
+    [
+        ("monitor = 5\n", 1, "expected a table"),
+        ("[monitor]\ntype = [\"a\"]\n", 2, "expected a string"),
+        ("[monitor]\nexit = 5\n", 2, "expected a string"),
+        ("[start]\nmarker = \"go\"\nparams = \"x\"\n", 3, "expected a table"),
+        ("[start]\nmarker = \"go\"\nobject = \"x); evil(\"\n", 3, "not a field name"),
+        ("event = [1, 2]\n", 1, "expected a [[event]] table"),
+        ("[[event]]\nevent = \"sleep\"\ntracepoint = \"sched_switch\"\nwhen = 5\n", 4,
+         "expected a condition table"),
+        ("[[event]]\nevent = \"sleep\"\ntracepoint = \"sched_switch\"\n"
+         "when = { field = \"prev_state\", value = 99999999999999999999 }\n", 4, "2^64-1"),
+        ("[[event]]\nevent = \"sleep\"\ntracepoint = \"sched_switch\"\nwhen = [\"x\"]\n", 4,
+         "is not a table"),
+    ],
+)
+def test_wrong_types_are_errors_not_crashes(tmp_path, toml, line, words):
+    bad = tmp_path / "x.binding.toml"
+    bad.write_text(toml)
+    b, diags = load_binding(bad, tlob())
+    assert b is None
+    first = next(d for d in diags if d.is_error)
+    assert first.span.line == line and words in first.message, first.message
+
+
+def test_errors_are_located_in_their_own_table(tmp_path):
+    bad = tmp_path / "x.binding.toml"
+    bad.write_text(
+        "# object = \"pid\" in a comment must not be blamed\n"
+        "[[event]]\nevent = \"wakeup\"\ntracepoint = \"sched_wakeup\"\nobject = \"pid\"\n"
+        "[[event]]\nevent = \"switch_in\"\ntracepoint = \"sched_switch\"\nobject = \"pid\"\n"
+    )
+    b, diags = load_binding(bad, tlob())
+    (err,) = [d for d in diags if d.is_error]
+    assert err.span.line == 9
