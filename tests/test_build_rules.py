@@ -147,3 +147,24 @@ def test_graphviz_features_parse():
     assert diags[0].code == "label-syntax"  # `say "hi";` is no event line: located error
     a, diags = load_text(text.replace('  a -> a [label="say \\"hi\\";"];\n', ""), "g.dot")
     assert a is not None and [e.event for e in a.edges] == ["go", "back"]
+
+
+def test_numbers_are_exact_at_any_length_and_fit_64_bits():
+    body = '\t"a" -> "b" [ label = "go;reset(c)" ];\n\t"b" -> "a" [ label = "x;c < {}" ];\n'
+    a, _ = load(body.format("1.000000000000000000000000000001s"))
+    assert a is None  # not a whole number of ns, however many digits
+    a, _ = load(body.format("12345678901234567890ns"))
+    assert a is not None and a.edges_from("b")[0].guard.value.value == 12345678901234567890
+    _, diags = load(body.format("99999999999999999999999s"))
+    assert diags[0].code == "bad-value" and "64-bit" in diags[0].message
+
+
+def test_deep_nesting_is_refused_with_a_place():
+    guard = " || ".join(f"x == {i}" for i in range(100))
+    _, diags = load(f'\t"a" -> "b" [ label = "go;{guard}" ];\n')
+    assert diags[0].code == "label-syntax" and "64 deep" in diags[0].message
+    _, diags = load(f'\t"a" -> "b" [ label = "go;{"!" * 3000}x == 1" ];\n')
+    assert diags[0].code == "label-syntax"
+    text = "digraph g {" + "{" * 1000 + "}" * 1000 + "}"
+    _, diags = load_text(text, "deep.dot")
+    assert diags[0].code == "syntax" and "nested" in diags[0].message

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import MODELS, ROOT
@@ -101,3 +102,34 @@ def test_draw_unknown_format(tmp_path):
 def test_gen_unknown_target():
     proc = run("gen", "--target", "cobol", TLOB)
     assert proc.returncode == 2 and "unknown target 'cobol'" in proc.stderr
+
+
+@pytest.mark.parametrize("where", ["adir", "afile/x.dot", "/proc/version"])
+def test_unwritable_output_is_one_line_and_exit_2(tmp_path, where):
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("x")
+    target = where if where.startswith("/") else str(tmp_path / where)
+    proc = run("fmt", TLOB, "-o", target)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "cannot write" in proc.stderr
+    proc = run("gen", "--target", "python", TLOB, "-o", str(tmp_path / "afile" / "sub"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_fmt_in_place_keeps_mode_and_follows_symlinks(tmp_path):
+    model = tmp_path / "m.dot"
+    shutil.copy(TLOB, model)
+    model.chmod(0o600)
+    link = tmp_path / "link.dot"
+    link.symlink_to(model.name)
+    assert run("fmt", "-i", str(link)).returncode == 0
+    assert link.is_symlink()
+    assert model.stat().st_mode & 0o777 == 0o600
+
+
+def test_bom_and_crlf_are_the_editors(tmp_path):
+    model = tmp_path / "w.dot"
+    model.write_bytes(b"\xef\xbb\xbf" + Path(TLOB).read_bytes().replace(b"\n", b"\r\n"))
+    proc = run("show", "--json", str(model))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["states"] == ["running", "sleeping", "waiting"]

@@ -239,3 +239,31 @@ def test_symbol_with_a_unit_scales():
     assert isinstance(m.event(1, 2_999, "back")[0], Moved)
     m.event(1, 3_000, "go")
     assert violations(m.event(1, 6_000, "back"))
+
+
+def test_refused_calls_change_nothing():
+    m = tlob(5)
+    m.start(1, 0)
+    with pytest.raises(SemanticsError):
+        m.event(2, 10 * MS, "bogus")  # refused before the due timer of object 1 fires
+    (v,) = m.advance(10 * MS)
+    assert v.obj == 1 and v.time == 5 * MS
+    bare = Monitor(tlob().automaton)  # no BUDGET_NS
+    with pytest.raises(SemanticsError):
+        bare.start(1, 0)
+    assert bare.objects() == 0 and bare.stop(1, 0)[0] is StopResult.NOT_MONITORED
+
+
+def test_a_late_refusal_hands_over_the_timers_that_fired():
+    m = model(
+        '"a" -> "b" [ label = "go;reset(clk)" ];\n\t"b" -> "a" [ label = "back" ];\n'
+        '\t"a" -> "a" [ label = "back;is_on == 1" ];\n',
+        states='"a" [label = "a"];\n\t"b" [label = "b\\nclk < 1ms"];\n',
+    )
+    m.start(1, 0)
+    m.event(1, 0, "go")  # object 1 waits in b: its timer is due at 1 ms
+    m.start(2, 0)
+    with pytest.raises(SemanticsError) as exc:
+        m.event(2, 2 * MS, "back")  # object 2's guard needs is_on, which is missing
+    (v,) = exc.value.outcomes
+    assert v.obj == 1 and v.time == 1 * MS and v.kind is ViolationKind.INVARIANT
