@@ -226,3 +226,28 @@ def test_edges_keep_the_deadline_only_when_it_cannot_move(tmp_path):
     }
     c = generate(a, GenOptions(model_path=str(tmp_path / "d.dot"), binding=binding))["d.bpf.c"]
     assert "static const volatile __u8 edge_new_deadline_d[state_max_d][event_max_d]" in c
+
+
+@pytest.mark.parametrize("description", ["tab\there", "bell\a", "nul\0", "line\rfeed", "\udcff"])
+def test_description_must_be_one_printable_line(description):
+    a, binding = tlob()
+    with pytest.raises(GenError) as err:
+        generate(a, GenOptions(model_path=str(TLOB), binding=binding, description=description))
+    assert [d.code for d in err.value.diagnostics] == ["ebpf-unsupported"]
+    assert "printable" in err.value.diagnostics[0].message
+
+
+def test_undecodable_description_on_the_command_line_exits_2(tmp_path):
+    import os
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "hamodel", "gen", "--target", "ebpf", str(TLOB),
+         "-D", os.fsencode("\udcff"), "-o", str(tmp_path / "out")],
+        capture_output=True, cwd=ROOT, timeout=60,
+    )
+    stderr = done.stderr.decode(errors="replace")
+    assert done.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    assert stderr.startswith("error[HA060]: the description must be one line of printable")
+    assert not (tmp_path / "out").exists()

@@ -27,6 +27,7 @@ from hamodel import diagnostics as dg
 from hamodel.binding import Binding, Condition, EventBinding, find_binding
 from hamodel.build import is_c_identifier
 from hamodel.gen import GenError, GenOptions, render
+from hamodel.gen import names as cn
 from hamodel.model import Automaton, ClockKind, Number, Symbol, Value
 from hamodel.source import Span
 
@@ -510,21 +511,33 @@ def _binding_of(automaton: Automaton, options: GenOptions | None) -> Binding:
 def _with_options(binding: Binding, options: GenOptions | None) -> Binding:
     """-t and -D override the binding's monitor type and description."""
     if options is None:
-        return binding
+        return _checked(binding)
     description = binding.description if options.description is None else options.description
-    if "*/" in description or "\n" in description:
-        raise EbpfUnsupported("the description may not contain `*/` or a newline")
     if options.parent:
         raise EbpfUnsupported("the eBPF target has no container monitors (-p)")
-    return Binding(
-        options.monitor_type or binding.monitor_type,
-        description,
-        binding.start,
-        binding.stop,
-        binding.events,
-        binding.exit_tracepoint,
-        binding.file,
+    return _checked(
+        Binding(
+            options.monitor_type or binding.monitor_type,
+            description,
+            binding.start,
+            binding.stop,
+            binding.events,
+            binding.exit_tracepoint,
+            binding.file,
+        )
     )
+
+
+def _checked(binding: Binding) -> Binding:
+    """The description lands in a C comment: one printable line (as kernel-c asks), no `*/`."""
+    if binding.description:
+        try:
+            cn.check_description(binding.description)
+        except cn.BadName as exc:
+            raise EbpfUnsupported(str(exc)) from None
+        if "*/" in binding.description:
+            raise EbpfUnsupported("the description may not contain `*/`")
+    return binding
 
 
 def generate(automaton: Automaton, options: GenOptions | None = None) -> dict[str, str]:
