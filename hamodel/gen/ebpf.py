@@ -292,6 +292,7 @@ def _call(a: Automaton, eb: EventBinding) -> HandlerCall:
 def build_view(a: Automaton, binding: Binding) -> EbpfView:
     """Decide everything the template prints; raise EbpfUnsupported for what it cannot."""
     _check_identifiers(a)
+    _check_sizes(a)
     for edge in a.edges:
         if edge.guard is not None:
             raise EbpfUnsupported(
@@ -394,6 +395,29 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
             "hamodel_current_pid()" in expr for p in programs for _, expr in p.locals
         ),
     )
+
+
+# A clock set is a __u32 bitmask (`1U << clock`), and next_state holds a state
+# index or -1 in an __s8: past these sizes the generated C would be undefined.
+MAX_CLOCKS = 32
+MAX_STATES = 128
+
+
+def _check_sizes(a: Automaton) -> None:
+    if len(a.clocks) > MAX_CLOCKS:
+        extra = a.clocks[MAX_CLOCKS]
+        raise EbpfUnsupported(
+            f"clock {extra.name}: the model has {len(a.clocks)} clocks, "
+            f"the eBPF target at most {MAX_CLOCKS}",
+            extra.span,
+        )
+    if len(a.states) > MAX_STATES:
+        extra = a.states[MAX_STATES]
+        raise EbpfUnsupported(
+            f"state {extra.name}: the model has {len(a.states)} states, "
+            f"the eBPF target at most {MAX_STATES}",
+            extra.span,
+        )
 
 
 def _mask(envs: tuple[str, ...], clocks: tuple[str, ...]) -> str:
