@@ -220,3 +220,33 @@ def test_bad_meta_json_is_one_line_exit_2(target, tmp_path, meta, why):
     assert done.returncode == 2, done.stderr
     assert why in done.stderr and "x.meta.json" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def _exit_status_paragraph() -> str:
+    text = (ROOT / "docs" / "ebpf.md").read_text()
+    start = text.index("Exit status:")
+    return " ".join(text[start : text.index("\n\n", start)].split())
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="clang not installed")
+def test_generated_c_that_clang_rejects_exits_1_as_documented(target, tmp_path):
+    generated = ROOT / "generated" / "tlob" / "ebpf"
+    shutil.copy(generated / "tlob.meta.json", tmp_path / "tlob.meta.json")
+    (tmp_path / "tlob.bpf.c").write_text("this is not C;\n")
+    done = run_cli(str(tmp_path), "--binary", str(target), "--start", "nop_start",
+                   "--stop", "nop_stop", "--budget", "5ms")
+    assert done.returncode == 1
+    assert done.stderr.startswith("hamodel run: clang failed on") and "error:" in done.stderr
+    assert "1 when the monitor cannot be built or loaded: clang rejects" in _exit_status_paragraph()
+
+
+def test_ctrl_c_before_attaching_exits_130_as_documented(target, monkeypatch, capsys):
+    def interrupted(model, workdir):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "check_host", lambda: None)  # root or not, the same path
+    monkeypatch.setattr(runner, "monitor_sources", interrupted)
+    cfg = RunConfig("generated/tlob/ebpf", str(target), ("nop_start",), ("nop_stop",), ("5ms",))
+    assert runner.run(cfg) == 130
+    assert capsys.readouterr().err == "hamodel run: interrupted\n"
+    assert "130 after Ctrl-C before the monitor is attached" in _exit_status_paragraph()

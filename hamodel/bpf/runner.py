@@ -174,7 +174,8 @@ def _params(meta: Meta, window: Window) -> bytes:
 
 
 def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Returns the exit status: 0 done, 1 the kernel refused the monitor, 2 bad input."""
+    """Returns the exit status: 0 done, 1 clang or the kernel refused the monitor,
+    2 bad input, 130 Ctrl-C before attaching (docs/ebpf.md says the same)."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:
