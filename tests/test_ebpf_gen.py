@@ -226,3 +226,64 @@ def test_edges_keep_the_deadline_only_when_it_cannot_move(tmp_path):
     }
     c = generate(a, GenOptions(model_path=str(tmp_path / "d.dot"), binding=binding))["d.bpf.c"]
     assert "static const volatile __u8 edge_new_deadline_d[state_max_d][event_max_d]" in c
+
+
+@pytest.mark.parametrize("description", ["tab\there", "bell\a", "nul\0", "line\rfeed", "\udcff"])
+def test_description_must_be_one_printable_line(description):
+    a, binding = tlob()
+    with pytest.raises(GenError) as err:
+        generate(a, GenOptions(model_path=str(TLOB), binding=binding, description=description))
+    assert [d.code for d in err.value.diagnostics] == ["ebpf-unsupported"]
+    assert "printable" in err.value.diagnostics[0].message
+
+
+def test_undecodable_description_on_the_command_line_exits_2(tmp_path):
+    import os
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "hamodel", "gen", "--target", "ebpf", str(TLOB),
+         "-D", os.fsencode("\udcff"), "-o", str(tmp_path / "out")],
+        capture_output=True, cwd=ROOT, timeout=60,
+    )
+    stderr = done.stderr.decode(errors="replace")
+    assert done.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    assert stderr.startswith("error[HA060]: the description must be one line of printable")
+    assert not (tmp_path / "out").exists()
+
+
+def chain_model(states: int, clocks: int) -> str:
+    """A ring of `states` states on one event whose edges reset `clocks` clocks."""
+    lines = [
+        "digraph state_automaton {",
+        '\t{node [shape = plaintext, style=invis, label=""] "__init_s0"};',
+        '\t{node [shape = ellipse] "s0"};',
+        *(f'\t{{node [shape = plaintext] "s{i}"}};' for i in range(1, states)),
+        '\t"__init_s0" -> "s0";',
+    ]
+    label = ";".join(["go", *(f"reset(c{i})" for i in range(clocks))])
+    lines += [f'\t"s{i}" -> "s{(i + 1) % states}" [ label = "{label}" ];' for i in range(states)]
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("states", "clocks", "refused", "what"),
+    [(128, 1, False, ""), (129, 1, True, "129 states"),
+     (2, 32, False, ""), (2, 33, True, "33 clocks")],
+)
+def test_state_and_clock_counts_the_c_types_hold(tmp_path, states, clocks, refused, what):
+    path = tmp_path / "big.dot"
+    a, diags = load_text(chain_model(states, clocks), str(path))
+    assert a is not None, diags
+    _, binding = tlob()
+    options = GenOptions(model_path=str(path), binding=binding)
+    if not refused:
+        c = generate(a, options)["big.bpf.c"]
+        assert "1U << 32" not in c
+        return
+    with pytest.raises(GenError) as err:
+        generate(a, options)
+    (diag,) = err.value.diagnostics
+    assert diag.code == "ebpf-unsupported" and what in diag.message
+    assert diag.span is not None and diag.span.file == str(path)

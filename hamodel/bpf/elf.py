@@ -7,16 +7,18 @@ clear message for a file that is not ELF or a symbol that is not there.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import struct
 from dataclasses import dataclass
-from pathlib import Path
 
 SHT_SYMTAB = 2
 SHT_DYNSYM = 11
 PT_LOAD = 1
 STT_FUNC = 2
 STT_GNU_IFUNC = 10
+_SYM_BYTES = 24  # sizeof(Elf64_Sym)
 _OFFSET = re.compile(r"0[xX][0-9a-fA-F]+\Z")
 
 
@@ -47,13 +49,34 @@ class _Symbol:
     shndx: int
 
 
+# Larger than any program we expect to probe, small enough to read into memory.
+MAX_ELF_BYTES = 1 << 30
+
+
+def _read_regular(path: str) -> bytes:
+    """The file's bytes; a device, FIFO or directory is refused before it is read
+    (O_NONBLOCK so that opening a FIFO cannot hang), and so is a file past the cap."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ElfError(f"{path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ElfError(f"{path}: not a regular file")
+    with os.fdopen(fd, "rb") as f:
+        try:
+            data = f.read(MAX_ELF_BYTES + 1)
+        except OSError as exc:
+            raise ElfError(f"{path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_ELF_BYTES:
+        raise ElfError(f"{path}: larger than {MAX_ELF_BYTES >> 20} MiB")
+    return data
+
+
 class ElfFile:
     def __init__(self, path: str) -> None:
         self.path = path
-        try:
-            self.data = Path(path).read_bytes()
-        except OSError as exc:
-            raise ElfError(f"{path}: {exc.strerror or exc}") from None
+        self.data = _read_regular(path)
         d = self.data
         if d[:4] != b"\x7fELF":
             raise ElfError(f"{path}: not an ELF file")
@@ -79,24 +102,40 @@ class ElfFile:
             raise ElfError(f"{path}: truncated ELF file") from None
 
     def symbols(self) -> list[_Symbol]:
+        """Every symbol of .symtab then .dynsym; a table or string table that lies
+        outside the file makes the file invalid rather than crashing the reader."""
         out: list[_Symbol] = []
         for kind in (SHT_SYMTAB, SHT_DYNSYM):
             for sec in self.sections:
                 if sec[1] != kind:
                     continue
-                offset, size, link, entsize = sec[4], sec[5], sec[6], sec[9] or 24
-                strtab = self.sections[link]
+                offset, size, link, entsize = sec[4], sec[5], sec[6], sec[9] or _SYM_BYTES
+                if entsize < _SYM_BYTES or not self._inside(offset, size):
+                    raise self._invalid("symbol table outside the file")
+                if link >= len(self.sections):
+                    raise self._invalid("symbol table linked to no section")
+                str_off, str_size = self.sections[link][4], self.sections[link][5]
+                if not self._inside(str_off, str_size):
+                    raise self._invalid("string table outside the file")
                 for i in range(size // entsize):
                     name_off, info, _other, shndx, value, _size = struct.unpack_from(
                         "<IBBHQQ", self.data, offset + i * entsize
                     )
-                    name = self._string(strtab[4] + name_off)
+                    if name_off >= max(str_size, 1):
+                        raise self._invalid("symbol name outside its string table")
+                    name = self._string(str_off + name_off, str_off + str_size)
                     out.append(_Symbol(name, value, info & 0xF, shndx))
         return out
 
-    def _string(self, at: int) -> str:
-        end = self.data.find(b"\0", at)
-        return self.data[at:end].decode(errors="replace")
+    def _inside(self, offset: int, size: int) -> bool:
+        return 0 <= offset and 0 <= size and offset + size <= len(self.data)
+
+    def _invalid(self, why: str) -> ElfError:
+        return ElfError(f"{self.path}: not a valid ELF file ({why})")
+
+    def _string(self, at: int, limit: int) -> str:
+        end = self.data.find(b"\0", at, limit)
+        return self.data[at : end if end >= 0 else limit].decode(errors="replace")
 
     def file_offset(self, vaddr: int) -> int | None:
         for p_type, _flags, p_offset, p_vaddr, _paddr, p_filesz, _memsz, _align in self.segments:

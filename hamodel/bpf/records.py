@@ -14,6 +14,10 @@ from pathlib import Path
 UNSET = (1 << 64) - 1
 
 
+class MetaError(ValueError):
+    """A `<m>.meta.json` that cannot be read back; the message says why (one line)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Meta:
     model: str
@@ -38,24 +42,74 @@ class Meta:
 
     @staticmethod
     def read(path: Path) -> Meta:
-        d = json.loads(path.read_text())
+        """The file's Meta; MetaError (one line) when it is unreadable or not the generator's."""
+        try:
+            return Meta._from_json(json.loads(path.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise MetaError(f"cannot read: {exc.strerror or exc}") from None
+        except json.JSONDecodeError as exc:
+            raise MetaError(f"not JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
+        except UnicodeDecodeError:
+            raise MetaError("not UTF-8 text") from None
+        except KeyError as exc:
+            raise MetaError(f"not a monitor description: no {exc.args[0]!r}") from None
+        except (TypeError, ValueError, AttributeError):
+            raise MetaError("not a monitor description: a field has the wrong type") from None
+
+    @staticmethod
+    def _from_json(d: dict) -> Meta:
+        maps = d["maps"]
+        if not isinstance(maps, dict):
+            raise TypeError("maps")
+        for name in _MAPS_USED:
+            _name(maps[name])
+        counters = _names(d["counters"])
+        for name in _COUNTERS_USED:
+            if name not in counters:
+                raise KeyError(f"counters.{name}")
         return Meta(
-            model=d["model"],
-            states=tuple(d["states"]),
-            events=tuple(d["events"]),
-            clocks=tuple(d["clocks"]),
-            params=tuple(d["params"]),
-            fields=tuple(d["record"]["u64"]),
-            comm_bytes=int(d["record"]["comm_bytes"]),
-            kinds=tuple(d["kinds"]),
-            detectors=tuple(d["detectors"]),
-            counters=tuple(d["counters"]),
-            maps=dict(d["maps"]),
-            start_program=d["programs"]["start"],
-            stop_program=d["programs"]["stop"],
-            tracepoint_programs=tuple(d["programs"]["tracepoints"]),
-            max_bindings=int(d["max_bindings"]),
+            model=_name(d["model"]),
+            states=_names(d["states"]),
+            events=_names(d["events"]),
+            clocks=_names(d["clocks"]),
+            params=_names(d["params"]),
+            fields=_names(d["record"]["u64"]),
+            comm_bytes=_count(d["record"]["comm_bytes"]),
+            kinds=_names(d["kinds"]),
+            detectors=_names(d["detectors"]),
+            counters=counters,
+            maps=dict(maps),
+            start_program=_name(d["programs"]["start"]),
+            stop_program=_name(d["programs"]["stop"]),
+            tracepoint_programs=_names(d["programs"]["tracepoints"]),
+            max_bindings=_count(d["max_bindings"]),
         )
+
+
+# What the runner looks up by name: a meta.json without them is not the generator's.
+_MAPS_USED = ("timers", "bindings", "reports", "counters")
+_COUNTERS_USED = (
+    "started", "stopped", "violations", "exited_in_window", "already_monitoring",
+    "no_timer_slot", "report_dropped",
+)
+
+
+def _name(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _names(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return tuple(_name(v) for v in value)
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 16:
+        raise ValueError("expected a small count")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

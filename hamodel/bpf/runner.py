@@ -20,12 +20,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
 from hamodel.bpf import elf, toolchain
 from hamodel.bpf.libbpf import BpfError, BpfObject, Uprobe
-from hamodel.bpf.records import Meta, Report, decode, format_ns, json_line, text_line
+from hamodel.bpf.records import Meta, MetaError, Report, decode, format_ns, json_line, text_line
 
 MIN_BUDGET_NS = 1_000  # 1 us: below this, the uprobe itself costs more than the budget
 MAX_BUDGET_NS = 3_600 * 1_000_000_000  # 1 h
@@ -67,7 +68,8 @@ def parse_budget(text: str) -> int:
     m = _DURATION.match(text.strip())
     if not m:
         raise UsageError(f"budget {text!r}: expected a number with ns, us, ms or s")
-    ns = round(float(m.group(1)) * _SCALE[m.group(2)])
+    # Decimal, not float: exact for any length of digits (a float overflows to inf).
+    ns = int((Decimal(m.group(1)) * _SCALE[m.group(2)]).to_integral_value())
     if not MIN_BUDGET_NS <= ns <= MAX_BUDGET_NS:
         raise UsageError(f"budget {text!r} out of range (1us .. 1h)")
     return ns
@@ -122,7 +124,7 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
         meta_path = sources[0].with_name(sources[0].name[: -len(".bpf.c")] + ".meta.json")
         if not meta_path.exists():
             raise UsageError(f"{meta_path}: missing (regenerate with hamodel gen --target ebpf)")
-        return sources[0], Meta.read(meta_path)
+        return sources[0], _read_meta(meta_path)
     from hamodel.binding import find_binding  # noqa: PLC0415 (only this path parses)
     from hamodel.diagnostics import has_errors  # noqa: PLC0415
     from hamodel.gen import GenError, GenOptions  # noqa: PLC0415
@@ -145,7 +147,14 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
     for name, text in files.items():
         (workdir / name).write_text(text)
     source = workdir / f"{automaton.name}.bpf.c"
-    return source, Meta.read(workdir / f"{automaton.name}.meta.json")
+    return source, _read_meta(workdir / f"{automaton.name}.meta.json")
+
+
+def _read_meta(path: Path) -> Meta:
+    try:
+        return Meta.read(path)
+    except MetaError as exc:
+        raise UsageError(f"{path}: {exc} (regenerate with hamodel gen --target ebpf)") from None
 
 
 class Stop:
@@ -165,7 +174,8 @@ def _params(meta: Meta, window: Window) -> bytes:
 
 
 def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Returns the exit status: 0 done, 1 the kernel refused the monitor, 2 bad input."""
+    """Returns the exit status: 0 done, 1 clang or the kernel refused the monitor,
+    2 bad input, 130 Ctrl-C before attaching (docs/ebpf.md says the same)."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:

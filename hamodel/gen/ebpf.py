@@ -27,6 +27,7 @@ from hamodel import diagnostics as dg
 from hamodel.binding import Binding, Condition, EventBinding, find_binding
 from hamodel.build import is_c_identifier
 from hamodel.gen import GenError, GenOptions, render
+from hamodel.gen import names as cn
 from hamodel.model import Automaton, ClockKind, Number, Symbol, Value
 from hamodel.source import Span
 
@@ -291,6 +292,7 @@ def _call(a: Automaton, eb: EventBinding) -> HandlerCall:
 def build_view(a: Automaton, binding: Binding) -> EbpfView:
     """Decide everything the template prints; raise EbpfUnsupported for what it cannot."""
     _check_identifiers(a)
+    _check_sizes(a)
     for edge in a.edges:
         if edge.guard is not None:
             raise EbpfUnsupported(
@@ -393,6 +395,29 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
             "hamodel_current_pid()" in expr for p in programs for _, expr in p.locals
         ),
     )
+
+
+# A clock set is a __u32 bitmask (`1U << clock`), and next_state holds a state
+# index or -1 in an __s8: past these sizes the generated C would be undefined.
+MAX_CLOCKS = 32
+MAX_STATES = 128
+
+
+def _check_sizes(a: Automaton) -> None:
+    if len(a.clocks) > MAX_CLOCKS:
+        extra = a.clocks[MAX_CLOCKS]
+        raise EbpfUnsupported(
+            f"clock {extra.name}: the model has {len(a.clocks)} clocks, "
+            f"the eBPF target at most {MAX_CLOCKS}",
+            extra.span,
+        )
+    if len(a.states) > MAX_STATES:
+        extra = a.states[MAX_STATES]
+        raise EbpfUnsupported(
+            f"state {extra.name}: the model has {len(a.states)} states, "
+            f"the eBPF target at most {MAX_STATES}",
+            extra.span,
+        )
 
 
 def _mask(envs: tuple[str, ...], clocks: tuple[str, ...]) -> str:
@@ -510,21 +535,33 @@ def _binding_of(automaton: Automaton, options: GenOptions | None) -> Binding:
 def _with_options(binding: Binding, options: GenOptions | None) -> Binding:
     """-t and -D override the binding's monitor type and description."""
     if options is None:
-        return binding
+        return _checked(binding)
     description = binding.description if options.description is None else options.description
-    if "*/" in description or "\n" in description:
-        raise EbpfUnsupported("the description may not contain `*/` or a newline")
     if options.parent:
         raise EbpfUnsupported("the eBPF target has no container monitors (-p)")
-    return Binding(
-        options.monitor_type or binding.monitor_type,
-        description,
-        binding.start,
-        binding.stop,
-        binding.events,
-        binding.exit_tracepoint,
-        binding.file,
+    return _checked(
+        Binding(
+            options.monitor_type or binding.monitor_type,
+            description,
+            binding.start,
+            binding.stop,
+            binding.events,
+            binding.exit_tracepoint,
+            binding.file,
+        )
     )
+
+
+def _checked(binding: Binding) -> Binding:
+    """The description lands in a C comment: one printable line (as kernel-c asks), no `*/`."""
+    if binding.description:
+        try:
+            cn.check_description(binding.description)
+        except cn.BadName as exc:
+            raise EbpfUnsupported(str(exc)) from None
+        if "*/" in binding.description:
+            raise EbpfUnsupported("the description may not contain `*/`")
+    return binding
 
 
 def generate(automaton: Automaton, options: GenOptions | None = None) -> dict[str, str]:
