@@ -5,9 +5,10 @@ every target: the kernel-C generator writes tracepoint handlers from it, the
 eBPF generator its BPF programs, and `hamodel replay` decodes ftrace text with
 it.  docs/binding.md describes the format; this module reads and checks it.
 
-Conditions compare tracepoint fields *as the kernel passes them* (numbers:
-`prev_state == TASK_RUNNING` is `prev_state == 0`); a reader of ftrace text
-converts what it prints (`prev_state=R+`) back to that number first.
+Conditions compare tracepoint fields as numbers.  `prev_state` has ONE meaning
+on every target, the state sched_switch reports (`reported_prev_state`): every
+target computes it from the raw task state (kernel C and eBPF) or from the
+letters ftrace prints (`PREV_STATE_LETTERS`, replay).
 """
 
 from __future__ import annotations
@@ -41,12 +42,59 @@ TRACEPOINTS: dict[str, tuple[str, ...]] = {
     "sched_process_exit": ("comm", "pid", "prio", "common_pid"),
 }
 
-# Symbolic values a condition may name (include/linux/sched.h task states).
+# Symbolic values a condition may name: the single-bit states sched_switch
+# reports (include/linux/sched.h).  Kernel C writes the name itself, so each is
+# a kernel macro with exactly this value.
 CONSTANTS: dict[str, int] = {
     "TASK_RUNNING": 0x0000,
     "TASK_INTERRUPTIBLE": 0x0001,
     "TASK_UNINTERRUPTIBLE": 0x0002,
+    "__TASK_STOPPED": 0x0004,
+    "__TASK_TRACED": 0x0008,
+    "EXIT_DEAD": 0x0010,
+    "EXIT_ZOMBIE": 0x0020,
+    "TASK_PARKED": 0x0040,
+    "TASK_REPORT_IDLE": 0x0080,
 }
+
+# Raw task-state bits the report folds (include/linux/sched.h).
+TASK_REPORT = 0x007F  # the states user space may see, one bit each
+TASK_IDLE = 0x0402  # TASK_UNINTERRUPTIBLE | TASK_NOLOAD
+TASK_RTLOCK_WAIT = 0x1000  # PREEMPT_RT: blocked on a sleeping spinlock
+TASK_FROZEN = 0x8000
+
+# What ftrace prints for each reported state (include/trace/events/sched.h);
+# `R+` is a preempted task, also TASK_RUNNING.
+PREV_STATE_LETTERS: dict[str, int] = {
+    "R": 0x0000,
+    "S": 0x0001,
+    "D": 0x0002,
+    "T": 0x0004,
+    "t": 0x0008,
+    "X": 0x0010,
+    "Z": 0x0020,
+    "P": 0x0040,
+    "I": 0x0080,  # TASK_REPORT_IDLE
+}
+
+
+def reported_prev_state(preempt: bool, state: int, exit_state: int = 0) -> int:
+    """The `prev_state` every target compares: what sched_switch reports.
+
+    A preempted task is TASK_RUNNING whatever its state word.  Otherwise the
+    kernel folds the raw state (and exit_state) into one reported bit, the
+    highest of TASK_REPORT, except that an idle wait (TASK_IDLE) is reported
+    as TASK_REPORT_IDLE and an rt-lock wait or a frozen task as
+    TASK_UNINTERRUPTIBLE (__task_state_index in include/linux/sched.h).
+    """
+    if preempt:
+        return CONSTANTS["TASK_RUNNING"]
+    reported = (state | exit_state) & TASK_REPORT
+    if state & TASK_IDLE == TASK_IDLE:
+        reported = CONSTANTS["TASK_REPORT_IDLE"]
+    if state & (TASK_RTLOCK_WAIT | TASK_FROZEN):
+        reported = CONSTANTS["TASK_UNINTERRUPTIBLE"]
+    return 1 << (reported.bit_length() - 1) if reported else CONSTANTS["TASK_RUNNING"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from test_ebpf_live import (  # noqa: F401 (fixtures)
     target,
 )
 
-from hamodel.binding import find_binding
+from hamodel.binding import PREV_STATE_LETTERS, find_binding
 from hamodel.bpf import elf
 from hamodel.load import load_model
 from hamodel.semantics import Monitor, Violation
@@ -38,8 +38,8 @@ GROUP = "hamodel_ebpf_diff"
 TOLERANCE_NS = 100_000
 BUDGET_NS = 2 * MS
 
-# tracefs prev_state letters -> the kernel's numbers (TASK_REPORT bits); "R+" is preempted.
-STATE_LETTERS = {"R": 0, "S": 1, "D": 2, "T": 4, "t": 8, "X": 16, "Z": 32, "P": 64, "I": 128}
+# tracefs prev_state letters -> the reported state (hamodel.binding); "R+" is preempted.
+STATE_LETTERS = PREV_STATE_LETTERS
 LINE = re.compile(r"^\s*(?P<comm>.+?)-(?P<pid>\d+)\s+\[\d+\]\s+\S+\s+(?P<ts>\d+\.\d+): "
                   r"(?P<event>\w+): (?P<rest>.*)$")
 FIELD = re.compile(r"(\w+)=(\S+)")

@@ -179,6 +179,12 @@ def test_edges_that_differ_only_in_guard_become_one_disjunction():
         (["-t", "per_task", "-n", "int"], "C keyword"),
         (["-t", "per_task", "-p", "../../etc"], "parent monitor (-p)"),
         (["-t", "per_task", "-D", "two\nlines"], "one line"),
+        (["-t", "per_task", "-p", "wip"], "is the monitor itself"),
+        (["-t", "per_task", "-n", "mon", "-p", "mon"], "is the monitor itself"),
+        (["-t", "per_task", "-n", "current"], "kernel macro"),
+        (["-t", "per_task", "-n", "MONITOR_NAME"], "kernel macro"),
+        (["-t", "per_task", "-n", "__init"], "reserved"),
+        (["-t", "per_task", "-p", "current"], "kernel macro"),
     ],
 )
 def test_bad_options_are_refused(args, message, tmp_path):

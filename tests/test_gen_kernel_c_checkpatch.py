@@ -18,7 +18,7 @@ import pytest
 from conftest import MODELS, ROOT
 
 from hamodel.binding import find_binding
-from hamodel.gen import GenOptions
+from hamodel.gen import GenError, GenOptions
 from hamodel.gen.kernel_c import generate
 from hamodel.load import load_model
 
@@ -78,6 +78,10 @@ def test_checkpatch_clean(label, path, mtype, bound, checkpatch, tmp_path):
     paths = sorted(str(tmp_path / rel) for rel in files)
     done = subprocess.run(["perl", str(checkpatch), "--no-tree", "-f", "--terse", "--show-types",
                            "--no-summary", *paths], capture_output=True, text=True, timeout=120)
+    # a checkpatch that crashed or did not run prints nothing on stdout: judge it by its
+    # exit status (0 clean, 1 something reported) and a silent stderr
+    assert not done.stderr, done.stderr
+    assert done.returncode == (1 if done.stdout.strip() else 0), (done.returncode, done.stdout)
     problems = []
     for line in done.stdout.splitlines():
         m = re.match(r"(.+?):(\d+): (?:WARNING|ERROR|CHECK):(\w+): (.*)", line)
@@ -88,3 +92,37 @@ def test_checkpatch_clean(label, path, mtype, bound, checkpatch, tmp_path):
         if pattern is None or not re.match(pattern, source):
             problems.append(f"{line}\n    {source}")
     assert not problems, "\n".join(problems)
+
+
+def _column_cases():
+    paths = sorted(MODELS.rglob("*.dot")) + sorted((ROOT / "tests").rglob("*.dot"))
+    return [ROOT / "models/tlob.dot", *paths]
+
+
+def test_no_generated_line_passes_100_columns():
+    """checkpatch's limit, checked directly for every model and monitor type we can load
+    (tabs count 8), so a long line cannot hide behind a checkpatch that did not run."""
+    too_long = []
+    generated = 0
+    for path in _column_cases():
+        a, _ = load_model(path)
+        if a is None:
+            continue
+        binding = find_binding(path, a)[0]
+        for mtype in (None, "global", "per_cpu", "per_task", "per_obj"):
+            if mtype is None and binding is None:
+                continue
+            try:
+                files = generate(a, GenOptions(str(path), binding=binding if mtype is None
+                                               else None, monitor_type=mtype))
+            except GenError:
+                continue
+            generated += 1
+            for rel, text in files.items():
+                if not rel.endswith((".c", ".h")):
+                    continue
+                for n, line in enumerate(text.splitlines(), 1):
+                    if len(line.expandtabs(8)) > 100:
+                        too_long.append(f"{path.name} {mtype}: {rel}:{n}: {line.strip()}")
+    assert generated > 40
+    assert not too_long, "\n".join(too_long)

@@ -142,7 +142,8 @@ def schedules(draw, files):
             kind = "start"  # stay enabled most of the time
         if kind == "switch":
             nxt = draw(st.sampled_from([p for p in PIDS if p != pid]))
-            state = draw(st.sampled_from([0, 1, 2, 0x100, 0x402]))
+            # raw state words: running, S, D, killable, idle, rt-lock wait, frozen
+            state = draw(st.sampled_from([0, 1, 2, 0x102, 0x100, 0x402, 0x1000, 0x8000]))
             ops.append((t, "switch", pid, nxt, int(draw(st.booleans())), state))
         elif kind == "wakeup":
             ops.append((t, "wakeup", pid))

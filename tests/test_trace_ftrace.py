@@ -61,7 +61,7 @@ def test_fields_and_times_of_a_line():
 
 
 @pytest.mark.parametrize("text,value", [
-    ("R", 0), ("R+", 0), ("S", 1), ("D", 2), ("I", 0x402), ("Z", 0x20), ("S|D", 3),
+    ("R", 0), ("R+", 0), ("S", 1), ("D", 2), ("I", 0x80), ("Z", 0x20), ("S|D", 3),
 ])
 def test_prev_state_letters_become_kernel_task_states(text, value):
     assert task_state(text, 1) == value

@@ -77,6 +77,36 @@ class Invariant:
     kind: str  # "ns" | "jiffy"
     expiry: str
 
+    @property
+    def check_lines(self) -> tuple[str, ...]:
+        """The return of ha_verify_invariants (two tabs deep), wrapped at 100 columns."""
+        return wrap_call(f"return ha_check_invariant_{self.kind}(",
+                         ["ha_mon", self.clock, "time_ns", self.expiry], 2)
+
+    @property
+    def start_lines(self) -> tuple[str, ...]:
+        """The timer start of ha_setup_invariants (two tabs deep), wrapped at 100 columns."""
+        return wrap_call(f"ha_start_timer_{self.kind}(",
+                         ["ha_mon", self.clock, self.expiry, "time_ns"], 2)
+
+
+def wrap_call(head: str, args: list[str], tabs: int) -> tuple[str, ...]:
+    """`head` + args + `);`, broken after a comma where a line would pass 100 columns,
+    continuations aligned with the open parenthesis (kernel style); lines are
+    relative to `tabs` leading tabs, which the template writes."""
+    indent = "\t" * (len(head) // 8) + " " * (len(head) % 8)
+    lines: list[str] = []
+    line = head + args[0]
+    for arg in args[1:]:
+        candidate = f"{line}, {arg}"
+        if 8 * tabs + len(candidate.expandtabs(8)) + len(");") <= 100:
+            line = candidate
+        else:
+            lines.append(line + ",")
+            line = indent + arg
+    lines.append(line + ");")
+    return tuple(lines)
+
 
 @dataclass(frozen=True, slots=True)
 class Getter:
@@ -123,11 +153,22 @@ class View:
     initial_setup: tuple[str, ...]  # statements of ha_setup_initial_state
     init_clock: str | None  # a clock the __init arrow resets: unset means "just started"
     handlers: tuple[Handler, ...]
+    prev_state_helper: tuple[str, ...]  # C lines, empty when no condition reads prev_state
     cleanup: Handler | None
     skeleton: bool
     objects: Objects | None  # start/stop markers: target pool, start/stop, residency, uprobes
     # bound handlers read the clock once per tracepoint hit; every event it sends shares it
     shared_stamp: bool
+
+    def probe_lines(self, verb: str) -> tuple[tuple[str, ...], ...]:
+        """rv_<verb>_trace_probe() calls (one tab deep) for every handler, wrapped at 100."""
+        probes = [(h.tracepoint, f"handle_{h.name}") for h in self.handlers]
+        if self.cleanup:
+            probes.append((self.cleanup.tracepoint, f"handle_{self.cleanup.name}"))
+        if self.objects and self.objects.residency:
+            probes.append((f"error_env_{self.name}", "handle_error_env"))
+        return tuple(wrap_call(f"rv_{verb}_trace_probe(", [f'"{self.name}"', tp, fn], 1)
+                     for tp, fn in probes)
 
 
 # --- entry points ------------------------------------------------------------------
@@ -211,9 +252,12 @@ def build_view(a: Automaton, options: GenOptions) -> View:
     name = options.name or a.name
     try:
         cn.check_monitor_type(monitor_type)
-        cn.check_ident("monitor name (-n)", name)
+        cn.check_monitor_name("monitor name (-n)", name)
         if options.parent is not None:
-            cn.check_ident("parent monitor (-p)", options.parent)
+            cn.check_monitor_name("parent monitor (-p)", options.parent)
+            if options.parent == name:
+                raise cn.BadName(f"parent monitor (-p) {name!r} is the monitor itself"
+                                 " (its Kconfig entry would depend on itself)")
         description = options.description or (binding.description if binding else "") or ""
         if description:
             cn.check_description(description)
@@ -336,6 +380,8 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         initial_setup=_initial_setup(a, names, jiffy) if hybrid else (),
         init_clock=names.env(a.init_resets[0].env) if a.init_resets else None,
         handlers=handlers,
+        prev_state_helper=(kernel_handlers.PREV_STATE_HELPER
+                           if kernel_handlers.uses_prev_state(binding) else ()),
         cleanup=cleanup,
         skeleton=binding is None,
         objects=objects,

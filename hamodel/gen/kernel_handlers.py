@@ -14,8 +14,8 @@ from hamodel.model import Automaton
 
 # Kernel prototypes of the tracepoints a binding may name (include/trace/events/sched.h),
 # and how each tracefs field the binding speaks of is read from the arguments.
-# prev_state: tracefs prints a preempted task as running (R+), whatever its state word,
-# and only the TASK_REPORT bits of the others (__trace_sched_switch_state).
+# prev_state: the state sched_switch reports, computed by the helper PREV_STATE_HELPER
+# (hamodel.binding.reported_prev_state, the one meaning of every target).
 TRACEPOINT_ARGS = {
     "sched_switch": "bool preempt,\n\t\t\t\tstruct task_struct *prev,\n"
     "\t\t\t\tstruct task_struct *next,\n\t\t\t\tunsigned int prev_state",
@@ -38,9 +38,39 @@ FIELD_C = {
     "prev_prio": "prev->prio",
     "next_prio": "next->prio",
     "prio": "p->prio",
-    "prev_state": "(preempt ? TASK_RUNNING : prev_state & TASK_REPORT)",
+    "prev_state": "ha_prev_state(preempt, prev_state, prev)",
     "target_cpu": "task_cpu(p)",
 }
+# C of hamodel.binding.reported_prev_state, emitted once when a condition reads prev_state.
+PREV_STATE_HELPER = (
+    "/*",
+    " * prev_state as sched_switch reports it, the same on every hamodel target:",
+    " * a preempted task is TASK_RUNNING, otherwise the highest reported state bit,",
+    " * an idle wait as TASK_REPORT_IDLE and an rt-lock wait or a frozen task as",
+    " * TASK_UNINTERRUPTIBLE.",
+    " */",
+    "static unsigned int ha_prev_state(bool preempt, unsigned int prev_state,",
+    "\t\t\t\t  struct task_struct *prev)",
+    "{",
+    "\tunsigned int state;",
+    "",
+    "\tif (preempt)",
+    "\t\treturn TASK_RUNNING;",
+    "\tstate = (prev_state | prev->exit_state) & TASK_REPORT;",
+    "\tif ((prev_state & TASK_IDLE) == TASK_IDLE)",
+    "\t\tstate = TASK_REPORT_IDLE;",
+    "\tif (prev_state & (TASK_RTLOCK_WAIT | TASK_FROZEN))",
+    "\t\tstate = TASK_UNINTERRUPTIBLE;",
+    "\treturn state ? 1U << (fls(state) - 1) : TASK_RUNNING;",
+    "}",
+)
+
+
+def uses_prev_state(binding: Binding | None) -> bool:
+    return binding is not None and any(
+        c.field == "prev_state" for e in binding.events for c in e.when)
+
+
 # The only exit tracepoint whose task argument is the one exiting.
 EXIT_TRACEPOINT = "sched_process_exit"
 

@@ -21,6 +21,23 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MONITOR_TYPES = ("global", "per_cpu", "per_task", "per_obj")
 
 
+# Object-like macros of headers every kernel monitor includes.  The monitor name
+# is pasted by CONCATENATE(..., MONITOR_NAME), which expands its arguments first:
+# `-n current` becomes `get_current()` (asm/current.h) and the paste breaks.
+# Function-like macros (smp_processor_id) are harmless without a `(`; plain
+# variables (jiffies) are never pasted.  Names starting with `__` or `_` and a
+# capital are reserved to the implementation in C and are kernel attribute
+# macros (__init, __rcu...), refused by the rule, not by the list.
+KERNEL_MACROS = frozenset((
+    "current",  # asm/current.h: get_current()
+    "noinline", "notrace",  # linux/compiler_types.h attributes
+    "NULL", "true", "false",  # linux/stddef.h
+    "HZ",  # asm/param.h
+    "THIS_MODULE", "KBUILD_MODNAME",  # linux/export.h, the build
+    "MONITOR_NAME",  # the generated model header's own macro
+))
+
+
 class BadName(ValueError):
     """A user-supplied string that cannot become C; the message says why."""
 
@@ -44,6 +61,17 @@ def check_ident(what: str, text: str) -> str:
     problem = ident_problem(text)
     if problem is not None:
         raise BadName(f"{what} {text!r} cannot be used in C: {problem}")
+    return text
+
+
+def check_monitor_name(what: str, text: str) -> str:
+    """A monitor name is a C identifier that no kernel macro expansion can change."""
+    check_ident(what, text)
+    if text in KERNEL_MACROS:
+        raise BadName(f"{what} {text!r} cannot be used in C: it is a kernel macro")
+    if text.startswith("__") or re.match(r"_[A-Z]", text):
+        raise BadName(f"{what} {text!r} cannot be used in C:"
+                      " names starting with __ or _ and a capital are reserved")
     return text
 
 

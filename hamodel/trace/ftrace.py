@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from hamodel.binding import PREV_STATE_LETTERS
+
 NS_PER_S = 1_000_000_000
 
 LOST_RE = re.compile(
@@ -39,21 +41,9 @@ HEAD_RE = re.compile(
     r"(?:(?P<flags>\S+)\s+)?(?P<ts>\d+(?:\.\d+)?)$"
 )
 
-# sched_switch prints prev_state with the kernel's task-state letters
-# (TASK_REPORT in include/linux/sched.h); R and R+ (preempted) are both
-# TASK_RUNNING.  Values are the raw task states a tracepoint handler sees.
-TASK_STATE_LETTERS: dict[str, int] = {
-    "R": 0x0000,
-    "S": 0x0001,
-    "D": 0x0002,
-    "T": 0x0004,
-    "t": 0x0008,
-    "X": 0x0010,
-    "Z": 0x0020,
-    "P": 0x0040,
-    "I": 0x0402,  # TASK_IDLE = TASK_UNINTERRUPTIBLE | TASK_NOLOAD
-    "W": 0x0200,  # TASK_WAKING, in old kernels' print formats
-}
+# sched_switch prints prev_state with the kernel's task-state letters; the
+# table and the meaning of the number are hamodel.binding's, one for all targets.
+TASK_STATE_LETTERS = PREV_STATE_LETTERS
 
 
 class TraceFormatError(ValueError):
@@ -117,7 +107,8 @@ def parse_fields(fields: str) -> dict[str, str]:
 
 
 def task_state(text: str, line: int) -> int:
-    """prev_state as printed (`R+`, `S`, `D|K`...) -> the raw kernel task state."""
+    """prev_state as printed (`R+`, `S`, `I`...) -> the reported state
+    (hamodel.binding.reported_prev_state)."""
     letters = text.rstrip("+")
     value = 0
     for letter in letters.split("|"):

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from hamodel.binding import Binding
+from hamodel.binding import Binding, reported_prev_state
 from hamodel.gen import GenOptions, kernel_c, render
 from hamodel.gen.kernel_handlers import TRACEPOINT_ARGS
 from hamodel.gen.kernel_objects import BindingLine, parse_binding_line
@@ -42,7 +42,6 @@ CFLAGS = ("-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", "-Wno-unused-param
           "-Wno-unused-function")
 ERRNO = {"EALREADY": 114, "ENOSPC": 28, "ERANGE": 34, "ENODEV": 19, "ESRCH": 3,
          "EOVERFLOW": 75, "EINVAL": 22, "EEXIST": 17, "ENOENT": 2}
-TASK_REPORT = 0x7F
 
 Op = tuple  # (time, op, *args) as strings/ints
 
@@ -275,7 +274,7 @@ class Reference:
             if kind == "switch":
                 prev, nxt, preempt, state = map(int, args)
                 if self.enabled:
-                    reported = 0 if preempt else state & TASK_REPORT
+                    reported = reported_prev_state(bool(preempt), state)
                     self._event(t, "sched_switch", {"prev_pid": prev, "next_pid": nxt,
                                                     "prev_state": reported})
             elif kind == "wakeup":

@@ -28,6 +28,7 @@ typedef _Bool bool;
 #define HAMODEL_TASK_UNINTERRUPTIBLE	0x0002
 #define HAMODEL_TASK_IDLE		0x0402
 #define HAMODEL_TASK_RTLOCK_WAIT	0x1000
+#define HAMODEL_TASK_FROZEN		0x8000
 #define HAMODEL_TASK_REPORT		0x007f
 #define HAMODEL_TASK_REPORT_IDLE	0x0080
 
@@ -261,8 +262,10 @@ static __always_inline void count_tlob(__u32 which)
 }
 
 /*
- * prev_state as tracefs prints it (__trace_sched_switch_state): a preempted
- * task is still runnable ("R+"), otherwise the highest reported state bit.
+ * prev_state as sched_switch reports it, the one meaning of every target
+ * (hamodel/binding.py reported_prev_state): a preempted task is TASK_RUNNING,
+ * otherwise the highest reported state bit, an idle wait as TASK_REPORT_IDLE
+ * and an rt-lock wait or a frozen task as TASK_UNINTERRUPTIBLE.
  */
 static __always_inline __u32 hamodel_prev_state(bool preempt, unsigned int prev_state,
 		struct task_struct *prev)
@@ -271,11 +274,11 @@ static __always_inline __u32 hamodel_prev_state(bool preempt, unsigned int prev_
 
 	if (preempt)
 		return 0;
-	if (prev_state == HAMODEL_TASK_IDLE)
-		return HAMODEL_TASK_REPORT_IDLE;
-	if (prev_state == HAMODEL_TASK_RTLOCK_WAIT)
-		return HAMODEL_TASK_UNINTERRUPTIBLE;
 	state = (prev_state | prev->exit_state) & HAMODEL_TASK_REPORT;
+	if ((prev_state & HAMODEL_TASK_IDLE) == HAMODEL_TASK_IDLE)
+		state = HAMODEL_TASK_REPORT_IDLE;
+	if (prev_state & (HAMODEL_TASK_RTLOCK_WAIT | HAMODEL_TASK_FROZEN))
+		state = HAMODEL_TASK_UNINTERRUPTIBLE;
 	for (bit = HAMODEL_TASK_REPORT_IDLE; bit; bit >>= 1)
 		if (state & bit)
 			return bit;

@@ -203,6 +203,27 @@ static bool ha_verify_constraint(struct ha_monitor *ha_mon,
 	return true;
 }
 
+/*
+ * prev_state as sched_switch reports it, the same on every hamodel target:
+ * a preempted task is TASK_RUNNING, otherwise the highest reported state bit,
+ * an idle wait as TASK_REPORT_IDLE and an rt-lock wait or a frozen task as
+ * TASK_UNINTERRUPTIBLE.
+ */
+static unsigned int ha_prev_state(bool preempt, unsigned int prev_state,
+				  struct task_struct *prev)
+{
+	unsigned int state;
+
+	if (preempt)
+		return TASK_RUNNING;
+	state = (prev_state | prev->exit_state) & TASK_REPORT;
+	if ((prev_state & TASK_IDLE) == TASK_IDLE)
+		state = TASK_REPORT_IDLE;
+	if (prev_state & (TASK_RTLOCK_WAIT | TASK_FROZEN))
+		state = TASK_UNINTERRUPTIBLE;
+	return state ? 1U << (fls(state) - 1) : TASK_RUNNING;
+}
+
 static void handle_sched_switch(void *data, bool preempt,
 				struct task_struct *prev,
 				struct task_struct *next,
@@ -210,9 +231,9 @@ static void handle_sched_switch(void *data, bool preempt,
 {
 	__this_cpu_write(tlob_event_ns, ktime_get_ns());
 
-	if ((preempt ? TASK_RUNNING : prev_state & TASK_REPORT) == TASK_RUNNING)
+	if (ha_prev_state(preempt, prev_state, prev) == TASK_RUNNING)
 		da_handle_event(prev->pid, NULL, preempt_tlob);
-	if ((preempt ? TASK_RUNNING : prev_state & TASK_REPORT) != TASK_RUNNING)
+	if (ha_prev_state(preempt, prev_state, prev) != TASK_RUNNING)
 		da_handle_event(prev->pid, NULL, sleep_tlob);
 	da_handle_event(next->pid, NULL, switch_in_tlob);
 }

@@ -157,7 +157,8 @@ static void tlob_kunit_parse(struct kunit *test)
 		c = &tlob_kunit_parse_cases[i];
 		memset(&b, 0, sizeof(b));
 		strscpy(line, c->line, sizeof(line));
-		KUNIT_EXPECT_EQ_MSG(test, tlob_parse_binding(line, &b), c->ret, "line \"%s\"", c->line);
+		KUNIT_EXPECT_EQ_MSG(test, tlob_parse_binding(line, &b), c->ret,
+				    "line \"%s\"", c->line);
 		if (c->ret)
 			continue;
 		KUNIT_EXPECT_EQ_MSG(test, b.remove, c->remove, "line \"%s\"", c->line);

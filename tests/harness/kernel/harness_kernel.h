@@ -71,10 +71,22 @@ static inline u64 ktime_get_ns(void)
 struct task_struct {
 	int pid;
 	int prio;
+	int exit_state;
 };
 
+/* include/linux/sched.h task states */
 #define TASK_RUNNING 0x0000
+#define TASK_UNINTERRUPTIBLE 0x0002
 #define TASK_REPORT 0x007f
+#define TASK_REPORT_IDLE 0x0080
+#define TASK_IDLE 0x0402
+#define TASK_RTLOCK_WAIT 0x1000
+#define TASK_FROZEN 0x8000
+
+static inline int fls(unsigned int x)
+{
+	return x ? 32 - __builtin_clz(x) : 0;
+}
 static struct task_struct *current;
 
 /* --- locks: checked, released at scope end by guard() ------------------------ */
