@@ -224,3 +224,13 @@ def test_more_seconds_digits_is_later_not_earlier(tmp_path):
     )
     code, out, err = replay(tmp_path, trace)
     assert (code, err) == (0, ""), out
+
+
+def test_time_going_back_after_the_timestamp_grew_a_digit_is_refused(tmp_path):
+    """5 -> 17 -> 16: the step back is caught although the width changed before it."""
+    trace = ftrace(
+        START.replace("1.000000", "5.000000"),
+        "  x-1 [000] d..2. 17.000000: unrelated: x",
+        "  x-1 [000] d..2. 16.000000: unrelated: x",
+    )
+    refused(replay(tmp_path, trace), "t.txt:3:", "went back from 17.000000 to 16.000000")

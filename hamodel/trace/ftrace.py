@@ -161,7 +161,7 @@ def scan(
     """
     number = 0
     last = ""
-    stamp = ""  # the last timestamp as printed: see _went_back
+    stamp, width = "", 0  # the last timestamp as printed, its length: see _later_stamp
     get = handlers.get
     if monitored is None:
         skippable = frozenset()
@@ -174,10 +174,13 @@ def scan(
         if end < 0:
             raise TraceFormatError(number, f"not a trace line: {text.strip()[:80]!r}")
         last = text
-        now = text[text.rfind(" ", 0, colon) + 1 : colon]
-        if len(now) < len(stamp) or (len(now) == len(stamp) and now < stamp):
-            _went_back(stamp, now, number)
-        stamp = now
+        # Time never goes back, on any line: compared as text while the width holds.
+        now = text[colon - width : colon]
+        if now < stamp or text[colon - width - 1] != " ":
+            stamp = _later_stamp(text, colon, stamp, number)
+            width = len(stamp)
+        else:
+            stamp = now
         name = text[colon + 2 : end]
         if name in skippable:
             tokens = monitored.tokens  # type: ignore[union-attr]
@@ -193,14 +196,19 @@ def scan(
     return number, last
 
 
-def _went_back(before: str, now: str, number: int) -> None:
-    """Raise if `now` is earlier than `before`.  scan compares the printed timestamps
-    as strings first (same length: digit by digit; shorter: fewer seconds digits),
-    which is exact when both have as many decimals, so only a suspect pair is parsed.
-    Every line counts, monitored or not: tracefs and trace-cmd merge the CPUs' buffers
-    in timestamp order, so a step back means a damaged or spliced trace."""
-    if parse_time(now, number) < parse_time(before, number - 1):
+def _later_stamp(text: str, colon: int, before: str, number: int) -> str:
+    """The timestamp of this line as printed; raise if it is earlier than `before`.
+
+    scan compares the `len(before)` characters before the colon with `before` as
+    text: exact while timestamps keep their width (digit by digit).  It comes here
+    when they compare lower (earlier, or a shorter timestamp: it starts with the
+    space before it) or when the width grew, and here the times are parsed.  Every
+    line counts, monitored or not: tracefs and trace-cmd merge the CPUs' buffers in
+    timestamp order, so a step back means a damaged or spliced trace."""
+    now = text[text.rfind(" ", 0, colon) + 1 : colon]
+    if before and parse_time(now, number) < parse_time(before, number - 1):
         raise TraceFormatError(number, f"time went back from {before} to {now}")
+    return now
 
 
 def _other_line(number: int, text: str, on_gap: Callable[[Gap], None]) -> None:
