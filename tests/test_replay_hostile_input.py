@@ -234,3 +234,23 @@ def test_time_going_back_after_the_timestamp_grew_a_digit_is_refused(tmp_path):
         "  x-1 [000] d..2. 16.000000: unrelated: x",
     )
     refused(replay(tmp_path, trace), "t.txt:3:", "went back from 17.000000 to 16.000000")
+
+
+def test_a_binding_on_common_pid_reads_prev_state_by_the_format_too(tmp_path):
+    """preempt/sleep bound to the task emitting sched_switch (common_pid): the
+    condition on prev_state still comes from the real field, not from prev_comm."""
+    binding = (ROOT / "models" / "tlob.binding.toml").read_text()
+    binding = binding.replace('object = "prev_pid"', 'object = "common_pid"')
+    assert binding.count('object = "common_pid"') >= 4
+    (tmp_path / "b.toml").write_text(binding)
+    trace = ftrace(
+        START,
+        "          marker-100    [000] d..2.   1.000100: sched_switch: prev_comm=a prev_state=S"
+        " prev_pid=100 prev_prio=120 prev_state=R+ ==> next_comm=bash next_pid=5 next_prio=120",
+        "          <idle>-0      [000] d..2.   1.000200: sched_switch: prev_comm=x prev_pid=5"
+        " prev_prio=120 prev_state=S ==> next_comm=marker next_pid=100 next_prio=120",
+        STOP,
+    )
+    code, out, err = replay(tmp_path, trace, "--binding", str(tmp_path / "b.toml"))
+    assert (code, err) == (0, ""), out
+    assert "1 within bounds, 0 violations" in out

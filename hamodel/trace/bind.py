@@ -101,9 +101,10 @@ def _tracepoint_handler(tp: str, bindings: tuple[EventBinding, ...], sink: Sink)
         _Group(f, tuple(bs), all(b.handler == "event" for b in bs)) for f, bs in by_field.items()
     )
     pattern = FIELD_FORMATS.get(tp)
+    readable = {"common_pid", *pattern.groupindex} if pattern is not None else set()
     if pattern is not None and all(
-        g.object_field in pattern.groupindex
-        and all(c.field in pattern.groupindex for b in g.bindings for c in b.when)
+        g.object_field in readable and all(c.field in readable for b in g.bindings
+                                           for c in b.when)
         for g in groups
     ):
         return _format_handler(tp, pattern, groups, sink)
@@ -150,16 +151,25 @@ def _format_handler(tp: str, pattern: re.Pattern[str], groups: tuple[_Group, ...
                                            f"kernel's format: {text[end + 1:].strip()[:120]!r}")
         t = None
         for group in groups:
-            obj = int(m[group.object_field])
+            field = group.object_field
+            obj = (parse_head(text[:colon], number).pid if field == "common_pid"
+                   else int(m[field]))
             if group.only_live and obj not in live:
                 continue
             if t is None:
                 t = line_time(text, colon, number)
             for b in group.bindings:
-                if all(c.holds(_value(c.field, m[c.field], number)) for c in b.when):
+                if all(c.holds(_format_field(m, c.field, text, colon, number))
+                       for c in b.when):
                     sink.event(number, t, obj, b.event, b.handler)
 
     return handle
+
+
+def _format_field(m: re.Match[str], name: str, text: str, colon: int, number: int) -> int:
+    if name == "common_pid":
+        return parse_head(text[:colon], number).pid
+    return _value(name, m[name], number)
 
 
 def _general_handler(groups: tuple[_Group, ...], sink: Sink) -> Handler:
