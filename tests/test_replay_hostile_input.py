@@ -254,3 +254,11 @@ def test_a_binding_on_common_pid_reads_prev_state_by_the_format_too(tmp_path):
     code, out, err = replay(tmp_path, trace, "--binding", str(tmp_path / "b.toml"))
     assert (code, err) == (0, ""), out
     assert "1 within bounds, 0 violations" in out
+
+
+@pytest.mark.parametrize("garbage", ["a: b: c", "x ².5: foo: bar"])
+def test_a_short_line_with_no_timestamp_is_refused_anywhere(tmp_path, garbage):
+    lines = [START, STOP]
+    for at in range(3):
+        trace = ftrace(*lines[:at], garbage, *lines[at:])
+        refused(replay(tmp_path, trace), f"t.txt:{at + 1}:", "timestamp")

@@ -176,7 +176,7 @@ def scan(
         last = text
         # Time never goes back, on any line: compared as text while the width holds.
         now = text[colon - width : colon]
-        if now < stamp or text[colon - width - 1] != " ":
+        if now < stamp or colon <= width or text[colon - width - 1] != " ":
             stamp = _later_stamp(text, colon, stamp, number)
             width = len(stamp)
         else:
