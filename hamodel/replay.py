@@ -313,7 +313,7 @@ def add_parser(subparsers) -> None:
                    help="default for a model parameter, e.g. BUDGET_NS=2ms")
     p.add_argument("--binding", help="binding file (default: MODEL's .binding.toml)")
     p.add_argument("--trace-format", choices=("auto", "jsonl", "ftrace"), default="auto")
-    p.add_argument("--hz", type=int, help="kernel HZ for jiffy clocks (default 250)")
+    p.add_argument("--hz", type=int, help="kernel HZ for jiffy clocks, 1..100000 (default 250)")
     p.add_argument("-n", "--name", help="monitor name (default: the file's stem)")
     p.set_defaults(func=run)
 
