@@ -262,3 +262,15 @@ def test_a_short_line_with_no_timestamp_is_refused_anywhere(tmp_path, garbage):
     for at in range(3):
         trace = ftrace(*lines[:at], garbage, *lines[at:])
         refused(replay(tmp_path, trace), f"t.txt:{at + 1}:", "timestamp")
+
+
+def test_an_exiting_task_named_like_a_pid_does_not_end_another_tasks_monitoring(tmp_path):
+    trace = ftrace(
+        START,
+        "               a-7      [001] d..2.   1.000100: sched_process_exit: comm=a pid=100"
+        " pid=7 prio=120 group_dead=true",
+        STOP,
+    )
+    code, out, err = replay(tmp_path, trace)
+    assert (code, err) == (0, ""), out
+    assert "1 within bounds" in out and "exited" not in out.replace("exited 0", "")
