@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -33,6 +34,9 @@ from hamodel.trace.jsonl import JsonlError, read_jsonl
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_GAPS = 0, 1, 2, 3
 UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+PARAM_VALUE_RE = re.compile(r"([0-9]+)(ns|us|ms|s)?")  # ASCII digits only: not `²`
+U64_LIMIT = 1 << 64  # parameters and envs are u64 in the kernel
+HZ_RANGE = range(1, 100_001)
 
 
 class ReplayError(ValueError):
@@ -56,6 +60,7 @@ class Engine:
         self.live = self.monitor.live
         self.events = frozenset(module.EVENTS)
         self.parameters = frozenset(module.PARAMETERS)
+        self.envs = frozenset(module.ENVS)
         self.tokens: tuple[str, ...] | None = ()
         self.report = report
         report.units = dict(zip(module.CLOCKS, module.CLOCK_UNITS, strict=True))
@@ -72,6 +77,10 @@ class Engine:
         if unknown:
             raise ReplayError(line, f"{unknown[0]} is no parameter of the model (expected one "
                                     f"of: {', '.join(sorted(self.parameters)) or 'none'})")
+        for name, value in sorted(params.items()):
+            if not 0 <= value < U64_LIMIT:
+                raise ReplayError(line, f"parameter {name}={value} is out of range "
+                                        "(0..2^64-1: a u64 in the kernel)")
         self._call(line, self.monitor.advance, t)  # a timer due now ends the old invocation
         if obj not in self.live:
             self.invocations[obj] = Invocation(t, line, args)
@@ -105,6 +114,12 @@ class Engine:
     def event(self, line: int, t: int, obj: object, event: str, handler: str,
               env: dict[str, int] | None = None) -> None:
         self.line = line
+        if env:
+            unknown = sorted(set(env) - self.envs)
+            if unknown:
+                raise ReplayError(line, f"{unknown[0]} is no env of the model (expected one of: "
+                                        f"{', '.join(sorted(self.envs)) or 'none'}; clocks "
+                                        "are the monitor's own, not read from the trace)")
         if handler == "event":
             if obj not in self.live:
                 # Ignored by the monitor anyway; dropped here on every input path, so
@@ -175,7 +190,7 @@ class Engine:
 
 
 def detect_format(path: Path) -> str:
-    with path.open(encoding="utf-8", errors="replace") as f:
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
         for text in itertools.islice(f, 64):
             stripped = text.strip()
             if stripped and not stripped.startswith("//"):
@@ -249,12 +264,14 @@ def parse_params(items: list[str], automaton: Automaton) -> dict[str, int]:
             expected = ", ".join(sorted(known)) or "none"
             raise ReplayError(0, f"--param {item!r}: expected NAME=VALUE with NAME one of "
                                  f"{expected}")
-        digits = value.rstrip("nums")
-        unit = value[len(digits):] or "ns"
-        if not digits.isdigit() or unit not in UNITS:
+        m = PARAM_VALUE_RE.fullmatch(value)
+        if m is None:
             raise ReplayError(0, f"--param {item!r}: VALUE is an integer, optionally with "
                                  "ns, us, ms or s")
-        out[name] = int(digits) * UNITS[unit]
+        out[name] = int(m[1]) * UNITS[m[2] or "ns"]
+        if out[name] >= U64_LIMIT:
+            raise ReplayError(0, f"--param {item!r}: VALUE must be below 2^64 ns "
+                                 "(a u64 in the kernel)")
     return out
 
 
@@ -265,7 +282,8 @@ def replay(automaton: Automaton, binding: Binding | None, trace: Path, fmt: str,
     engine = Engine(automaton, params, hz, Reporter(out, fmt))
     size = trace.stat().st_size
     progress = sys.stderr.isatty() and size > (32 << 20)
-    with trace.open(encoding="utf-8", newline="\n") as f:
+    # utf-8-sig: a byte order mark some editors write is not part of the first line.
+    with trace.open(encoding="utf-8-sig", newline="\n") as f:
         lines = itertools.chain.from_iterable(read_chunks(f, progress, size))
         if kind == "jsonl":
             return replay_jsonl(engine, lines)
@@ -295,7 +313,7 @@ def add_parser(subparsers) -> None:
                    help="default for a model parameter, e.g. BUDGET_NS=2ms")
     p.add_argument("--binding", help="binding file (default: MODEL's .binding.toml)")
     p.add_argument("--trace-format", choices=("auto", "jsonl", "ftrace"), default="auto")
-    p.add_argument("--hz", type=int, help="kernel HZ for jiffy clocks (default 250)")
+    p.add_argument("--hz", type=int, help="kernel HZ for jiffy clocks, 1..100000 (default 250)")
     p.add_argument("-n", "--name", help="monitor name (default: the file's stem)")
     p.set_defaults(func=run)
 
@@ -313,8 +331,9 @@ def run(args: argparse.Namespace) -> int:
     if dg.has_errors(diags):
         return EXIT_BAD_INPUT
     trace = Path(args.trace)
-    if args.hz is not None and args.hz <= 0:
-        print("hamodel replay: --hz must be positive", file=sys.stderr)
+    if args.hz is not None and args.hz not in HZ_RANGE:
+        print(f"hamodel replay: --hz must be in {HZ_RANGE.start}..{HZ_RANGE.stop - 1}",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         params = parse_params(args.param, a)

@@ -82,7 +82,8 @@ def run_scan(text: str, wanted=("sched_switch", "tlob_start")):
 def test_scan_dispatches_wanted_events_and_reports_every_kind_of_gap():
     text = (
         "# tracer: nop\n#\n# entries-in-buffer/entries-written: 10/15   #P:2\n"
-        "version = 6\ncpus=2\nCPU 1 is empty\n" + TRACEFS + SWITCH
+        "version = 6\ncpus=2\nCPU 1 is empty\n" + TRACEFS
+        + SWITCH.replace("451.503989", "451.603989")  # after TRACEFS: time never goes back
         + "CPU:1 [LOST 743 EVENTS]\nCPU:0 [LOST EVENTS]\nCPU:1 [12 EVENTS DROPPED]\n"
         + "       <idle>-0  [001] d.s3.   624.636060: sched_waking: comm=x pid=15 prio=1\n"
     )

@@ -35,6 +35,7 @@ from hamodel.model import (
 )
 
 TEMPLATE = "monitor.py.j2"
+SAFE_NAME_PUNCTUATION = "._-+ ,()[]@#%=~"  # besides letters and digits, in a cited file name
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +102,12 @@ def build_view(a: Automaton) -> ModuleView:
     clock_index = {name: i for i, name in enumerate(clocks)}
     jiffy = tuple(c.clock_kind is ClockKind.JIFFIES for c in a.clocks)
     state_index = {s.name: i for i, s in enumerate(a.states)}
-    # Cite the file by its base name, printable only: the output must not depend
-    # on where the model lives, and a comment must stay one line.
-    source = "".join(c if c.isprintable() else "?" for c in Path(a.file or f"{a.name}.dot").name)
+    # Cite the file by its base name: the output must not depend on where the model
+    # lives.  It lands in the module docstring and in comments, so only characters
+    # that mean nothing there are kept: a backslash (`\N`), a quote (`"""`) or a
+    # line break in a file name would end or break the string.
+    source = "".join(c if c.isalnum() or c in SAFE_NAME_PUNCTUATION else "?"
+                     for c in Path(a.file or f"{a.name}.dot").name)
 
     def cite(span: object) -> str:
         line = getattr(span, "line", None)

@@ -19,14 +19,17 @@ does not contain `=<id>` of one of them after a substring search.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Container
 from dataclasses import dataclass
 from typing import Protocol
 
 from hamodel.binding import Binding, EventBinding, Marker
 from hamodel.trace.ftrace import (
+    FIELD_FORMATS,
     Handler,
     TraceFormatError,
+    event_fields,
     line_field,
     line_time,
     parse_fields,
@@ -78,7 +81,7 @@ def handlers(binding: Binding, sink: Sink) -> dict[str, Handler]:
     """The scan handlers (event name -> function) for this binding."""
     out: dict[str, Handler] = {}
     for tp in binding.tracepoints:
-        out[tp] = _tracepoint_handler(binding.for_tracepoint(tp), sink)
+        out[tp] = _tracepoint_handler(tp, binding.for_tracepoint(tp), sink)
     markers = {m.name: (m, kind) for m, kind in ((binding.start, "start"),
                                                  (binding.stop, "stop")) if m is not None}
     for name, (marker, kind) in markers.items():
@@ -86,17 +89,25 @@ def handlers(binding: Binding, sink: Sink) -> dict[str, Handler]:
     if markers:
         out[TRACE_MARKER] = out["print"] = _trace_marker_handler(markers, sink)
     if binding.exit_tracepoint and binding.exit_tracepoint not in out:
-        out[binding.exit_tracepoint] = _exit_handler(sink)
+        out[binding.exit_tracepoint] = _exit_handler(binding.exit_tracepoint, sink)
     return out
 
 
-def _tracepoint_handler(bindings: tuple[EventBinding, ...], sink: Sink) -> Handler:
+def _tracepoint_handler(tp: str, bindings: tuple[EventBinding, ...], sink: Sink) -> Handler:
     by_field: dict[str, list[EventBinding]] = {}
     for b in bindings:
         by_field.setdefault(b.object, []).append(b)
     groups = tuple(
         _Group(f, tuple(bs), all(b.handler == "event" for b in bs)) for f, bs in by_field.items()
     )
+    pattern = FIELD_FORMATS.get(tp)
+    readable = {"common_pid", *pattern.groupindex} if pattern is not None else set()
+    if pattern is not None and all(
+        g.object_field in readable and all(c.field in readable for b in g.bindings
+                                           for c in b.when)
+        for g in groups
+    ):
+        return _format_handler(tp, pattern, groups, sink)
     if any(g.object_field == "common_pid" for g in groups):
         return _general_handler(groups, sink)
     # The hot path of replay, so the object field is found inline: " prev_pid=" after the
@@ -125,6 +136,40 @@ def _tracepoint_handler(bindings: tuple[EventBinding, ...], sink: Sink) -> Handl
                     sink.event(number, t, obj, b.event, b.handler)
 
     return handle
+
+
+def _format_handler(tp: str, pattern: re.Pattern[str], groups: tuple[_Group, ...],
+                    sink: Sink) -> Handler:
+    """A tracepoint with a comm field, read by its whole print format (FIELD_FORMATS)
+    so that no task name can stand in for a pid or a state."""
+    live = sink.live
+
+    def handle(number: int, text: str, colon: int, end: int) -> None:
+        m = pattern.match(text, end + 1)
+        if m is None:
+            raise TraceFormatError(number, f"the fields of this {tp} line do not follow the "
+                                           f"kernel's format: {text[end + 1:].strip()[:120]!r}")
+        t = None
+        for group in groups:
+            field = group.object_field
+            obj = (parse_head(text[:colon], number).pid if field == "common_pid"
+                   else int(m[field]))
+            if group.only_live and obj not in live:
+                continue
+            if t is None:
+                t = line_time(text, colon, number)
+            for b in group.bindings:
+                if all(c.holds(_format_field(m, c.field, text, colon, number))
+                       for c in b.when):
+                    sink.event(number, t, obj, b.event, b.handler)
+
+    return handle
+
+
+def _format_field(m: re.Match[str], name: str, text: str, colon: int, number: int) -> int:
+    if name == "common_pid":
+        return parse_head(text[:colon], number).pid
+    return _value(name, m[name], number)
 
 
 def _general_handler(groups: tuple[_Group, ...], sink: Sink) -> Handler:
@@ -169,9 +214,10 @@ def _trace_marker_handler(markers: dict[str, tuple[Marker, str]], sink: Sink) ->
     return handle
 
 
-def _exit_handler(sink: Sink) -> Handler:
+def _exit_handler(tp: str, sink: Sink) -> Handler:
     def handle(number: int, text: str, colon: int, end: int) -> None:
-        obj = _object(text, colon, end, "pid", number)
+        fields = event_fields(tp, text, end + 1, number)
+        obj = _object(text, colon, end, "pid", number) if fields is None else int(fields["pid"])
         sink.exited(number, line_time(text, colon, number), obj)
 
     return handle
@@ -199,7 +245,10 @@ def _object(text: str, colon: int, end: int, name: str, number: int) -> int:
 def _numeric(text: str, end: int, name: str, number: int) -> int:
     if name == "common_pid":
         return parse_head(text[: text.rfind(": ", 0, end)], number).pid
-    value = line_field(text, end, name)
+    return _value(name, line_field(text, end, name), number)
+
+
+def _value(name: str, value: str | None, number: int) -> int:
     if name.endswith("state") and value is not None and not value.lstrip("-").isdigit():
         return task_state(value, number)
     return _int(value, name, number)

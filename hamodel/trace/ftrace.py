@@ -78,7 +78,9 @@ class Head:
 def parse_time(text: str, line: int) -> int:
     """`451.494131` (µs, as tracefs prints) or `568.386245669` (ns) -> integer ns."""
     sec, dot, frac = text.partition(".")
-    if not dot or not sec.isdigit() or not frac.isdigit() or len(frac) > 9:
+    # isascii: str.isdigit also takes `²` and other digits int() refuses or reads.
+    if (not dot or not text.isascii() or not sec.isdigit() or not frac.isdigit()
+            or len(frac) > 9):
         raise TraceFormatError(
             line,
             f"timestamp {text!r} is not seconds with up to 9 decimals "
@@ -150,6 +152,7 @@ def scan(
     """
     number = 0
     last = ""
+    stamp, width = "", 0  # the last timestamp as printed, its length: see _later_stamp
     get = handlers.get
     if monitored is None:
         skippable = frozenset()
@@ -162,6 +165,13 @@ def scan(
         if end < 0:
             raise TraceFormatError(number, f"not a trace line: {text.strip()[:80]!r}")
         last = text
+        # Time never goes back, on any line: compared as text while the width holds.
+        now = text[colon - width : colon]
+        if now < stamp or colon <= width or text[colon - width - 1] != " ":
+            stamp = _later_stamp(text, colon, stamp, number)
+            width = len(stamp)
+        else:
+            stamp = now
         name = text[colon + 2 : end]
         if name in skippable:
             tokens = monitored.tokens  # type: ignore[union-attr]
@@ -175,6 +185,21 @@ def scan(
         if handler is not None:
             handler(number, text, colon, end)
     return number, last
+
+
+def _later_stamp(text: str, colon: int, before: str, number: int) -> str:
+    """The timestamp of this line as printed; raise if it is earlier than `before`.
+
+    scan compares the `len(before)` characters before the colon with `before` as
+    text: exact while timestamps keep their width (digit by digit).  It comes here
+    when they compare lower (earlier, or a shorter timestamp: it starts with the
+    space before it) or when the width grew, and here the times are parsed.  Every
+    line counts, monitored or not: tracefs and trace-cmd merge the CPUs' buffers in
+    timestamp order, so a step back means a damaged or spliced trace."""
+    now = text[text.rfind(" ", 0, colon) + 1 : colon]
+    if before and parse_time(now, number) < parse_time(before, number - 1):
+        raise TraceFormatError(number, f"time went back from {before} to {now}")
+    return now
 
 
 def _other_line(number: int, text: str, on_gap: Callable[[Gap], None]) -> None:
@@ -199,8 +224,50 @@ def line_time(text: str, colon: int, number: int) -> int:
     return parse_time(text[text.rfind(" ", 0, colon) + 1 : colon], number)
 
 
+# The print formats of the scheduler tracepoints (events/sched/<tp>/format), anchored at
+# both ends: a task name (`comm`) may contain spaces and `=`, so a field found by
+# searching for ` prev_pid=` could come out of a comm.  Matching the whole field list
+# with the comms lazy makes every numeric field the one the kernel printed: a comm is
+# at most 15 bytes (TASK_COMM_LEN), too short to hold the rest of a field list, so no
+# comm can make the line match in a second way.  trace-cmd pads after the event name.
+_COMM = r"(?P<{}>.*?)"
+_WAKEUP = (r"\s*comm=" + _COMM.format("comm") + r" pid=(?P<pid>-?\d+) prio=(?P<prio>-?\d+)"
+           r"(?: success=\d+)? target_cpu=(?P<target_cpu>\d+)\s*$")
+FIELD_FORMATS: dict[str, re.Pattern[str]] = {
+    "sched_switch": re.compile(
+        r"\s*prev_comm=" + _COMM.format("prev_comm") + r" prev_pid=(?P<prev_pid>-?\d+)"
+        r" prev_prio=(?P<prev_prio>-?\d+) prev_state=(?P<prev_state>\S+)"
+        r" ==> next_comm=" + _COMM.format("next_comm") + r" next_pid=(?P<next_pid>-?\d+)"
+        r" next_prio=(?P<next_prio>-?\d+)\s*$"
+    ),
+    "sched_wakeup": re.compile(_WAKEUP),
+    "sched_waking": re.compile(_WAKEUP),
+    "sched_wakeup_new": re.compile(_WAKEUP),
+    "sched_process_exit": re.compile(
+        r"\s*comm=" + _COMM.format("comm") + r" pid=(?P<pid>-?\d+) prio=(?P<prio>-?\d+)"
+        r"(?: group_dead=\S+)?\s*$"
+    ),
+}
+
+
+def event_fields(event: str, text: str, start: int, line: int) -> re.Match[str] | None:
+    """The fields of a `event` line (they begin at `start`) by the event's print format,
+    or None when hamodel knows no format for it; a line that breaks its format is refused."""
+    pattern = FIELD_FORMATS.get(event)
+    if pattern is None:
+        return None
+    m = pattern.match(text, start)
+    if m is None:
+        raise TraceFormatError(line, f"the fields of this {event} line do not follow the "
+                                     f"kernel's format: {text[start:].strip()[:120]!r}")
+    return m
+
+
 def line_field(text: str, start: int, name: str) -> str | None:
-    """`name=value` in the fields of an event line (fields begin after `start`)."""
+    """`name=value` in the fields of an event line (fields begin after `start`).
+
+    The first ` name=`: for an event without string fields.  Events with a comm are
+    read with `event_fields`."""
     key = " " + name + "="
     at = text.find(key, start)
     if at < 0:

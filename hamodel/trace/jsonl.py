@@ -9,7 +9,9 @@ One JSON object per line (blank lines and lines starting with `//` are skipped):
     {"t": 500000, "lost": 12}
 
 `t` is integer ns, never decreasing; objects are integers or strings;
-`event` may carry `"handler": "start_event" | "start_run_event"` (the
+params and env values are integers in 0..2^64-1 (u64 in the kernel); env
+names are the model's envs, not its clocks (replay checks them against the
+model); `event` may carry `"handler": "start_event" | "start_run_event"` (the
 kernel's da_handle_start_event / da_handle_start_run_event; default: a plain
 da_handle_event); `lost` marks a gap (that many events missing, or null).
 Any other shape is refused with the line number and what is wrong.
@@ -21,6 +23,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+U64_LIMIT = 1 << 64
 HANDLERS = ("event", "start_event", "start_run_event")
 
 
@@ -54,6 +57,10 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[Record]:
             item = json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise JsonlError(number, f"not JSON: {exc.msg} (column {exc.colno})") from None
+        except ValueError:  # an integer longer than int() reads (sys.int_info)
+            raise JsonlError(number, "a number on this line is too long") from None
+        except RecursionError:
+            raise JsonlError(number, "nested too deep for a trace record") from None
         yield record(item, number)
 
 
@@ -109,4 +116,7 @@ def _values(raw: object, what: str, number: int) -> tuple[tuple[str, int], ...]:
     for name, value in raw.items():
         if not _is_int(value):
             raise JsonlError(number, f'"{what}" value {name!r} must be an integer, not {value!r}')
+        if not 0 <= value < U64_LIMIT:
+            raise JsonlError(number, f'"{what}" value {name!r} must be in 0..2^64-1 '
+                                     f"(a u64 in the kernel), not {value}")
     return tuple(sorted(raw.items()))
