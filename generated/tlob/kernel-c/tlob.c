@@ -344,8 +344,9 @@ static void tlob_retire_slot(struct work_struct *work)
 		if (da_mon)
 			tlob_cancel_timer_sync(to_ha_monitor(da_mon));
 	}
-	da_destroy_storage(target->pid);
+	/* the storage's hash table has one writer at a time: starts hold the lock */
 	guard(spinlock)(&tlob_slots_lock);
+	da_destroy_storage(target->pid);
 	target->task = NULL;
 	target->retiring = false;
 }
