@@ -271,3 +271,34 @@ def test_a_variant_without_residency_or_names(tmp_path, files):
         assert objects.run_c(exe, ops) == objects.Reference(a, binding, 2, PIDS).play(ops)
 
     check()
+
+
+def test_release_waits_for_a_handler_inside(built):
+    """A stop while a handler on "another CPU" has passed da_monitoring() for the same task.
+
+    The handler goes on after the stop: it re-arms the invariant timer and writes
+    residency. The slot and the storage must stay until a grace period after the
+    handler returned (the harness aborts on a write into freed or reused storage
+    and on storage destroyed with an armed timer); meanwhile the slot is neither
+    free (-ENOSPC) nor startable for the same pid (-EBUSY).
+    """
+    _, _, exe = built
+    budget = 1_000_000
+    ops = [(0, "start", 1, budget), (0, "start", 2, budget), (0, "start", 3, budget),
+           (10, "pause", 1), (10, "switch", 1, 4, 1, 0), (20, "stop", 1),
+           (20, "start", 4, budget), (20, "start", 1, budget), (30, "resume"),
+           (40, "start", 4, budget), (40, "start", 1, budget), (50, "stop", 4),
+           (2_000_000, "stop", 2)]
+    lines = objects.run_c(exe, ops)
+    codes = [line for line in lines if line.startswith(("start ", "stop "))]
+    assert codes == ["start 0 1 0", "start 0 2 0", "start 0 3 0", "stop 20 1 0",
+                     "start 20 4 -28", "start 20 1 -16", "start 40 4 0", "start 40 1 -28",
+                     "stop 50 4 0", "stop 2000000 2 -75"], "\n".join(lines)
+    assert not [line for line in lines if line.startswith("violation") and line.split()[2] == "1"]
+
+
+def test_retiring_slot_is_free_after_a_grace_period(built):
+    """Without a handler inside, a stop and a start of the same task on the next line work."""
+    _, _, exe = built
+    ops = [(0, "start", 1, 5000), (1, "stop", 1), (1, "start", 1, 5000), (2, "stop", 1)]
+    assert objects.run_c(exe, ops) == ["start 0 1 0", "stop 1 1 0", "start 1 1 0", "stop 2 1 0"]

@@ -9,12 +9,15 @@
  *
  *   obj_driver run     input lines "T op args": switch PREV NEXT PREEMPT STATE,
  *                      wakeup PID, exit PID, start PID VALUE, stop PID, enable,
- *                      disable, write TEXT, read, hit PID OFFSET (a uprobe)
+ *                      disable, write TEXT, read, hit PID OFFSET (a uprobe),
+ *                      pause PID (its next event's handler stops after its
+ *                      da_monitoring() check, as if on another CPU), resume
  *   obj_driver parse   input lines: binding lines, hex-encoded
  *   obj_driver kunit   runs the generated KUnit suite
  *
- * Before each input line, the timers due by its time fire in deadline order,
- * then in id order (the semantics' order of first use when ids are used in
+ * Before each input line, an RCU grace period ends unless a paused handler is
+ * inside (pending rcu_work runs), then the timers due by its time fire in
+ * deadline order, then in id order (the semantics' order of first use when ids are used in
  * increasing order).
  */
 #include "names.h"
@@ -37,6 +40,7 @@ static struct task_struct *task(const char *word)
 
 static void advance(u64 t)
 {
+	harness_grace_period();
 	t += harness_epoch;
 	for (;;) {
 		struct da_monitor_storage *due = NULL;
@@ -141,6 +145,11 @@ static int run(void)
 			write_file(line + used);
 		} else if (!strcmp(op, "read")) {
 			read_file();
+		} else if (!strcmp(op, "pause") && sscanf(line + used, "%31s", a) == 1) {
+			harness_pause = true;
+			harness_pause_id = task(a)->pid;
+		} else if (!strcmp(op, "resume")) {
+			harness_resume();
 		} else if (!strcmp(op, "hit") && sscanf(line + used, "%31s %llu", a, &value) == 2) {
 			hit(task(a), value);
 		} else {

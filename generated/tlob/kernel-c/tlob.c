@@ -9,6 +9,7 @@
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/string.h>
 #include <linux/namei.h>
 #include <linux/seq_file.h>
@@ -44,10 +45,11 @@ typedef struct tlob_target *monitor_target;
 /*
  * One target per monitored task, from a pool allocated with the module: the
  * tracepoint handlers never allocate, and at most TLOB_SLOTS tasks are
- * monitored at once. A slot is free when its task is NULL; slots are taken and
- * freed under tlob_slots_lock, in task context only (markers, exit,
- * disable): the timer callback reads a slot without it, and a slot is freed
- * only after its timer is cancelled synchronously.
+ * monitored at once. A slot is free when its task is NULL; slots are taken
+ * under tlob_slots_lock. A stop retires a slot in two phases: it resets
+ * the monitor and marks the slot retiring; one RCU grace period later (a
+ * handler that saw the monitor running has returned by then) tlob_retire_slot()
+ * cancels the timer synchronously, destroys the storage and frees the slot.
  */
 #define TLOB_SLOTS 64
 #define TLOB_THRESHOLD_NS_MIN 1000ull
@@ -55,6 +57,11 @@ typedef struct tlob_target *monitor_target;
 
 struct tlob_target {
 	struct task_struct *task;
+	/* the storage's id: the task may be gone when the slot retires */
+	pid_t pid;
+	/* stopped, waiting for tlob_retire_slot() */
+	bool retiring;
+	struct rcu_work retire;
 	u64 threshold_ns;
 	/* time spent in each state since the start, and when the current one began */
 	u64 residency_ns[state_max_tlob];
@@ -72,6 +79,16 @@ static struct tlob_target *tlob_find_slot(struct task_struct *task)
 			return &tlob_slots[i];
 	}
 	return NULL;
+}
+
+/* Whether the storage of @pid is still retiring: it cannot be made again yet. */
+static bool tlob_pid_retiring(pid_t pid)
+{
+	for (int i = 0; i < TLOB_SLOTS; i++) {
+		if (tlob_slots[i].retiring && tlob_slots[i].pid == pid)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -263,8 +280,10 @@ static inline void tlob_cancel_timer_sync(struct ha_monitor *ha_mon)
  *
  * Return: 0 when monitoring started, -ENODEV when the monitor is disabled,
  * -ERANGE when a parameter is outside its limits,
- * -EALREADY when @task is being monitored, -ENOSPC when all TLOB_SLOTS
- * slots are taken, -ENOMEM when the monitor storage cannot be allocated.
+ * -EALREADY when @task is being monitored, -EBUSY when the storage of a
+ * previous run of its pid is still retiring (one RCU grace period after its
+ * stop), -ENOSPC when all TLOB_SLOTS slots are taken or retiring,
+ * -ENOMEM when the monitor storage cannot be allocated.
  */
 int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 {
@@ -279,6 +298,8 @@ int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 
 	guard(spinlock)(&tlob_slots_lock);
 	guard(rcu)();
+	if (tlob_pid_retiring(task->pid))
+		return -EBUSY;
 	target = tlob_find_slot(task);
 	if (target) {
 		/* a violation stopped the monitor, the slot waits for the stop */
@@ -294,6 +315,7 @@ int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 		if (!da_mon)
 			return -ENOMEM;
 		target->task = task;
+		target->pid = task->pid;
 	}
 	target->threshold_ns = threshold_ns;
 	time_ns = ktime_get_ns();
@@ -304,21 +326,49 @@ int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 	return 0;
 }
 
-/* Stop the monitor of a taken slot and free the slot; the slots lock is held. */
+/*
+ * The second phase of a release, one RCU grace period after the first: every
+ * handler that saw the monitor running has returned, so nothing arms the timer
+ * again or writes the slot. A work item, not an RCU callback: it waits for the
+ * timer callback and takes the slots lock, in process context.
+ */
+static void tlob_retire_slot(struct work_struct *work)
+{
+	struct tlob_target *target;
+	struct da_monitor *da_mon;
+
+	target = container_of(to_rcu_work(work), struct tlob_target, retire);
+
+	scoped_guard(rcu) {
+		da_mon = da_get_monitor(target->pid, target);
+		if (da_mon)
+			tlob_cancel_timer_sync(to_ha_monitor(da_mon));
+	}
+	/* the storage's hash table has one writer at a time: starts hold the lock */
+	guard(spinlock)(&tlob_slots_lock);
+	da_destroy_storage(target->pid);
+	target->task = NULL;
+	target->retiring = false;
+}
+
+/*
+ * Stop the monitor of a taken slot and retire the slot; the slots lock is held.
+ * A handler on another CPU may have seen the monitor running just before the
+ * reset: the storage and the slot stay until tlob_retire_slot().
+ */
 static int tlob_release_slot(struct tlob_target *target)
 {
 	struct da_monitor *da_mon;
-	pid_t pid = target->task->pid;
 	int ret;
 
 	scoped_guard(rcu) {
-		da_mon = da_get_monitor(pid, target);
+		da_mon = da_get_monitor(target->pid, target);
 		ret = da_monitoring(da_mon) ? 0 : -EOVERFLOW;
 		da_monitor_reset(da_mon);
 		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
 	}
-	da_destroy_storage(pid);
-	target->task = NULL;
+	target->retiring = true;
+	queue_rcu_work(system_wq, &target->retire);
 	return ret;
 }
 
@@ -336,26 +386,41 @@ int tlob_stop_task(struct task_struct *task)
 
 	guard(spinlock)(&tlob_slots_lock);
 	target = tlob_find_slot(task);
-	if (!target)
+	if (!target || target->retiring)
 		return -ESRCH;
 	return tlob_release_slot(target);
+}
+
+static void tlob_init_slots(void)
+{
+	for (int i = 0; i < TLOB_SLOTS; i++)
+		INIT_RCU_WORK(&tlob_slots[i].retire, tlob_retire_slot);
+}
+
+/* Wait until every retiring slot is free. */
+static void tlob_flush_retiring(void)
+{
+	for (int i = 0; i < TLOB_SLOTS; i++)
+		flush_rcu_work(&tlob_slots[i].retire);
 }
 
 /* Disabling the monitor destroys every storage: free every slot first. */
 static void tlob_free_slots(void)
 {
-	guard(spinlock)(&tlob_slots_lock);
-	for (int i = 0; i < TLOB_SLOTS; i++) {
-		if (tlob_slots[i].task)
-			tlob_release_slot(&tlob_slots[i]);
+	scoped_guard(spinlock, &tlob_slots_lock) {
+		for (int i = 0; i < TLOB_SLOTS; i++) {
+			if (tlob_slots[i].task && !tlob_slots[i].retiring)
+				tlob_release_slot(&tlob_slots[i]);
+		}
 	}
+	tlob_flush_retiring();
 }
 
 /*
  * After the invariant timer's error_env_tlob (event "none"), report the time
  * spent in each state, the current interval included. This probe runs inside
  * the timer callback, before the monitor is reset; the slot stays taken until
- * tlob_release_slot() has waited for the callback.
+ * tlob_retire_slot() has waited for the callback.
  */
 static void handle_error_env(void *data, int id, char *state, char *event, char *env)
 {
@@ -633,6 +698,7 @@ static int enable_tlob(void)
 	retval = ha_monitor_init();
 	if (retval)
 		return retval;
+	tlob_init_slots();
 
 	rv_attach_trace_probe("tlob", sched_switch, handle_sched_switch);
 	rv_attach_trace_probe("tlob", sched_wakeup, handle_sched_wakeup);

@@ -236,6 +236,7 @@ static void tlob_kunit_start_stop(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), -ESRCH);
 
 	/* a violation ends monitoring: the stop reports it */
+	tlob_flush_retiring();
 	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
 	tlob_kunit_event(task, switch_in_tlob);
 	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), state_max_tlob);

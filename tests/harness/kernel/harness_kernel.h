@@ -144,9 +144,101 @@ static inline void harness_rcu_unlock(int **depth)
 #define DEFINE_PER_CPU(type, name) type name /* one CPU */
 #define __this_cpu_write(var, value) ((var) = (value))
 #define __this_cpu_read(var) (var)
-#define scoped_guard(name, ...) \
+#define scoped_guard(name, ...) harness_scoped_##name(__VA_ARGS__)
+#define harness_scoped_rcu() \
 	for (int *harness_scoped __attribute__((cleanup(harness_rcu_unlock), unused)) = harness_rcu_lock(), \
 	     harness_once = 1; harness_once; harness_once = 0)
+#define harness_scoped_spinlock(lock) \
+	for (int *harness_scoped __attribute__((cleanup(harness_release), unused)) = \
+	     harness_take(&(lock)->held, "spinlock"), harness_once = 1; harness_once; harness_once = 0)
+
+/*
+ * --- RCU work: queue_rcu_work() runs its work after a grace period -----------
+ *
+ * A grace period ends only outside every RCU read section: the driver calls
+ * harness_grace_period() between input lines, and a handler it holds "inside"
+ * (passed da_monitoring(), not finished) keeps harness_rcu_depth above zero.
+ */
+
+struct work_struct {
+	void (*func)(struct work_struct *work);
+};
+
+struct rcu_work {
+	struct work_struct work;
+	bool pending;
+};
+
+struct workqueue_struct {
+	int unused;
+};
+
+static struct workqueue_struct *system_wq __attribute__((unused));
+
+#define HARNESS_RCU_WORKS 64
+static struct rcu_work *harness_rcu_works[HARNESS_RCU_WORKS];
+static int harness_rcu_work_count;
+
+#define to_rcu_work(w) container_of(w, struct rcu_work, work)
+
+static inline void INIT_RCU_WORK(struct rcu_work *rwork, void (*func)(struct work_struct *))
+{
+	rwork->work.func = func;
+	rwork->pending = false;
+}
+
+static inline bool queue_rcu_work(struct workqueue_struct *wq, struct rcu_work *rwork)
+{
+	if (!rwork->work.func) {
+		fprintf(stderr, "harness: queue_rcu_work() on a work never initialized\n");
+		abort();
+	}
+	if (rwork->pending)
+		return false;
+	if (harness_rcu_work_count == HARNESS_RCU_WORKS) {
+		fprintf(stderr, "harness: too many pending RCU works\n");
+		abort();
+	}
+	rwork->pending = true;
+	harness_rcu_works[harness_rcu_work_count++] = rwork;
+	return true;
+}
+
+static inline void harness_run_rcu_work(struct rcu_work *rwork)
+{
+	for (int i = 0; i < harness_rcu_work_count; i++) {
+		if (harness_rcu_works[i] != rwork)
+			continue;
+		memmove(&harness_rcu_works[i], &harness_rcu_works[i + 1],
+			(harness_rcu_work_count - i - 1) * sizeof(harness_rcu_works[0]));
+		harness_rcu_work_count--;
+		break;
+	}
+	rwork->pending = false;
+	rwork->work.func(&rwork->work);
+}
+
+/* A grace period: when no reader is inside, every pending work runs, in queue order. */
+static inline void harness_grace_period(void)
+{
+	if (harness_rcu_depth)
+		return;
+	while (harness_rcu_work_count)
+		harness_run_rcu_work(harness_rcu_works[0]);
+}
+
+/* Waits for the grace period and the work: with a reader inside, a deadlock here. */
+static inline bool flush_rcu_work(struct rcu_work *rwork)
+{
+	if (!rwork->pending)
+		return false;
+	if (harness_rcu_depth) {
+		fprintf(stderr, "harness: flush_rcu_work() inside an RCU read section (a deadlock)\n");
+		abort();
+	}
+	harness_run_rcu_work(rwork);
+	return true;
+}
 
 /* --- memory and strings ------------------------------------------------------- */
 

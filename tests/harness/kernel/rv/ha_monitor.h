@@ -127,6 +127,11 @@ static inline void da_destroy_storage(int id)
 	if (!da_mon)
 		return;
 	da_monitor_reset(da_mon);
+	if (to_ha_monitor(da_mon)->timer_armed) {
+		/* the kernel frees it one grace period later: the timer fires on freed memory */
+		fprintf(stderr, "harness: storage of %d destroyed with its timer armed\n", id);
+		abort();
+	}
 	container_of(to_ha_monitor(da_mon), struct da_monitor_storage, ha_mon)->used = false;
 }
 
@@ -153,14 +158,62 @@ static inline void harness_da_event(struct da_monitor *da_mon, int id, enum even
 				    AUTOMATON.state_names[next], AUTOMATON.final_states[next]);
 }
 
+/*
+ * A handler another CPU runs concurrently: with harness_pause set, the next
+ * event of that id stops right after its da_monitoring() check, inside its RCU
+ * read section, until harness_resume() finishes it (the driver's pause and
+ * resume lines); whatever runs in between races with it.
+ */
+static bool harness_pause;
+static int harness_pause_id;
+static struct {
+	struct da_monitor *da_mon;
+	int id;
+	enum events event;
+	int *rcu;
+} harness_paused;
+
 static inline void da_handle_event(int id, monitor_target target, enum events event)
 {
 	struct da_monitor *da_mon;
 
+	if (harness_pause && id == harness_pause_id) {
+		harness_pause = false;
+		harness_paused.rcu = harness_rcu_lock();
+		da_mon = da_get_monitor(id, target);
+		if (da_mon && da_monitor_enabled() && da_monitoring(da_mon)) {
+			harness_paused.da_mon = da_mon;
+			harness_paused.id = id;
+			harness_paused.event = event;
+			return;
+		}
+		harness_rcu_unlock(&harness_paused.rcu);
+		harness_paused.rcu = NULL;
+		return;
+	}
 	guard(rcu)();
 	da_mon = da_get_monitor(id, target);
 	if (da_mon && da_monitor_enabled() && da_monitoring(da_mon))
 		harness_da_event(da_mon, id, event);
+}
+
+/* The paused handler goes on: its storage must still be the one it looked up. */
+static inline void harness_resume(void)
+{
+	struct da_monitor_storage *s;
+
+	if (!harness_paused.da_mon)
+		return;
+	s = container_of(to_ha_monitor(harness_paused.da_mon), struct da_monitor_storage, ha_mon);
+	if (!s->used || s->id != harness_paused.id) {
+		fprintf(stderr, "harness: a handler of %d wrote into freed or reused storage\n",
+			harness_paused.id);
+		abort();
+	}
+	harness_da_event(harness_paused.da_mon, harness_paused.id, harness_paused.event);
+	harness_paused.da_mon = NULL;
+	harness_rcu_unlock(&harness_paused.rcu);
+	harness_paused.rcu = NULL;
 }
 
 /* __ha_monitor_timer_callback(): report, then reset. */
