@@ -133,3 +133,10 @@ def test_bom_and_crlf_are_the_editors(tmp_path):
     proc = run("show", "--json", str(model))
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["states"] == ["running", "sleeping", "waiting"]
+
+
+def test_python_target_refuses_options_it_cannot_honour(tmp_path):
+    proc = run("gen", "--target", "python", TLOB, "-t", "per_cpu", "-o", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "takes no -t" in proc.stderr
+    assert not (tmp_path / "o").exists()
+    assert run("gen", "--target", "python", TLOB, "-o", str(tmp_path / "p")).returncode == 0

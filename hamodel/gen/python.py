@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hamodel import diagnostics as dg
 from hamodel import gen
 from hamodel.model import (
     And,
@@ -88,8 +89,22 @@ def module_name(automaton: Automaton) -> str:
     return f"{automaton.name}_monitor"
 
 
-def generate(automaton: Automaton, options: Mapping[str, object] | None = None) -> dict[str, str]:
-    """The generated files, relative path -> text.  `options` is unused by this target."""
+PYTHON_OPTION = dg.register("HA050", "python-option", "drop -t, -p and -D for --target python")
+
+
+def generate(automaton: Automaton, options: object = None) -> dict[str, str]:
+    """The generated files, relative path -> text.
+
+    The Python monitor keeps one instance per object whatever the kernel monitor
+    type, and has no container or description: -t, -p and -D are refused rather
+    than silently ignored.
+    """
+    unused = [flag for flag, attr in (("-t", "monitor_type"), ("-p", "parent"),
+                                      ("-D", "description"))
+              if getattr(options, attr, None) is not None]
+    if unused:
+        message = f"--target python takes no {', '.join(unused)} (it has one instance per object)"
+        raise gen.GenError([dg.error(PYTHON_OPTION, message, None)])
     return {f"{module_name(automaton)}.py": render(build_view(automaton))}
 
 
