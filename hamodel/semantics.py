@@ -1,38 +1,25 @@
-"""The executable timed semantics of a monitor: the oracle every other part is tested against.
+"""The executable timed semantics of a monitor: what the kernel's RV framework does.
 
-Input: an Automaton and timestamped calls (start, event, stop) per monitored object.
-Output: `Moved` and `Violation` records.  docs/semantics.md is the prose version of
-this file; the two must say the same thing.
+Input: an Automaton, a `Platform` (HZ, the monitor's timer kind, and the few
+things the kernel leaves to circumstance) and timestamped calls per monitored
+object.  Output: `Moved` and `Violation` records.  docs/semantics.md is the
+prose version of this file, rule by rule with the kernel function each follows;
+the two must say the same thing.
 
-It follows the kernel's include/rv/da_monitor.h and include/rv/ha_monitor.h:
+This module mirrors the code paths of include/rv/da_monitor.h and
+include/rv/ha_monitor.h (verbatim in ../shared/kernel/rv-framework, compiled and
+run against this module by tests/test_framework_semantics.py) and of the
+constraint functions rvgen writes for a model (hamodel's kernel-C generator
+writes the same).  Arithmetic is the kernel's: clocks are u64 and wrap, an
+unset clock stores U64_MAX, relative hrtimers saturate, wheel timers fire at
+their bucket's expiry.  Where the kernel's outcome depends on circumstance
+(which of an event and a timer due at the same nanosecond runs first, how late
+a timer callback runs, where the wheel's clock stands) `Platform` names the
+choice; the defaults follow the framework's own check at the event.
 
-* time is integer ns; a jiffy clock reads `jiffies(t) - jiffies(reset)` with
-  `jiffies(t) = t // TICK_NSEC` (the kernel's TICK_NSEC for the given HZ);
-* an object is idle until started: explicitly (`start`, e.g. tlob_start_task),
-  by a start event (`da_handle_start_event`: starts, the event itself is not
-  processed) or by a start-run event (`da_handle_start_run_event`: starts, then
-  processes the event in the same step, before any timer the start armed);
-  events for an idle object are ignored (`da_handle_event`);
-* starting sets the initial state, marks every clock unset
-  (`ha_monitor_reset_all_stored`) and then applies the resets written on the
-  `__init_X -> X` arrow, at the start instant;
-* an event with no edge from the current state is a violation; an edge whose
-  guard is false is a violation (`ha_verify_guards`); edges are tried in the
-  model's canonical order and the first whose guard holds is taken (the kernel
-  stores one per (state, event); hamodel keeps all and warns);
-* a comparison that reads an unset clock holds (rvgen's `ha_monitor_env_invalid
-  || ...` escape, applied per comparison);
-* guards read clocks before the edge's resets; resets happen at the event instant;
-* an invariant `clk < B` arms a timer when its state is entered (and on a
-  self-loop that resets something; a plain self-loop keeps the timer, as
-  `ha_setup_invariants` does). The timer fires at reset(clk) + B, or at
-  entry + B when clk is unset (`passed = 0`), and the violation happens at that
-  instant, between events.  `clk <= B` fires one unit later (B + 1 ns or
-  B + 1 jiffy): the kernel arms both at B, hamodel keeps the model's meaning;
-* at the same instant, a timer that is due fires before any event; entering a
-  state whose invariant is already false fires at the entry instant;
-* after any violation the object is idle again until it is started (`da_monitor_reset`);
-  `stop` then reports that the budget was exceeded (tlob's -EOVERFLOW).
+Times are nanoseconds since boot (ktime_get_ns()), because the kernel's checks
+wrap while the uptime is below a bound: a trace whose times start near zero
+must say so (replay adds `Platform`-independent offsets, see hamodel.replay).
 """
 
 from __future__ import annotations
@@ -47,17 +34,24 @@ from hamodel.model import (
     Automaton,
     ClockKind,
     Cmp,
-    Edge,
     Guard,
-    Invariant,
     Not,
     Number,
     Or,
     Value,
+    comparisons,
 )
 
 DEFAULT_HZ = 250
 NSEC_PER_SEC = 1_000_000_000
+USEC_PER_SEC = 1_000_000
+U64 = 1 << 64
+U64_MAX = U64 - 1  # ENV_INVALID_VALUE: a clock not reset since monitoring started
+S64_MAX = (1 << 63) - 1
+KTIME_SATURATED = (S64_MAX // NSEC_PER_SEC) * NSEC_PER_SEC  # ktime_add_safe()'s result
+# The wheel (kernel/time/timer.c): levels of 64 buckets, each 8x coarser.
+LVL_CLK_SHIFT, LVL_SIZE = 3, 64
+NEVER = 1 << 80  # later than any u64 nanosecond: a timer that will not fire
 
 
 class SemanticsError(ValueError):
@@ -71,10 +65,59 @@ def tick_nsec(hz: int) -> int:
     return (NSEC_PER_SEC + hz // 2) // hz
 
 
+def initial_jiffies(hz: int) -> int:
+    """INITIAL_JIFFIES on a 64-bit kernel: jiffies at boot, (unsigned int)(-300 * HZ)."""
+    return (-300 * hz) % (1 << 32)
+
+
+class Timer(enum.Enum):
+    """HA_TIMER_TYPE: how the monitor's invariants are enforced between events."""
+
+    NONE = "none"  # no invariant: no timer
+    WHEEL = "wheel"  # HA_TIMER_WHEEL: jiffy resolution, fires at its bucket's expiry
+    HRTIMER = "hrtimer"  # HA_TIMER_HRTIMER: ns resolution
+
+
+class Tie(enum.Enum):
+    """Which runs first when an event and a timer callback fall on the same nanosecond."""
+
+    EVENT_FIRST = "event-first"  # default: the callback runs after its expiry instant
+    TIMER_FIRST = "timer-first"
+
+
+def timer_kind(automaton: Automaton) -> Timer:
+    """The timer kind hamodel's kernel-C generator chooses for a model.
+
+    No invariant needs no timer; invariants on jiffy clocks only go on the
+    timer wheel (jiffy resolution is all they have); anything else gets an
+    hrtimer, as rvgen writes for every model with an invariant.
+    """
+    clocks = {c.name: c.clock_kind for c in automaton.clocks}
+    kinds = [clocks.get(s.invariant.clock) for s in automaton.states if s.invariant]
+    if not kinds:
+        return Timer.NONE
+    if all(k is ClockKind.JIFFIES for k in kinds):
+        return Timer.WHEEL
+    return Timer.HRTIMER
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """The kernel around a monitor, as far as its verdicts depend on it."""
+
+    hz: int = DEFAULT_HZ
+    timer: Timer | None = None  # None: the kind hamodel's kernel-C generator chooses
+    tie: Tie = Tie.EVENT_FIRST
+    latency_ns: int = 0  # how long after its expiry a timer callback runs
+    wheel_clk_ahead: bool = False  # the wheel's clock is a jiffy ahead (its softirq ran)
+
+
 class ViolationKind(enum.Enum):
-    INVALID_EVENT = "invalid_event"  # no edge for the event in the current state
-    GUARD = "guard"  # an edge exists, its guard is false
-    INVARIANT = "invariant"  # the state's invariant timer fired
+    INVALID_EVENT = "invalid_event"  # no transition for the event (error_<monitor>)
+    GUARD = "guard"  # the transition's guard is false (error_env_<monitor>)
+    # the state's invariant is false: found by the timer (event None) or by an
+    # event that came before the timer ran (error_env_<monitor> with its name)
+    INVARIANT = "invariant"
 
 
 class StartResult(enum.Enum):
@@ -90,7 +133,7 @@ class StopResult(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Moved:
-    """A processed event: the object went from `src` to `dst`."""
+    """A processed event: the object went from `src` to `dst` (event_<monitor>)."""
 
     obj: Hashable
     time: int
@@ -104,8 +147,10 @@ class Violation:
     """What the kernel reports with error_<monitor> / error_env_<monitor>.
 
     `event` is None for a timer (the kernel prints "none"). `clocks` gives each
-    clock's value at `time` (None when unset), `residency` the ns spent in each
-    state since monitoring started, the current interval included.
+    clock's value at `time` (None when unset); `env` is every env as the
+    kernel prints it (`ha_get_env_string`: u64, an unset clock wraps);
+    `residency` the ns spent in each state since monitoring started, the
+    current interval included.
     """
 
     obj: Hashable
@@ -115,6 +160,11 @@ class Violation:
     kind: ViolationKind
     clocks: tuple[tuple[str, int | None], ...]
     residency: tuple[tuple[str, int], ...]
+    env: tuple[tuple[str, int], ...] = ()
+
+    def env_text(self) -> str:
+        """The env string of error_env_<monitor> ("clk=12,irq_off=0")."""
+        return ",".join(f"{name}={value}" for name, value in self.env)
 
 
 Outcome = Moved | Violation
@@ -122,141 +172,246 @@ Outcome = Moved | Violation
 
 @dataclass(frozen=True, slots=True)
 class ObjectState:
-    """One monitored object between two calls."""
+    """One monitored object between two calls (struct ha_monitor plus bookkeeping)."""
 
     state: str
     started_at: int
     entered_at: int
-    clock_resets: tuple[int | None, ...]  # per clock: ns (ns clock) or jiffies at reset
-    deadline: int | None  # ns instant the armed invariant timer fires
+    store: tuple[int, ...]  # env_store[]: per clock its reset instant (ns or jiffies), U64_MAX unset
+    fire_at: int | None  # when the armed timer's callback runs (ns), None when not armed
     residency: tuple[int, ...]  # per state, completed intervals only
     params: tuple[tuple[str, int], ...] = ()
+    armings: int = 0  # how many times a timer was started: a new one queues after its equals
+
+
+@dataclass(frozen=True, slots=True)
+class _Transition:
+    """One cell of the kernel's table, with the constraint rvgen writes for it."""
+
+    dst: str
+    guard: Guard | None
+    resets: tuple[int, ...]  # clock indices
+    escapes: tuple[int, ...]  # clocks the guard reads: any unset one makes it hold
 
 
 class Semantics:
-    """Pure functions over ObjectState for one automaton; `Monitor` keeps the objects."""
+    """Pure functions over ObjectState for one automaton on one platform."""
 
-    def __init__(self, automaton: Automaton, hz: int = DEFAULT_HZ) -> None:
-        self.automaton = automaton
-        self.hz = hz
-        self.tick_ns = tick_nsec(hz)
-        self._clock_names = tuple(c.name for c in automaton.clocks)
-        self._clock_index = {n: i for i, n in enumerate(self._clock_names)}
-        self._jiffy = tuple(c.clock_kind is ClockKind.JIFFIES for c in automaton.clocks)
-        self._state_index = {s.name: i for i, s in enumerate(automaton.states)}
-        self._invariant = {s.name: s.invariant for s in automaton.states}
-        self._events = {e.name for e in automaton.events}
-        self._edges: dict[tuple[str, str], tuple[Edge, ...]] = {}
-        for edge in automaton.edges:
-            key = (edge.src, edge.event)
-            self._edges[key] = self._edges.get(key, ()) + (edge,)
+    def __init__(self, automaton: Automaton, platform: Platform | None = None) -> None:
+        self.automaton = a = automaton
+        self.platform = platform = platform or Platform()
+        self.timer = platform.timer or timer_kind(a)
+        self.hz = platform.hz
+        self.tick_ns = tick_nsec(self.hz)
+        self.jiffies0 = initial_jiffies(self.hz)
+        self.clock_names = tuple(c.name for c in a.clocks)
+        self._clock_index = {n: i for i, n in enumerate(self.clock_names)}
+        self._jiffy = tuple(c.clock_kind is ClockKind.JIFFIES for c in a.clocks)
+        # HA_CLK_NS: without an ns clock, ha_get_ns() is 0 and nothing reads ktime
+        self._reads_ns = any(not j for j in self._jiffy)
+        self._readonly = tuple(e.name for e in a.envs if not e.stored)
+        self._state_index = {s.name: i for i, s in enumerate(a.states)}
+        self._invariant = {s.name: s.invariant for s in a.states}
+        self._events = {e.name for e in a.events}
+        self._table: dict[tuple[str, str], _Transition] = {}
+        groups: dict[tuple[str, str], list] = {}
+        for edge in a.edges:
+            groups.setdefault((edge.src, edge.event), []).append(edge)
+        for key, edges in groups.items():
+            # da_monitor.h keeps one next state per (state, event): the first edge's
+            # in the model's canonical order; edges to it share it, guards OR-ed.
+            same = [e for e in edges if e.dst == edges[0].dst]
+            guard: Guard | None = None
+            if all(e.guard is not None for e in same):
+                guard = same[0].guard
+                for e in same[1:]:
+                    guard = Or(guard, e.guard)  # type: ignore[arg-type]
+            read = {c.env for c in comparisons(guard)}
+            self._table[key] = _Transition(
+                dst=same[0].dst,
+                guard=guard,
+                resets=tuple(self._clock_index[r.env] for r in same[0].resets),
+                escapes=tuple(i for i, n in enumerate(self.clock_names) if n in read),
+            )
+        # rvgen's self_loop_reset_events: events that reset a clock on some self-loop
+        # re-arm the timer on every self-loop (ha_setup_invariants).
+        self.self_loop_reset_events = frozenset(
+            e.event for e in a.edges if e.src == e.dst and e.resets)
+        self._init_resets = tuple(self._clock_index[r.env] for r in a.init_resets)
 
-    # --- starting and stopping ---
+    # --- time --------------------------------------------------------------------
+
+    def jiffies(self, t: int) -> int:
+        """get_jiffies_64() at t ns since boot."""
+        return (self.jiffies0 + t // self.tick_ns) % U64
+
+    def jiffy_start(self, j: int) -> int:
+        """The instant jiffies becomes j."""
+        return ((j - self.jiffies0) % U64) * self.tick_ns
+
+    def _time_ns(self, t: int) -> int:
+        return t if self._reads_ns else 0
+
+    # --- starting --------------------------------------------------------------------
 
     def start(self, t: int, params: Mapping[str, int] | None = None) -> ObjectState:
+        """da_monitor_start(): the initial state, every clock unset, no timer armed;
+        then, for a model whose `__init` arrow resets clocks, what its generated
+        start paths do at once: those resets, and the initial state's timer."""
         a = self.automaton
-        initial = a.initial.name
-        resets: list[int | None] = [None] * len(self._clock_names)
-        for r in a.init_resets:
-            i = self._clock_index[r.env]
-            resets[i] = self._clock_now(i, t)
         obj = ObjectState(
-            state=initial,
+            state=a.initial.name,
             started_at=t,
             entered_at=t,
-            clock_resets=tuple(resets),
-            deadline=None,
+            store=(U64_MAX,) * len(self.clock_names),
+            fire_at=None,
             residency=(0,) * len(a.states),
             params=tuple(sorted((params or {}).items())),
         )
-        return self._arm(obj, initial, t)
+        if not self._init_resets:
+            return obj
+        store = list(obj.store)
+        for i in self._init_resets:
+            store[i] = self._clock_now(i, t)
+        obj = _replace(obj, store=tuple(store))
+        inv = self._invariant[a.initial.name]
+        if inv is not None:
+            obj = _replace(obj, fire_at=self._start_timer(obj, inv.clock, inv.bound, t),
+                           armings=1)
+        return obj
 
-    # --- events ---
-
-    def step(
-        self, obj: ObjectState, t: int, event: str, env: Mapping[str, int] | None = None
-    ) -> tuple[ObjectState | None, Moved | Violation]:
-        """Process one event at t, whose timer (if due) the caller has fired already.
-
-        Returns the new state (None after a violation) and what happened.
-        """
-        self.require_event(event)
-        edges = self._edges.get((obj.state, event), ())
-        if not edges:
-            return None, self.violation(None, obj, t, event, ViolationKind.INVALID_EVENT)
-        for edge in edges:
-            if self.guard_holds(edge.guard, obj, t, env or {}):
-                return self._take(obj, edge, t), Moved(None, t, edge.src, event, edge.dst)
-        return None, self.violation(None, obj, t, event, ViolationKind.GUARD)
+    # --- events ------------------------------------------------------------------------
 
     def require_event(self, event: str) -> None:
         if event not in self._events:
             raise SemanticsError(f"unknown event {event!r}")
 
-    def _take(self, obj: ObjectState, edge: Edge, t: int) -> ObjectState:
-        resets = list(obj.clock_resets)
-        for r in edge.resets:
-            i = self._clock_index[r.env]
-            resets[i] = self._clock_now(i, t)
+    def step(
+        self, obj: ObjectState, t: int, event: str, env: Mapping[str, int] | None = None
+    ) -> tuple[ObjectState | None, Moved | Violation]:
+        """da_event() with ha_monitor_handle_constraint(): one event of a monitored object.
+
+        Returns the new state (None after a violation: da_monitor_reset()) and
+        what the kernel traces.
+        """
+        self.require_event(event)
+        env = env or {}
+        cell = self._table.get((obj.state, event))
+        if cell is None:
+            return None, self.violation(None, obj, t, event, ViolationKind.INVALID_EVENT, env)
+        # ha_verify_invariants(): the state being left must still hold at the event
+        inv = self._invariant[obj.state]
+        if inv is not None and not self._invariant_holds(obj, inv.clock, inv.bound, t):
+            return None, self.violation(None, obj, t, event, ViolationKind.INVARIANT, env)
+        # ha_verify_guards(): the guard reads the clocks, then the resets happen anyway
+        holds = True
+        if cell.guard is not None:
+            holds = any(obj.store[i] == U64_MAX for i in cell.escapes) or self._guard(
+                cell.guard, obj, t, env)
+        store = list(obj.store)
+        for i in cell.resets:
+            store[i] = self._clock_now(i, t)
+        moved = _replace(obj, store=tuple(store))
+        if not holds:
+            return None, self.violation(None, moved, t, event, ViolationKind.GUARD, env)
+        # ha_setup_invariants()
+        fire_at, armings = obj.fire_at, obj.armings
+        dst_inv = self._invariant[cell.dst]
+        if cell.dst == obj.state and event not in self.self_loop_reset_events:
+            pass  # a self-loop leaves the timer as it is
+        elif dst_inv is not None:
+            fire_at = self._start_timer(moved, dst_inv.clock, dst_inv.bound, t)
+            armings += 1
+        elif inv is not None:
+            fire_at = None  # ha_cancel_timer()
         residency = list(obj.residency)
         residency[self._state_index[obj.state]] += t - obj.entered_at
-        moved = ObjectState(
-            state=edge.dst,
-            started_at=obj.started_at,
-            entered_at=t,
-            clock_resets=tuple(resets),
-            deadline=obj.deadline,
-            residency=tuple(residency),
-            params=obj.params,
-        )
-        if edge.src == edge.dst and not edge.resets:
-            # A self-loop without resets keeps the timer that is running; only
-            # the residency interval restarts, which sums to the same total.
-            return moved
-        return self._arm(moved, edge.dst, t)
+        new = _replace(moved, state=cell.dst, entered_at=t, fire_at=fire_at,
+                       residency=tuple(residency), armings=armings)
+        return new, Moved(None, t, obj.state, event, cell.dst)
 
-    def _arm(self, obj: ObjectState, state: str, t: int) -> ObjectState:
-        inv = self._invariant[state]
-        deadline = None if inv is None else max(t, self.invariant_deadline(inv, obj, t))
-        return ObjectState(
-            obj.state,
-            obj.started_at,
-            obj.entered_at,
-            obj.clock_resets,
-            deadline,
-            obj.residency,
-            obj.params,
-        )
-
-    def invariant_deadline(self, inv: Invariant, obj: ObjectState, t: int) -> int:
-        """The instant the invariant becomes false, counting from now if the clock is unset."""
-        i = self._clock_index[inv.clock]
-        bound = self.value(inv.bound, obj) + (0 if inv.strict else 1)
-        reset = obj.clock_resets[i]
-        if reset is None:
-            reset = self._clock_now(i, t)
+    def _invariant_holds(self, obj: ObjectState, clock: str, bound: Value, t: int) -> bool:
+        i = self._clock_index[clock]
+        b = self.value(bound, obj) % U64
         if self._jiffy[i]:
-            return (reset + bound) * self.tick_ns
-        return reset + bound
+            # ha_check_invariant_jiffy(): time_after64(store, jiffies - B), strict;
+            # an unset clock (U64_MAX) fails it
+            diff = (self.jiffies(t) - b - obj.store[i]) % U64
+            return diff >= 1 << 63
+        # ha_check_invariant_ns(): store >= now - B in u64, non-strict; wraps while now < B
+        return obj.store[i] >= (self._time_ns(t) - b) % U64
 
-    # --- timers ---
+    def _start_timer(self, obj: ObjectState, clock: str, bound: Value, t: int) -> int:
+        """ha_start_timer_ns() / ha_start_timer_jiffy(): when the callback will run."""
+        i = self._clock_index[clock]
+        b = self.value(bound, obj) % U64
+        unset = obj.store[i] == U64_MAX
+        if self._jiffy[i]:
+            passed = 0 if unset else (self.jiffies(t) - obj.store[i]) % U64
+            if self.timer is Timer.WHEEL:
+                return self._mod_timer((self.jiffies(t) + b - passed) % U64, t)
+            return self._hrtimer_start(self._jiffies_to_nsecs((b - passed) % U64), t)
+        passed = 0 if unset else (self._time_ns(t) - obj.store[i]) % U64
+        if self.timer is Timer.WHEEL:
+            ticks = ((b - passed + self.tick_ns - 1) % U64) // (NSEC_PER_SEC // self.hz)
+            return self._mod_timer((self.jiffies(t) + ticks) % U64, t)
+        return self._hrtimer_start((b - passed) % U64, t)
 
-    def fire(self, obj: ObjectState) -> Violation:
-        """The invariant violation of an object whose deadline has come."""
-        assert obj.deadline is not None
-        return self.violation(None, obj, obj.deadline, None, ViolationKind.INVARIANT)
+    def _jiffies_to_nsecs(self, j: int) -> int:
+        """jiffies_to_nsecs(): through jiffies_to_usecs(), an unsigned int that wraps."""
+        return (((USEC_PER_SEC // self.hz) * j) % (1 << 32)) * 1000
 
-    # --- values ---
+    def _hrtimer_start(self, rel: int, t: int) -> int:
+        """hrtimer_start(REL): ktime_add_safe() makes a negative or overflowing expiry
+        KTIME_SEC_MAX seconds, which never comes."""
+        tim = rel - U64 if rel > S64_MAX else rel
+        res = tim + t
+        if res > S64_MAX or res < 0 or res < tim or res < t:
+            res = KTIME_SATURATED
+        return max(res, t) + self.platform.latency_ns
+
+    def _mod_timer(self, expires: int, t: int) -> int:
+        """mod_timer(): the bucket calc_wheel_index() files the timer in fires at its
+        expiry jiffy, at the earliest the next one."""
+        now = self.jiffies(t)
+        clk = (now + int(self.platform.wheel_clk_ahead)) % U64
+        delta = (expires - clk) % U64
+        if delta >= 1 << 63:
+            bucket = clk
+        else:
+            depth = 9 if self.hz > 100 else 8
+            cutoff = (LVL_SIZE - 1) << ((depth - 1) * LVL_CLK_SHIFT)
+            if delta >= cutoff:
+                expires = (clk + cutoff - (1 << ((depth - 1) * LVL_CLK_SHIFT))) % U64
+                lvl = depth - 1
+            else:
+                lvl = 0
+                while lvl < depth - 1 and delta >= (LVL_SIZE - 1) << (lvl * LVL_CLK_SHIFT):
+                    lvl += 1
+            shift = lvl * LVL_CLK_SHIFT
+            bucket = (((expires >> shift) + 1) << shift) % U64
+        if (bucket - (now + 1)) % U64 >= 1 << 63:  # time_before(bucket, now + 1)
+            bucket = (now + 1) % U64
+        return self.jiffy_start(bucket) + self.platform.latency_ns
+
+    # --- timers ---------------------------------------------------------------------------
+
+    def fire(self, obj: ObjectState, env: Mapping[str, int] | None = None) -> Violation:
+        """__ha_monitor_timer_callback(): a monitored object's timer reports, whatever
+        its clock says by then, and resets the monitor."""
+        assert obj.fire_at is not None
+        return self.violation(None, obj, obj.fire_at, None, ViolationKind.INVARIANT, env or {})
+
+    # --- values ---------------------------------------------------------------------------
 
     def clock_value(self, obj: ObjectState, clock: str, t: int) -> int | None:
         i = self._clock_index[clock]
-        reset = obj.clock_resets[i]
-        if reset is None:
+        if obj.store[i] == U64_MAX:
             return None
-        return self._clock_now(i, t) - reset
+        return (self._clock_now(i, t) - obj.store[i]) % U64
 
     def _clock_now(self, i: int, t: int) -> int:
-        return t // self.tick_ns if self._jiffy[i] else t
+        return self.jiffies(t) if self._jiffy[i] else self._time_ns(t)
 
     def value(self, value: Value, obj: ObjectState) -> int:
         if isinstance(value, Number):
@@ -267,33 +422,27 @@ class Semantics:
         scale = value.unit.scale if value.unit else 1
         return params[value.name] * scale
 
-    def guard_holds(
-        self, guard: Guard | None, obj: ObjectState, t: int, env: Mapping[str, int]
-    ) -> bool:
-        if guard is None:
-            return True
+    def env_value(self, obj: ObjectState, name: str, t: int, env: Mapping[str, int]) -> int:
+        """ha_get_env(): a clock reads now - store in u64 (an unset one wraps)."""
+        if name in self._clock_index:
+            i = self._clock_index[name]
+            return (self._clock_now(i, t) - obj.store[i]) % U64
+        if name not in env:
+            raise SemanticsError(f"event needs a value for env {name}")
+        return int(env[name])
+
+    def _guard(self, guard: Guard, obj: ObjectState, t: int, env: Mapping[str, int]) -> bool:
         if isinstance(guard, And):
-            return self.guard_holds(guard.left, obj, t, env) and self.guard_holds(
-                guard.right, obj, t, env
-            )
+            return self._guard(guard.left, obj, t, env) and self._guard(guard.right, obj, t, env)
         if isinstance(guard, Or):
-            return self.guard_holds(guard.left, obj, t, env) or self.guard_holds(
-                guard.right, obj, t, env
-            )
+            return self._guard(guard.left, obj, t, env) or self._guard(guard.right, obj, t, env)
         if isinstance(guard, Not):
-            return not self.guard_holds(guard.operand, obj, t, env)
+            return not self._guard(guard.operand, obj, t, env)
         return self._compare(guard, obj, t, env)
 
     def _compare(self, cmp: Cmp, obj: ObjectState, t: int, env: Mapping[str, int]) -> bool:
-        if cmp.env in self._clock_index:
-            left = self.clock_value(obj, cmp.env, t)
-            if left is None:
-                return True  # the kernel's unset-clock escape
-        elif cmp.env in env:
-            left = int(env[cmp.env])
-        else:
-            raise SemanticsError(f"event needs a value for env {cmp.env}")
-        return _OPS[cmp.op](left, self.value(cmp.value, obj))
+        left = self.env_value(obj, cmp.env, t, env)
+        return _OPS[cmp.op](left, self.value(cmp.value, obj) % U64)
 
     def residency(self, obj: ObjectState, t: int) -> tuple[tuple[str, int], ...]:
         spent = list(obj.residency)
@@ -307,9 +456,17 @@ class Semantics:
         t: int,
         event: str | None,
         kind: ViolationKind,
+        env: Mapping[str, int],
     ) -> Violation:
-        clocks = tuple((c, self.clock_value(obj, c, t)) for c in self._clock_names)
-        return Violation(obj_id, t, obj.state, event, kind, clocks, self.residency(obj, t))
+        clocks = tuple((c, self.clock_value(obj, c, t)) for c in self.clock_names)
+        printed: tuple[tuple[str, int], ...] = ()
+        if kind is not ViolationKind.INVALID_EVENT:
+            printed = tuple(
+                (name, self.env_value(obj, name, t, env) if name in self._clock_index
+                 else int(env.get(name, 0)))
+                for name in self.clock_names + self._readonly)
+        return Violation(obj_id, t, obj.state, event, kind, clocks, self.residency(obj, t),
+                         printed)
 
 
 _OPS = {
@@ -322,6 +479,21 @@ _OPS = {
 }
 
 
+def _replace(obj: ObjectState, **changes: object) -> ObjectState:
+    fields = {
+        "state": obj.state,
+        "started_at": obj.started_at,
+        "entered_at": obj.entered_at,
+        "store": obj.store,
+        "fire_at": obj.fire_at,
+        "residency": obj.residency,
+        "params": obj.params,
+        "armings": obj.armings,
+    }
+    fields.update(changes)
+    return ObjectState(**fields)  # type: ignore[arg-type]
+
+
 @dataclass
 class _Slot:
     status: str = "idle"  # idle | monitoring | violated
@@ -330,22 +502,27 @@ class _Slot:
 
 @dataclass
 class Monitor:
-    """Many objects of one model over one global clock (events in non-decreasing time).
+    """Many objects of one model over one clock (calls in non-decreasing time).
 
-    Every call first fires the invariant timers due at or before its time, in
-    time order (ties in the order objects were first seen), then acts.
+    Every call first runs the timer callbacks due by its time (before it at the
+    same nanosecond only with Tie.TIMER_FIRST), in the order they fire, ties in
+    arming order, then acts.
     """
 
     automaton: Automaton
     params: Mapping[str, int] = field(default_factory=dict)
     hz: int = DEFAULT_HZ
+    platform: Platform | None = None
 
     def __post_init__(self) -> None:
-        self.sem = Semantics(self.automaton, self.hz)
+        platform = self.platform or Platform(hz=self.hz)
+        self.sem = Semantics(self.automaton, platform)
         self._slots: dict[Hashable, _Slot] = {}
-        self._order: dict[Hashable, int] = {}
         self._timers: list[tuple[int, int, int, Hashable, ObjectState]] = []
+        self._pushes = 0
         self._seq = 0
+        self._armed_seq: dict[Hashable, int] = {}
+        self._env: dict[str, int] = {}  # the read-only envs' values, last seen
         self.now = 0
 
     # --- public calls ---
@@ -358,16 +535,17 @@ class Monitor:
     def start(
         self, obj: Hashable, t: int, params: Mapping[str, int] | None = None
     ) -> tuple[StartResult, list[Outcome]]:
+        """The monitor's own start routine (e.g. tlob_start_task)."""
         fresh = self._fresh(t, params)
         out = self.advance(t)
         slot = self._slot(obj)
         if slot.status == "monitoring":
             return StartResult.ALREADY, out
         self._begin(obj, slot, fresh)
-        out += self.advance(t)  # an initial invariant that is false at once
         return StartResult.STARTED, out
 
     def stop(self, obj: Hashable, t: int) -> tuple[StopResult, list[Outcome]]:
+        """The monitor's own stop routine: da_monitor_reset() and the verdict since start."""
         out = self.advance(t)
         slot = self._slot(obj)
         result = {
@@ -381,52 +559,66 @@ class Monitor:
     def event(
         self, obj: Hashable, t: int, event: str, env: Mapping[str, int] | None = None
     ) -> list[Outcome]:
-        """`da_handle_event`: ignored unless the object is monitored."""
+        """da_handle_event(): ignored unless the object is monitored."""
         self.sem.require_event(event)
         out = self.advance(t)
+        self._env.update(env or {})
         slot = self._slot(obj)
         if slot.status != "monitoring":
             return out
-        return out + self._step(obj, slot, t, event, env, out)
+        return out + self._step(obj, slot, t, event, out)
 
     def start_event(
         self, obj: Hashable, t: int, event: str, env: Mapping[str, int] | None = None
     ) -> list[Outcome]:
-        """`da_handle_start_event`: an idle object starts and the event is not processed."""
+        """da_handle_start_event(): an idle object starts and the event is not processed."""
         self.sem.require_event(event)
         fresh = self._fresh(t, None)
         out = self.advance(t)
+        self._env.update(env or {})
         slot = self._slot(obj)
         if slot.status != "monitoring":
             self._begin(obj, slot, fresh)
-            return out + self.advance(t)
-        return out + self._step(obj, slot, t, event, env, out)
+            return out
+        return out + self._step(obj, slot, t, event, out)
 
     def start_run_event(
         self, obj: Hashable, t: int, event: str, env: Mapping[str, int] | None = None
     ) -> list[Outcome]:
-        """`da_handle_start_run_event`: an idle object starts, then the event is processed."""
+        """da_handle_start_run_event(): an idle object starts, then the event is processed."""
         self.sem.require_event(event)
         fresh = self._fresh(t, None)
         out = self.advance(t)
+        self._env.update(env or {})
         slot = self._slot(obj)
         if slot.status != "monitoring":
             self._begin(obj, slot, fresh)
-        return out + self._step(obj, slot, t, event, env, out)
+        return out + self._step(obj, slot, t, event, out)
+
+    def reset(self, obj: Hashable, t: int) -> list[Outcome]:
+        """da_reset(): the object stops being monitored, its timer cancelled."""
+        out = self.advance(t)
+        slot = self._slot(obj)
+        if slot.status == "monitoring":
+            slot.status, slot.obj = "idle", None
+        return out
 
     def advance(self, t: int) -> list[Outcome]:
-        """Fire every timer due at or before t."""
+        """Run the timer callbacks due by t."""
         if t < self.now:
             raise SemanticsError(f"time went back from {self.now} to {t}")
         self.now = t
+        timers_first = self.sem.platform.tie is Tie.TIMER_FIRST
         out: list[Outcome] = []
-        while self._timers and self._timers[0][0] <= t:
-            _, _, _, obj_id, armed = heapq.heappop(self._timers)
+        while self._timers:
+            fire_at, _, _, obj_id, armed = self._timers[0]
+            if fire_at > t or (fire_at == t and not timers_first):
+                break
+            heapq.heappop(self._timers)
             slot = self._slots[obj_id]
             if slot.status != "monitoring" or slot.obj is not armed:
-                continue  # cancelled or re-armed since
-            v = self.sem.fire(armed)
-            out.append(_with_obj(v, obj_id))
+                continue  # cancelled, re-armed or moved on since
+            out.append(_with_obj(self.sem.fire(armed, self._env), obj_id))
             slot.status, slot.obj = "violated", None
         return out
 
@@ -440,16 +632,21 @@ class Monitor:
         slot = self._slots.get(obj)
         return slot.obj.state if slot and slot.obj else None
 
+    def object_state(self, obj: Hashable) -> ObjectState | None:
+        slot = self._slots.get(obj)
+        return slot.obj if slot else None
+
     def objects(self) -> int:
         """How many objects are monitored now."""
         return sum(1 for s in self._slots.values() if s.status == "monitoring")
 
     def next_deadline(self) -> int | None:
+        """When the next timer callback will run, if any is armed."""
         while self._timers:
-            deadline, _, _, obj_id, armed = self._timers[0]
+            fire_at, _, _, obj_id, armed = self._timers[0]
             slot = self._slots[obj_id]
             if slot.status == "monitoring" and slot.obj is armed:
-                return deadline
+                return fire_at
             heapq.heappop(self._timers)
         return None
 
@@ -459,7 +656,6 @@ class Monitor:
         slot = self._slots.get(obj)
         if slot is None:
             slot = self._slots[obj] = _Slot()
-            self._order[obj] = len(self._order)
         return slot
 
     def _fresh(self, t: int, params: Mapping[str, int] | None) -> ObjectState:
@@ -472,28 +668,28 @@ class Monitor:
 
     def _begin(self, obj: Hashable, slot: _Slot, fresh: ObjectState) -> None:
         slot.status = "monitoring"
-        self._set(obj, slot, fresh)
+        self._set(obj, slot, fresh, None)
 
-    def _set(self, obj_id: Hashable, slot: _Slot, obj: ObjectState) -> None:
+    def _set(self, obj_id: Hashable, slot: _Slot, obj: ObjectState,
+             before: ObjectState | None) -> None:
         slot.obj = obj
-        if obj.deadline is not None:
-            # Entries are never removed: `advance` skips those whose object moved on.
+        if obj.fire_at is None or obj.fire_at >= NEVER:
+            return
+        # Entries are never removed: `advance` skips those whose object moved on.
+        # A timer kept across a self-loop keeps its place among equal instants.
+        if before is not None and before.armings == obj.armings:
+            seq = self._armed_seq[obj_id]
+        else:
             self._seq += 1
-            entry = (obj.deadline, self._order[obj_id], self._seq, obj_id, obj)
-            heapq.heappush(self._timers, entry)
+            seq = self._armed_seq[obj_id] = self._seq
+        self._pushes += 1
+        heapq.heappush(self._timers, (obj.fire_at, seq, self._pushes, obj_id, obj))
 
-    def _step(
-        self,
-        obj_id: Hashable,
-        slot: _Slot,
-        t: int,
-        event: str,
-        env: Mapping[str, int] | None,
-        fired: list[Outcome],
-    ) -> list[Outcome]:
+    def _step(self, obj_id: Hashable, slot: _Slot, t: int, event: str,
+              fired: list[Outcome]) -> list[Outcome]:
         assert slot.obj is not None
         try:
-            new, outcome = self.sem.step(slot.obj, t, event, env)
+            new, outcome = self.sem.step(slot.obj, t, event, self._env)
         except SemanticsError as exc:
             exc.outcomes = list(fired)  # timers that fired before the refusal
             raise
@@ -501,19 +697,12 @@ class Monitor:
         if new is None:
             slot.status, slot.obj = "violated", None
             return [outcome]
-        self._set(obj_id, slot, new)
-        return [outcome, *self.advance(t)]
+        self._set(obj_id, slot, new, slot.obj)
+        return [outcome]
 
 
 def _with_obj(outcome: Outcome, obj_id: Hashable) -> Outcome:
     if isinstance(outcome, Moved):
         return Moved(obj_id, outcome.time, outcome.src, outcome.event, outcome.dst)
-    return Violation(
-        obj_id,
-        outcome.time,
-        outcome.state,
-        outcome.event,
-        outcome.kind,
-        outcome.clocks,
-        outcome.residency,
-    )
+    return Violation(obj_id, outcome.time, outcome.state, outcome.event, outcome.kind,
+                     outcome.clocks, outcome.residency, outcome.env)

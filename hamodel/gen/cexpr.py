@@ -15,7 +15,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hamodel.model import And, Cmp, Guard, Invariant, Not, Number, Or, Symbol, Value
+from hamodel.model import (
+    And,
+    Cmp,
+    Guard,
+    Invariant,
+    Not,
+    Number,
+    Or,
+    Symbol,
+    Value,
+    comparisons,
+)
 
 # Binding strength, loosest first; a child looser than its parent gets parentheses.
 _OR, _AND, _UNARY, _ATOM = 1, 2, 3, 4
@@ -27,6 +38,7 @@ class CNames:
 
     suffix: str  # "_<monitor>"
     stored: frozenset[str]  # clocks: envs with storage, which may be unset
+    clock_order: tuple[str, ...] = ()  # the clocks in env order (the escapes' order)
 
     def env(self, name: str) -> str:
         return f"{name}{self.suffix}"
@@ -60,16 +72,13 @@ def value_precedence(value: Value) -> int:
 
 
 def expiry_c(inv: Invariant) -> str:
-    """The time after the clock's reset at which `inv` stops holding.
+    """The bound of `inv` as ha_check_invariant_*() and ha_start_timer_*() take it.
 
-    `clk < B` ends at B; `clk <= B` at B + 1 (one ns or one jiffy), which is
-    hamodel's documented meaning (docs/semantics.md) where rvgen arms both at B.
+    `<` and `<=` give the same C, as rvgen writes them: the framework decides
+    how a bound is compared (non-strictly for ns clocks, strictly for jiffy
+    clocks: docs/semantics.md).
     """
-    if inv.strict:
-        return value_c(inv.bound)
-    if isinstance(inv.bound, Number):
-        return literal(inv.bound.value + 1)
-    return f"{value_c(inv.bound)} + 1ull"
+    return value_c(inv.bound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +107,7 @@ def _join(left: _Printed, op: str, right: _Printed, precedence: int) -> _Printed
 
 def _cmp(cmp: Cmp, names: CNames) -> _Printed:
     read = f"ha_get_env(ha_mon, {names.env(cmp.env)}, time_ns)"
-    bound = value_c(cmp.value)
-    text = f"{read} {cmp.op} {bound}"
-    if cmp.env not in names.stored:
-        return _Printed((text,), _UNARY)
-    # An unset clock (never reset since monitoring started) makes its comparison
-    # hold: rvgen's escape, applied per comparison as hamodel's semantics says.
-    escape = f"ha_monitor_env_invalid(ha_mon, {names.env(cmp.env)}) ||"
-    return _Printed((escape, text), _OR)
+    return _Printed((f"{read} {cmp.op} {value_c(cmp.value)}",), _UNARY)
 
 
 def _print(guard: Guard, names: CNames) -> _Printed:
@@ -129,8 +131,21 @@ def _print(guard: Guard, names: CNames) -> _Printed:
 
 
 def guard_segments(guard: Guard, names: CNames) -> tuple[str, ...]:
-    """The guard as C, split after each `&&`/`||` (see `_Printed`)."""
-    return _print(guard, names).segments
+    """The guard as C, split after each `&&`/`||` (see `_Printed`).
+
+    Every clock the guard reads that is unset (not reset since monitoring
+    started) makes the whole guard hold, as rvgen writes it: one
+    `ha_monitor_env_invalid(...) ||` per clock, in env order, before the guard.
+    """
+    printed = _print(guard, names)
+    read = {c.env for c in comparisons(guard)}
+    escapes = tuple(f"ha_monitor_env_invalid(ha_mon, {names.env(env)}) ||"
+                    for env in names.clock_order if env in read)
+    if not escapes:
+        return printed.segments
+    if printed.precedence < _UNARY:
+        printed = printed.wrapped()
+    return escapes + printed.segments
 
 
 def guard_c(guard: Guard, names: CNames) -> str:

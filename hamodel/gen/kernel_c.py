@@ -25,6 +25,7 @@ from hamodel.gen.cexpr import CNames, any_of, expiry_c, guard_segments
 from hamodel.gen.kernel_handlers import Handler
 from hamodel.gen.kernel_objects import Objects
 from hamodel.model import Automaton, ClockKind, Edge, Number, comparisons
+from hamodel.semantics import Semantics, Timer, timer_kind
 from hamodel.source import Span
 
 TARGET = "kernel-c"
@@ -34,6 +35,8 @@ U64_LIMIT = 2**64
 # rvgen/dot2k.py __format_guard_rules: one line while the comparisons total at
 # most this many characters, else one comparison per line.
 GUARD_ONE_LINE = 80
+
+TIMER_MACRO = {Timer.NONE: None, Timer.WHEEL: "HA_TIMER_WHEEL", Timer.HRTIMER: "HA_TIMER_HRTIMER"}
 
 RV_MON_TYPE = {
     "global": "RV_MON_GLOBAL",
@@ -152,6 +155,7 @@ class View:
     setup_skip: tuple[str, ...]  # `if (...)` lines: when ha_setup_invariants keeps the timer
     initial_setup: tuple[str, ...]  # statements of ha_setup_initial_state
     init_clock: str | None  # a clock the __init arrow resets: unset means "just started"
+    start_event_helper: bool  # <m>_handle_start_event(): start events also set up the start
     handlers: tuple[Handler, ...]
     prev_state_helper: tuple[str, ...]  # C lines, empty when no condition reads prev_state
     cleanup: Handler | None
@@ -206,11 +210,6 @@ def notes(automaton: Automaton, options: GenOptions) -> list[str]:
     unread = [g for g in view.getters if "XXX" in g.body]
     for g in unread:
         out.append(f"kernel-c: write how to read {g.env.removesuffix(view.suffix)} in ha_get_env()")
-    if view.initial_setup and not view.objects:
-        out.append(
-            "kernel-c: call ha_setup_initial_state() right after monitoring of an object"
-            " starts (the kernel runs no model code at start)"
-        )
     binding = options.binding
     markers = (("starts", binding.start), ("stops", binding.stop)) if binding else ()
     if view.objects:
@@ -221,12 +220,6 @@ def notes(automaton: Automaton, options: GenOptions) -> list[str]:
                 f"kernel-c: the binding {what} monitoring at the user-space marker"
                 f" {marker.name!r}, which is no tracepoint: write that part by hand"
             )
-    starts_run = "start_run_event" in handler_kinds(automaton).values()
-    if automaton.initial.invariant and not automaton.init_resets and starts_run:
-        out.append(
-            "kernel-c: when da_handle_start_run_event() starts monitoring, nothing arms the"
-            f" invariant of {automaton.initial.name} before the event is processed"
-        )
     return out
 
 
@@ -279,6 +272,16 @@ def build_view(a: Automaton, options: GenOptions) -> View:
                 Note(f"first clock {first.name!r} here", first.span),
             )
         )
+    if clocks and monitor_type in ("global", "per_cpu"):
+        problems.append(
+            dg.error(
+                dg.KERNEL_LIMIT,
+                f"a {monitor_type} monitor with clocks: include/rv/da_monitor.h stores global"
+                " and per-CPU monitors as struct da_monitor, so the clock storage and timer"
+                " of struct ha_monitor would lie in memory past it (use per_task or per_obj)",
+                clocks[0].span,
+            )
+        )
     if len(a.states) > MAX_STATES:
         problems.append(
             dg.error(dg.KERNEL_LIMIT, f"{len(a.states)} states: rvgen's tables stop at"
@@ -290,7 +293,7 @@ def build_view(a: Automaton, options: GenOptions) -> View:
     if problems:
         raise GenError(problems)
 
-    names = CNames(suffix, frozenset(c.name for c in clocks))
+    names = CNames(suffix, frozenset(c.name for c in clocks), tuple(c.name for c in clocks))
     stored = tuple(e.name for e in a.envs if e.stored)
     unstored = tuple(e.name for e in a.envs if not e.stored)
     id_monitor = monitor_type in ("per_task", "per_obj")
@@ -306,22 +309,18 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         for s in a.states
         if s.invariant is not None
     )
-    timer = None
-    if invariants:
-        # A jiffy clock is exact on the timer wheel (it fires on the jiffy the
-        # invariant ends, as docs/semantics.md counts); an ns clock on an hrtimer.
-        all_jiffy = all(i.kind == "jiffy" for i in invariants)
-        timer = "HA_TIMER_WHEEL" if all_jiffy else "HA_TIMER_HRTIMER"
+    timer = TIMER_MACRO[timer_kind(a)]
 
     state_index = {s.name: i for i, s in enumerate(a.states)}
     event_index = {e.name: i for i, e in enumerate(a.events)}
-    guards = tuple(
+    cases = (
         _guard_case(src, event, edges, names)
         for (src, event), edges in sorted(
             merged.items(), key=lambda kv: (state_index[kv[0][0]], event_index[kv[0][1]])
         )
-        if any(e.guard is not None or e.resets for e in edges)
     )
+    # an unguarded edge beside a guarded one leaves nothing to check
+    guards = tuple(case for case in cases if case.segments or case.resets)
     start_events = handler_kinds(a, table)
 
     try:
@@ -331,6 +330,7 @@ def build_view(a: Automaton, options: GenOptions) -> View:
             f"{name}_target" if objects else None,
             stamp=f"{name}_event_ns" if binding and any(
                 c.clock_kind is not ClockKind.JIFFIES for c in clocks) else None,
+            start_helper=name if a.init_resets else None,
         )
     except (kernel_handlers.BindingProblem, kernel_objects.ObjectsProblem) as exc:
         where = Span.point(binding.file, 1, 1) if binding else None
@@ -377,8 +377,11 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         invariants=invariants,
         guards=guards,
         setup_skip=_setup_skip(a, suffix),
-        initial_setup=_initial_setup(a, names, jiffy) if hybrid else (),
+        initial_setup=_initial_setup(a, names, jiffy) if a.init_resets else (),
         init_clock=names.env(a.init_resets[0].env) if a.init_resets else None,
+        start_event_helper=bool(a.init_resets) and (
+            any(eb.handler == "start_event" for eb in binding.events) if binding
+            else "start_event" in start_events.values()),
         handlers=handlers,
         prev_state_helper=(kernel_handlers.PREV_STATE_HELPER
                            if kernel_handlers.uses_prev_state(binding) else ()),
@@ -472,25 +475,12 @@ def _guard_case(
 
 
 def _setup_skip(a: Automaton, suffix: str) -> tuple[str, ...]:
-    """When ha_setup_invariants leaves the timer alone: a self-loop that resets nothing.
-
-    rvgen exempts every event that resets on some self-loop; when the same
-    event is a plain self-loop elsewhere, that would restart a timer the model
-    keeps running (and move it when the clock is unset), so the exemption is
-    per state there.
-    """
+    """When ha_setup_invariants leaves the timer alone: a self-loop, unless its event
+    resets a clock on some self-loop of the model (rvgen's self_loop_reset_events,
+    the same set hamodel.semantics uses); such an event re-arms the timer on every
+    self-loop, also where it resets nothing."""
     terms = ["next_state == curr_state"]
-    loops = [e for e in a.edges if e.src == e.dst]
-    for ev in a.events:
-        on_event = [e for e in loops if e.event == ev.name]
-        resetting = [e for e in on_event if e.resets]
-        if not resetting:
-            continue
-        if len(resetting) == len(on_event):
-            terms.append(f"event != {ev.name}{suffix}")
-        else:
-            for e in resetting:
-                terms.append(f"!(curr_state == {e.src}{suffix} && event == {ev.name}{suffix})")
+    terms += [f"event != {e}{suffix}" for e in sorted(Semantics(a).self_loop_reset_events)]
     return wrap_condition(terms, "if (", "\t    ", ")")
 
 
@@ -511,8 +501,10 @@ def wrap_condition(terms: list[str], head: str, indent: str, tail: str) -> tuple
 
 
 def _initial_setup(a: Automaton, names: CNames, jiffy: set[str]) -> tuple[str, ...]:
-    """What starting must do beyond ha_monitor_init_env (which marks every clock unset):
-    the `__init` arrow's resets, then the initial state's timer."""
+    """What every start path of a model with `reset()` on its `__init` arrow does
+    after da_monitor_start() (which marks every clock unset): those resets, then
+    the initial state's timer.  A model without such resets starts with nothing
+    armed, as the framework does."""
     lines = [f"ha_reset_env(ha_mon, {names.env(r.env)}, time_ns);" for r in a.init_resets]
     inv = a.initial.invariant
     if inv is not None:

@@ -113,17 +113,20 @@ def handlers(
     start_events: dict[str, str],
     target: str | None = None,
     stamp: str | None = None,
+    start_helper: str | None = None,
 ) -> tuple[tuple[Handler, ...], Handler | None, tuple[str, ...], str | None]:
     """`target`: the generated target struct of a monitor started by a marker
-    (hamodel/gen/kernel_objects.py), None when the object is the task itself."""
+    (hamodel/gen/kernel_objects.py), None when the object is the task itself.
+    `start_helper`: the monitor whose `<m>_handle_start_event()` start events
+    call instead of da_handle_start_event() (its initial arrow resets clocks)."""
     if binding is None:
-        return skeleton_handlers(a, monitor_type, suffix, start_events)
+        return skeleton_handlers(a, monitor_type, suffix, start_events, start_helper)
     handlers = []
     for tp in binding.tracepoints:
         # one clock read per hit, shared by every event the hit sends (prev and next)
         body: list[str] = [f"__this_cpu_write({stamp}, ktime_get_ns());", ""] if stamp else []
         for eb in binding.for_tracepoint(tp):
-            body += _bound_call(eb, monitor_type, suffix, target)
+            body += _bound_call(eb, monitor_type, suffix, target, start_helper)
         handlers.append(Handler(tp, TRACEPOINT_ARGS[tp], (), tuple(body), tp))
     cleanup = None
     if monitor_type == "per_obj" and binding.exit_tracepoint:
@@ -144,8 +147,15 @@ def handlers(
     return tuple(handlers), cleanup, ("trace/events/sched.h",), target_type
 
 
+def _handle_function(kind: str, start_helper: str | None) -> str:
+    if kind == "start_event" and start_helper:
+        return f"{start_helper}_handle_start_event"
+    return f"da_handle_{kind}"
+
+
 def _bound_call(
-    eb: EventBinding, monitor_type: str, suffix: str, target: str | None
+    eb: EventBinding, monitor_type: str, suffix: str, target: str | None,
+    start_helper: str | None = None,
 ) -> list[str]:
     task = TASK_OF_FIELD.get(eb.object)
     if task is None and monitor_type in ("per_task", "per_obj"):
@@ -156,7 +166,7 @@ def _bound_call(
     if unknown:
         raise BindingProblem(f"event {eb.event!r}: kernel C cannot read field {unknown[0]!r}")
     args = _handle_args(monitor_type, task, eb.event + suffix, target)
-    call = f"da_handle_{eb.handler}({args});"
+    call = f"{_handle_function(eb.handler, start_helper)}({args});"
     if not eb.when:
         return [call]
     cond = " && ".join(f"{FIELD_C[c.field]} {c.op} {c.text}" for c in eb.when)
@@ -164,23 +174,25 @@ def _bound_call(
 
 
 def skeleton_handlers(
-    a: Automaton, monitor_type: str, suffix: str, start_events: dict[str, str]
+    a: Automaton, monitor_type: str, suffix: str, start_events: dict[str, str],
+    start_helper: str | None = None,
 ) -> tuple[tuple[Handler, ...], Handler | None, tuple[str, ...], str | None]:
     """rvgen/dot2k.py fill_tracepoint_handlers_skel, one handler per event."""
     handlers = []
     for ev in a.events:
         kind = start_events[ev.name]
+        call = _handle_function(kind, start_helper)
         comment = tuple(c for k, c in START_COMMENTS if k == kind)
         event_c = ev.name + suffix
         if monitor_type == "per_task":
             body = ("struct task_struct *p = /* XXX: how do I get p? */;", "",
-                    f"da_handle_{kind}(p, {event_c});")
+                    f"{call}(p, {event_c});")
         elif monitor_type == "per_obj":
             body = ("int id = /* XXX: how do I get the id? */;",
                     "monitor_target t = /* XXX: how do I get t? */;", "",
-                    f"da_handle_{kind}(id, t, {event_c});")
+                    f"{call}(id, t, {event_c});")
         else:
-            body = (f"da_handle_{kind}({event_c});",)
+            body = (f"{call}({event_c});",)
         handlers.append(
             Handler(ev.name, "/* XXX: fill header */", (), comment + body, "/* XXX: tracepoint */")
         )

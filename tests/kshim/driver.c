@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Runs one monitor, compiled with the verbatim RV framework headers on kshim,
+ * through timed input lines and prints what the kernel would: trace events,
+ * reactions and warnings, each line prefixed with the virtual time in ns.
+ *
+ * The build (tests/kshim/__init__.py) writes kshim_build.h, which includes
+ * the monitor source and says what it offers (KSHIM_MODEL: direct
+ * da_handle_*() calls; KSHIM_START/KSHIM_STOP: a monitor's own start and
+ * stop; KSHIM_KUNIT: a KUnit suite).
+ *
+ * Input: "T [@CPU] OP ARGS"; before OP runs, an RCU grace period ends and
+ * the timers due by T fire (kshim_advance).
+ *   enable | disable | idle
+ *   env I V            value V for read-only env I of the next calls
+ *   param I V          value V for model parameter I
+ *   handle KIND OBJ E  da_handle_{event,start_event,start_run_event}(OBJ, E)
+ *   reset OBJ          da_reset() (per-task and per-object monitors)
+ *   destroy OBJ        da_destroy_storage() (per-object monitors)
+ *   switch PREV NEXT PREEMPT PREV_STATE | wakeup PID | exit PID   tracepoints
+ *   start PID VALUE | stop PID | hit PID OFFSET | write TEXT | read
+ * After every line, "T state OBJ on|off STATE STORE..." for each object the
+ * line named (model monitors).
+ * Options: -l LATENCY_NS -t (timers first at a tie) -c (wheel clock ahead).
+ */
+#include "kshim_build.h"
+#include <unistd.h>
+
+/* --- the RV core functions the framework headers declare ------------------------ */
+
+static bool kshim_rv_on = true;
+static int kshim_task_slot_used;
+static struct dentry kshim_root_dentry;
+
+bool rv_monitoring_on(void)
+{
+	return kshim_rv_on;
+}
+
+int rv_register_monitor(struct rv_monitor *monitor, struct rv_monitor *parent)
+{
+	monitor->root_d = &kshim_root_dentry;
+	return 0;
+}
+
+int rv_unregister_monitor(struct rv_monitor *monitor)
+{
+	return 0;
+}
+
+int rv_get_task_monitor_slot(void)
+{
+	for (int i = 0; i < CONFIG_RV_PER_TASK_MONITORS; i++) {
+		if (!(kshim_task_slot_used & (1 << i))) {
+			kshim_task_slot_used |= 1 << i;
+			return i;
+		}
+	}
+	return -EBUSY;
+}
+
+void rv_put_task_monitor_slot(int slot)
+{
+	kshim_task_slot_used &= ~(1 << slot);
+}
+
+/* The reaction, as the printk reactor would print it. */
+void rv_react(struct rv_monitor *monitor, const char *msg, ...)
+{
+	char line[512];
+	va_list args;
+
+	va_start(args, msg);
+	vsnprintf(line, sizeof(line), msg, args);
+	va_end(args);
+	kshim_log("react", "%s", line);
+}
+
+/* --- objects the input names --------------------------------------------------------- */
+
+#ifdef KSHIM_MODEL
+#ifndef KSHIM_START_EVENT
+#define KSHIM_START_EVENT da_handle_start_event
+#endif
+#if RV_MON_TYPE == RV_MON_PER_OBJ
+struct kshim_object {
+	int id;
+};
+
+static struct kshim_object kshim_objects[KSHIM_TASKS];
+#endif
+
+
+
+
+static struct da_monitor *kshim_monitor_of(int obj)
+{
+#if RV_MON_TYPE == RV_MON_GLOBAL || RV_MON_TYPE == RV_MON_PER_CPU
+	return da_get_monitor();
+#elif RV_MON_TYPE == RV_MON_PER_TASK
+	return da_get_monitor(&kshim_tasks[obj]);
+#else
+	guard(rcu)();
+	return da_get_monitor(obj, &kshim_objects[obj]);
+#endif
+}
+
+static void kshim_handle(const char *kind, int obj, int event)
+{
+#if RV_MON_TYPE == RV_MON_GLOBAL || RV_MON_TYPE == RV_MON_PER_CPU
+#define KSHIM_TARGET
+#elif RV_MON_TYPE == RV_MON_PER_TASK
+#define KSHIM_TARGET &kshim_tasks[obj],
+#else
+#define KSHIM_TARGET obj, &kshim_objects[obj],
+#endif
+	if (!strcmp(kind, "event"))
+		da_handle_event(KSHIM_TARGET event);
+	else if (!strcmp(kind, "start_event"))
+		KSHIM_START_EVENT(KSHIM_TARGET event);
+	else if (!strcmp(kind, "start_run_event"))
+		da_handle_start_run_event(KSHIM_TARGET event);
+	else
+		kshim_die("unknown handler kind");
+}
+
+/* A monitor not monitoring is in its initial state (da_monitor_reset_state()). */
+static void kshim_print_state(int obj)
+{
+	struct da_monitor *da_mon = kshim_monitor_of(obj);
+
+	if (!da_mon || !da_mon->monitoring) {
+		if (da_mon && da_mon->curr_state != model_get_initial_state())
+			kshim_die("a monitor not monitoring is not in its initial state");
+		printf("%llu state %d off\n", kshim_now_ns, obj);
+		return;
+	}
+	printf("%llu state %d on %s", kshim_now_ns, obj, model_get_state_name(da_mon->curr_state));
+#ifdef KSHIM_HYBRID
+	for (int i = 0; i < ENV_MAX_STORED; i++)
+		printf(" %llu", to_ha_monitor(da_mon)->env_store[i]);
+#endif
+	printf("\n");
+}
+
+/*
+ * What a monitor's own start routine does: da_monitor_start(), and for a
+ * model whose initial arrow resets clocks, the generated set-up.
+ */
+static int kshim_begin(int obj)
+{
+	struct da_monitor *da_mon;
+
+	if (!da_monitor_enabled())
+		return -ENODEV;
+#if RV_MON_TYPE == RV_MON_PER_OBJ
+	da_create_or_get(obj, &kshim_objects[obj]);
+#endif
+	da_mon = kshim_monitor_of(obj);
+	if (da_monitoring(da_mon))
+		return -EALREADY;
+	da_monitor_start(da_mon);
+#ifdef KSHIM_INIT_SETUP
+	ha_setup_initial_state(to_ha_monitor(da_mon), ha_get_ns());
+#endif
+	return 0;
+}
+#endif /* KSHIM_MODEL */
+
+static struct task_struct *kshim_task(const char *word)
+{
+	int pid = atoi(word);
+
+	if (pid <= 0 || pid >= KSHIM_TASKS) {
+		fprintf(stderr, "bad pid %s\n", word);
+		exit(2);
+	}
+	return &kshim_tasks[pid];
+}
+
+static void kshim_enable(void)
+{
+	int ret = rv_this.enable();
+
+	if (ret)
+		kshim_log("enable", "failed: %d", ret);
+	else
+		rv_this.enabled = 1;
+}
+
+#ifdef KSHIM_FILE
+static void kshim_read_file(void)
+{
+	struct seq_file s = { .len = 0 };
+	char *line, *rest;
+
+	kshim_file_fops->open(NULL, NULL);
+	kshim_seq_show(&s, NULL);
+	rest = s.buf;
+	while ((line = strsep(&rest, "\n")) && (*line || rest))
+		printf("%llu read %s\n", kshim_now_ns, line);
+}
+
+static void kshim_write_file(char *text)
+{
+	loff_t pos = 0;
+	ssize_t ret = kshim_file_fops->write(NULL, text, strlen(text), &pos);
+
+	printf("%llu write %zd\n", kshim_now_ns, ret < 0 ? ret : 0);
+}
+
+static void kshim_hit(struct task_struct *t, loff_t offset)
+{
+	current = t;
+	for (size_t i = 0; i < ARRAY_SIZE(kshim_uprobes); i++) {
+		struct uprobe *u = &kshim_uprobes[i];
+
+		if (u->used && u->offset == offset)
+			u->uc->handler(u->uc, NULL, NULL);
+	}
+}
+#endif
+
+static int kshim_run_line(char *line)
+{
+	unsigned long long t, v;
+	char op[32], a[32], b[32], c[32], d[32];
+	int used = 0, cpu;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%llu %n", &t, &used) < 1)
+		return -1;
+	line += used;
+	if (sscanf(line, "@%d %n", &cpu, &used) == 1) {
+		kshim_cpu = cpu;
+		line += used;
+	}
+	if (sscanf(line, "%31s %n", op, &used) < 1)
+		return -1;
+	line += used;
+	kshim_grace_period();
+	kshim_advance(t);
+
+	if (!strcmp(op, "idle")) {
+		return 0;
+	} else if (!strcmp(op, "enable")) {
+		kshim_enable();
+	} else if (!strcmp(op, "disable")) {
+		rv_this.disable();
+#ifdef KSHIM_MODEL
+	} else if (!strcmp(op, "env") && sscanf(line, "%d %llu", &cpu, &v) == 2) {
+		kshim_env[cpu] = v;
+	} else if (!strcmp(op, "param") && sscanf(line, "%d %llu", &cpu, &v) == 2) {
+		kshim_params[cpu] = v;
+	} else if (!strcmp(op, "begin") && sscanf(line, "%31s", a) == 1) {
+		printf("%llu begin %s %d\n", kshim_now_ns, a, kshim_begin(atoi(a)));
+		kshim_print_state(atoi(a));
+	} else if (!strcmp(op, "handle") && sscanf(line, "%31s %31s %31s", a, b, c) == 3) {
+		kshim_handle(a, atoi(b), atoi(c));
+		kshim_print_state(atoi(b));
+#if RV_MON_TYPE == RV_MON_PER_TASK
+	} else if (!strcmp(op, "reset") && sscanf(line, "%31s", a) == 1) {
+		da_reset(kshim_task(a));
+		kshim_print_state(atoi(a));
+#elif RV_MON_TYPE == RV_MON_PER_OBJ
+	} else if (!strcmp(op, "reset") && sscanf(line, "%31s", a) == 1) {
+		da_reset(atoi(a), &kshim_objects[atoi(a)]);
+		kshim_print_state(atoi(a));
+	} else if (!strcmp(op, "destroy") && sscanf(line, "%31s", a) == 1) {
+		da_destroy_storage(atoi(a));
+		kshim_print_state(atoi(a));
+#endif
+#endif /* KSHIM_MODEL */
+	} else if (!strcmp(op, "switch") && sscanf(line, "%31s %31s %31s %31s", a, b, c, d) == 4) {
+		trace_sched_switch(atoi(c), kshim_task(a), kshim_task(b), strtoul(d, NULL, 0));
+	} else if (!strcmp(op, "wakeup") && sscanf(line, "%31s", a) == 1) {
+		trace_sched_wakeup(kshim_task(a));
+	} else if (!strcmp(op, "exit") && sscanf(line, "%31s", a) == 1) {
+		trace_sched_process_exit(kshim_task(a), true);
+#ifdef KSHIM_START
+	} else if (!strcmp(op, "start") && sscanf(line, "%31s %llu", a, &v) == 2) {
+		printf("%llu start %s %d\n", kshim_now_ns, a, KSHIM_START(kshim_task(a), v));
+	} else if (!strcmp(op, "stop") && sscanf(line, "%31s", a) == 1) {
+		printf("%llu stop %s %d\n", kshim_now_ns, a, KSHIM_STOP(kshim_task(a)));
+#endif
+#ifdef KSHIM_FILE
+	} else if (!strcmp(op, "write")) {
+		kshim_write_file(line);
+	} else if (!strcmp(op, "read")) {
+		kshim_read_file();
+	} else if (!strcmp(op, "hit") && sscanf(line, "%31s %llu", a, &v) == 2) {
+		kshim_hit(kshim_task(a), v);
+#endif
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char line[8192];
+	int opt;
+
+	while ((opt = getopt(argc, argv, "l:tc")) != -1) {
+		if (opt == 'l')
+			kshim_timer_latency_ns = strtoull(optarg, NULL, 0);
+		else if (opt == 't')
+			kshim_timers_first = true;
+		else if (opt == 'c')
+			kshim_wheel_clk_ahead = true;
+		else
+			return 2;
+	}
+	kshim_init_tasks();
+	if (kshim_module_init())
+		return 1;
+	while (fgets(line, sizeof(line), stdin)) {
+		if (kshim_run_line(line)) {
+			fprintf(stderr, "bad line: %s\n", line);
+			return 2;
+		}
+		fflush(stdout);
+	}
+	return 0;
+}
