@@ -177,7 +177,7 @@ class ObjectState:
     state: str
     started_at: int
     entered_at: int
-    store: tuple[int, ...]  # env_store[]: per clock its reset instant (ns or jiffies), U64_MAX unset
+    store: tuple[int, ...]  # env_store[]: per clock its reset (ns or jiffies), U64_MAX unset
     fire_at: int | None  # when the armed timer's callback runs (ns), None when not armed
     residency: tuple[int, ...]  # per state, completed intervals only
     params: tuple[tuple[str, int], ...] = ()
