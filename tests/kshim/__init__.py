@@ -29,7 +29,11 @@ FRAMEWORK = ROOT.parent / "shared" / "kernel" / "rv-framework"
 MISSING = f"the verbatim RV framework is not there ({FRAMEWORK}): tests that run it skip"
 
 CFLAGS = ("-std=gnu11", "-O1", "-g", "-Wall", "-Werror", "-Wno-unused-function",
-          "-Wno-unused-variable", "-fno-strict-aliasing")
+          "-Wno-unused-variable", "-fno-strict-aliasing", "-pthread")
+# AddressSanitizer turns a use-after-free (a handler writing a slot the monitor
+# freed) or a write past a monitor's storage into a failed test, as KASAN would
+# in the kernel; builds that test memory lifetimes use it.
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
 
 # The framework's rv_trace.h marks where each class of monitor adds its trace header.
 CLASS_MARKER = {
@@ -151,17 +155,18 @@ def _model_source(a: Automaton, view: kernel_c.View) -> str:
 
 
 def build_model(a: Automaton, workdir: Path, monitor_type: str = "per_task",
-                timer: str | None = "auto", hz: int = 250) -> Build:
+                timer: str | None = "auto", hz: int = 250, sanitize: bool = False) -> Build:
     """Compile model `a` as a `monitor_type` monitor; `timer` overrides the generator's
     HA_TIMER_TYPE choice ("HA_TIMER_WHEEL" / "HA_TIMER_HRTIMER")."""
     view = kernel_c.build_view(a, GenOptions(model_path=a.file or "model.dot",
                                              monitor_type=monitor_type))
     if timer != "auto" and view.timer:
         view = dataclasses.replace(view, timer=timer)
-    return build_view_model(a, workdir, view, hz)
+    return build_view_model(a, workdir, view, hz, sanitize)
 
 
-def build_view_model(a: Automaton, workdir: Path, view: kernel_c.View, hz: int = 250) -> Build:
+def build_view_model(a: Automaton, workdir: Path, view: kernel_c.View, hz: int = 250,
+                     sanitize: bool = False) -> Build:
     """Compile model `a` from a kernel-C view (build_model, with the view given)."""
     readers = {e.name: i for i, e in enumerate(e for e in a.envs if not e.stored)}
     getters = tuple(
@@ -187,7 +192,7 @@ def build_view_model(a: Automaton, workdir: Path, view: kernel_c.View, hz: int =
         "".join(f"#define {k} {v}\n" for k, v in configs(view).items()))
     (build / "kshim_build.h").write_text(_model_source(a, view))
     exe = build / "driver"
-    cmd = ["gcc", *CFLAGS, f"-DHZ={hz}", "-include", str(build / "autoconf.h"),
+    cmd = ["gcc", *CFLAGS, *(SANITIZE if sanitize else ()), f"-DHZ={hz}", "-include", str(build / "autoconf.h"),
            f"-I{build}", f"-I{HERE / 'include'}", f"-I{FRAMEWORK / 'include'}",
            str(HERE / "driver.c"), "-o", str(exe)]
     done = subprocess.run(cmd, capture_output=True, text=True)

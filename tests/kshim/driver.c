@@ -19,12 +19,17 @@
  *   destroy OBJ        da_destroy_storage() (per-object monitors)
  *   switch PREV NEXT PREEMPT PREV_STATE | wakeup PID | exit PID   tracepoints
  *   start PID VALUE | stop PID | hit PID OFFSET | write TEXT | read
+ *   pause              the next line runs on a second thread, as a handler on
+ *                      another CPU (CPU 1 unless the line says), and stops at its
+ *                      first compare-and-exchange until
+ *   resume             lets it finish (so does any wait for a grace period)
  * After every line, "T state OBJ on|off STATE STORE..." for each object the
  * line named (model monitors).
  * Options: -l LATENCY_NS -t (timers first at a tie) -c (wheel clock ahead).
  */
-#include "kshim_build.h"
+#include <pthread.h> /* before the kernel's names: see kshim/time.h */
 #include <unistd.h>
+#include "kshim_build.h"
 
 /* --- the RV core functions the framework headers declare ------------------------ */
 
@@ -221,25 +226,11 @@ static void kshim_hit(struct task_struct *t, loff_t offset)
 }
 #endif
 
-static int kshim_run_line(char *line)
+static int kshim_exec(const char *op, char *line)
 {
-	unsigned long long t, v;
-	char op[32], a[32], b[32], c[32], d[32];
-	int used = 0, cpu;
-
-	line[strcspn(line, "\n")] = '\0';
-	if (sscanf(line, "%llu %n", &t, &used) < 1)
-		return -1;
-	line += used;
-	if (sscanf(line, "@%d %n", &cpu, &used) == 1) {
-		kshim_cpu = cpu;
-		line += used;
-	}
-	if (sscanf(line, "%31s %n", op, &used) < 1)
-		return -1;
-	line += used;
-	kshim_grace_period();
-	kshim_advance(t);
+	unsigned long long v;
+	char a[32], b[32], c[32], d[32];
+	int cpu;
 
 	if (!strcmp(op, "idle")) {
 		return 0;
@@ -297,6 +288,130 @@ static int kshim_run_line(char *line)
 	return 0;
 }
 
+/* --- a second thread: a handler paused on another CPU ----------------------------------- */
+
+static pthread_mutex_t kshim_other_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t kshim_turn = PTHREAD_COND_INITIALIZER;
+static enum { OTHER_NONE, OTHER_RUNNING, OTHER_PAUSED, OTHER_DONE } kshim_other;
+static bool kshim_other_go, kshim_pause_next;
+static __thread bool kshim_pausable;
+static pthread_t kshim_other_thread;
+static char kshim_other_op[32], kshim_other_args[8192];
+static int kshim_other_cpu, kshim_other_ret;
+
+static void kshim_set_other(int state)
+{
+	pthread_mutex_lock(&kshim_other_lock);
+	kshim_other = state;
+	pthread_cond_broadcast(&kshim_turn);
+	pthread_mutex_unlock(&kshim_other_lock);
+}
+
+static void kshim_wait_other(bool (*ready)(void))
+{
+	pthread_mutex_lock(&kshim_other_lock);
+	while (!ready())
+		pthread_cond_wait(&kshim_turn, &kshim_other_lock);
+	pthread_mutex_unlock(&kshim_other_lock);
+}
+
+static bool kshim_other_stopped(void)
+{
+	return kshim_other == OTHER_PAUSED || kshim_other == OTHER_DONE;
+}
+
+static bool kshim_other_done(void)
+{
+	return kshim_other == OTHER_DONE;
+}
+
+static bool kshim_go(void)
+{
+	return kshim_other_go;
+}
+
+static void kshim_preempt_point(void)
+{
+	if (!kshim_pausable)
+		return;
+	kshim_pausable = false;
+	kshim_set_other(OTHER_PAUSED);
+	kshim_wait_other(kshim_go);
+}
+
+static void *kshim_other_main(void *unused)
+{
+	kshim_cpu = kshim_other_cpu;
+	kshim_pausable = true;
+	kshim_other_ret = kshim_exec(kshim_other_op, kshim_other_args);
+	kshim_set_other(OTHER_DONE);
+	return NULL;
+}
+
+/* The paused handler finishes; the main thread waits for it. */
+static void kshim_resume(void)
+{
+	if (kshim_other == OTHER_NONE)
+		return;
+	pthread_mutex_lock(&kshim_other_lock);
+	kshim_other_go = true;
+	pthread_cond_broadcast(&kshim_turn);
+	pthread_mutex_unlock(&kshim_other_lock);
+	kshim_wait_other(kshim_other_done);
+	pthread_join(kshim_other_thread, NULL);
+	kshim_other = OTHER_NONE;
+	kshim_other_go = false;
+}
+
+static void kshim_wait_for_readers(void)
+{
+	kshim_resume();
+}
+
+static int kshim_run_line(char *line)
+{
+	unsigned long long t;
+	char op[32];
+	int used = 0, cpu = -1;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%llu %n", &t, &used) < 1)
+		return -1;
+	line += used;
+	if (sscanf(line, "@%d %n", &cpu, &used) == 1)
+		line += used;
+	if (sscanf(line, "%31s %n", op, &used) < 1)
+		return -1;
+	line += used;
+	kshim_grace_period();
+	kshim_advance(t);
+	if (!strcmp(op, "pause")) {
+		kshim_pause_next = true;
+		return 0;
+	}
+	if (!strcmp(op, "resume")) {
+		kshim_resume();
+		return 0;
+	}
+	if (kshim_pause_next) {
+		if (kshim_other != OTHER_NONE)
+			kshim_die("one paused handler at a time");
+		kshim_pause_next = false;
+		snprintf(kshim_other_op, sizeof(kshim_other_op), "%s", op);
+		snprintf(kshim_other_args, sizeof(kshim_other_args), "%s", line);
+		kshim_other_cpu = cpu >= 0 ? cpu : 1;
+		kshim_other = OTHER_RUNNING;
+		pthread_create(&kshim_other_thread, NULL, kshim_other_main, NULL);
+		kshim_wait_other(kshim_other_stopped);
+		if (kshim_other == OTHER_DONE)
+			kshim_resume();
+		return kshim_other_ret;
+	}
+	if (cpu >= 0)
+		kshim_cpu = cpu;
+	return kshim_exec(op, line);
+}
+
 int main(int argc, char **argv)
 {
 	char line[8192];
@@ -322,5 +437,6 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
+	kshim_resume();
 	return 0;
 }

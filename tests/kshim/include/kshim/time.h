@@ -259,6 +259,10 @@ static inline bool hrtimer_active(const struct hrtimer *timer)
 #define WHEEL_TIMEOUT_CUTOFF (LVL_START(LVL_DEPTH))
 #define WHEEL_TIMEOUT_MAX (WHEEL_TIMEOUT_CUTOFF - LVL_GRAN(LVL_DEPTH - 1))
 
+/* POSIX <time.h> (which pthread.h brings) has its own timer_delete() */
+#define timer_delete kshim_timer_delete
+#define timer_delete_sync kshim_timer_delete_sync
+
 struct timer_list {
 	struct kshim_alarm alarm;
 	void (*function)(struct timer_list *timer);
