@@ -51,6 +51,15 @@ MODELS = {
     "jiffy_le": LOCAL / "jiffy_le.dot",
     "startrun": LOCAL / "startrun.dot",
 }
+# Models with rvgen's corner cases (no unit, a unit on a constant, a decimal bound),
+# the tlob proposal's variants: once, per task.
+CORNERS = {
+    "tlob_v2": SHARED_MODELS / "tlob-proposal/tlob-v2.dot",
+    "tlob_stopped": SHARED_MODELS / "tlob-proposal/tlob-stopped.dot",
+    "nounit": SHARED_MODELS / "rvgen-probes/nounit.dot",
+    "unitconst": SHARED_MODELS / "rvgen-probes/unitconst.dot",
+    "decimal": SHARED_MODELS / "rvgen-probes/decimal.dot",
+}
 TYPES = ("per_task", "per_obj", "per_cpu", "global")
 PLATFORMS = {
     "default": Platform(),
@@ -63,7 +72,7 @@ _BUILT: dict[tuple, kshim.Build] = {}
 
 
 def _load(name: str) -> Automaton:
-    path = MODELS[name]
+    path = MODELS.get(name) or CORNERS[name]
     if not path.exists():
         pytest.skip(f"{path} is not available (shared test data)")
     a, diags = load_model(path)
@@ -150,6 +159,19 @@ def test_models_on_the_framework(name, monitor_type, tmp_path_factory):
 
     @_settings(25)
     @given(scenarios(a, monitor_type))
+    def check(case):
+        _compare(build, *case, Platform())
+
+    check()
+
+
+@pytest.mark.parametrize("name", sorted(CORNERS))
+def test_corner_models_on_the_framework(name, tmp_path_factory):
+    a = _load(name)
+    build = _build(a, (name, "per_task"), tmp_path_factory.getbasetemp(), "per_task")
+
+    @_settings(20)
+    @given(scenarios(a, "per_task"))
     def check(case):
         _compare(build, *case, Platform())
 

@@ -93,7 +93,7 @@ def rv_trace_h(view: kernel_c.View) -> str:
     return text.replace(marker, f"{own}\n{marker}", 1)
 
 
-def _trace_stubs(build: Path, text: str, own: str) -> None:
+def trace_stubs(build: Path, text: str, own: str) -> None:
     """Empty trace headers for the framework's other monitors (not built in)."""
     for path in re.findall(r"#include <(monitors/[^>]+_trace\.h)>", text):
         target = build / path
@@ -187,7 +187,7 @@ def build_view_model(a: Automaton, workdir: Path, view: kernel_c.View, hz: int =
     trace.write_text(render("kernel-c", "trace.h.j2", v=view))
     rv_trace = rv_trace_h(view)
     (build / "rv_trace.h").write_text(rv_trace)
-    _trace_stubs(build, rv_trace, f"monitors/{m}/{m}_trace.h")
+    trace_stubs(build, rv_trace, f"monitors/{m}/{m}_trace.h")
     (build / "autoconf.h").write_text(
         "".join(f"#define {k} {v}\n" for k, v in configs(view).items()))
     (build / "kshim_build.h").write_text(_model_source(a, view))

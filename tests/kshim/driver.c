@@ -25,7 +25,9 @@
  *   resume             lets it finish (so does any wait for a grace period)
  * After every line, "T state OBJ on|off STATE STORE..." for each object the
  * line named (model monitors).
- * Options: -l LATENCY_NS -t (timers first at a tie) -c (wheel clock ahead).
+ * Options: -l LATENCY_NS -t (timers first at a tie) -c (wheel clock ahead),
+ * -u UPTIME_NS (the clock at the start); a last argument "parse" or "kunit"
+ * runs the binding-line parser or the KUnit suite instead.
  */
 #include <pthread.h> /* before the kernel's names: see kshim/time.h */
 #include <unistd.h>
@@ -330,7 +332,7 @@ static bool kshim_go(void)
 	return kshim_other_go;
 }
 
-static void kshim_preempt_point(void)
+static void kshim_pause_here(void)
 {
 	if (!kshim_pausable)
 		return;
@@ -363,10 +365,6 @@ static void kshim_resume(void)
 	kshim_other_go = false;
 }
 
-static void kshim_wait_for_readers(void)
-{
-	kshim_resume();
-}
 
 static int kshim_run_line(char *line)
 {
@@ -412,13 +410,72 @@ static int kshim_run_line(char *line)
 	return kshim_exec(op, line);
 }
 
+#ifdef KSHIM_PARSE
+static int kshim_hexval(char c)
+{
+	return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+/* "parse" mode: each input line is a binding-file line, hex-encoded. */
+static int kshim_parse_lines(void)
+{
+	char hex[8192], line[4096];
+
+	while (fgets(hex, sizeof(hex), stdin)) {
+		struct KSHIM_PARSE_LINE b = { 0 };
+		size_t n = strcspn(hex, "\n") / 2;
+		int ret;
+
+		for (size_t i = 0; i < n; i++)
+			line[i] = kshim_hexval(hex[2 * i]) * 16 + kshim_hexval(hex[2 * i + 1]);
+		line[n] = '\0';
+		ret = KSHIM_PARSE(line, &b);
+		if (ret)
+			printf("%d\n", ret);
+		else if (b.remove)
+			printf("0 remove %s %lld\n", b.path, (long long)b.start);
+		else
+			printf("0 add %s %lld %lld %llu\n", b.path, (long long)b.start,
+			       (long long)b.stop, (unsigned long long)KSHIM_PARSE_VALUE(b));
+	}
+	return 0;
+}
+#endif
+
+#ifdef KSHIM_KUNIT
+/* "kunit" mode: every case of the monitor's suite, "ok NAME" or "not ok NAME". */
+static int kshim_kunit(void)
+{
+	int failed = 0;
+
+	for (struct kunit_case *c = kshim_kunit_suite->test_cases; c->run_case; c++) {
+		struct kunit test = { .name = c->name };
+
+		if (kshim_kunit_suite->init(&test)) {
+			printf("not ok %s (init)\n", c->name);
+			failed = 1;
+			continue;
+		}
+		c->run_case(&test);
+		kshim_kunit_suite->exit(&test);
+		for (int i = 0; i < test.n_allocations; i++)
+			free(test.allocations[i]);
+		printf("%s %s\n", test.failed ? "not ok" : "ok", c->name);
+		failed |= test.failed;
+	}
+	return failed;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	char line[8192];
 	int opt;
 
-	while ((opt = getopt(argc, argv, "l:tc")) != -1) {
-		if (opt == 'l')
+	while ((opt = getopt(argc, argv, "l:tcu:")) != -1) {
+		if (opt == 'u')
+			kshim_now_ns = strtoull(optarg, NULL, 0);
+		else if (opt == 'l')
 			kshim_timer_latency_ns = strtoull(optarg, NULL, 0);
 		else if (opt == 't')
 			kshim_timers_first = true;
@@ -428,8 +485,21 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	kshim_init_tasks();
+	kshim_preempt_hook = kshim_pause_here;
+	kshim_readers_hook = kshim_resume;
+#ifdef KSHIM_PARSE
+	if (optind < argc && !strcmp(argv[optind], "parse"))
+		return kshim_parse_lines();
+#endif
 	if (kshim_module_init())
 		return 1;
+#ifdef KSHIM_KUNIT
+	if (optind < argc && !strcmp(argv[optind], "kunit")) {
+		/* time passes between the calls of a case, so residency is not all zero */
+		kshim_ns_per_read = 1000;
+		return kshim_kunit();
+	}
+#endif
 	while (fgets(line, sizeof(line), stdin)) {
 		if (kshim_run_line(line)) {
 			fprintf(stderr, "bad line: %s\n", line);

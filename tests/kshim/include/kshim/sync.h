@@ -23,9 +23,15 @@
 /*
  * A handler "on another CPU" that the driver pauses stops here, at its first
  * compare-and-exchange: inside its RCU read section, after its
- * da_monitoring() check (kshim_preempt_point is in the driver).
+ * da_monitoring() check.  The driver installs the hook.
  */
-static void kshim_preempt_point(void);
+static void (*kshim_preempt_hook)(void);
+
+static inline void kshim_preempt_point(void)
+{
+	if (kshim_preempt_hook)
+		kshim_preempt_hook();
+}
 
 #define try_cmpxchg(ptr, oldp, new) ({					\
 	__typeof__(ptr) __p = (ptr);					\
@@ -87,7 +93,7 @@ static inline void mutex_unlock(struct mutex *m) { m->held = 0; }
  */
 static int kshim_rcu_depth;
 static __thread int kshim_rcu_self;
-static void kshim_wait_for_readers(void); /* the driver lets a paused reader finish */
+static void (*kshim_readers_hook)(void); /* the driver lets a paused reader finish */
 
 struct rcu_head {
 	struct rcu_head *next;
@@ -128,8 +134,10 @@ static inline void synchronize_rcu(void)
 {
 	if (kshim_rcu_self)
 		kshim_die("synchronize_rcu() inside an RCU read section (a deadlock)");
+	if (kshim_rcu_depth && kshim_readers_hook)
+		kshim_readers_hook();
 	if (kshim_rcu_depth)
-		kshim_wait_for_readers();
+		kshim_die("synchronize_rcu() waits for a reader that never leaves");
 	kshim_grace_period();
 }
 

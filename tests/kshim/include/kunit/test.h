@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Harness stand-in for the part of KUnit a generated <m>_kunit.c uses: a
- * failed expectation marks the case failed and says where, a failed
- * assertion also ends the case; tests/harness/obj_driver.c runs the suite.
+ * kshim: the part of KUnit a generated <m>_kunit.c uses.  A failed
+ * expectation marks the case failed and says where, a failed assertion also
+ * ends the case; tests/kshim/driver.c runs the suite ("kunit" mode).
  */
-#ifndef HARNESS_KUNIT_TEST_H
-#define HARNESS_KUNIT_TEST_H
-#include "../harness_kernel.h"
+#ifndef KSHIM_KUNIT_TEST_H
+#define KSHIM_KUNIT_TEST_H
+#include <kshim/kshim.h>
 
 struct kunit {
 	const char *name;
@@ -28,7 +28,7 @@ struct kunit_suite {
 };
 
 #define KUNIT_CASE(fn) { .run_case = fn, .name = #fn }
-#define kunit_test_suite(suite) static struct kunit_suite *harness_kunit_suite = &(suite)
+#define kunit_test_suite(suite) static struct kunit_suite *kshim_kunit_suite = &(suite)
 
 static inline void *kunit_kzalloc(struct kunit *test, size_t size, int flags)
 {
@@ -39,7 +39,7 @@ static inline void *kunit_kzalloc(struct kunit *test, size_t size, int flags)
 	return p;
 }
 
-#define HARNESS_KUNIT_FAIL(test, what, ...)						\
+#define KSHIM_KUNIT_FAIL(test, what, ...)						\
 	do {										\
 		(test)->failed = true;							\
 		printf("# %s: %s:%d: %s", (test)->name, __FILE__, __LINE__, what);	\
@@ -51,7 +51,7 @@ static inline void *kunit_kzalloc(struct kunit *test, size_t size, int flags)
 	do {										\
 		long long l_ = (long long)(left), r_ = (long long)(right);		\
 		if (l_ != r_)								\
-			HARNESS_KUNIT_FAIL(test, #left " == " #right, "%lld != %lld: ",	\
+			KSHIM_KUNIT_FAIL(test, #left " == " #right, "%lld != %lld: ",	\
 					   l_, r_);					\
 		if (l_ != r_)								\
 			printf("# " __VA_ARGS__), printf("\n");				\
@@ -60,14 +60,14 @@ static inline void *kunit_kzalloc(struct kunit *test, size_t size, int flags)
 #define KUNIT_EXPECT_STREQ_MSG(test, left, right, ...)					\
 	do {										\
 		if (strcmp(left, right))						\
-			HARNESS_KUNIT_FAIL(test, #left " == " #right, "\"%s\" != \"%s\"",	\
+			KSHIM_KUNIT_FAIL(test, #left " == " #right, "\"%s\" != \"%s\"",	\
 					   left, right);				\
 	} while (0)
 #define KUNIT_ASSERT_EQ(test, left, right)						\
 	do {										\
 		long long l_ = (long long)(left), r_ = (long long)(right);		\
 		if (l_ != r_) {								\
-			HARNESS_KUNIT_FAIL(test, #left " == " #right, "%lld != %lld",	\
+			KSHIM_KUNIT_FAIL(test, #left " == " #right, "%lld != %lld",	\
 					   l_, r_);					\
 			return;								\
 		}									\
@@ -75,7 +75,7 @@ static inline void *kunit_kzalloc(struct kunit *test, size_t size, int flags)
 #define KUNIT_ASSERT_NOT_NULL(test, ptr)						\
 	do {										\
 		if (!(ptr)) {								\
-			HARNESS_KUNIT_FAIL(test, #ptr " != NULL", "%s", "");		\
+			KSHIM_KUNIT_FAIL(test, #ptr " != NULL", "%s", "");		\
 			abort();							\
 		}									\
 	} while (0)
