@@ -17,13 +17,12 @@ import pytest
 from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kshim import objects  # noqa: E402
 
 from hamodel.binding import find_binding
 from hamodel.gen import GenOptions
 from hamodel.gen.kernel_c import build_view
 from hamodel.load import load_model
-
-from kshim import objects  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not kshim.available(), reason=kshim.MISSING)
 
