@@ -234,6 +234,31 @@ def test_implicit_monitor_clocks(tmp_path_factory):
                                      Op(LONG_UPTIME + 1, "event", 1, 0)], (1000,))
 
 
+def test_the_harness_runs_the_framework_it_is_given(tmp_path_factory):
+    """One changed byte in ha_monitor.h (the ns invariant check made strict) and the
+    semantics no longer agrees: the harness compiles those headers, not a copy."""
+    import shutil
+
+    a = _load("tlob")
+    changed = tmp_path_factory.mktemp("framework")
+    shutil.copytree(kshim.FRAMEWORK, changed, dirs_exist_ok=True)
+    header = changed / "include/rv/ha_monitor.h"
+    text = header.read_text()
+    check = "return READ_ONCE(ha_mon->env_store[env]) >= time_ns - expire_ns;"
+    assert text.count(check) == 1
+    header.write_text(text.replace(check, check.replace(">=", "> ")))
+    view = kernel_c.build_view(a, GenOptions(model_path="tlob.dot", monitor_type="per_task"))
+    ops = [Op(LONG_UPTIME, "begin", 1), Op(LONG_UPTIME + 1000, "event", 1, 0),
+           Op(LONG_UPTIME + 1000, "event", 1, 2), Op(LONG_UPTIME + 10**6, "idle")]
+    params = (1000,)  # BUDGET_NS: the preempt comes exactly at the budget
+    real = _build(a, ("tlob", "per_task"), tmp_path_factory.getbasetemp(), "per_task")
+    assert kshim.run_framework(real, ops, params) == kshim.run_semantics(real, ops, params,
+                                                                          Platform())
+    mutant = kshim.build_view_model(a, changed / "build", view, framework=changed)
+    assert kshim.run_framework(mutant, ops, params) != kshim.run_semantics(mutant, ops, params,
+                                                                            Platform())
+
+
 def _kernel_expressible(a: Automaton) -> bool:
     if len(a.clocks) > 1:
         return False  # MAX_HA_ENV_LEN is 1

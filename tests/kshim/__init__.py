@@ -82,9 +82,9 @@ def configs(view: kernel_c.View) -> dict[str, str]:
     return out
 
 
-def rv_trace_h(view: kernel_c.View) -> str:
+def rv_trace_h(view: kernel_c.View, framework: Path = FRAMEWORK) -> str:
     """The framework's rv_trace.h with this monitor's trace header added."""
-    text = (FRAMEWORK / "kernel/trace/rv/rv_trace.h").read_text()
+    text = (framework / "kernel/trace/rv/rv_trace.h").read_text()
     marker = CLASS_MARKER[view.class_type]
     own = f"#include <monitors/{view.name}/{view.name}_trace.h>"
     assert marker in text, marker
@@ -166,8 +166,9 @@ def build_model(a: Automaton, workdir: Path, monitor_type: str = "per_task",
 
 
 def build_view_model(a: Automaton, workdir: Path, view: kernel_c.View, hz: int = 250,
-                     sanitize: bool = False) -> Build:
-    """Compile model `a` from a kernel-C view (build_model, with the view given)."""
+                     sanitize: bool = False, framework: Path = FRAMEWORK) -> Build:
+    """Compile model `a` from a kernel-C view (build_model, with the view given);
+    `framework` is the RV framework's tree (the verbatim one unless a test says)."""
     readers = {e.name: i for i, e in enumerate(e for e in a.envs if not e.stored)}
     getters = tuple(
         dataclasses.replace(g, body=f"return kshim_env[{readers[g.env[: -len(view.suffix)]]}];")
@@ -185,7 +186,7 @@ def build_view_model(a: Automaton, workdir: Path, view: kernel_c.View, hz: int =
     trace = build / "monitors" / m / f"{m}_trace.h"
     trace.parent.mkdir(parents=True, exist_ok=True)
     trace.write_text(render("kernel-c", "trace.h.j2", v=view))
-    rv_trace = rv_trace_h(view)
+    rv_trace = rv_trace_h(view, framework)
     (build / "rv_trace.h").write_text(rv_trace)
     trace_stubs(build, rv_trace, f"monitors/{m}/{m}_trace.h")
     (build / "autoconf.h").write_text(
@@ -193,7 +194,7 @@ def build_view_model(a: Automaton, workdir: Path, view: kernel_c.View, hz: int =
     (build / "kshim_build.h").write_text(_model_source(a, view))
     exe = build / "driver"
     cmd = ["gcc", *CFLAGS, *(SANITIZE if sanitize else ()), f"-DHZ={hz}", "-include", str(build / "autoconf.h"),
-           f"-I{build}", f"-I{HERE / 'include'}", f"-I{FRAMEWORK / 'include'}",
+           f"-I{build}", f"-I{HERE / 'include'}", f"-I{framework / 'include'}",
            str(HERE / "driver.c"), "-o", str(exe)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
