@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hamodel import diagnostics as dg
+from hamodel import tracepoints
 from hamodel.build import is_c_identifier
 from hamodel.diagnostics import Diagnostic
 from hamodel.model import COMPARISONS, Automaton
@@ -28,19 +29,11 @@ BINDING_ERROR = dg.register("HA030", "binding", "see docs/binding.md for the bin
 
 MONITOR_TYPES = ("global", "per_cpu", "per_task", "per_obj")
 HANDLERS = ("event", "start_event", "start_run_event")  # da_handle_<handler>
+TIMERS = ("wheel", "hrtimer")  # HA_TIMER_WHEEL, HA_TIMER_HRTIMER
 
-# Fields of the tracepoints a binding may use, as tracefs names them in
-# events/sched/<tp>/format; `common_pid` is the task that emitted the event.
-TRACEPOINTS: dict[str, tuple[str, ...]] = {
-    "sched_switch": (
-        "prev_comm", "prev_pid", "prev_prio", "prev_state",
-        "next_comm", "next_pid", "next_prio", "common_pid",
-    ),
-    "sched_wakeup": ("comm", "pid", "prio", "target_cpu", "common_pid"),
-    "sched_waking": ("comm", "pid", "prio", "target_cpu", "common_pid"),
-    "sched_wakeup_new": ("comm", "pid", "prio", "target_cpu", "common_pid"),
-    "sched_process_exit": ("comm", "pid", "prio", "common_pid"),
-}
+# Fields of the tracepoints a binding may use (hamodel/tracepoints.py): tracefs
+# names first, then the arguments only kernel C reads.
+TRACEPOINTS: dict[str, tuple[str, ...]] = {tp.name: tp.fields for tp in tracepoints.TABLE}
 
 # Symbolic values a condition may name: the single-bit states sched_switch
 # reports (include/linux/sched.h).  Kernel C writes the name itself, so each is
@@ -105,6 +98,7 @@ class Condition:
     op: str
     value: int
     text: str
+    boolean: bool = False  # a true/false field: value 1 or 0, op == or !=
 
     def holds(self, actual: int) -> bool:
         return {
@@ -127,8 +121,12 @@ class EventBinding:
     object: str
     when: tuple[Condition, ...]
     handler: str = "event"
+    # the event is also not sent when every one of these holds (none: no exception)
+    unless: tuple[Condition, ...] = ()
 
     def matches(self, fields: dict[str, int]) -> bool:
+        if self.unless and all(c.holds(fields[c.field]) for c in self.unless):
+            return False
         return all(c.holds(fields[c.field]) for c in self.when)
 
 
@@ -147,6 +145,35 @@ class Marker:
 
 
 @dataclass(frozen=True, slots=True)
+class Definition:
+    """The value kernel C gives a model parameter that no start marker sets, or an
+    extra module parameter (`extra`) other definitions use.
+
+    `terms` are summed: numbers, kernel constants (`TICK_NSEC`), module parameter
+    names and `target.FIELD` (a member of a per_obj monitor's target).
+    """
+
+    name: str
+    terms: tuple[int | str, ...]
+    extra: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EnvReader:
+    """How kernel C reads a read-only env: `kind` is `call` (`name()`), `call_target`
+    (`name(target)`), `field` (`target.name`) or `builtin` (see BUILTIN_READERS)."""
+
+    env: str
+    kind: str
+    name: str
+    negate: bool = False
+
+
+# Readers whose C is more than a call; kernel C defines them (hamodel/gen/kernel_c.py).
+BUILTIN_READERS = ("preempt_disabled",)
+
+
+@dataclass(frozen=True, slots=True)
 class Binding:
     monitor_type: str
     description: str
@@ -158,6 +185,29 @@ class Binding:
     # states whose time since the start is accounted (in this order); empty: none
     residency: tuple[str, ...] = ()
     slots: int = 64  # monitors preallocated for the start marker
+    parent: str | None = None  # the container monitor (kernel C)
+    timer: str | None = None  # HA timer kind (TIMERS); None: the generator's rule
+    parameters: tuple[Definition, ...] = ()
+    envs: tuple[EnvReader, ...] = ()
+
+    def kernel_only(self) -> tuple[str, ...]:
+        """What in this binding only the kernel-C target follows (replay and eBPF
+        refuse such a binding), one phrase each."""
+        out: list[str] = []
+        for e in self.events:
+            tp = tracepoints.BY_NAME[e.tracepoint]
+            if tp.kernel_only:
+                out.append(f"event {e.event!r}: tracepoint {e.tracepoint}")
+            names = [e.object] + [c.field for c in e.when + e.unless]
+            for name in dict.fromkeys(names):
+                if name in tp.kernel:
+                    out.append(f"event {e.event!r}: field {name!r} of {e.tracepoint}")
+            for c in e.when + e.unless:
+                if c.text in tracepoints.KERNEL_CONSTANTS:
+                    out.append(f"event {e.event!r}: constant {c.text}")
+            if e.unless:
+                out.append(f"event {e.event!r}: unless")
+        return tuple(dict.fromkeys(out))
 
     @property
     def tracepoints(self) -> tuple[str, ...]:
@@ -205,6 +255,23 @@ def load_binding(path: str | Path, automaton: Automaton) -> tuple[Binding | None
     if dg.has_errors(reader.diags):
         return None, reader.diags
     return binding, reader.diags
+
+
+_KERNEL_CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*\Z")
+_READER = re.compile(r"(!?)([A-Za-z_][A-Za-z0-9_]*)\((target)?\)\Z")
+
+
+def _env_reader(env: str, text: str) -> EnvReader | None:
+    """Parse one [env] value; None when it is none of the accepted forms."""
+    if text in BUILTIN_READERS:
+        return EnvReader(env, "builtin", text)
+    if text.startswith("target."):
+        field = text.removeprefix("target.")
+        return EnvReader(env, "field", field) if is_c_identifier(field) else None
+    m = _READER.match(text)
+    if m is None or not is_c_identifier(m[2]):
+        return None
+    return EnvReader(env, "call_target" if m[3] else "call", m[2], bool(m[1]))
 
 
 _HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_]+)")
@@ -285,8 +352,8 @@ class _Reader:
         for i, raw in enumerate(raw_events):
             if not isinstance(raw, dict):
                 self.err(f"event #{i + 1} is {raw!r}: expected a [[event]] table", "event")
-            elif e := self.event(i, raw):
-                events.append(e)
+            else:
+                events += self.event(i, raw)
         bound = {e.event for e in events}
         for ev in self.a.events:
             if ev.name not in bound:
@@ -307,8 +374,94 @@ class _Reader:
             self.err(f"slots = {slots!r}: expected a number of monitors, 1 to 65536", "slots",
                      "monitor")
             slots = 64
+        parent = self.get(monitor, "parent", str, None, "monitor")
+        if parent is not None and not is_c_identifier(parent):
+            self.err(f"parent {parent!r} is not a monitor name (a C identifier)", parent,
+                     "monitor")
+            parent = None
+        timer = self.get(monitor, "timer", str, None, "monitor")
+        if timer is not None and timer not in TIMERS:
+            self.err(f"timer {timer!r} (expected one of {', '.join(TIMERS)})", timer, "monitor")
+            timer = None
+        started = {p for m in (start,) if m is not None for p, _ in m.params}
+        parameters = self.parameters(self.get(data, "parameters", dict, {}, "parameters"),
+                                     started, mtype)
+        envs = self.envs(self.get(data, "env", dict, {}, "env"), mtype)
         return Binding(mtype, description, start, stop, tuple(events), exit_tp, self.file,
-                       residency, slots)
+                       residency, slots, parent, timer, parameters, envs)
+
+    def parameters(self, raw: dict, started: set[str], mtype: str) -> tuple[Definition, ...]:
+        """[parameters]: NAME = value or [terms]; model parameters first, in model order."""
+        kinds = {p.name: p.kind.value for p in self.a.parameters}
+        extra = {n for n in raw if n not in kinds}
+        out: list[Definition] = []
+        for name in [p.name for p in self.a.parameters if p.name in raw] + sorted(extra):
+            value = raw[name]
+            kind = kinds.get(name, "parameter")
+            if name in started:
+                self.err(f"parameter {name!r} is set by the start marker, per object", name,
+                         "parameters")
+                continue
+            if name in extra and not (is_c_identifier(name) and name.islower()):
+                self.err(f"{name!r} is no parameter of the model; an extra module parameter"
+                         " needs a lower-case C identifier", name, "parameters")
+                continue
+            terms = value if isinstance(value, list) else [value]
+            if kind in ("constant", "parameter") and len(terms) != 1:
+                self.err(f"parameter {name!r} takes one value (a number or a kernel constant)",
+                         name, "parameters")
+                continue
+            good = [self.term(name, t, kinds, extra, mtype) for t in terms]
+            if terms and None not in good:
+                out.append(Definition(name, tuple(good), name in extra))  # type: ignore[arg-type]
+            elif not terms:
+                self.err(f"parameter {name!r}: an empty list", name, "parameters")
+        return tuple(out)
+
+    def term(self, name: str, term: object, kinds: dict[str, str], extra: set[str],
+             mtype: str) -> int | str | None:
+        if isinstance(term, int) and not isinstance(term, bool) and 0 <= term < 2**64:
+            return term
+        if isinstance(term, str):
+            if _KERNEL_CONSTANT.match(term):
+                return term
+            if is_c_identifier(term) and (kinds.get(term) == "parameter" or term in extra):
+                return term
+            field = term.removeprefix("target.")
+            if field != term and is_c_identifier(field):
+                if mtype != "per_obj":
+                    self.err(f"parameter {name!r}: {term!r} reads the target of a per_obj"
+                             " monitor", term, "parameters")
+                    return None
+                return term
+        self.err(f"parameter {name!r}: {term!r} is not a number in 0 .. 2^64-1, a kernel"
+                 " constant (CAPITALS), a module parameter or target.FIELD", str(term),
+                 "parameters")
+        return None
+
+    def envs(self, raw: dict, mtype: str) -> tuple[EnvReader, ...]:
+        """[env]: how kernel C reads each read-only env, in model order."""
+        readonly = [e.name for e in self.a.envs if not e.stored]
+        for name in raw:
+            if name not in readonly:
+                self.err(f"env {name!r} is no read-only env of the model (clocks are"
+                         " stored, not read)", name, "env")
+        out: list[EnvReader] = []
+        for name in readonly:
+            text = raw.get(name)
+            if text is None:
+                continue
+            reader = _env_reader(name, text) if isinstance(text, str) else None
+            if reader is None:
+                self.err(f"env {name!r}: {text!r} is not a reader: expected name(),"
+                         " !name(), name(target), !name(target), target.FIELD or one of"
+                         f" {', '.join(BUILTIN_READERS)}", str(text), "env")
+            elif reader.kind in ("call_target", "field") and mtype != "per_obj":
+                self.err(f"env {name!r}: {text!r} reads the target of a per_obj monitor",
+                         text, "env")
+            else:
+                out.append(reader)
+        return tuple(out)
 
     def residency(self, raw: object) -> tuple[str, ...]:
         """`residency = true` (every state, kernel order) or a list of states."""
@@ -370,10 +523,13 @@ class _Reader:
                 names.append((param, word))
         return Marker(name, obj, tuple(params), tuple(limits), tuple(names))
 
-    def event(self, i: int, raw: dict) -> EventBinding | None:
+    def event(self, i: int, raw: dict) -> list[EventBinding]:
+        """One [[event]] table: one EventBinding per tracepoint it names."""
         section = f"event#{i}"
         event = self.get(raw, "event", str, "", section)
-        tp = self.get(raw, "tracepoint", str, "", section)
+        tps = raw.get("tracepoint", "")
+        if isinstance(tps, str):
+            tps = [tps]
         obj = self.get(raw, "object", str, "common_pid", section)
         handler = self.get(raw, "handler", str, "event", section)
         ok = True
@@ -381,59 +537,78 @@ class _Reader:
             self.err(f"[[event]] #{i + 1}: {event!r} is no event of the model",
                      event or "event", section)
             ok = False
-        if tp not in TRACEPOINTS:
-            known = ", ".join(TRACEPOINTS)
-            self.err(f"event {event!r}: unknown tracepoint {tp!r} (expected {known})",
-                     tp or "tracepoint", section)
-            return None
-        fields = TRACEPOINTS[tp]
-        if obj not in fields:
-            self.err(f"event {event!r}: {tp} has no field {obj!r} (expected {fields})", obj,
-                     section)
-            ok = False
-        if handler not in HANDLERS:
-            self.err(f"event {event!r}: handler {handler!r} (expected one of {HANDLERS})",
-                     handler, section)
-            ok = False
-        when = raw.get("when", [])
-        if isinstance(when, dict):
-            when = [when]
-        if not isinstance(when, list):
-            self.err(f"when = {when!r}: expected a condition table or a list of them", "when",
-                     section)
-            return None
-        conditions = []
-        for c in when:
-            cond = self.condition(event, tp, c, section)
-            if cond is None:
+        if not isinstance(tps, list) or not tps:
+            self.err(f"event {event!r}: tracepoint = {tps!r}: expected a name or a list of"
+                     " names", "tracepoint", section)
+            return []
+        out = []
+        for tp in tps:
+            if tp not in TRACEPOINTS:
+                known = ", ".join(TRACEPOINTS)
+                self.err(f"event {event!r}: unknown tracepoint {tp!r} (expected {known})",
+                         str(tp) or "tracepoint", section)
+                ok = False
+                continue
+            if obj not in TRACEPOINTS[tp]:
+                self.err(f"event {event!r}: {tp} has no field {obj!r} (expected"
+                         f" {TRACEPOINTS[tp]})", obj, section)
+                ok = False
+            if handler not in HANDLERS:
+                self.err(f"event {event!r}: handler {handler!r} (expected one of {HANDLERS})",
+                         handler, section)
+                ok = False
+            when = self.conditions(event, tp, raw, "when", section)
+            unless = self.conditions(event, tp, raw, "unless", section)
+            if when is None or unless is None:
                 ok = False
             else:
-                conditions.append(cond)
-        return EventBinding(event, tp, obj, tuple(conditions), handler) if ok else None
+                out.append(EventBinding(event, tp, obj, when, handler, unless))
+        return out if ok else []
 
-    def condition(self, event: str, tp: str, raw: object, section: str) -> Condition | None:
+    def conditions(self, event: str, tp: str, raw: dict, key: str,
+                   section: str) -> tuple[Condition, ...] | None:
+        """`when` or `unless`: one condition table or a list of them (None: an error)."""
+        items = raw.get(key, [])
+        if isinstance(items, dict):
+            items = [items]
+        if not isinstance(items, list):
+            self.err(f"{key} = {items!r}: expected a condition table or a list of them", key,
+                     section)
+            return None
+        out = [self.condition(event, tp, c, key, section) for c in items]
+        return None if None in out else tuple(out)  # type: ignore[arg-type]
+
+    def condition(self, event: str, tp: str, raw: object, key: str,
+                  section: str) -> Condition | None:
         if not isinstance(raw, dict):
             self.err(f"event {event!r}: condition {raw!r} is not a table"
-                     " { field = ..., op = ..., value = ... }", "when", section)
+                     " { field = ..., op = ..., value = ... }", key, section)
             return None
         field = self.get(raw, "field", str, "", section)
         op = self.get(raw, "op", str, "==", section)
         value = raw.get("value")
         if field not in TRACEPOINTS[tp] or field.endswith("comm"):
             self.err(f"event {event!r}: condition on {field!r}, no numeric field of {tp}",
-                     field or "when", section)
+                     field or key, section)
             return None
         if op not in COMPARISONS:
             self.err(f"event {event!r}: operator {op!r} (expected one of {COMPARISONS})", op,
                      section)
             return None
-        if isinstance(value, str):
-            if value not in CONSTANTS:
-                known = ", ".join(CONSTANTS)
-                self.err(f"event {event!r}: unknown constant {value!r} (expected {known})",
-                         value, section)
+        boolean = field in tracepoints.BY_NAME[tp].booleans
+        if boolean:
+            if not isinstance(value, bool) or op not in ("==", "!="):
+                self.err(f"event {event!r}: {field} is true or false: compare it with =="
+                         " or != and a value of true or false", field, section)
                 return None
-            return Condition(field, op, CONSTANTS[value], value)
+            return Condition(field, op, int(value), str(value).lower(), boolean=True)
+        if isinstance(value, str):
+            known = CONSTANTS | tracepoints.KERNEL_CONSTANTS
+            if value not in known:
+                self.err(f"event {event!r}: unknown constant {value!r} (expected"
+                         f" {', '.join(known)})", value, section)
+                return None
+            return Condition(field, op, known[value], value)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
             self.err(f"event {event!r}: condition value {value!r} is not a number"
                      " in 0 .. 2^64-1", "value", section)

@@ -32,7 +32,7 @@ ALLOWED = {
         "per_obj monitors must name their target type (include/rv/da_monitor.h), as nomiss.c does",
     ),
     "MACRO_ARG_UNUSED": (
-        r"^#define \w+\(ha_mon\) /\* XXX: what is \w+\(ha_mon\)\? \*/$",
+        r"^#define \w+\(ha_mon\) /\* XXX: the value of \w+\(ha_mon\) \*/$",
         "an rvgen-style XXX skeleton of a parameter the developer defines",
     ),
 }
