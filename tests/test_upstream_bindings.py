@@ -22,7 +22,6 @@ from c_handlers import Task, handlers
 from conftest import ROOT, SHARED
 from kernel_build import monitors
 
-from hamodel import diagnostics as dg
 from hamodel.binding import load_binding
 from hamodel.gen import kernel_tracepoints as ktp
 from hamodel.load import load_model
