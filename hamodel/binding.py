@@ -189,6 +189,7 @@ class Binding:
     timer: str | None = None  # HA timer kind (TIMERS); None: the generator's rule
     parameters: tuple[Definition, ...] = ()
     envs: tuple[EnvReader, ...] = ()
+    objects: str = "task"  # what a per_obj monitor's objects are (tracepoints.OBJECT_KINDS)
 
     def kernel_only(self) -> tuple[str, ...]:
         """What in this binding only the kernel-C target follows (replay and eBPF
@@ -200,7 +201,7 @@ class Binding:
                 out.append(f"event {e.event!r}: tracepoint {e.tracepoint}")
             names = [e.object] + [c.field for c in e.when + e.unless]
             for name in dict.fromkeys(names):
-                if name in tp.kernel:
+                if name in tp.kernel or name in tp.objects:
                     out.append(f"event {e.event!r}: field {name!r} of {e.tracepoint}")
             for c in e.when + e.unless:
                 if c.text in tracepoints.KERNEL_CONSTANTS:
@@ -387,8 +388,28 @@ class _Reader:
         parameters = self.parameters(self.get(data, "parameters", dict, {}, "parameters"),
                                      started, mtype)
         envs = self.envs(self.get(data, "env", dict, {}, "env"), mtype)
+        objects = self.objects(monitor, mtype, parent, events)
         return Binding(mtype, description, start, stop, tuple(events), exit_tp, self.file,
-                       residency, slots, parent, timer, parameters, envs)
+                       residency, slots, parent, timer, parameters, envs, objects)
+
+    def objects(self, monitor: dict, mtype: str, parent: str | None,
+                events: list[EventBinding]) -> str:
+        """[monitor] objects: tasks (the default) or deadline entities, which are named
+        with the helpers of the deadline container."""
+        kind = self.get(monitor, "objects", str, "task", "monitor")
+        if kind not in tracepoints.OBJECT_KINDS:
+            self.err(f"objects = {kind!r} (expected one of"
+                     f" {', '.join(tracepoints.OBJECT_KINDS)})", kind, "monitor")
+            return "task"
+        if kind == "dl_entity" and (mtype != "per_obj" or parent != "deadline"):
+            self.err('objects = "dl_entity" takes a per_obj monitor in the deadline container'
+                     ' (type = "per_obj", parent = "deadline"), whose helpers name them',
+                     "objects", "monitor")
+        for e in events:
+            if kind == "task" and e.object in tracepoints.BY_NAME[e.tracepoint].objects:
+                self.err(f"event {e.event!r}: {e.object!r} is a deadline entity:"
+                         ' [monitor] objects = "dl_entity"', e.object)
+        return kind
 
     def parameters(self, raw: dict, started: set[str], mtype: str) -> tuple[Definition, ...]:
         """[parameters]: NAME = value or [terms]; model parameters first, in model order."""
@@ -549,9 +570,10 @@ class _Reader:
                          str(tp) or "tracepoint", section)
                 ok = False
                 continue
-            if obj not in TRACEPOINTS[tp]:
+            objects = TRACEPOINTS[tp] + tracepoints.BY_NAME[tp].objects
+            if obj not in objects:
                 self.err(f"event {event!r}: {tp} has no field {obj!r} (expected"
-                         f" {TRACEPOINTS[tp]})", obj, section)
+                         f" {objects})", obj, section)
                 ok = False
             if handler not in HANDLERS:
                 self.err(f"event {event!r}: handler {handler!r} (expected one of {HANDLERS})",

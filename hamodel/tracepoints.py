@@ -27,6 +27,9 @@ class Tracepoint:
     tracefs: tuple[str, ...] = ()  # fields of the tracefs format (empty: kernel C only)
     kernel: tuple[str, ...] = ()  # fields read from the arguments by kernel C only
     booleans: tuple[str, ...] = ()  # fields that are true or false
+    # objects that are no field, only kernel C names them: deadline entities
+    # (the objects of `[monitor] objects = "dl_entity"`, hamodel/gen/kernel_dl.py)
+    objects: tuple[str, ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -50,8 +53,14 @@ TABLE: tuple[Tracepoint, ...] = (
     # include/trace/events/sched.h
     Tracepoint("sched_switch", _SWITCH_TRACEFS,
                # preempt: the bool argument; raw_prev_state: the task state word the
-               # scheduler passes (READ_ONCE(prev->__state)), not the folded report
-               ("preempt", "raw_prev_state", "prev_policy", "next_policy"), ("preempt",)),
+               # scheduler passes (READ_ONCE(prev->__state)), not the folded report;
+               # next_idle: next is the idle task; next_has_server: a deadline server
+               # runs it
+               ("preempt", "raw_prev_state", "prev_policy", "next_policy", "next_idle",
+                "next_has_server"), ("preempt", "next_idle", "next_has_server"),
+               # the deadline server running next, or the fair / sched_ext server of
+               # the CPU next runs on
+               ("next_server", "next_fair_server", "next_ext_server")),
     Tracepoint("sched_wakeup", _WAKEUP_TRACEFS, _WAKEUP_KERNEL),
     Tracepoint("sched_waking", _WAKEUP_TRACEFS, _WAKEUP_KERNEL),
     Tracepoint("sched_wakeup_new", _WAKEUP_TRACEFS, _WAKEUP_KERNEL),
@@ -77,12 +86,16 @@ TABLE: tuple[Tracepoint, ...] = (
     # include/trace/events/signal.h
     Tracepoint("signal_deliver", kernel=("sig", "common_pid")),
     # the deadline scheduler's hooks (mainline, newer than 6.12)
-    Tracepoint("sched_dl_replenish_tp", kernel=_DL),
-    Tracepoint("sched_dl_throttle_tp", kernel=_DL),
-    Tracepoint("sched_dl_server_stop_tp", kernel=_DL),
+    Tracepoint("sched_dl_replenish_tp", kernel=_DL, objects=("dl_se",)),
+    Tracepoint("sched_dl_throttle_tp", kernel=_DL, objects=("dl_se",)),
+    Tracepoint("sched_dl_server_stop_tp", kernel=_DL, objects=("dl_se",)),
 )
 
 BY_NAME: dict[str, Tracepoint] = {tp.name: tp for tp in TABLE}
+
+# What the objects of a per_obj monitor are (`[monitor] objects`): tasks, named
+# by a pid field, or deadline entities (tasks' and servers').
+OBJECT_KINDS = ("task", "dl_entity")
 
 # Kernel macros a condition may compare with besides the reported task states
 # (hamodel.binding.CONSTANTS).  Kernel C writes the name; the value is x86-64's,

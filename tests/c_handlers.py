@@ -24,6 +24,13 @@ class CSubsetError(ValueError):
 
 
 @dataclass(frozen=True)
+class Entity:
+    """A sched_dl_entity: a deadline server (or the dl_se argument of a dl tracepoint)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Task:
     """A task_struct argument; `name` tells the calls apart (prev, next, ...)."""
 
@@ -33,6 +40,19 @@ class Task:
     exit_state: int = 0
     policy: int = 0
     prio: int = 120
+    idle: bool = False  # is_idle_task()
+    dl_server: Entity | None = None  # the deadline server running it
+    server_type: int = 1  # get_server_type(): DL_SERVER_FAIR
+
+
+@dataclass(frozen=True)
+class World:
+    """What the deadline container's lookups answer: the fair and sched_ext servers
+    of the CPU (None: none), and whether CONFIG_SCHED_CLASS_EXT is set."""
+
+    fair: Entity | None = None
+    ext: Entity | None = None
+    sched_ext: bool = False
 
 
 @dataclass
@@ -42,12 +62,24 @@ class Handler:
     body: list[str]  # tokens between the braces
     helpers: dict[str, Handler] = field(default_factory=dict)
 
-    def run(self, args: list[object], monitor: str) -> list[tuple[str, object, str]]:
+    def run(self, args: list[object], monitor: str,
+            world: World | None = None) -> list[tuple[str, object, str]]:
         """The da_handle_* calls of one hit with these arguments (positional)."""
-        env = {"current": CURRENT, **dict(zip(self.params, args, strict=False))}
         calls: list[tuple[str, object, str]] = []
-        _Interp(self.body, env, calls, monitor).statements_until(None)
+        self.call(args, _Context(calls, monitor, world or World(), self.helpers))
         return calls
+
+    def call(self, args: list[object], ctx: _Context) -> None:
+        env = {"current": CURRENT, **dict(zip(self.params, args, strict=False))}
+        _Interp(self.body, env, ctx).statements_until(None)
+
+
+@dataclass
+class _Context:
+    calls: list
+    monitor: str
+    world: World
+    helpers: dict[str, Handler]
 
 
 _TOKEN = re.compile(r"\s*(?:(0x[0-9a-fA-F]+|\d+)[uUlL]*|([A-Za-z_]\w*)|(->|&&|\|\||==|!=|<=|>=|<<|>>"
@@ -69,33 +101,53 @@ def tokenize(text: str) -> list[str]:
 
 
 def handlers(text: str) -> tuple[dict[str, Handler], dict[str, str]]:
-    """(handler name -> Handler, tracepoint -> handler name) of a monitor's C file."""
+    """(handler name -> Handler, tracepoint -> handler name) of a monitor's C file.
+
+    Other `static inline void` functions are helpers the handlers may call."""
     found: dict[str, Handler] = {}
-    for m in re.finditer(r"^static (?:inline )?void handle_(\w+)\(void \*data, ([^)]*)\)\n\{\n(.*?)^\}$",
+    helpers: dict[str, Handler] = {}
+    for m in re.finditer(r"^static (?:inline )?void (\w+)\(([^)]*)\)\n\{\n(.*?)^\}$",
                          text, re.M | re.S):
         params = [re.findall(r"\w+", p)[-1] for p in m.group(2).split(",")]
-        found[m.group(1)] = Handler(m.group(1), params, tokenize(m.group(3)))
+        name = m.group(1)
+        if name.startswith("handle_") and params[0] == "data":
+            found[name.removeprefix("handle_")] = Handler(name, params[1:],
+                                                          tokenize(m.group(3)), helpers)
+        elif name.startswith("handle_"):
+            helpers[name] = Handler(name, params, tokenize(m.group(3)), helpers)
     attached = {tp: h for tp, h in re.findall(
         r"rv_attach_trace_probe\(\s*\"\w+\",\s*(\w+),\s*handle_(\w+)\s*\);", text)}
     return found, attached
 
 
 CURRENT = Task("current", pid=1)
+# deadline entity types (enum of include/trace/events/sched.h; the values are arbitrary here)
+DL_TYPES = {"DL_TASK": 0, "DL_SERVER_FAIR": 1, "DL_SERVER_EXT": 2, "DL_OTHER": 3}
 BUILTINS = {
-    "ha_prev_state": lambda preempt, state, prev: reported_prev_state(bool(preempt), state,
-                                                                      prev.exit_state),
-    "task_cpu": lambda p: 0,
+    "ha_prev_state": lambda w, preempt, state, prev: reported_prev_state(bool(preempt), state,
+                                                                         prev.exit_state),
+    "task_cpu": lambda w, p: 0,
+    # the deadline container's helpers (kernel/trace/rv/monitors/deadline/deadline.h)
+    "EXPAND_ID": lambda w, dl_se, cpu, type_: ("entity", dl_se.name, cpu, type_),
+    "EXPAND_ID_TASK": lambda w, task: ("task", task.name),
+    "is_supported_type": lambda w, t: int(t in (0, 1, 2)),
+    "is_idle_task": lambda w, t: int(t.idle),
+    "get_server_type": lambda w, t: t.server_type,
+    "get_server": lambda w, t, type_: (t.dl_server if t.dl_server and t.server_type == type_
+                                       else {1: w.fair, 2: w.ext}.get(type_)),
+    "IS_ENABLED": lambda w, symbol: int(symbol == "CONFIG_SCHED_CLASS_EXT" and w.sched_ext),
 }
-NAMES = {**CONSTANTS, **KERNEL_CONSTANTS, "true": 1, "false": 0, "NULL": 0}
+NAMES = {**CONSTANTS, **KERNEL_CONSTANTS, **DL_TYPES, "true": 1, "false": 0, "NULL": 0}
+TYPES = ("int", "u8", "u64", "bool", "pid_t", "unsigned", "struct")
 
 
 class _Interp:
-    def __init__(self, tokens: list[str], env: dict, calls: list, monitor: str) -> None:
+    def __init__(self, tokens: list[str], env: dict, ctx: _Context) -> None:
         self.t = tokens
         self.i = 0
         self.env = env
-        self.calls = calls
-        self.suffix = f"_{monitor}"
+        self.ctx = ctx
+        self.suffix = f"_{ctx.monitor}"
 
     def peek(self) -> str | None:
         return self.t[self.i] if self.i < len(self.t) else None
@@ -128,6 +180,14 @@ class _Interp:
                 self.take("else")
                 self.statement(live and not cond)
         elif tok == ";":
+            self.take(";")
+        elif tok in TYPES:
+            # a declaration with an initializer: `struct x *name = expr;`
+            while self.t[self.i + 1] != "=":
+                self.take()
+            name = self.take()
+            self.take("=")
+            self.env[name] = self.expr(live)
             self.take(";")
         else:
             self.expr(live)
@@ -174,14 +234,28 @@ class _Interp:
             value = NAMES[tok]
         elif tok.endswith(self.suffix):
             value = tok  # a model event
+        elif tok.startswith("CONFIG_"):
+            value = tok  # IS_ENABLED()'s argument
+        elif tok == f"{self.ctx.monitor}_event_ns":
+            value = 0  # the per-CPU time stamp of generated monitors
         else:
             raise CSubsetError(f"unknown name {tok!r}")
         while self.peek() == "->":
             self.take("->")
             value = getattr(value, self.take())
+        if value is None:
+            value = 0  # a NULL pointer
         return value
 
     def call(self, name: str, live: bool) -> object:
+        if not live:
+            # code that does not run: its calls, and their arguments, are not made
+            depth = 0
+            while True:
+                tok = self.take()
+                depth += {"(": 1, ")": -1}.get(tok, 0)
+                if depth == 0:
+                    return 0
         self.take("(")
         args = []
         while self.peek() != ")":
@@ -192,14 +266,16 @@ class _Interp:
         if name.startswith("da_handle_"):
             # da_handle_<kind>[_<monitor>] (the kernel's old API names the monitor)
             kind = name.removeprefix("da_handle_").removesuffix(self.suffix)
-            if live:
-                obj = args[0] if len(args) > 1 else None
-                self.calls.append((kind, getattr(obj, "name", obj), args[-1]))
+            obj = args[0] if len(args) > 1 else None
+            self.ctx.calls.append((kind, getattr(obj, "name", obj), args[-1]))
             return None
         if name in ("__this_cpu_write", "ktime_get_ns"):
             return 0  # the shared event time stamp, no model event
         if name in BUILTINS:
-            return BUILTINS[name](*args)
+            return BUILTINS[name](self.ctx.world, *args)
+        if name in self.ctx.helpers:
+            self.ctx.helpers[name].call(args, self.ctx)
+            return None
         raise CSubsetError(f"unknown function {name!r}")
 
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 import pytest
-from c_handlers import Task, handlers
+from c_handlers import Entity, Task, World, handlers
 from conftest import ROOT, SHARED
 from kernel_build import monitors
 
@@ -105,8 +105,8 @@ def argument_sets(tracepoint: str) -> list[list[object]]:
     return [list(c) for c in itertools.product(*(values(p) for p in params))]
 
 
-# nomiss's handlers use its container's helpers (dl entities, servers): compared
-# separately below.
+# nomiss's objects are deadline entities, named by its container's helpers: compared
+# below with tasks and servers of every kind.
 COMPARED = [u for u in UPSTREAM if u.name != "nomiss"]
 
 
@@ -127,3 +127,54 @@ def test_handlers_send_the_kernels_events(u):
             assert got == want, (tp, args)
             compared += bool(want)
     assert compared >= len(their_probes)
+
+
+# --- nomiss: deadline entities -----------------------------------------------------
+
+SERVER = Entity("running_server")
+WORLDS = [World(fair, ext, sched_ext) for fair in (None, Entity("fair"))
+          for ext in (None, Entity("ext")) for sched_ext in (False, True)]
+
+
+def deadline_values(param: str) -> list[object]:
+    kind, name = param.rsplit(" ", 1)
+    name = name.lstrip("*")
+    if "task_struct" in kind:
+        return [Task(name, pid=100 + len(name), policy=policy, idle=idle, dl_server=server,
+                     server_type=server_type)
+                for policy in (0, 6) for idle in (False, True) for server in (None, SERVER)
+                for server_type in (1, 2)]
+    if "sched_dl_entity" in kind:
+        return [Entity(name)]
+    if name == "type":
+        return [0, 1, 2, 3]  # DL_TASK, DL_SERVER_FAIR, DL_SERVER_EXT, DL_OTHER
+    if name == "prev_state":
+        return [0, 0x1, 0x402]
+    return values(param)
+
+
+# Storage upkeep rather than model events: the container's handlers (the same
+# names on both sides) and the policy watch on sys_enter, read not run here.
+LIFECYCLE = {"task_newtask": "newtask", "sched_process_exit": "exit", "sys_enter": "sys_enter"}
+
+
+def test_nomiss_handlers_send_the_kernels_events():
+    u = next(u for u in UPSTREAM if u.name == "nomiss")
+    theirs, their_probes = handlers(in_tree_source("nomiss").read_text())
+    text = monitors.generate_upstream(u)["nomiss.c"]
+    ours, our_probes = handlers(text)
+    assert sorted(our_probes) == sorted(their_probes)
+    for tp, handler in LIFECYCLE.items():
+        assert our_probes[tp] == their_probes[tp] == handler
+    assert "\tif (!should_skip_syscall_handle())\n\t\trv_attach_trace_probe(\"nomiss\", sys_enter," in text
+    assert "\tretval = init_storage(false);\n" in text
+    sent = 0
+    for tp in sorted(set(their_probes) - set(LIFECYCLE)):
+        mine, kernel = ours[our_probes[tp]], theirs[their_probes[tp]]
+        params = ktp.BY_NAME[tp].params
+        for args in itertools.product(*(deadline_values(p) for p in params)):
+            for world in WORLDS:
+                want = kernel.run(list(args), "nomiss", world)
+                assert mine.run(list(args), "nomiss", world) == want, (tp, args, world)
+                sent += len(want)
+    assert sent > 1000

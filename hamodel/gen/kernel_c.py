@@ -160,6 +160,8 @@ class View:
     init_clock: str | None  # a clock the __init arrow resets: unset means "just started"
     handlers: tuple[Handler, ...]
     probes: tuple[Probe, ...]
+    enable: tuple[str, ...]  # more of enable_<m>() after the framework's init
+    dl_entities: bool  # per_obj objects are deadline entities (gen/kernel_dl.py)
     prev_state_helper: tuple[str, ...]  # C lines, empty when no condition reads prev_state
     cleanup: Handler | None
     skeleton: bool
@@ -185,8 +187,13 @@ class View:
                 if p.guards:
                     out.append(guard_line(p.guards))
                 open_guards = p.guards
-            out += wrap_call(f"rv_{verb}_trace_probe(",
-                             [f'"{self.name}"', p.tracepoint, f"handle_{p.handler}"], 1)
+            call = wrap_call(f"rv_{verb}_trace_probe(",
+                             [f'"{self.name}"', p.tracepoint, f"handle_{p.handler}"],
+                             2 if p.condition else 1)
+            if p.condition:
+                out += [f"if ({p.condition})", *("\t" + line for line in call)]
+            else:
+                out += call
         if open_guards:
             out.append("#endif")
         return tuple(out)
@@ -400,6 +407,8 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         init_clock=names.env(a.init_resets[0].env) if a.init_resets else None,
         handlers=bound.handlers,
         probes=bound.probes,
+        enable=bound.enable,
+        dl_entities=bound.dl_entities,
         prev_state_helper=(kernel_handlers.PREV_STATE_HELPER
                            if kernel_handlers.uses_prev_state(binding) else ()),
         cleanup=bound.cleanup,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hamodel.binding import Binding, Condition, EventBinding
+from hamodel.gen import kernel_dl
 from hamodel.gen import kernel_tracepoints as ktp
 from hamodel.model import Automaton
 
@@ -82,6 +83,7 @@ class Probe:
     tracepoint: str
     handler: str  # handle_<handler>
     guards: tuple[str, ...] = ()
+    condition: str | None = None  # attached only when this holds at enable
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,8 @@ class Handlers:
     includes: tuple[tuple[str, str | None], ...]  # (header, the symbol it needs or None)
     depends: tuple[str, ...]  # Kconfig symbols the tracepoints need
     target_type: str | None  # per_obj monitor_target typedef (None: XXX skeleton)
+    enable: tuple[str, ...] = ()  # more of enable_<m>() after the framework's init
+    dl_entities: bool = False  # the objects are deadline entities (kernel_dl.py)
 
 
 def guard_line(guards: tuple[str, ...]) -> str:
@@ -104,14 +108,23 @@ def guard_line(guards: tuple[str, ...]) -> str:
 
 
 def handler_params(name: str, args: tuple[str, ...]) -> str:
-    """The arguments after `void *data, `: on the first line if the prototype fits 100
-    columns, else the first there and each other on its own line under the parenthesis."""
+    """The arguments after `void *data, `, wrapped under the parenthesis where the
+    prototype would pass 100 columns: as many to a line as fit, or, from four
+    arguments on (sched_switch), one to a line as the kernel's handlers write them."""
     head = f"static void handle_{name}("
-    line = head + ", ".join(("void *data",) + args) + ")"
-    if len(line) <= 100:
+    if len(head + ", ".join(("void *data",) + args) + ")") <= 100:
         return ", ".join(args)
     indent = "\t" * (len(head) // 8) + " " * (len(head) % 8)
-    return f",\n{indent}".join(args)
+    if len(args) >= 4:
+        return f",\n{indent}".join(args)
+    lines = [f"{head}void *data, {args[0]}"]
+    for arg in args[1:]:
+        if len(f"{lines[-1]}, {arg}".expandtabs(8)) + 1 <= 100:
+            lines[-1] += f", {arg}"
+        else:
+            lines[-1] += ","
+            lines.append(indent + arg)
+    return "\n".join(lines).removeprefix(f"{head}void *data, ")
 
 
 def _handle_args(monitor_type: str, task: str, event_c: str, target: str | None) -> str:
@@ -139,6 +152,10 @@ def handlers(
     hybrid_per_task = a.is_hybrid and monitor_type == "per_task"
     if binding is None:
         return skeleton_handlers(a, monitor_type, suffix, start_events, hybrid_per_task)
+    dl = monitor_type == "per_obj" and binding.objects == "dl_entity"
+    if dl and binding.exit_tracepoint:
+        raise BindingProblem("a monitor of deadline entities keeps their storage itself"
+                             " (fork, exit, policy changes): drop [monitor] exit")
     bodies: dict[str, tuple[str, ...]] = {}
     for tp in binding.tracepoints:
         spec = ktp.BY_NAME.get(tp)
@@ -146,7 +163,8 @@ def handlers(
             raise BindingProblem(f"tracepoint {tp!r}: kernel C has no prototype for it")
         # one clock read per hit, shared by every event the hit sends (prev and next)
         body: list[str] = [f"__this_cpu_write({stamp}, ktime_get_ns());", ""] if stamp else []
-        body += _calls(binding.for_tracepoint(tp), spec, monitor_type, suffix, target)
+        calls, local = _calls(binding.for_tracepoint(tp), spec, monitor_type, suffix, target, dl)
+        body = ([*local, ""] if local else []) + body + calls
         bodies[tp] = tuple(body)
     out: list[Handler] = []
     probes: list[Probe] = []
@@ -173,8 +191,14 @@ def handlers(
         spec = ktp.BY_NAME[tp]
         cleanup = Handler("obj_cleanup", handler_params("obj_cleanup", spec.params), (),
                           body_c, tp)
+    if dl:
+        out.append(Handler("sys_enter", kernel_dl.SYS_ENTER_PARAMS, kernel_dl.SYS_ENTER_COMMENT,
+                           kernel_dl.SYS_ENTER_BODY, "sys_enter"))
+        probes += [Probe(tp, h, (), cond) for tp, h, cond in kernel_dl.LIFECYCLE_PROBES]
     if monitor_type != "per_obj":
         target_type = None
+    elif dl:
+        target_type = kernel_dl.TARGET_TYPE
     elif target:
         target_type = f"struct {target} *"
     else:
@@ -183,9 +207,12 @@ def handlers(
     if cleanup or hybrid_per_task:
         # ha_monitor.h attaches its own sched_process_exit probe to per-task monitors
         used.append(ktp.BY_NAME[EXIT_TRACEPOINT])
-    includes = tuple(dict.fromkeys((t.header, t.header_guard) for t in used))
-    depends = tuple(dict.fromkeys(t.depends for t in used if t.depends))
-    return Handlers(tuple(out), tuple(probes), cleanup, includes, depends, target_type)
+    includes = tuple(dict.fromkeys((kernel_dl.INCLUDES if dl else ())
+                                    + tuple((t.header, t.header_guard) for t in used)))
+    depends = tuple(dict.fromkeys((kernel_dl.DEPENDS if dl else ())
+                                  + tuple(t.depends for t in used if t.depends)))
+    return Handlers(tuple(out), tuple(probes), cleanup, includes, depends, target_type,
+                    kernel_dl.ENABLE if dl else (), dl)
 
 
 def _narrowed(h: Handler, probes: list[Probe]) -> Handler:
@@ -195,19 +222,22 @@ def _narrowed(h: Handler, probes: list[Probe]) -> Handler:
 
 
 def _calls(events: tuple[EventBinding, ...], spec: ktp.KernelTracepoint, monitor_type: str,
-           suffix: str, target: str | None) -> list[str]:
+           suffix: str, target: str | None, dl: bool) -> tuple[list[str], list[str]]:
     """The da_handle_* calls of one tracepoint, in binding order.
 
     An entry whose `unless` is exactly the `when` of the entry before it, for the
     same object, is that entry's `else`.
     """
     lines: list[str] = []
+    locals_: list[str] = []
     previous: EventBinding | None = None
     for eb in events:
-        call = _call(eb, spec, monitor_type, suffix, target)
-        if (previous is not None and previous.when and not eb.when
+        call, exists, local = _call(eb, spec, monitor_type, suffix, target, dl)
+        if local and local not in locals_:
+            locals_.append(local)
+        if (previous is not None and previous.when and not eb.when and exists is None
                 and eb.unless == previous.when and eb.object == previous.object):
-            lines += ["else", f"\t{call}"]
+            lines += ["else"] + ["\t" + line for line in call]
             previous = None
             continue
         terms = [_condition_c(c, spec) for c in eb.when]
@@ -215,20 +245,66 @@ def _calls(events: tuple[EventBinding, ...], spec: ktp.KernelTracepoint, monitor
             # not all of them: at least one fails
             either = " || ".join(_condition_c(c, spec, negate=True) for c in eb.unless)
             terms.append(f"({either})" if terms and len(eb.unless) > 1 else either)
-        lines += [f"if ({' && '.join(terms)})", f"\t{call}"] if terms else [call]
-        previous = eb
-    return lines
+        if exists:
+            # last: it may look the object up, which the other conditions can spare
+            terms.append(exists)
+        if terms:
+            lines += wrap_terms(terms, "if (", ")") + ["\t" + line for line in call]
+        else:
+            lines += list(call)
+        previous = eb if exists is None else None
+    return lines, locals_
+
+
+def wrap_terms(terms: list[str], head: str, tail: str) -> list[str]:
+    """`head a && b tail` (a handler body line, one tab deep), broken after `&&` where
+    a line would pass 100 columns; continuations line up after `if (`."""
+    lines: list[str] = []
+    line = head + terms[0]
+    for term in terms[1:]:
+        candidate = f"{line} && {term}"
+        if 8 + len(candidate.expandtabs(8)) + len(tail) <= 100:
+            line = candidate
+        else:
+            lines.append(line + " &&")
+            line = "    " + term
+    return lines + [line + tail]
+
+
+def wrap_args(head: str, args: list[str], tabs: int) -> tuple[str, ...]:
+    """`head` + args + `);` at `tabs` tabs, broken after a comma where a line would pass
+    100 columns, continuations under the parenthesis (kernel style)."""
+    indent = "\t" * (len(head) // 8) + " " * (len(head) % 8)
+    lines: list[str] = []
+    line = head + args[0]
+    for arg in args[1:]:
+        candidate = f"{line}, {arg}"
+        if 8 * tabs + len(candidate.expandtabs(8)) + 2 <= 100:
+            line = candidate
+        else:
+            lines.append(line + ",")
+            line = indent + arg
+    return (*lines, line + ");")
 
 
 def _call(eb: EventBinding, spec: ktp.KernelTracepoint, monitor_type: str, suffix: str,
-          target: str | None) -> str:
+          target: str | None, dl: bool) -> tuple[tuple[str, ...], str | None, str | None]:
+    """The da_handle_*() call (lines relative to the statement), the condition under
+    which its object exists (None: always) and a local the call reads (None: none)."""
     task = spec.task_c(eb.object)
+    head = f"da_handle_{eb.handler}("
+    if dl:
+        found = kernel_dl.entity(spec.name, eb.object, task)
+        if found is None:
+            raise BindingProblem(f"event {eb.event!r}: object {eb.object!r} of {spec.name}"
+                                 " names no deadline entity")
+        return wrap_args(head, [found.args, eb.event + suffix], 2), found.exists, found.local
     if task is None and monitor_type in ("per_task", "per_obj"):
         known = ", ".join(f for f, _ in spec.tasks)
         raise BindingProblem(f"event {eb.event!r}: object {eb.object!r} names no task"
                              f" (kernel C reads the object of {spec.name} from {known})")
     args = _handle_args(monitor_type, task or "", eb.event + suffix, target)
-    return f"da_handle_{eb.handler}({args});"
+    return (f"{head}{args});",), None, None
 
 
 def _condition_c(c: Condition, spec: ktp.KernelTracepoint, negate: bool = False) -> str:

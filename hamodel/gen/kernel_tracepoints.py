@@ -44,7 +44,8 @@ _SWITCH = KernelTracepoint(
     (("prev_pid", "prev->pid"), ("next_pid", "next->pid"), ("prev_prio", "prev->prio"),
      ("next_prio", "next->prio"), ("prev_state", "ha_prev_state(preempt, prev_state, prev)"),
      ("preempt", "preempt"), ("raw_prev_state", "prev_state"),
-     ("prev_policy", "prev->policy"), ("next_policy", "next->policy")) + _CURRENT,
+     ("prev_policy", "prev->policy"), ("next_policy", "next->policy"),
+     ("next_idle", "is_idle_task(next)"), ("next_has_server", "next->dl_server")) + _CURRENT,
     (("prev_pid", "prev"), ("next_pid", "next")) + _CURRENT_TASK,
 )
 
