@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hamodel.binding import Binding, Definition, EnvReader
+from hamodel.binding import Binding
+from hamodel.binding_kernel import Definition, EnvReader
 from hamodel.gen.kernel_objects import Objects
 from hamodel.model import Automaton, Env
 
