@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hamodel import diagnostics as dg
+from hamodel.binding import Binding
 from hamodel.build import MAX_HA_ENV_LEN
 from hamodel.diagnostics import Diagnostic, Note
 from hamodel.gen import (
@@ -418,7 +419,8 @@ def build_view(a: Automaton, options: GenOptions) -> View:
     )
 
 
-def _timer(invariants: tuple[Invariant, ...], binding) -> tuple[str | None, tuple[str, ...]]:
+def _timer(invariants: tuple[Invariant, ...],
+           binding: Binding | None) -> tuple[str | None, tuple[str, ...]]:
     """The HA timer and the comment that says why (rvgen leaves it to an XXX hint).
 
     Default: the timer wheel when every invariant counts jiffies (it expires on the
