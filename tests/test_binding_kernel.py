@@ -280,3 +280,18 @@ def test_generated_comments_are_the_projects_own(tmp_path):
                                 re.findall(r"/\*.*?\*/|//[^\n]*|^#[^\n]*", text, re.S | re.M))
             found = [p for p in RVGEN_PROSE if p.lower() in comments.lower()]
             assert not found, (rel, found)
+
+
+def test_deadline_entities_need_their_container(tmp_path):
+    dl = ('[[event]]\nevent = "go"\ntracepoint = "sched_dl_replenish_tp"\nobject = "dl_se"\n')
+    found = errors(tmp_path, '[monitor]\ntype = "per_obj"\nobjects = "dl_entity"\n' + dl)
+    assert any('parent = "deadline"' in m for _, m in found)
+    found = errors(tmp_path, '[monitor]\ntype = "per_obj"\n' + dl)
+    assert any("is a deadline entity" in m for _, m in found)
+    found = errors(tmp_path, '[monitor]\ntype = "per_obj"\nobjects = "cars"\n' + dl)
+    assert any("objects = 'cars'" in m for _, m in found)
+    b, diags = load(tmp_path, '[monitor]\ntype = "per_obj"\nobjects = "dl_entity"\n'
+                    'parent = "deadline"\nexit = "sched_process_exit"\n' + dl)
+    assert b is not None and b.objects == "dl_entity"
+    with pytest.raises(GenError, match="keeps their storage itself"):
+        generate(automaton(), GenOptions("m.dot", binding=b))
