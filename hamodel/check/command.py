@@ -137,9 +137,11 @@ def _run_tree(args: argparse.Namespace, params: dict[str, int]) -> int:
     from hamodel.tree.command import check_tree, note_skipped
     from hamodel.tree.layout import TreeError
 
-    if args.kernel_tree is None or args.models:
-        print("hamodel check: --kernel-tree DIR takes no MODEL arguments, and --changed-since"
-              " needs --kernel-tree", file=sys.stderr)
+    if args.kernel_tree is None:
+        print("hamodel check: --changed-since needs --kernel-tree DIR", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.models:
+        print("hamodel check: --kernel-tree DIR takes no MODEL arguments", file=sys.stderr)
         return EXIT_BAD_INPUT
     options = Options(params, args.timeout, tuple(args.reach), args.violate, args.hz)
     try:
