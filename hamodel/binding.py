@@ -13,6 +13,7 @@ letters ftrace prints (`PREV_STATE_LETTERS`, replay).
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -207,6 +208,47 @@ def load_binding(path: str | Path, automaton: Automaton) -> tuple[Binding | None
     return binding, reader.diags
 
 
+def unbound_events(a: Automaton, events: list[EventBinding],
+                   unknown: list[tuple[int, str, Span]], file: str) -> list[Diagnostic]:
+    """Model events no handler produces, at their `.dot` line, and [[event]]s naming no
+    model event; a pair of them that differ by a typo is one mistake and one error."""
+    out: list[Diagnostic] = []
+    bound = {e.event for e in events}
+    unbound = [ev for ev in a.events if ev.name not in bound]
+    paired: set[str] = set()
+    for i, name, span in unknown:
+        match = difflib.get_close_matches(name, [ev.name for ev in unbound
+                                                 if ev.name not in paired], n=1, cutoff=0.75)
+        if match:
+            ev = next(e for e in unbound if e.name == match[0])
+            paired.add(ev.name)
+            out.append(dg.error(
+                BINDING_ERROR,
+                f"model event {ev.name!r} is bound to no tracepoint, and [[event]] #{i + 1} of"
+                f" {Path(file).name} binds {name!r}, which the model does not have: did you"
+                f" mean {name!r}, as the binding spells it?",
+                ev.span or Span.point(file, 1, 1),
+                dg.Note(f"the [[event]] binding {name!r}", span)))
+            continue
+        hint = difflib.get_close_matches(name, [e.name for e in a.events], n=1, cutoff=0.6)
+        out.append(dg.error(
+            BINDING_ERROR,
+            f"[[event]] #{i + 1}: {name!r} is no event of the model"
+            + (f"; did you mean {hint[0]!r}?" if hint else ""), span))
+    for ev in unbound:
+        if ev.name in paired:
+            continue
+        hint = difflib.get_close_matches(ev.name, sorted(bound | {n for _, n, _ in unknown}),
+                                         n=1, cutoff=0.75)
+        out.append(dg.warning(
+            BINDING_ERROR,
+            f"model event {ev.name!r} is bound to no tracepoint: no handler of"
+            f" {Path(file).name} produces it"
+            + (f"; did you mean {hint[0]!r}?" if hint else ""),
+            ev.span or Span.point(file, 1, 1)))
+    return out
+
+
 _HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_]+)")
 _MISSING = object()
 _TYPE_NAMES = {str: "a string", int: "a number", bool: "true or false", dict: "a table",
@@ -226,6 +268,7 @@ class _Reader:
         self.a = automaton
         self.diags: list[Diagnostic] = []
         self.sections = self._sections()
+        self.unknown: list[tuple[int, str, Span]] = []  # [[event]]s naming no model event
 
     def _sections(self) -> dict[str, tuple[int, int]]:
         """Table name -> (first, last) line index; the i-th [[event]] is `event#i`."""
@@ -287,16 +330,7 @@ class _Reader:
                 self.err(f"event #{i + 1} is {raw!r}: expected a [[event]] table", "event")
             elif e := self.event(i, raw):
                 events.append(e)
-        bound = {e.event for e in events}
-        for ev in self.a.events:
-            if ev.name not in bound:
-                self.diags.append(
-                    dg.warning(
-                        BINDING_ERROR,
-                        f"model event {ev.name!r} is bound to no tracepoint",
-                        Span.point(self.file, 1, 1),
-                    )
-                )
+        self.diags += unbound_events(self.a, events, self.unknown, self.file)
         exit_tp = self.get(monitor, "exit", str, None, "monitor")
         if exit_tp is not None and exit_tp not in TRACEPOINTS:
             self.err(f"unknown exit tracepoint {exit_tp!r}", exit_tp, "monitor")
@@ -378,8 +412,8 @@ class _Reader:
         handler = self.get(raw, "handler", str, "event", section)
         ok = True
         if event not in {e.name for e in self.a.events}:
-            self.err(f"[[event]] #{i + 1}: {event!r} is no event of the model",
-                     event or "event", section)
+            # judged in unbound_events(): it may be the other half of a misspelling
+            self.unknown.append((i, event, self.where(event or "event", section)))
             ok = False
         if tp not in TRACEPOINTS:
             known = ", ".join(TRACEPOINTS)

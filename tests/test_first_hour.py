@@ -1,0 +1,162 @@
+"""The traps a first-time RV author fell into, each now reported once, at its line.
+
+A bare bound beside a bound with a unit; an event misspelled between the model
+and its binding; two edges for one (state, event), which used to give four
+findings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import ROOT
+
+from hamodel.binding import load_binding
+from hamodel.check import Options, check_automaton
+from hamodel.load import load_text
+
+HEAD = (
+    "digraph state_automaton {\n"
+    '\t{node [shape = plaintext, style=invis, label=""] "__init_idle"};\n'
+    '\t{node [shape = doublecircle] "idle"};\n'
+    '\t{node [shape = circle] "busy"};\n'
+    '\t{node [shape = circle] "stuck"};\n'
+    '\t"__init_idle" -> "idle";\n'
+)
+
+
+def model(body: str):
+    return load_text(HEAD + body + "}\n", "first.dot")
+
+
+# --- a bare bound beside a bound with a unit ----------------------------------------------
+
+
+def test_each_bare_bound_beside_a_unit_is_warned_at_its_caret():
+    a, diags = model(
+        '\t"idle" -> "busy" [ label = "go;reset(clk)" ];\n'
+        '\t"busy" [label = "busy\\nclk < 50ms"];\n'
+        '\t"busy" -> "idle" [ label = "done;clk < 10" ];\n'
+        '\t"busy" -> "busy" [ label = "tick;clk > 2" ];\n'
+        '\t"stuck" -> "idle" [ label = "done" ];\n'
+    )
+    bare = [d for d in diags if d.code == "bare-bound-beside-unit"]
+    assert [(d.span.line, d.span.col, d.span.end_col) for d in bare] == [(9, 41, 43), (10, 41, 42)]
+    assert bare[0].message == ("bound 10 has no unit, but clock 'clk' is compared with 50ms"
+                               " elsewhere: it is read as 10 ns")
+    assert bare[0].notes[0].span.line == 8
+    assert a is not None  # a warning: the model still builds
+
+
+def test_a_jiffy_clock_says_jiffies_and_unitless_clocks_say_nothing_new():
+    _, diags = model(
+        '\t"idle" -> "busy" [ label = "go;reset(clk)" ];\n'
+        '\t"busy" [label = "busy\\nclk < 3j"];\n'
+        '\t"busy" -> "idle" [ label = "done;clk < 1" ];\n'
+        '\t"stuck" -> "idle" [ label = "done" ];\n'
+    )
+    assert [d.message.rsplit(": ", 1)[1] for d in diags
+            if d.code == "bare-bound-beside-unit"] == ["it is read as 1 jiffies"]
+    _, diags = model(
+        '\t"idle" -> "busy" [ label = "go;reset(clk)" ];\n'
+        '\t"busy" -> "idle" [ label = "done;clk < 10" ];\n'
+        '\t"stuck" -> "idle" [ label = "done" ];\n'
+    )
+    assert not [d for d in diags if d.code == "bare-bound-beside-unit"]
+    assert [d.code for d in diags if d.code == "clock-without-unit"]  # the older warning
+
+
+# --- one mistake, one finding -----------------------------------------------------------------
+
+
+def test_two_edges_for_one_state_and_event_are_one_finding():
+    a, diags = model(
+        '\t"idle" -> "busy" [ label = "go" ];\n'
+        '\t"idle" -> "stuck" [ label = "go" ];\n'
+        '\t"busy" -> "idle" [ label = "done" ];\n'
+        '\t"stuck" -> "idle" [ label = "done" ];\n'
+    )
+    report = check_automaton(a, Options(), diags)
+    shown = [f.diagnostic for f in report.findings]
+    assert [d.number for d in shown] == ["HA111"]
+    d = shown[0]
+    assert (d.span.line, d.span.col) == (8, 31)  # the later edge
+    assert ("idle -go-> busy always wins: the edges of one state and event are tried in the"
+            " kernel's enum order of their targets (initial state first, then by name:"
+            " idle < busy < stuck), and 'busy' comes before 'stuck'") in d.message
+    notes = [(n.message, n.span.line) for n in d.notes]
+    assert notes == [("the other edge, to 'busy'", 7),
+                     ("so idle -go-> stuck is never taken (HA113)", 8),
+                     ("so state 'stuck' cannot be reached (HA110)", 5)]
+
+
+def test_a_target_reached_another_way_is_not_folded():
+    a, diags = model(
+        '\t"idle" -> "busy" [ label = "go" ];\n'
+        '\t"idle" -> "stuck" [ label = "go\\njam" ];\n'
+        '\t"busy" -> "idle" [ label = "done" ];\n'
+        '\t"stuck" -> "idle" [ label = "done" ];\n'
+    )
+    report = check_automaton(a, Options(), diags)
+    assert [f.diagnostic.number for f in report.findings] == ["HA111"]
+    assert "cannot be reached" not in str(report.findings[0].diagnostic.notes)
+
+
+# --- a misspelled event ---------------------------------------------------------------------
+
+BINDING = """\
+[monitor]
+type = "per_task"
+
+[[event]]
+event = "go"
+tracepoint = "sched_switch"
+object = "next_pid"
+
+[[event]]
+event = "sched_wakeup"
+tracepoint = "sched_wakeup"
+object = "pid"
+"""
+
+
+def test_a_misspelled_event_is_one_error_at_the_dot_line(tmp_path: Path):
+    a, _ = model(
+        '\t"idle" -> "busy" [ label = "go" ];\n'
+        '\t"busy" -> "idle" [ label = "sched_wakup" ];\n'
+        '\t"stuck" -> "idle" [ label = "go" ];\n'
+    )
+    path = tmp_path / "first.binding.toml"
+    path.write_text(BINDING)
+    binding, diags = load_binding(path, a)
+    assert binding is None
+    assert len(diags) == 1
+    d = diags[0]
+    assert (d.span.file, d.span.line, d.span.col) == ("first.dot", 8, 30)
+    assert "did you mean 'sched_wakeup', as the binding spells it?" in d.message
+    assert d.notes[0].span.file == str(path) and d.notes[0].span.line == 10
+
+
+def test_an_unbound_event_is_warned_at_its_dot_line(tmp_path: Path):
+    a, _ = model(
+        '\t"idle" -> "busy" [ label = "go" ];\n'
+        '\t"busy" -> "idle" [ label = "sched_wakeup\\nsched_wakup" ];\n'
+        '\t"stuck" -> "idle" [ label = "go" ];\n'
+    )
+    path = tmp_path / "first.binding.toml"
+    path.write_text(BINDING)
+    binding, diags = load_binding(path, a)
+    assert binding is not None
+    assert [(d.severity.value, d.span.file, d.span.line) for d in diags] == [
+        ("warning", "first.dot", 8)]
+    assert diags[0].message.endswith("no handler of first.binding.toml produces it; did you"
+                                     " mean 'sched_wakeup'?")
+
+
+def test_the_bundled_model_is_fully_bound():
+    from hamodel.binding import find_binding
+    from hamodel.load import load_model
+
+    a, _ = load_model(ROOT / "models/tlob.dot")
+    _, diags = find_binding(ROOT / "models/tlob.dot", a)
+    assert diags == []
