@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 from hamodel.binding import load_binding
@@ -160,3 +161,71 @@ def test_the_bundled_model_is_fully_bound():
     a, _ = load_model(ROOT / "models/tlob.dot")
     _, diags = find_binding(ROOT / "models/tlob.dot", a)
     assert diags == []
+
+
+# --- hamodel run: budgets, parameters, the start state -------------------------------------
+
+
+def _meta(params: tuple[str, ...]):
+    from dataclasses import replace
+
+    from hamodel.bpf.records import Meta
+
+    meta = Meta.read(ROOT / "generated/tlob/ebpf/tlob.meta.json")
+    return replace(meta, params=params)
+
+
+def _windows(*budgets):
+    from hamodel.bpf.runner import Window
+
+    return tuple(Window(None, None, b) for b in budgets)  # probe points are not read here
+
+
+def test_budget_sets_the_budget_parameter_and_param_the_others():
+    import struct
+
+    from hamodel.bpf.runner import window_values
+
+    values = window_values(_meta(("BUDGET_NS", "SLACK_NS")), _windows(5_000_000, 7_000),
+                           ("SLACK_NS=2us",))
+    assert [struct.unpack("<2Q", v) for v in values] == [(5_000_000, 2_000), (7_000, 2_000)]
+    assert [struct.unpack("<Q", v) for v in window_values(_meta(()), _windows(None), ())] == [
+        (0,)]
+
+
+@pytest.mark.parametrize("params, budgets, given, message", [
+    ((), (5_000_000,), (), "--budget: tlob has no budget parameter (it has no parameters)"),
+    (("LIMIT_NS",), (5_000_000,), (), "--budget: tlob has no budget parameter (its parameters:"
+     " LIMIT_NS; set them with --param NAME=VALUE)"),
+    (("LIMIT_NS",), (None,), (), "tlob's parameter LIMIT_NS has no value: give --param"
+     " LIMIT_NS=VALUE"),
+    (("BUDGET_NS",), (None,), (), "tlob's parameter BUDGET_NS has no value: give --budget"),
+    (("BUDGET_NS",), (5,), ("BUDGET_NS=3ms",), "--budget and --param BUDGET_NS set the same"),
+    (("LIMIT_NS",), (None,), ("OTHER=1ms",), "NAME a parameter of tlob (LIMIT_NS)"),
+    (("LIMIT_NS",), (None,), ("LIMIT_NS=soon",), "VALUE is a number with ns, us, ms or s"),
+])
+def test_budget_and_param_refusals(params, budgets, given, message):
+    from hamodel.bpf.runner import UsageError, window_values
+
+    with pytest.raises(UsageError) as err:
+        window_values(_meta(params), _windows(*budgets), given)
+    assert message in str(err.value)
+
+
+def test_an_initial_state_for_a_task_off_the_cpu_is_warned():
+    from hamodel.binding import find_binding
+    from hamodel.bpf.startcheck import initial_state_warnings
+
+    text = (ROOT / "models/tlob.dot").read_text()
+    a, _ = load_text(text, "tlob.dot")
+    binding, _ = find_binding(ROOT / "models/tlob.dot", a)
+    assert initial_state_warnings(a, binding) == []
+    asleep = text.replace("__init_running", "__init_sleeping").replace(
+        '"__init_sleeping" -> "running"', '"__init_sleeping" -> "sleeping"')
+    b, diags = load_text(asleep, "tlob.dot")
+    assert b is not None and b.initial.name == "sleeping", diags
+    warnings = initial_state_warnings(b, binding)
+    assert len(warnings) == 1
+    assert warnings[0].startswith("the initial state 'sleeping' cannot match the task at the"
+                                  " start symbol")
+    assert "raises preempt or sleep, which 'sleeping' does not accept" in warnings[0]
