@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SHARED
 
 from hamodel.binding import load_binding
 from hamodel.check import Options, check_automaton
@@ -229,3 +229,85 @@ def test_an_initial_state_for_a_task_off_the_cpu_is_warned():
     assert warnings[0].startswith("the initial state 'sleeping' cannot match the task at the"
                                   " start symbol")
     assert "raises preempt or sleep, which 'sleeping' does not accept" in warnings[0]
+
+
+# --- replay --plot ---------------------------------------------------------------------------
+
+UPROBES_TRACE = SHARED / "traces/ftrace-local-uprobes.txt"
+
+
+def _timeline():
+    import io
+
+    from hamodel.binding import find_binding
+    from hamodel.load import load_model
+    from hamodel.replay import replay
+    from hamodel.timeline import Timeline
+
+    if not UPROBES_TRACE.is_file():
+        pytest.skip(f"the shared corpus is absent: no trace at {UPROBES_TRACE}")
+    a, _ = load_model(ROOT / "models/tlob.dot")
+    binding, _ = find_binding(ROOT / "models/tlob.dot", a)
+    timeline = Timeline(a.name, tuple(s.name for s in a.states))
+    summary = replay(a, binding, UPROBES_TRACE, "text", {}, io.StringIO(), timeline=timeline)
+    return timeline, summary
+
+
+def test_the_timeline_follows_the_monitor():
+    timeline, summary = _timeline()
+    (track,) = timeline.tracks.values()
+    assert track.obj == 5884
+    assert len(track.violations) == summary.violation_count == 3
+    origin = timeline.first
+    rows = [(s.state, s.start - origin, s.end - origin, s.deadline - origin)
+            for s in track.segments[:6]]
+    # one window stopped within its 2 ms budget, then one that ran over while sleeping
+    assert rows == [("running", 0, 755000, 2000000), ("sleeping", 755000, 1416000, 2000000),
+                    ("waiting", 1416000, 1439000, 2000000), ("running", 1439000, 1649000, 2000000),
+                    ("running", 1677000, 1998000, 3677000),
+                    ("sleeping", 1998000, 3677000, 3677000)]
+    first = track.violations[0]
+    assert (first.time - origin, first.state, first.kind) == (3677000, "sleeping", "invariant")
+    for s in track.segments:  # intervals never overlap and never run backwards
+        assert s.end is not None and s.start <= s.end
+    assert all(x.end <= y.start for x, y in zip(track.segments, track.segments[1:], strict=False))
+
+
+def test_plot_svg_and_png_are_the_same_bytes_every_run(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import xml.etree.ElementTree as ET
+
+    pytest.importorskip("matplotlib")
+    if not UPROBES_TRACE.is_file():
+        pytest.skip(f"the shared corpus is absent: no trace at {UPROBES_TRACE}")
+    out = {}
+    for seed in ("1", "2"):
+        for fmt in ("svg", "png"):
+            path = tmp_path / f"{seed}.{fmt}"
+            done = subprocess.run(
+                [sys.executable, "-m", "hamodel", "replay", "models/tlob.dot",
+                 str(UPROBES_TRACE), "--plot", str(path)], cwd=ROOT, capture_output=True,
+                text=True, env=dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED=seed))
+            assert done.returncode == 1, done.stderr  # the trace has violations
+            out[seed, fmt] = path.read_bytes()
+    assert out["1", "svg"] == out["2", "svg"]
+    assert out["1", "png"] == out["2", "png"]
+    assert out["1", "png"].startswith(b"\x89PNG")
+    texts = [t.text for t in ET.fromstring(out["1", "svg"]).iter() if t.text]
+    for label in ("5884", "running", "sleeping", "waiting", "violation",
+                  "deadline of the armed invariant"):
+        assert label in texts
+
+
+def test_plot_refuses_other_formats_before_replaying(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "hamodel", "replay", "models/tlob.dot",
+                           "nonexistent.trace", "--plot", str(tmp_path / "x.pdf")], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"hamodel replay: --plot '{tmp_path / 'x.pdf'}': the file"
+                                   " name must end in .svg or .png")
