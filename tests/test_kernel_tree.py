@@ -304,3 +304,18 @@ def test_changed_since_outside_git(linux_612, tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith("hamodel check: --changed-since HEAD: ")
     assert "Traceback" not in done.stderr
+
+
+def test_pre_commit_hooks_run_what_they_say(linux_612):
+    yaml = pytest.importorskip("yaml")
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"hamodel-check", "hamodel-kernel-tree"}
+    for hook in hooks.values():
+        assert hook["language"] == "python" and hook["entry"].startswith("hamodel check")
+    single = hooks["hamodel-check"]
+    done = hamodel(*single["entry"].split()[1:], "models/tlob.dot", cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tree = hooks["hamodel-kernel-tree"]
+    assert tree["pass_filenames"] is False
+    done = hamodel(*tree["entry"].split()[1:], cwd=linux_612)
+    assert done.returncode == 0, done.stdout + done.stderr
