@@ -319,3 +319,19 @@ def test_pre_commit_hooks_run_what_they_say(linux_612):
     assert tree["pass_filenames"] is False
     done = hamodel(*tree["entry"].split()[1:], cwd=linux_612)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_reader_bug_is_a_located_incomplete_report(linux_612, monkeypatch):
+    from hamodel.check import Options
+    from hamodel.tree import kinds
+    from hamodel.tree.command import check_tree
+
+    def broken(*_):
+        raise KeyError("boom")
+
+    monkeypatch.setitem(kinds.KINDS, ".dot", broken)
+    result = check_tree(str(linux_612), Options())
+    assert [r.incomplete for r in result.reports] == [True, True]
+    message = result.reports[0].findings[0].diagnostic.message
+    assert message.startswith(f"internal error while checking {linux_612}/tools/verification/"
+                              "models/wip.dot (KeyError: 'boom')")

@@ -54,7 +54,10 @@ def check_tree(directory: str, options: Options, changed_since: str | None = Non
         examined += 1
         if monitor is not None:
             compared.append(name)
-        reports.append(examine(tree, rel, monitor, options))
+        try:
+            reports.append(examine(tree, rel, monitor, options))
+        except Exception as exc:  # a reader bug must still end in a clear, located message
+            reports.append(_internal_error(tree.show(rel), exc))
     selected = None
     build_changed = False
     if changed is not None:
@@ -66,6 +69,15 @@ def check_tree(directory: str, options: Options, changed_since: str | None = Non
         findings = tuple(Finding(d) for d in wiring[shown])
         reports.append(Report(shown, findings))
     return TreeResult(tuple(reports), tuple(skipped), examined, tuple(compared))
+
+
+def _internal_error(shown: str, exc: Exception) -> Report:
+    from hamodel.check.codes import INCOMPLETE
+    from hamodel.diagnostics import error
+
+    message = (f"internal error while checking {shown} ({type(exc).__name__}: {exc}); this"
+               " model is not checked, please report it with the model and its monitor")
+    return Report(shown, (Finding(error(INCOMPLETE, message, None)),), incomplete=True)
 
 
 def _touched(rel: str, name: str, changed: set[str]) -> bool:
