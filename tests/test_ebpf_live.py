@@ -83,12 +83,13 @@ def _no_runner_left_behind():
 class Runner:
     """`hamodel run` in the background, attached and ready when the constructor returns."""
 
-    def __init__(self, binary: Path, *windows: tuple[str, str, str], extra=(),
+    def __init__(self, binary: Path, *windows: tuple[str, str, str | None], extra=(),
                  model: Path = GENERATED) -> None:
         args = [sys.executable, "-m", "hamodel", "run", str(model), "--binary", str(binary),
                 "--format", "jsonl", *extra]
         for start, stop, budget in windows:
-            args += ["--start", start, "--stop", stop, "--budget", budget]
+            args += ["--start", start, "--stop", stop]
+            args += ["--budget", budget] if budget is not None else []
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         _RUNNING.append(self.proc)
