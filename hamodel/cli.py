@@ -273,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="monitor name (default: the file's stem)")
     p.add_argument("--target", required=True, help="what to generate")
     p.add_argument("-o", "--output", help="output folder (default: ./NAME)")
-    p.add_argument("-t", "--type", help="monitor type: global, per_cpu, per_task, per_obj")
+    p.add_argument("-t", "--type", "--monitor_type", dest="type",
+                   help="monitor type: global, per_cpu, per_task, per_obj")
     p.add_argument("-p", "--parent", help="parent container monitor")
     p.add_argument("-D", "--description", help="monitor description")
     from hamodel.tree.rvgen_cli import add_gen_flags

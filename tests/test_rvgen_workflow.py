@@ -265,3 +265,16 @@ def test_patched_kit_tree_builds_the_monitor_object(tmp_path):
                  f"{RV}/monitors/wwnr2/wwnr2.o")
     assert built.returncode == 0, built.stderr[-4000:]
     assert (build / RV / "monitors/wwnr2/wwnr2.o").stat().st_size > 0
+
+
+def test_rvgens_long_spellings_mean_the_same(tmp_path):
+    short = hamodel("gen", "--target", "kernel-c", "-c", "da", "-s", WWNR, "-t", "per_cpu",
+                    "-n", "x", "-D", "d", "-o", tmp_path / "short", cwd=tmp_path)
+    long = hamodel("gen", "--target", "kernel-c", "--class", "da", "--spec", WWNR,
+                   "--monitor_type", "per_cpu", "--model_name", "x", "--description", "d",
+                   "-o", tmp_path / "long", cwd=tmp_path)
+    assert short.returncode == long.returncode == 0, short.stderr + long.stderr
+    files = sorted(p.name for p in (tmp_path / "short").iterdir())
+    assert files == ["Kconfig", "x.c", "x.h", "x_trace.h"]
+    for name in files:
+        assert (tmp_path / "short" / name).read_bytes() == (tmp_path / "long" / name).read_bytes()

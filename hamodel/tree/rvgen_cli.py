@@ -26,7 +26,7 @@ def add_gen_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-s", "--spec", metavar="SPEC", help="the model (rvgen's spelling of MODEL)")
     p.add_argument("-c", "--class", dest="monitor_class", metavar="da|ha",
                    help="what the model must be: da (no envs) or ha (clocks or envs)")
-    p.add_argument("-a", "--auto-patch", action="store_true",
+    p.add_argument("-a", "--auto-patch", "--auto_patch", dest="auto_patch", action="store_true",
                    help="kernel-c: write into the kernel tree's kernel/trace/rv/monitors/NAME/ and"
                    " add it to its Makefile, Kconfig and rv_trace.h")
     p.add_argument("--kernel-tree", metavar="DIR",
@@ -111,7 +111,7 @@ def add_parser(subparsers) -> None:
                    help="container name")
     p.add_argument("-D", "--description", help="container description")
     p.add_argument("-o", "--output", help="output folder (default: ./NAME)")
-    p.add_argument("-a", "--auto-patch", action="store_true",
+    p.add_argument("-a", "--auto-patch", "--auto_patch", dest="auto_patch", action="store_true",
                    help="write into the kernel tree and add it to Makefile and Kconfig")
     p.add_argument("--kernel-tree", metavar="DIR",
                    help="with -a: the kernel tree (default: the current directory, else ../..)")
