@@ -7,4 +7,5 @@ cconstraints.py <m>.c -> constraints        dot_drift.py .dot model vs monitor
 kinds.py        model readers by suffix     integration.py Makefile/Kconfig/rv_trace.h
 codes.py        HA2xx                       command.py   the whole tree -> Reports
 patch.py        wiring a new monitor in at rvgen's markers
+rvgen_cli.py    gen -a/-c/-s and `hamodel container` on the command line
 """
