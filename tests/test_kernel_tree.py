@@ -288,6 +288,7 @@ def test_changed_since_checks_only_what_the_patch_touches(newest_copy):
     (["--kernel-tree", "/nonexistent"], "not a kernel source tree with RV"),
     (["--changed-since", "HEAD"], "--changed-since needs --kernel-tree"),
     (["--kernel-tree", ".", "models/tlob.dot"], "takes no MODEL arguments"),
+    ([], "give MODEL... or --kernel-tree DIR"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(args, message):
     done = hamodel("check", *args, cwd=ROOT)
