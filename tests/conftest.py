@@ -102,20 +102,32 @@ SHARED_KERNEL = SHARED / "kernel"
 
 
 @pytest.fixture(scope="session")
-def linux_612(tmp_path_factory) -> Path:
-    """Debian's linux-source-6.12, RV parts only (read-only: copy it to change it)."""
+def linux_612(request, tmp_path_factory) -> Path:
+    """Debian's linux-source-6.12, RV parts only (read-only: copy it to change it).
+
+    Unpacked once into pytest's cache (.pytest_cache), again only when the archive
+    changes; without the cache plugin, once per session."""
+    import shutil
     import subprocess
 
     if not LINUX_SOURCE.is_file():
         pytest.skip(f"Debian's linux-source-6.12 is not installed ({LINUX_SOURCE};"
                     " .ci/setup installs it)")
-    dest = tmp_path_factory.mktemp("linux-612")
-    subprocess.run(
-        ["tar", "-xJf", str(LINUX_SOURCE), "-C", str(dest), "--wildcards",
-         *(f"linux-source-6.12/{p}" for p in RV_PATHS)],
-        check=True,
-    )
-    return dest / "linux-source-6.12"
+    cache = getattr(request.config, "cache", None)
+    base = Path(cache.mkdir("linux-612-rv")) if cache else tmp_path_factory.mktemp("linux-612")
+    tree = base / "linux-source-6.12"
+    stamp = base / "complete"
+    info = LINUX_SOURCE.stat()
+    want = f"{info.st_size} {info.st_mtime_ns}\n"
+    if not stamp.is_file() or stamp.read_text() != want:
+        shutil.rmtree(tree, ignore_errors=True)
+        subprocess.run(
+            ["tar", "-xJf", str(LINUX_SOURCE), "-C", str(base), "--wildcards",
+             *(f"linux-source-6.12/{p}" for p in RV_PATHS)],
+            check=True, timeout=600,
+        )
+        stamp.write_text(want)  # only after the whole extraction
+    return tree
 
 
 def overlay_newest_rv(tree: Path) -> None:
