@@ -157,7 +157,7 @@ def newest_rv_tree(linux_612, tmp_path_factory) -> Path:
     import shutil
 
     if not SHARED_KERNEL.is_dir():
-        pytest.skip(f"the shared corpus is absent ({SHARED}): no newest RV files to overlay")
+        pytest.skip(NO_SHARED)
     dest = tmp_path_factory.mktemp("newest-rv") / "linux"
     shutil.copytree(linux_612, dest)
     overlay_newest_rv(dest)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED
+from conftest import NO_SHARED, ROOT, SHARED
 
 from hamodel.binding import load_binding
 from hamodel.check import Options, check_automaton
@@ -245,7 +245,7 @@ def _timeline():
     from hamodel.timeline import Timeline
 
     if not UPROBES_TRACE.is_file():
-        pytest.skip(f"the shared corpus is absent: no trace at {UPROBES_TRACE}")
+        pytest.skip(NO_SHARED)
     a, _ = load_model(ROOT / "models/tlob.dot")
     binding, _ = find_binding(ROOT / "models/tlob.dot", a)
     timeline = Timeline(a.name, tuple(s.name for s in a.states))
@@ -283,7 +283,7 @@ def test_plot_svg_and_png_are_the_same_bytes_every_run(tmp_path):
     from hamodel.plot import render
 
     if not UPROBES_TRACE.is_file():
-        pytest.skip(f"the shared corpus is absent: no trace at {UPROBES_TRACE}")
+        pytest.skip(NO_SHARED)
     svgs = []
     for seed in ("1", "2"):
         path = tmp_path / f"{seed}.svg"

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED
+from conftest import NO_SHARED, ROOT, SHARED
 
 DRIFT = {f"HA2{n:02d}" for n in range(1, 13)}
 WIRING = {"HA220", "HA221", "HA222", "HA223", "HA224"}
@@ -230,7 +230,7 @@ def test_sarif_is_valid_and_identical_across_hash_seeds(newest_rv_tree):
     jsonschema = pytest.importorskip("jsonschema")
     schema_path = SHARED / "schemas/sarif-schema-2.1.0.json"
     if not schema_path.is_file():
-        pytest.skip(f"the shared corpus is absent: no SARIF schema at {schema_path}")
+        pytest.skip(NO_SHARED)
     runs = [hamodel("check", "--kernel-tree", str(newest_rv_tree), "--format", "sarif",
                     seed=seed).stdout for seed in ("1", "2")]
     assert runs[0] == runs[1]
