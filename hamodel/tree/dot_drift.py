@@ -322,8 +322,10 @@ def _value_key(v: Value, plus: int = 0) -> tuple:
 
 
 def _same_invariant(inv: Invariant, clock: str, bound: Value, strict: bool) -> bool:
-    """`clk <= N` and `clk < N + 1` are one invariant (integer ns or jiffies)."""
-    model = _value_key(inv.bound, 0 if inv.op == "<" else 1)
+    """The C bound is the model's, `<` or `<=` alike: rvgen writes both the same and
+    the framework decides how a bound compares (docs/semantics.md); a `B + 1` in the
+    C is the bound B + 1."""
+    model = _value_key(inv.bound, 0)
     return clock == inv.clock and model == _value_key(bound, 0 if strict else 1)
 
 
