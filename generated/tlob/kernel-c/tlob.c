@@ -172,10 +172,9 @@ static inline void ha_setup_invariants(struct ha_monitor *ha_mon,
 }
 
 /*
- * Starting a monitor runs no model code (ha_monitor_init_env() only marks every
- * clock unset), but this model resets clocks on its initial arrow or has an
- * invariant on its initial state: call this right after monitoring of the
- * object starts (after da_handle_start_event() started it, or your own start).
+ * The framework starts a monitor with every clock unset and no timer armed
+ * (ha_monitor_init_env()). This model resets clocks on its initial arrow, so
+ * each path that starts monitoring of an object calls this at that instant.
  */
 static inline void ha_setup_initial_state(struct ha_monitor *ha_mon, u64 time_ns)
 {
@@ -204,8 +203,8 @@ static bool ha_verify_constraint(struct ha_monitor *ha_mon,
 	time_ns = __this_cpu_read(tlob_event_ns);
 
 	/*
-	 * The initial arrow resets clk_elapsed_tlob, so it is unset only when monitoring
-	 * started with this very event (da_handle_start_run_event).
+	 * The initial arrow resets clk_elapsed_tlob: it is unset only when
+	 * da_handle_start_run_event() started monitoring with this very event.
 	 */
 	if (ha_monitor_env_invalid(ha_mon, clk_elapsed_tlob))
 		ha_setup_initial_state(ha_mon, time_ns);
