@@ -8,6 +8,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from hamodel import cli
 from hamodel.binding import find_binding
@@ -200,7 +201,7 @@ def test_jiffy_clocks_count_ticks_of_the_given_hz(tmp_path):
     timer wheel (the generator's kind for jiffy-only invariants) the bound ends at
     jiffy 5 and its level-0 bucket runs a jiffy later; an hrtimer counts 3 ms of ns
     from the reset."""
-    stall = ROOT.parent / "shared" / "models" / "upstream" / "stall.dot"
+    stall = SHARED / "models" / "upstream" / "stall.dot"
     if not stall.exists():
         pytest.skip(f"{stall} is not available (shared test data)")
     trace = tmp_path / "t.jsonl"
@@ -269,4 +270,6 @@ def test_progress_goes_to_stderr_and_is_erased(capsys):
     chunks = list(read_chunks(io.StringIO(text), True, len(text)))
     assert sum(len(c) for c in chunks) == 200_000 and len(chunks) > 1
     err = capsys.readouterr().err
-    assert "\rreplay: 100%" in err and err.endswith("\r\033[K")
+    assert err.startswith("\rreplay:") and "2.29M" in err  # tqdm's bar, in bytes
+    last = err.rstrip("\r").rsplit("\r", 1)[-1]
+    assert err.endswith("\r") and last.strip() == ""  # erased: nothing is left on the line
