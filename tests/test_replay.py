@@ -239,6 +239,28 @@ def test_uptime_places_the_trace_and_small_uptimes_wrap(tmp_path):
     assert code == 0
 
 
+def test_kernel_text_is_replayed_at_its_own_uptime_unless_told(tmp_path):
+    """tracefs times are ns since boot: a task started 100 us after boot with a 1 ms
+    budget is reported at its first event (the kernel's check wraps); --uptime moves
+    the first line, and the findings keep the trace's times."""
+    trace = (
+        "# tracer: nop\n"
+        "   app-40  [001] ...1.    0.000100: tracing_mark_write: tlob_start budget_ns=1000000\n"
+        "   app-40  [001] d..2.    0.000200: sched_switch: prev_comm=app prev_pid=40 "
+        "prev_prio=120 prev_state=D ==> next_comm=swapper/1 next_pid=0 next_prio=120\n"
+        "   app-40  [001] ...1.    0.001500: tracing_mark_write: tlob_stop\n"
+    )
+    code, out, _ = run(tmp_path, trace, "--format", "jsonl", name="t.txt")
+    v = json.loads(out.splitlines()[0])
+    assert code == 1
+    assert (v["time"], v["state"], v["event"], v["kind"]) == (200_000, "running", "sleep",
+                                                              "invariant")
+    code, out, _ = run(tmp_path, trace, "--format", "jsonl", "--uptime", "10s", name="t.txt")
+    v = json.loads(out.splitlines()[0])
+    assert code == 1  # now the budget's timer runs out while the task sleeps
+    assert (v["time"], v["state"], v["event"]) == (1_100_000, "sleeping", None)
+
+
 def test_a_late_callback_makes_a_late_event_an_invariant_violation(tmp_path):
     """--timer-latency: an event after the deadline but before the callback fails the
     invariant check under its own name; the invocation's stop is still an overrun."""
