@@ -77,6 +77,7 @@ class InvariantView:
     bound: str  # Python expression over p (the params): the bound as a u64
     jiffy: bool
     text: str
+    cite: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ def build_view(a: Automaton) -> ModuleView:
             bound=python_value(s.invariant.bound, "p"),
             jiffy=jiffy[clock_index[s.invariant.clock]],
             text=f"{s.invariant.clock} {s.invariant.op} {value_text(s.invariant.bound)}",
+            cite=cite(s.invariant.span or s.span),
         )
         for s in a.states
     )

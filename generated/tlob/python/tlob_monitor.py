@@ -100,17 +100,17 @@ def tick_nsec(hz: int) -> int:
 
 
 def _bound_0(p):
-    # running: clk_elapsed < BUDGET_NS()
+    # tlob.dot:10: running: clk_elapsed < BUDGET_NS()
     return p['BUDGET_NS'] % U64
 
 
 def _bound_1(p):
-    # sleeping: clk_elapsed < BUDGET_NS()
+    # tlob.dot:13: sleeping: clk_elapsed < BUDGET_NS()
     return p['BUDGET_NS'] % U64
 
 
 def _bound_2(p):
-    # waiting: clk_elapsed < BUDGET_NS()
+    # tlob.dot:15: waiting: clk_elapsed < BUDGET_NS()
     return p['BUDGET_NS'] % U64
 
 
