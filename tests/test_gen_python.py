@@ -178,7 +178,12 @@ def limits(oracle: semantics.Monitor, obj: object) -> list[int]:
 
 def call_time(call: Call, t: int, oracle: semantics.Monitor) -> int:
     """The call's time: `dt` after the last one, next to the next timer's instant, to
-    the next jiffy's beginning, or to where the object's invariant check changes."""
+    the next jiffy's beginning, or to where the object's invariant check changes;
+    never past U64_MAX, the last ns since boot the kernel can tell."""
+    return max(t, min(_call_time(call, t, oracle), semantics.U64_MAX))
+
+
+def _call_time(call: Call, t: int, oracle: semantics.Monitor) -> int:
     if call.at_limit is not None:
         anchor, offset = call.at_limit
         near = limits(oracle, call.obj)
@@ -478,3 +483,22 @@ def test_a_late_event_is_an_invariant_violation_under_its_own_name(tlob):
     m.event(1, T0 + 12, "sleep")
     (v,) = m.violations
     assert (v.time, v.state, v.event, v.kind) == (T0 + 12, "running", "sleep", "invariant")
+
+
+def test_a_timer_past_any_u64_time_is_never_queued():
+    """A jiffies sum that wraps puts a wheel timer past 2^80 ns; the oracle never queues
+    it (semantics.NEVER), and neither does the generated monitor (only reachable with
+    times beyond u64, which no kernel has: here to keep the two equal everywhere)."""
+    inv = Invariant("c", "<", Number((1 << 63) - 1, None))
+    a = Automaton("never", (State("s0", True, False, inv),), (Event("e0"),),
+                  (Env("c", True, ClockKind.JIFFIES),), (), (), init_resets=(Reset("c"),))
+    platform = Platform(timer=Timer.WHEEL)
+    pair = Pair(a, {}, platform)
+    far = semantics.Semantics(a, platform).jiffy_start(
+        (semantics.initial_jiffies(250) + (1 << 63) - 1) % semantics.U64)
+    for call, t in ((Call("start", 0, 0), 0), (Call("start", 1, 0), far)):
+        expected, got = pair.run(call, t)
+        assert got == expected
+    assert pair.oracle.object_state(1).fire_at >= semantics.NEVER
+    pair.same_objects(far)
+    assert pair.gen.next_deadline() is None

@@ -542,6 +542,9 @@ class Monitor:
     def _arm(self, obj, inst: _Instance, fire_at: int) -> None:
         """Start the object's timer; a heap entry is added only for a new fire_at."""
         inst.fire_at = fire_at
+        if fire_at >= _NEVER:
+            inst.pushed = None  # past any u64 time (a wrapped jiffies sum): it never runs
+            return
         self._seq = inst.seq = self._seq + 1
         if inst.pushed != fire_at:
             # Entries are never removed: callbacks skip those whose object moved on.
