@@ -224,8 +224,21 @@ class Monitor:
         return True
 
     def stop(self, obj, t: int) -> str:
-        """Stop monitoring: "stopped", "violated" (since the last start) or "not_monitored"."""
+        """Stop monitoring: "stopped", "violated" (since the last start) or "not_monitored".
+
+        The stop checks the state's invariant at t as an event would: an overrun whose
+        timer callback has not run yet is reported as the timer would report it.
+        """
         self.advance(t)
+        inst = self.live.get(obj)
+        if inst is not None:
+            inv = _INVARIANT[inst.state]
+            try:
+                late = inv is not None and not self._holds(inst, inv, t)
+            except KeyError as exc:
+                raise MonitorError(_missing(exc)) from None
+            if late:
+                self._end(obj, inst, t, None, "invariant")
         if self.live.pop(obj, None) is not None:
             return "stopped"
         if obj in self._violated:
