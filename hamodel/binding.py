@@ -21,6 +21,7 @@ from pathlib import Path
 from hamodel import diagnostics as dg
 from hamodel.build import is_c_identifier
 from hamodel.diagnostics import Diagnostic
+from hamodel.load import read_text
 from hamodel.model import COMPARISONS, Automaton
 from hamodel.source import Span
 
@@ -189,22 +190,37 @@ def find_binding(
 
 def load_binding(path: str | Path, automaton: Automaton) -> tuple[Binding | None, list[Diagnostic]]:
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [dg.error(dg.IO_ERROR, f"{name}: {exc}", None)]
+    source, diags = read_text(path)
+    if source is None:
+        return None, diags
+    text = source.text
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", 1) or 1
-        col = getattr(exc, "colno", 1) or 1
-        message = str(exc).split(" (at line")[0]
-        return None, [dg.error(BINDING_ERROR, message, Span.point(name, line, col))]
+        return None, [dg.error(BINDING_ERROR, *_toml_error(exc, name, text))]
     reader = _Reader(name, text, automaton)
     binding = reader.binding(data)
     if dg.has_errors(reader.diags):
         return None, reader.diags
     return binding, reader.diags
+
+
+# tomllib gives the place only in its message before Python 3.14: "... (at line 3, column
+# 7)" or "... (at end of document)".
+_TOML_PLACE = re.compile(r" \(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, name: str, text: str) -> tuple[str, Span]:
+    message = str(exc)
+    m = _TOML_PLACE.search(message)
+    if m is None:
+        return message, Span.point(name, 1, 1)
+    if m.group(1):
+        line, col = int(m.group(1)), int(m.group(2))
+    else:  # the end of the document: after its last character
+        lines = text.split("\n")
+        line, col = len(lines), len(lines[-1]) + 1
+    return message[: m.start()], Span.point(name, line, col)
 
 
 _HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_]+)")
@@ -282,12 +298,16 @@ class _Reader:
         stop = self.marker(self.get(data, "stop", dict, None, "stop"), "stop")
         raw_events = self.get(data, "event", list, [], "event#0")
         events = []
+        named: set[object] = set()  # events some [[event]] table names, even a wrong one
         for i, raw in enumerate(raw_events):
             if not isinstance(raw, dict):
                 self.err(f"event #{i + 1} is {raw!r}: expected a [[event]] table", "event")
-            elif e := self.event(i, raw):
+                continue
+            named.add(raw.get("event"))
+            if e := self.event(i, raw):
                 events.append(e)
-        bound = {e.event for e in events}
+        # An event whose only binding has an error is reported there, not a second time.
+        bound = {e.event for e in events} | named
         for ev in self.a.events:
             if ev.name not in bound:
                 self.diags.append(

@@ -3,7 +3,7 @@
 Exit codes shared by all subcommands: 0 success, 1 the model or trace was
 judged and found wanting (check errors, violations), 2 input the tool cannot
 read as a model or bad usage, 3 an incomplete answer (solver timeout, gaps in
-a trace).
+a trace), 130 and 143 stopped by SIGINT and SIGTERM (hamodel/signals.py).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import json
 import sys
 from collections.abc import Sequence
 
-from hamodel import __version__
+from hamodel import __version__, signals
 from hamodel import diagnostics as dg
 from hamodel.binding import find_binding, load_binding
 from hamodel.diagnostics import Diagnostic
 from hamodel.fmt import edge_line_text, format_dot, guard_text, invariant_text
 from hamodel.load import SOURCES, load_model
 from hamodel.model import Automaton
-from hamodel.output import write_atomic, write_tree
+from hamodel.output import OutputError, write_atomic, write_tree
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -34,10 +34,23 @@ PLUGINS: tuple[str, ...] = (
 )
 
 
+SHOWN_PER_CODE = 20  # diagnostics of one code and severity printed; the rest are counted
+
+
 def print_diagnostics(diags: Sequence[Diagnostic], stream=None) -> None:
+    """Render each diagnostic; past SHOWN_PER_CODE of one kind, one line counts the rest
+    (a flood of repeated statements must not become a flood of text)."""
     stream = stream or sys.stderr
+    seen: dict[tuple[str, str], int] = {}
     for d in diags:
-        print(dg.render_text(d, SOURCES), file=stream)
+        kind = (d.code, d.severity.value)
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= SHOWN_PER_CODE:
+            print(dg.render_text(d, SOURCES), file=stream)
+    for (code, severity), count in seen.items():
+        if count > SHOWN_PER_CODE:
+            print(f"hamodel: {count - SHOWN_PER_CODE} more {severity}s [{code}] not shown",
+                  file=stream)
 
 
 def load_or_report(path: str, name: str | None = None) -> Automaton | None:
@@ -269,11 +282,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through hamodel.signals
+        print(f"hamodel {args.command}: {signals.describe(exc)}", file=sys.stderr)
+        return signals.exit_status(exc)
     except BrokenPipeError:
         return EXIT_OK
-    except OSError as exc:  # an output that cannot be written: a usage problem, not a bug
+    except OutputError as exc:  # an output that cannot be written: a usage problem
+        unchanged = exc.note or "nothing was changed"
+        print(f"hamodel {args.command}: cannot write {exc.path}: {exc.reason} ({unchanged})",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         print(f"hamodel {args.command}: cannot write{where}: {exc.strerror or exc}",
               file=sys.stderr)
