@@ -209,12 +209,17 @@ class Engine:
 CUT_LINE = "the last line is cut: it has no newline (was the trace still being written?)"
 
 
+def _telling(text: str) -> bool:
+    """Whether a line tells the format: it is not blank and not a `//` comment."""
+    stripped = text.strip()
+    return bool(stripped) and not stripped.startswith("//")
+
+
 def detect_format(first_lines: Iterable[str]) -> str:
-    """JSON lines when the first line that is not blank or a `//` comment opens an object."""
+    """JSON lines when the first line that tells opens an object."""
     for text in first_lines:
-        stripped = text.strip()
-        if stripped and not stripped.startswith("//"):
-            return "jsonl" if stripped.startswith("{") else "ftrace"
+        if _telling(text):
+            return "jsonl" if text.strip().startswith("{") else "ftrace"
     return "ftrace"
 
 
@@ -310,7 +315,7 @@ def replay(automaton: Automaton, binding: Binding | None, trace: TraceInput, fmt
            hz: int | None = None) -> Summary:
     """Replay an opened trace; a signal ends it early (`trace.stopped`) with the summary
     of what was read."""
-    kind = detect_format(trace.peek()) if trace_format == "auto" else trace_format
+    kind = detect_format(trace.peek(_telling)) if trace_format == "auto" else trace_format
     engine = Engine(automaton, params, hz, Reporter(out, fmt, flush=True))
     lines = itertools.chain.from_iterable(trace.chunks())
     if kind == "jsonl":

@@ -67,15 +67,22 @@ def pending() -> int | None:
     return _state.pending
 
 
+def _signum(exc: BaseException | None) -> int:
+    """The signal behind `exc` (a bare KeyboardInterrupt is Python's own SIGINT), or
+    without `exc` the one `deferred` recorded."""
+    if exc is not None:
+        return getattr(exc, "signum", signal.SIGINT)
+    return _state.pending or signal.SIGINT
+
+
 def exit_status(exc: BaseException | None = None) -> int:
     """128 + the signal number, as a shell reports a program the signal ended."""
-    signum = getattr(exc, "signum", None) or _state.pending or signal.SIGINT
-    return 128 + int(signum)
+    return 128 + int(_signum(exc))
 
 
 def describe(exc: BaseException | None = None) -> str:
     """`interrupted (SIGINT)` or `stopped by SIGTERM`, for the one line printed."""
-    signum = getattr(exc, "signum", None) or _state.pending or signal.SIGINT
+    signum = _signum(exc)
     if signum == signal.SIGINT:
         return "interrupted (SIGINT)"
     return f"stopped by {NAMES.get(signum, f'signal {signum}')}"

@@ -13,7 +13,6 @@ import ctypes
 import json
 import os
 import re
-import signal
 import struct
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from hamodel import signals
 from hamodel.bpf import elf, toolchain
 from hamodel.bpf.libbpf import BpfError, BpfObject, Uprobe
 from hamodel.bpf.records import Meta, MetaError, Report, decode, format_ns, json_line, text_line
@@ -157,16 +157,6 @@ def _read_meta(path: Path) -> Meta:
         raise UsageError(f"{path}: {exc} (regenerate with hamodel gen --target ebpf)") from None
 
 
-class Stop:
-    """Set by SIGINT/SIGTERM: the poll loop ends and teardown runs."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self, signum: int, frame: object) -> None:
-        self.requested = True
-
-
 def _params(meta: Meta, window: Window) -> bytes:
     # The budget is the model's parameter (tlob's BUDGET_NS); at least one slot.
     values = [window.budget_ns] * len(meta.params) or [0]
@@ -174,8 +164,9 @@ def _params(meta: Meta, window: Window) -> bytes:
 
 
 def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Returns the exit status: 0 done, 1 clang or the kernel refused the monitor,
-    2 bad input, 130 Ctrl-C before attaching (docs/ebpf.md says the same)."""
+    """Returns the exit status: 0 done (--duration), 1 clang or the kernel refused the
+    monitor, 2 bad input, 130 and 143 stopped by SIGINT and SIGTERM, after detaching
+    everything and printing the summary (docs/ebpf.md says the same)."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:
@@ -205,10 +196,10 @@ def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) ->
         if exc.log:
             print(exc.log, file=err, end="")
         return 2 if not exc.log else 1
-    except KeyboardInterrupt:
-        # Ctrl-C before the monitor was attached: nothing is loaded yet.
-        print("hamodel run: interrupted", file=err)
-        return 130
+    except KeyboardInterrupt as exc:
+        # A signal before the monitor was loaded: nothing is in the kernel yet.
+        print(f"hamodel run: {signals.describe(exc)}", file=err)
+        return signals.exit_status(exc)
 
 
 def _monitor(
@@ -227,8 +218,6 @@ def _monitor(
                     "~15 us here (a `nop` first instruction: ~1 us)",
                     file=err,
                 )
-    stop = Stop()
-    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     reports: list[Report] = []
     emit: Callable[[Report], str] = (
         (lambda r: json_line(meta, r, wins[r.binding].label))
@@ -241,6 +230,21 @@ def _monitor(
         reports.append(r)
         print(emit(r), file=out, flush=True)
 
+    # From loading on, a signal only ends the poll loop: attaching is never cut short
+    # with a link half made, and leaving the `with` destroys every link and map.
+    with signals.deferred():
+        status = _load_attach_poll(cfg, wins, meta, obj_path, on_record, reports, out, err)
+        stopped = signals.pending()
+    if status == 0 and stopped is not None:
+        print(f"hamodel run: {signals.describe()}; everything detached", file=err, flush=True)
+        return signals.exit_status()
+    return status
+
+
+def _load_attach_poll(cfg: RunConfig, wins: tuple[Window, ...], meta: Meta, obj_path: Path,
+                      on_record: Callable[[bytes], None], reports: list[Report],
+                      out: TextIO, err: TextIO) -> int:
+    """Load, attach, poll until --duration or a signal, detach; 0 or 1 (refused)."""
     try:
         t0 = time.monotonic()
         with BpfObject(str(obj_path)) as obj:
@@ -269,7 +273,8 @@ def _monitor(
                 flush=True,
             )
             deadline = None if cfg.duration is None else time.monotonic() + cfg.duration
-            while not stop.requested and (deadline is None or time.monotonic() < deadline):
+            while signals.pending() is None and (deadline is None
+                                                 or time.monotonic() < deadline):
                 obj.poll(rb, 100)
             obj.poll(rb, 0)  # what arrived while stopping
             counters = _counters(obj, meta)
@@ -280,9 +285,6 @@ def _monitor(
         if exc.log:
             print(exc.log.rstrip().splitlines()[-1], file=err)
         return 1
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
 
 
 def _counters(obj: BpfObject, meta: Meta) -> dict[str, int]:

@@ -26,7 +26,7 @@ import stat
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from hamodel import signals
@@ -116,17 +116,20 @@ class TraceInput:
 
     # --- reading ---
 
-    def peek(self, want: int = 64) -> list[str]:
-        """Up to `want` first lines, read ahead (they are still given out by `chunks`);
-        fewer at the end of the input or when reading was stopped."""
+    def peek(self, enough: Callable[[str], bool], most: int = 64) -> list[str]:
+        """The first lines up to the first one that is `enough`, at most `most`, read
+        ahead (`chunks` still gives them out): on a stream, no more is waited for."""
         seen: list[str] = []
-        while len(seen) < want and not self._eof and self._error is None:
+        while len(seen) < most and not self._eof and self._error is None:
             got = self._next()
             if got is None:
                 break
             self._ahead.append(got)
-            seen += got[1]
-        return seen[:want]
+            for text in got[1]:
+                seen.append(text)
+                if enough(text):
+                    return seen
+        return seen[:most]
 
     def chunks(self) -> Iterator[list[str]]:
         """The lines, a list at a time; raises TraceInputError after the good lines
