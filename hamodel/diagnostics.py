@@ -72,10 +72,10 @@ UNIT_AFTER_SYMBOL = register(
 SHAPE_CONFLICT = register("HA021", "kind-clash", "use one spelling for each parameter")
 UNIT_ON_VALUE = register("HA022", "unit-on-value", "drop the unit: this env is not a clock")
 KERNEL_LIMIT = register("HA023", "kernel-limit", "the kernel API cannot express this model")
-NOT_UTF8 = register("HA024", "not-utf8", "save the file as UTF-8 text")
-NUL_BYTE = register("HA025", "nul-byte", "a text file has no NUL bytes: is this the right file?")
+NOT_UTF8 = register("HA070", "not-utf8", "save the file as UTF-8 text")
+NUL_BYTE = register("HA071", "nul-byte", "a text file has no NUL bytes: is this the right file?")
 TOO_LARGE = register(
-    "HA026", "file-too-large", "a model or binding is at most 256 KiB (docs/model.md, Limits)"
+    "HA072", "file-too-large", "a model or binding is at most 256 KiB (docs/model.md, Limits)"
 )
 
 

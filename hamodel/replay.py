@@ -37,12 +37,12 @@ from hamodel.trace.jsonl import JsonlError, read_jsonl
 from hamodel.trace.stream import MAX_LINE, Cut, TraceInput, TraceInputError
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_GAPS = 0, 1, 2, 3
-BAD_TRACE = dg.register("HA040", "bad-trace-line", "docs/replay.md describes the trace formats")
+BAD_TRACE = dg.register("HA073", "bad-trace-line", "docs/replay.md describes the trace formats")
 TRACE_NOT_UTF8 = dg.register(
-    "HA041", "trace-not-utf8",
+    "HA074", "trace-not-utf8",
     "trace text is UTF-8; a trace.dat is binary: convert it with `trace-cmd report -N -t`")
 TRACE_LINE_TOO_LONG = dg.register(
-    "HA042", "trace-line-too-long",
+    "HA075", "trace-line-too-long",
     f"a trace line is at most {MAX_LINE} characters: is this file a trace?")
 INPUT_CODES = {"not-utf8": TRACE_NOT_UTF8, "too-long": TRACE_LINE_TOO_LONG}
 UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}

@@ -143,7 +143,7 @@ def test_binary_and_missing_traces_are_refused(tmp_path):
     code, _, err = run_path(tmp_path / "bin.dat")
     assert code == 2
     e = one_error(err, data, "not UTF-8 text (byte 0x89)", "trace-cmd report -N -t")
-    assert (e.line, e.col, e.code) == (2, 1, "HA041")
+    assert (e.line, e.col, e.code) == (2, 1, "HA074")
     code, _, err = run_path(tmp_path / "absent")
     assert code == 2 and "no such file" in err and len(err.splitlines()) == 1
 

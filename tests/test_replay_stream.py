@@ -215,7 +215,7 @@ def test_a_line_without_end_is_refused_without_reading_it_all(replays):
     code, _, err = r.finish()
     assert code == 2
     e = one_error(err, None, f"longer than {MAX_LINE} characters")
-    assert (e.file, e.line, e.col, e.code) == ("<stdin>", 1, MAX_LINE + 1, "HA042")
+    assert (e.file, e.line, e.col, e.code) == ("<stdin>", 1, MAX_LINE + 1, "HA075")
     assert written < (16 << 20), written
 
 
@@ -266,7 +266,7 @@ def test_a_byte_that_is_not_utf8_is_located_with_the_right_help(tmp_path):
     code, out, err = in_process(tmp_path / "t.txt", "--format", "jsonl")
     assert code == 2
     e = one_error(err, data, "not UTF-8 text (byte 0xe9)", "trace-cmd report -N -t")
-    assert (e.line, e.col, e.code) == (6, VIOLATION_LINE[0].index("x pid") + 1, "HA041")
+    assert (e.line, e.col, e.code) == (6, VIOLATION_LINE[0].index("x pid") + 1, "HA074")
     assert out == ""  # lines 1-5 were replayed, and hold no finding
 
 

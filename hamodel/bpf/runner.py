@@ -35,7 +35,12 @@ _SCALE = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, None: 1}
 
 
 class UsageError(ValueError):
-    """Bad input: one line, exit status 2."""
+    """Bad input: one line, exit status 2; or, for a model or binding that does not
+    load, its diagnostics as rendered (`located`: FILE:LINE:COL, the line, a caret)."""
+
+    def __init__(self, message: str, located: str = "") -> None:
+        super().__init__(message)
+        self.located = located
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +138,10 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
 
     automaton, diags = load_model(path)
     if automaton is None or has_errors(diags):
-        first = next((d for d in diags if d.is_error), None)
-        where = f"{first.span}: " if first and first.span else ""
-        raise UsageError(f"{where}{first.message if first else 'cannot load ' + model}")
+        raise UsageError(f"cannot load {model}", _located(diags))
     binding, bdiags = find_binding(path, automaton)
-    first = next((d for d in bdiags if d.is_error), None)
-    if first is not None:
-        raise UsageError(f"{first.span}: {first.message}" if first.span else first.message)
+    if has_errors(bdiags):
+        raise UsageError(f"cannot load the binding of {model}", _located(bdiags))
     try:
         files = generate(automaton, GenOptions(model_path=str(path), binding=binding))
     except GenError as exc:
@@ -148,6 +150,14 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
         (workdir / name).write_text(text)
     source = workdir / f"{automaton.name}.bpf.c"
     return source, _read_meta(workdir / f"{automaton.name}.meta.json")
+
+
+def _located(diags: list) -> str:
+    """The errors among `diags`, each with its place, line and caret."""
+    from hamodel.diagnostics import render_text  # noqa: PLC0415
+    from hamodel.source import SOURCES  # noqa: PLC0415
+
+    return "\n".join(render_text(d, SOURCES) for d in diags if d.is_error)
 
 
 def _read_meta(path: Path) -> Meta:
@@ -189,7 +199,7 @@ def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) ->
             obj_path = toolchain.compile_object(source, Path(tmp) / "monitor.bpf.o")
             return _monitor(cfg, wins, meta, obj_path, out, err)
     except UsageError as exc:
-        print(f"hamodel run: {exc}", file=err)
+        print(exc.located or f"hamodel run: {exc}", file=err)
         return 2
     except toolchain.ToolchainError as exc:
         print(f"hamodel run: {exc}", file=err)
