@@ -34,17 +34,21 @@ def read_text(path: str | Path) -> tuple[SourceText | None, list[Diagnostic]]:
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:  # the rest of the line the limit falls in
+                raw += f.read(1 << 16).split(b"\n", 1)[0]
     except OSError as exc:
         return None, [dg.error(dg.IO_ERROR, f"{name}: {exc.strerror or exc}", None)]
     if len(raw) > MAX_FILE_BYTES:
         # The caret goes where the limit falls.
         line = raw[:MAX_FILE_BYTES].count(b"\n") + 1
         start = raw.rfind(b"\n", 0, MAX_FILE_BYTES) + 1
-        shown = raw[start:MAX_FILE_BYTES].decode("utf-8", errors="replace")
+        end = raw.find(b"\n", MAX_FILE_BYTES)
+        shown = raw[start: len(raw) if end < 0 else end].decode("utf-8", errors="replace")
+        col = len(raw[start:MAX_FILE_BYTES].decode("utf-8", errors="replace")) + 1
         SOURCES[name] = Excerpt(name, ((line, shown),))
         return None, [dg.error(dg.TOO_LARGE, f"larger than {MAX_FILE_BYTES >> 10} KiB "
                                              "(the limit for a model or a binding)",
-                               Span.point(name, line, len(shown) + 1))]
+                               Span.point(name, line, col))]
     text, bad = decode(raw)
     if bad is not None:
         SOURCES[name] = Excerpt(name, ((bad.line, bad.shown),))

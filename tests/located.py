@@ -27,6 +27,9 @@ HEADLINE = re.compile(
 )
 
 
+NOTE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): note: (?P<message>.+)$")
+
+
 @dataclass(frozen=True)
 class Located:
     file: str
