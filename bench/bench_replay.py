@@ -28,6 +28,7 @@ from hamodel.binding import find_binding  # noqa: E402
 from hamodel.gen.python import load_monitor  # noqa: E402
 from hamodel.load import load_model  # noqa: E402
 from hamodel.replay import replay  # noqa: E402
+from hamodel.trace.stream import TraceInput  # noqa: E402
 
 MODEL = ROOT / "models" / "tlob.dot"
 
@@ -135,7 +136,8 @@ def bench_replay(trace: Path, lines: int) -> tuple[float, float]:
     binding, _ = find_binding(MODEL, a)
     out = io.StringIO()
     clock = Clock()
-    replay(a, binding, trace, "jsonl", {}, out)
+    with TraceInput.open(str(trace)) as opened:
+        replay(a, binding, opened, "jsonl", {}, out)
     return clock.rates(lines)
 
 

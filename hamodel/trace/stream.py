@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from hamodel import signals
 
 MAX_LINE = 1 << 16  # characters in one trace line (tracefs prints at most a page per event)
-CHUNK = 1 << 20
+CHUNK = 1 << 16  # read(2) size: small enough that splitting it stays in the CPU cache
 FOLLOW_POLL_S = 0.2
 PROGRESS_BYTES = 32 << 20  # a progress line for files bigger than this, on a terminal
 BOM = b"\xef\xbb\xbf"
