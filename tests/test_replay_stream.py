@@ -274,3 +274,13 @@ def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path):
     (tmp_path / "t.txt").write_bytes(b"\xef\xbb\xbf" + TRACE.encode())
     code, out, err = in_process(tmp_path / "t.txt")
     assert (code, err) == (1, "") and "8 lines" in out
+
+
+def test_a_bad_byte_at_the_very_start_is_located(tmp_path):
+    """Found by tests/test_fuzz.py: nothing before the bad byte to replay first."""
+    data = b'\xff{"t": 0, "stop": 7}\n'
+    (tmp_path / "t.txt").write_bytes(data)
+    code, out, err = in_process(tmp_path / "t.txt")
+    assert (code, out) == (2, "")
+    e = one_error(err, data, "not UTF-8 text (byte 0xff)")
+    assert (e.line, e.col) == (1, 1)

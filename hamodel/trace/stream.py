@@ -228,7 +228,7 @@ class TraceInput:
             self._fail(TraceInputError(
                 bad_line, f"not UTF-8 text (byte 0x{block[exc.start]:02x})", col,
                 shown[: MAX_LINE], kind="not-utf8"))
-        if max(map(len, lines)) > MAX_LINE:
+        if lines and max(map(len, lines)) > MAX_LINE:
             at = next(i for i, text in enumerate(lines) if len(text) > MAX_LINE)
             long_line = lines[at]
             del lines[at:]
