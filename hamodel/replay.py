@@ -8,10 +8,12 @@ and per gap, then a summary.  The monitor is the generated module
 that `hamodel gen --target python` writes.
 
 Memory grows with the objects being monitored (and the ids the monitor has
-seen), never with the length of the trace: the trace is read line by line.
+seen), never with the length of the trace or of a line: hamodel/trace/stream.py
+reads files, pipes and tracefs's trace_pipe alike, in bounded chunks.
 
-Exit: 0 no violation, 1 violations, 2 bad input, 3 the trace has gaps (its
-answer is incomplete; violations found are still printed).
+Exit: 0 no violation, 1 violations, 2 bad input, 3 the trace has gaps or a cut
+last line (its answer is incomplete; violations found are still printed), 130 /
+143 a stream stopped by SIGINT / SIGTERM (after the summary of what was read).
 """
 
 from __future__ import annotations
