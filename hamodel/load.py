@@ -64,9 +64,6 @@ def read_text(path: str | Path) -> tuple[SourceText | None, list[Diagnostic]]:
     return source, []
 
 
-read_source = read_text  # the name the model loader has always used
-
-
 def load_text(
     text: str, file: str, name: str | None = None
 ) -> tuple[Automaton | None, list[Diagnostic]]:
@@ -87,7 +84,7 @@ def load_model(
     path: str | Path, name: str | None = None
 ) -> tuple[Automaton | None, list[Diagnostic]]:
     """Read and build a model; the Automaton is None when any error was found."""
-    source, diags = read_source(path)
+    source, diags = read_text(path)
     if source is None:
         return None, diags
     return load_text(source.text, source.name, name)
