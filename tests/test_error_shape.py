@@ -365,3 +365,18 @@ def test_every_error_path_prints_its_place_its_line_and_a_caret(tmp_path):
               for rel, n in sites.keys() - reached - exempt}
     assert sorted(missed) == [], "error places no case reaches (add one):\n" + "\n".join(
         sorted(missed))
+
+
+def test_each_code_number_names_one_kind_of_error():
+    """Two kinds under one number would make `error[HAnnn]` ambiguous (and SARIF rules)."""
+    import importlib
+
+    from hamodel import diagnostics as dg
+    from hamodel.gen import TARGETS
+
+    for module in (*cli.PLUGINS, *TARGETS.values()):
+        importlib.import_module(module)
+    owners: dict[str, list[str]] = {}
+    for slug, info in dg.CODES.items():
+        owners.setdefault(info.number, []).append(slug)
+    assert {n: s for n, s in owners.items() if len(s) > 1} == {}
