@@ -32,7 +32,8 @@ BINDING = (ROOT / "models" / "tlob.binding.toml").read_text()
 
 # Modules whose error-making places must all be reached by a case, and the calls that
 # make an error there.
-SITE_MODULES = ("load.py", "parse.py", "build.py", "binding.py", "replay.py",
+SITE_MODULES = ("load.py", "parse.py", "build.py", "binding.py", "binding_kernel.py",
+                "replay.py",
                 "trace/ftrace.py", "trace/bind.py", "trace/jsonl.py", "trace/stream.py")
 SITE_CALLS = {"err", "error", "TraceFormatError", "JsonlError", "ReplayError",
               "TraceInputError", "_too_long"}
@@ -96,6 +97,12 @@ def line(t_us: int, body: str, task: str = "marker-100") -> str:
     return f"  {task} [000] d..2. {t_us // 10**6}.{t_us % 10**6:06d}: {body}\n"
 
 
+# tlob's binding with a start marker that sets no parameter; tlob with a read-only env.
+UNSTARTED = bind("params = { BUDGET_NS = \"budget_ns\" }", "").replace(
+    "limits = { BUDGET_NS = [1000, 3600000000000] }", "").replace(
+    'names = { BUDGET_NS = "threshold" }', "")
+WITH_ENV = tlob('"running" -> "sleeping" [ label = "sleep" ]',
+                '"running" -> "sleeping" [ label = "sleep;is_x == 1" ]')
 START = line(1_000_000, "tlob_start: (0x5) id=0 budget_ns=2000000")
 SWITCH = ("sched_switch: prev_comm=m prev_pid=100 prev_prio=120 prev_state={} ==> "
           "next_comm=x next_pid=7 next_prio=120")
@@ -191,6 +198,29 @@ CASES = [
     bound("residency twice", bind('residency = ["running", "waiting", "sleeping"]',
                                   'residency = ["running", "running"]')),
     bound("slots", bind("slots = 64", "slots = 0")),
+    bound("parent", bind("slots = 64", 'slots = 64\nparent = "sc hed"')),
+    bound("timer", bind("slots = 64", 'slots = 64\ntimer = "egg"')),
+    bound("tracepoint list", bind('tracepoint = "sched_wakeup"', "tracepoint = []")),
+    bound("boolean field", bind('tracepoint = "sched_wakeup"\nobject = "pid"',
+                                'tracepoint = "sched_entry_tp"\nobject = "common_pid"\n'
+                                'when = { field = "preempt", op = "<", value = 1 }')),
+    bound("objects kind", bind("slots = 64", 'slots = 64\nobjects = "cars"')),
+    bound("dl entities outside the deadline container", bind("slots = 64",
+                                                             'slots = 64\nobjects = "dl_entity"')),
+    bound("a dl entity of a task monitor", bind(
+        'tracepoint = "sched_wakeup"\nobject = "pid"',
+        'tracepoint = "sched_dl_replenish_tp"\nobject = "dl_se"')),
+    bound("parameter set by the start", BINDING + "[parameters]\nBUDGET_NS = 5\n"),
+    bound("extra parameter name", BINDING + "[parameters]\nFOO = 5\n"),
+    bound("parameter of one value", BINDING + "[parameters]\nfoo = [1, 2]\n"),
+    bound("parameter empty list", UNSTARTED + "[parameters]\nBUDGET_NS = []\n"),
+    bound("parameter reads a target", UNSTARTED.replace('type = "per_obj"', 'type = "per_task"')
+          + '[parameters]\nBUDGET_NS = ["target.budget"]\n'),
+    bound("parameter term", UNSTARTED + '[parameters]\nBUDGET_NS = ["two words"]\n'),
+    bound("env of no read-only env", BINDING + '[env]\nclk_elapsed = "x()"\n'),
+    bound("env reader", BINDING + '[env]\nis_x = "not a reader"\n', model=WITH_ENV),
+    bound("env reads a target", BINDING.replace('type = "per_obj"', 'type = "per_task"')
+          + '[env]\nis_x = "target.x"\n', model=WITH_ENV),
     # --- kernel trace text ---
     replayed("not a trace line", "# tracer: nop\n  hello world\n"),
     replayed("no second colon", START + line(1_000_100, "foo")),
@@ -237,6 +267,9 @@ CASES = [
                                              '"env": {"zz": 1}}\n'),
     replayed("unknown event (not monitored)", '{"t": 1, "event": "nap", "obj": 9}\n'),
     replayed("monitor refuses", '{"t": 0, "start": 1}\n'),
+    replayed("a kernel-only binding", START, "--binding", "{binding}", one_line=True,
+             binding=bind('tracepoint = "sched_wakeup"\nobject = "pid"',
+                          'tracepoint = "sched_entry_tp"\nobject = "common_pid"')),
     replayed("--param", JSTART, "--param", "BUDGET=1", one_line=True),
     replayed("--param value", JSTART, "--param", "BUDGET_NS=1h", one_line=True),
     replayed("--param too big", JSTART, "--param", f"BUDGET_NS={BIG}", one_line=True),
