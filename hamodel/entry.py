@@ -19,10 +19,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from hamodel.cli import main as command_line  # noqa: PLC0415 (after the handler)
 
-        return command_line(argv)
+        status = command_line(argv)
     except KeyboardInterrupt as exc:  # before the command line could take it
         print(f"hamodel: {signals.describe(exc)}", file=sys.stderr)
         return signals.exit_status(exc)
+    if signals.pending() is not None and status != signals.exit_status():
+        # The handler's exception was swallowed where Python ignores exceptions (a
+        # finalizer prints "Exception ignored" and goes on): the signal still ends it.
+        print(f"hamodel: {signals.describe()}", file=sys.stderr)
+        return signals.exit_status()
+    return status
 
 
 if __name__ == "__main__":

@@ -130,10 +130,19 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
 
 
 def _remove_quietly(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+    with signals.blocked():  # a signal now would leave the temporary file behind
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _remove_folders(*folders: Path | None) -> None:
+    """Remove temporary folders whole, a signal waiting until they are gone."""
+    with signals.blocked():
+        for folder in folders:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- a set of files ---------------------------------------------------------------
@@ -204,9 +213,9 @@ def _new_folder(root: Path, files: Mapping[str, str | bytes]) -> None:
                 raise OutputError(root, _reason(exc)) from None
             stage = None
     except BaseException:
-        if stage is not None:
-            shutil.rmtree(stage, ignore_errors=True)
-        _remove_made(made)
+        with signals.blocked():
+            _remove_folders(stage)
+            _remove_made(made)
         raise
     _sync_dir(root.parent)
 
@@ -254,9 +263,7 @@ def _update_folder(root: Path, files: Mapping[str, str | bytes]) -> None:
         with signals.blocked():
             _swap_in(root, stage, backup, sorted(files), modes)
     finally:
-        for folder in (stage, backup):
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
+        _remove_folders(stage, backup)
     for folder in sorted({(root / rel).parent for rel in files}, reverse=True):
         _sync_dir(folder)
 

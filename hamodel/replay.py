@@ -24,6 +24,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import TextIO
 
 from hamodel import diagnostics as dg
@@ -312,11 +313,14 @@ def parse_params(items: list[str], automaton: Automaton) -> dict[str, int]:
     return out
 
 
-def replay(automaton: Automaton, binding: Binding | None, trace: TraceInput, fmt: str,
-           params: dict[str, int], out: TextIO, trace_format: str = "auto",
+def replay(automaton: Automaton, binding: Binding | None, trace: TraceInput | str | Path,
+           fmt: str, params: dict[str, int], out: TextIO, trace_format: str = "auto",
            hz: int | None = None) -> Summary:
-    """Replay an opened trace; a signal ends it early (`trace.stopped`) with the summary
-    of what was read."""
+    """Replay a trace (opened, or a path); a signal ends it early (`trace.stopped`) with
+    the summary of what was read."""
+    if not isinstance(trace, TraceInput):
+        with TraceInput.open(str(trace)) as opened:
+            return replay(automaton, binding, opened, fmt, params, out, trace_format, hz)
     kind = detect_format(trace.peek(_telling)) if trace_format == "auto" else trace_format
     engine = Engine(automaton, params, hz, Reporter(out, fmt, flush=True))
     lines = itertools.chain.from_iterable(trace.chunks())

@@ -125,8 +125,10 @@ def raising() -> Iterator[None]:
 
 @contextmanager
 def blocked() -> Iterator[None]:
-    """No signal is acted on within the block: it waits and arrives after it.  For
-    the few renames that must all happen or all be undone."""
+    """No signal is acted on within the block: one that comes is taken at its end, and
+    `Interrupted` raised there (unless an outer `deferred` block defers it further).
+    For the few renames that must all happen or all be undone, and for removing
+    temporary files, which a signal must not leave half done."""
     main = threading.current_thread() is threading.main_thread()
     old = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS) if main else None
     before = _state.pending
@@ -134,9 +136,15 @@ def blocked() -> Iterator[None]:
     try:
         yield
     finally:
-        _state.defer -= 1
         if old is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a blocked signal arrives here
+            # Take a waiting signal here, still blocked: once unblocked, Python would
+            # run the handler a few steps later, wherever the program then is.
+            for s in sorted(signal.sigpending() & set(SIGNALS)):
+                signal.sigtimedwait([s], 0)
+                if _state.pending is None:
+                    _state.pending = s
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        _state.defer -= 1
     if before is None and _state.pending is not None and not _state.defer and not _state.raised:
         _state.raised = True
         raise Interrupted(_state.pending)
