@@ -34,6 +34,7 @@ from hamodel.gen.python import load_monitor
 from hamodel.model import Automaton
 from hamodel.replay_report import Invocation, Overrun, Reporter, Summary
 from hamodel.source import Excerpt, Span
+from hamodel.timeline import Timeline
 from hamodel.trace import bind
 from hamodel.trace.ftrace import Gap, TraceFormatError, line_time, scan
 from hamodel.trace.jsonl import JsonlError, read_jsonl
@@ -74,7 +75,7 @@ class Engine:
     """Feeds calls to the generated monitor and reports what it finds (bind.Sink)."""
 
     def __init__(self, automaton: Automaton, params: dict[str, int], hz: int | None,
-                 report: Reporter) -> None:
+                 report: Reporter, timeline: Timeline | None = None) -> None:
         module = load_monitor(automaton)
         self.error = module.MonitorError
         kwargs = {} if hz is None else {"hz": hz}
@@ -89,6 +90,7 @@ class Engine:
         self.summary = Summary()
         self.invocations: dict[object, Invocation] = {}
         self.line = 0
+        self.timeline = timeline  # --plot: every state interval, kept for the picture
 
     # --- calls (bind.Sink) ---
 
@@ -110,11 +112,13 @@ class Engine:
             self.summary.invocations += 1
         self._call(line, self.monitor.start, obj, t, params)
         self._refresh()
+        self._sync(obj, t)
 
     def stop(self, line: int, t: int, obj: object) -> None:
         self.line = line
         result = self._call(line, self.monitor.stop, obj, t)
         self._refresh()
+        self._sync(obj, t)
         inv = self.invocations.pop(obj, None)
         if inv is None:
             return
@@ -131,6 +135,7 @@ class Engine:
             self.line = line
             self._call(line, self.monitor.stop, obj, t)
             self._refresh()
+            self._sync(obj, t)
             self.invocations.pop(obj)
             self.summary.exited += 1
 
@@ -152,6 +157,8 @@ class Engine:
                     raise ReplayError(line, f"unknown event {event!r}", needle=event)
                 return
             self._call(line, self.monitor.event, obj, t, event, env, needle=event)
+            if self.timeline is not None:
+                self._sync(obj, t)
             return
         self._call(line, self.monitor.advance, t)
         if obj not in self.live:
@@ -159,6 +166,7 @@ class Engine:
             self.summary.invocations += 1
         self._call(line, getattr(self.monitor, handler), obj, t, event, env, needle=event)
         self._refresh()
+        self._sync(obj, t)
 
     def gap(self, gap: Gap) -> None:
         """Events are missing: forget every object being monitored (no guessing)."""
@@ -167,6 +175,7 @@ class Engine:
         abandoned = [obj for obj in self.invocations if obj in self.live]
         for obj in abandoned:
             self.monitor.stop(obj, self.monitor.now)
+            self._sync(obj, self.monitor.now)
             del self.invocations[obj]
         self._refresh()
         self.summary.abandoned += len(abandoned)
@@ -180,6 +189,8 @@ class Engine:
         s.end = end
         s.unfinished = sum(1 for obj in self.invocations if obj in self.live)
         s.violated_unstopped = sum(1 for obj in self.invocations if obj not in self.live)
+        if self.timeline is not None:
+            self.timeline.finish(end)
         self.report.summary(s)
         return s
 
@@ -190,6 +201,16 @@ class Engine:
             return method(*args)
         except self.error as exc:
             raise ReplayError(line, str(exc), needle=needle) from None
+
+    def _sync(self, obj: object, t: int) -> None:
+        """--plot: the object's state and armed deadline after a call (timeline.py)."""
+        if self.timeline is None:
+            return
+        inst = self.live.get(obj)
+        if inst is None:
+            self.timeline.leave(obj, t)
+        else:
+            self.timeline.enter(obj, t, self.monitor.state_of(obj), inst.deadline)
 
     def _refresh(self) -> None:
         """Recompute `tokens` (bind.Sink) after the set of monitored objects changed."""
@@ -204,6 +225,8 @@ class Engine:
         if inv is not None:
             inv.violation, inv.kind = v.time, v.kind
         self.summary.violations[v.kind] = self.summary.violations.get(v.kind, 0) + 1
+        if self.timeline is not None:
+            self.timeline.violation(v.obj, v.time, v.state, v.kind)
         self.report.violation(v, inv, self.line)
 
 
@@ -315,14 +338,15 @@ def parse_params(items: list[str], automaton: Automaton) -> dict[str, int]:
 
 def replay(automaton: Automaton, binding: Binding | None, trace: TraceInput | str | Path,
            fmt: str, params: dict[str, int], out: TextIO, trace_format: str = "auto",
-           hz: int | None = None) -> Summary:
+           hz: int | None = None, timeline: Timeline | None = None) -> Summary:
     """Replay a trace (opened, or a path); a signal ends it early (`trace.stopped`) with
     the summary of what was read."""
     if not isinstance(trace, TraceInput):
         with TraceInput.open(str(trace)) as opened:
-            return replay(automaton, binding, opened, fmt, params, out, trace_format, hz)
+            return replay(automaton, binding, opened, fmt, params, out, trace_format, hz,
+                          timeline)
     kind = detect_format(trace.peek(_telling)) if trace_format == "auto" else trace_format
-    engine = Engine(automaton, params, hz, Reporter(out, fmt, flush=True))
+    engine = Engine(automaton, params, hz, Reporter(out, fmt, flush=True), timeline)
     lines = itertools.chain.from_iterable(trace.chunks())
     if kind == "jsonl":
         whole: list[Cut] = []
@@ -370,6 +394,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--follow", action="store_true",
                    help="at the end of a file, wait for more lines (until Ctrl-C)")
     p.add_argument("-n", "--name", help="monitor name (default: the file's stem)")
+    p.add_argument("--plot", metavar="FILE.svg|png",
+                   help="also draw each object's states over time, the armed invariant's"
+                   " deadline and each violation")
     p.set_defaults(func=run)
 
 
@@ -388,6 +415,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"hamodel replay: --hz must be in {HZ_RANGE.start}..{HZ_RANGE.stop - 1}",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    timeline = None
+    if args.plot:
+        from hamodel.plot import PlotError, plot_format
+
+        try:
+            plot_format(args.plot)
+        except PlotError as exc:
+            print(f"hamodel replay: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        timeline = Timeline(a.name, tuple(s.name for s in a.states))
     trace: TraceInput | None = None
     try:
         params = parse_params(args.param, a)
@@ -397,7 +434,7 @@ def run(args: argparse.Namespace) -> int:
             trace = TraceInput.open(args.trace, args.follow, sys.stderr.isatty())
             with trace:
                 summary = replay(a, binding, trace, args.format, params, sys.stdout,
-                                 args.trace_format, args.hz)
+                                 args.trace_format, args.hz, timeline)
     except (ReplayError, TraceInputError) as exc:
         sys.stdout.flush()
         print_located(exc, trace)
@@ -407,6 +444,16 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"hamodel replay: {args.trace}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if timeline is not None:
+        from hamodel.output import write_atomic
+        from hamodel.plot import PlotError, plot_format, render
+
+        try:
+            write_atomic(args.plot, render(timeline, plot_format(args.plot),
+                                           f"{a.name}: {trace.name}"))
+        except PlotError as exc:
+            print(f"hamodel replay: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     if trace.stopped is not None:
         print(f"hamodel replay: {signals.describe(trace.stopped)} after line {trace.count}; "
               "the summary covers the lines read", file=sys.stderr)

@@ -125,4 +125,5 @@ def test_an_event_bound_nowhere_is_still_a_warning(tmp_path):
     bad.write_text(text[: text.rindex("[[event]]")])
     b, diags = load_binding(bad, tlob())
     assert b is not None
-    assert [d.message for d in diags] == ["model event 'wakeup' is bound to no tracepoint"]
+    assert [d.message.split(":")[0] for d in diags] == [
+        "model event 'wakeup' is bound to no tracepoint"]

@@ -33,7 +33,7 @@ BINDING = (ROOT / "models" / "tlob.binding.toml").read_text()
 # Modules whose error-making places must all be reached by a case, and the calls that
 # make an error there.
 SITE_MODULES = ("load.py", "parse.py", "build.py", "binding.py", "binding_kernel.py",
-                "replay.py",
+                "binding_coverage.py", "replay.py",
                 "trace/ftrace.py", "trace/bind.py", "trace/jsonl.py", "trace/stream.py")
 SITE_CALLS = {"err", "error", "TraceFormatError", "JsonlError", "ReplayError",
               "TraceInputError", "_too_long"}
@@ -180,6 +180,7 @@ CASES = [
     bound("event not a table", BINDING + "event = [1]\n"),
     bound("events not tables", "event = [1, 2]\n" + BINDING.replace("[[event]]", "[[eventx]]")),
     bound("unknown event", bind('event = "wakeup"', 'event = "nap"')),
+    bound("unbound event and a misspelt one", bind('event = "wakeup"', 'event = "wakup"')),
     bound("unknown tracepoint", bind('tracepoint = "sched_wakeup"',
                                      'tracepoint = "sched_wakeupx"')),
     bound("no such field", bind('object = "pid"', 'object = "pidd"')),

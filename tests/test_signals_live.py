@@ -114,3 +114,26 @@ def test_sigterm_once_attached_detaches_and_prints_the_summary(model, target):
     (summary,) = [json.loads(x) for x in out.splitlines() if '"summary"' in x]
     assert summary["counters"]["started"] == 0
     assert loaded(model.stem) == []
+
+
+def test_a_run_ended_by_its_duration_exits_1_after_a_violated_window(model, target):
+    """No signal: the exit status is the verdict, as replay's (1: a window violated)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hamodel", "run", str(model), "--binary", str(target),
+         "--start", "nop_start", "--stop", "nop_stop", "--budget", "5ms", "--format", "jsonl",
+         "--duration", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:
+            if "attached to" in line:
+                break
+        subprocess.run(["chrt", "-f", "10", str(target), "busy", "15000"], check=True,
+                       timeout=60)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, err
+    assert [json.loads(x)["type"] for x in out.splitlines()] == ["violation", "summary"]
+    assert loaded(model.stem) == []

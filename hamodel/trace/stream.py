@@ -34,7 +34,7 @@ from hamodel import signals
 MAX_LINE = 1 << 16  # characters in one trace line (tracefs prints at most a page per event)
 CHUNK = 1 << 16  # read(2) size: small enough that splitting it stays in the CPU cache
 FOLLOW_POLL_S = 0.2
-PROGRESS_BYTES = 32 << 20  # a progress line for files bigger than this, on a terminal
+PROGRESS_BYTES = 32 << 20  # a progress bar (tqdm) for files bigger than this, on a terminal
 BOM = b"\xef\xbb\xbf"
 
 
@@ -81,6 +81,7 @@ class TraceInput:
         self._recent: deque[tuple[int, list[str]]] = deque(maxlen=3)
         self._error: TraceInputError | None = None
         self._eof = False
+        self._bar = None  # tqdm's progress bar, made at the first read
 
     # --- opening ---
 
@@ -183,7 +184,7 @@ class TraceInput:
                     data = os.read(self.fd, CHUNK)
                 if data:
                     self.offset += len(data)
-                    self._show_progress()
+                    self._show_progress(len(data))
                     return data
                 if not self.follow:
                     return None
@@ -260,11 +261,19 @@ class TraceInput:
             text = self._carry.decode("utf-8", errors="replace")
             self.cut = Cut(self.count + 1, text[: MAX_LINE])
         self._carry = b""
-        if self.progress:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.close()  # leave=False: the line is erased
+            self._bar = None
 
-    def _show_progress(self) -> None:
-        if self.progress:
-            sys.stderr.write(f"\rreplay: {min(100, 100 * self.offset // max(self.size, 1))}%")
-            sys.stderr.flush()
+    def _show_progress(self, read: int) -> None:
+        if not self.progress:
+            return
+        if self._bar is None:
+            try:
+                from tqdm import tqdm  # noqa: PLC0415 (only for a big file on a terminal)
+            except ImportError:  # no bar rather than no replay
+                self.progress = False
+                return
+            self._bar = tqdm(total=self.size, unit="B", unit_scale=True, desc="replay",
+                             file=sys.stderr, leave=False, dynamic_ncols=True)
+        self._bar.update(read)
