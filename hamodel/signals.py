@@ -8,7 +8,7 @@ context managers run (generated files are rolled back, BPF links destroyed).
 
 Code that must not be torn in the middle of a step (replay feeding the
 monitor, `hamodel run` attaching programs) runs inside `deferred()`: there a
-signal is only recorded, the code asks `pending()` at a safe point, and wraps
+signal is only recorded, the code asks `stop_requested()` at a safe point, and wraps
 each call that may block for long (reading a pipe, sleeping) in `raising()`.
 Only the first signal counts; later ones arrive while the program is already
 stopping and are ignored, so they cannot interrupt the clean-up.
@@ -63,8 +63,14 @@ def install() -> None:
 
 
 def pending() -> int | None:
-    """The signal received so far (inside `deferred`), or None."""
+    """The signal received so far, or None: inside `deferred`, the one it recorded."""
     return _state.pending
+
+
+def stop_requested() -> int | None:
+    """Inside `deferred`: the signal that asks the block to stop, or None.  Outside it
+    always None (a signal there has already been raised)."""
+    return _state.pending if _state.defer else None
 
 
 def _signum(exc: BaseException | None) -> int:
@@ -99,6 +105,7 @@ def deferred() -> Iterator[None]:
     if not _state.installed and threading.current_thread() is threading.main_thread():
         for s in SIGNALS:
             restore[s] = signal.signal(s, handler)
+    if not _state.defer:  # a signal before the block was raised then: start afresh
         _state.pending, _state.raised = None, False
     _state.defer += 1
     try:
@@ -113,7 +120,7 @@ def deferred() -> Iterator[None]:
 def raising() -> Iterator[None]:
     """Inside `deferred`, around a call that may block: a signal raises `Interrupted`
     there (and at once, if one came before the call)."""
-    if _state.pending is not None:
+    if _state.defer and _state.pending is not None:
         raise Interrupted(_state.pending)
     saved = _state.defer
     _state.defer = 0
@@ -131,6 +138,8 @@ def blocked() -> Iterator[None]:
     temporary files, which a signal must not leave half done."""
     main = threading.current_thread() is threading.main_thread()
     old = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS) if main else None
+    if not _state.installed and not _state.defer:  # a library call: nothing is pending
+        _state.pending, _state.raised = None, False
     before = _state.pending
     _state.defer += 1  # a signal another thread takes is recorded, not raised
     try:

@@ -216,7 +216,7 @@ def handlers():
     yield
     for s, h in saved.items():
         signal.signal(s, h)
-    signals._state.installed = False
+    signals._state.__init__()  # as before the program's handler: nothing installed or pending
 
 
 @pytest.mark.parametrize("call,signum", [("fsync", signal.SIGTERM), ("write", signal.SIGINT),

@@ -91,7 +91,7 @@ def handlers():
     yield
     for s, h in saved.items():
         signal.signal(s, h)
-    signals._state.installed = False
+    signals._state.__init__()  # as before the program's handler: nothing installed or pending
 
 
 def test_a_signal_raises_at_once_then_later_ones_are_ignored(handlers):
@@ -137,3 +137,22 @@ def test_deferred_without_the_program_handler_still_records(tmp_path):
         time.sleep(0.01)
         assert signals.pending() == signal.SIGINT
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_signal_left_from_an_earlier_call_stops_nothing_later(tmp_path):
+    """Found in the full suite: a library call after an interrupted one (a host program,
+    a test) must not see the old signal as a request to stop."""
+    import io
+
+    from hamodel.load import load_model
+    from hamodel.replay import replay
+
+    signals._state.pending, signals._state.raised = signal.SIGINT, True
+    try:
+        trace = tmp_path / "t.jsonl"
+        trace.write_text('{"t": 0, "start": 1, "params": {"BUDGET_NS": 9}}\n{"t": 5, "stop": 1}\n')
+        a, _ = load_model(ROOT / "models" / "tlob.dot")
+        summary = replay(a, None, trace, "text", {}, io.StringIO())
+        assert (summary.lines, summary.within) == (2, 1)
+    finally:
+        signals._state.__init__()

@@ -336,7 +336,7 @@ def _load_attach_poll(cfg: RunConfig, wins: tuple[Window, ...], meta: Meta,
                 flush=True,
             )
             deadline = None if cfg.duration is None else time.monotonic() + cfg.duration
-            while signals.pending() is None and (deadline is None
+            while signals.stop_requested() is None and (deadline is None
                                                  or time.monotonic() < deadline):
                 obj.poll(rb, 100)
             obj.poll(rb, 0)  # what arrived while stopping

@@ -178,8 +178,8 @@ class TraceInput:
         """The next bytes; None at the end of the input or when a signal stopped it."""
         try:
             while True:
-                if signals.pending() is not None:
-                    raise signals.Interrupted(signals.pending() or 0)
+                if (signum := signals.stop_requested()) is not None:
+                    raise signals.Interrupted(signum)
                 with signals.raising():
                     data = os.read(self.fd, CHUNK)
                 if data:
