@@ -69,7 +69,7 @@ def start(model: Path, target: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "hamodel", "run", str(model), "--binary", str(target),
          "--start", "nop_start", "--stop", "nop_stop", "--budget", "5ms", "--format", "jsonl",
-         "--duration", "60"],
+         "--duration", "600"],  # a backstop only: the tests stop it long before
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
