@@ -297,3 +297,29 @@ def holds(nodes: tuple[Node, ...], uid: int, values: dict[str, bool]) -> bool:
 def enters(b: Buchi, state: int, values: dict[str, bool]) -> bool:
     """Whether the label of `state` holds: the automaton may enter it."""
     return all(holds(b.nodes, u, values) for u in b.states[state].label)
+
+
+def node_text(nodes: tuple[Node, ...], uid: int) -> str:
+    """A propositional node in the dialect, parenthesised where it nests."""
+    n = nodes[uid]
+    if n.kind == "atom":
+        return n.name
+    if n.kind == "not":
+        return f"not {n.name}"
+    if n.kind == "const":
+        return "true" if n.value else "false"
+
+    def part(u: int) -> str:
+        inner = node_text(nodes, u)
+        return f"({inner})" if nodes[u].kind in ("and", "or") else inner
+
+    return f"{part(n.left)} {n.kind} {part(n.right)}"
+
+
+def label_text(b: Buchi, state: int) -> str:
+    """What must hold to enter the state; `true` when nothing must."""
+    parts = [node_text(b.nodes, u) for u in b.states[state].label]
+    parts = [p for p in parts if p != "true"] or ["true"]
+    if len(parts) == 1:
+        return parts[0]
+    return " and ".join(f"({p})" if " " in p else p for p in parts)

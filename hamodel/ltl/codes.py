@@ -27,10 +27,10 @@ RVGEN_REJECTS = register(
 )
 # checks
 UNSATISFIABLE = register(
-    "HA220", "ltl-unsatisfiable", "no run satisfies RULE: it contradicts itself"
+    "HA220", "ltl-unsatisfiable", "RULE contradicts itself: look for `X and not X` in time"
 )
 NEVER_STARTS = register(
-    "HA221", "ltl-never-starts", "no initial state's label can hold: the monitor never starts"
+    "HA221", "ltl-never-starts", "RULE must be able to hold at its first instant"
 )
 NEVER_REPORTS = register(
     "HA222", "ltl-never-reports",
