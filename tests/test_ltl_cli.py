@@ -51,7 +51,7 @@ def test_check_formats_and_exit_codes(capsys):
     broken = ROOT / "tests" / "ltl" / "diagnostics" / "words.ltl"
     assert main(["check", str(broken)]) == 2
     out = capsys.readouterr().out
-    assert "words.ltl:1:16: error[HA201]" in out
+    assert "words.ltl:1:16: error[HA301]" in out
 
 
 def test_fmt_is_refused(capsys):

@@ -2,17 +2,17 @@
 
 What is checked, each a code of codes.py:
 
-- the formula is satisfiable (HA220), the monitor can start (HA221: some
-  initial state's label can hold) and can ever report (HA222: some finite run
+- the formula is satisfiable (HA320), the monitor can start (HA321: some
+  initial state's label can hold) and can ever report (HA322: some finite run
   leaves no state; a formula that only constrains the infinite future, like
   `always (A imply eventually B)`, never does, because ltl_monitor.h has no
   acceptance condition);
-- every `imply` can fail (HA223: its left side can hold and its right side
+- every `imply` can fail (HA323: its left side can hold and its right side
   can fail; otherwise it is vacuous);
-- the kernel's limits of 32 atoms and 32 states (HA225, HA226), atom names
-  that cannot become C (HA227) and atoms whose trace names are the same
-  (HA228);
-- with a binding, every atom is set by something (HA224: an init value, a
+- the kernel's limits of 32 atoms and 32 states (HA325, HA326), atom names
+  that cannot become C (HA327) and atoms whose trace names are the same
+  (HA328);
+- with a binding, every atom is set by something (HA324: an init value, a
   fetch or a tracepoint; an atom nothing sets stays unknown and the monitor
   never starts).
 
