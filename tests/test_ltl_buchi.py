@@ -108,3 +108,21 @@ def test_the_same_automaton_under_any_hash_seed():
                              text=True, env=env, check=True)
         outs.add(run.stdout)
     assert len(outs) == 1
+
+
+def test_a_negated_macro_use_leaves_the_other_uses_alone():
+    """rvgen shares one tree between the uses of M and negates it in place for `not M`,
+    so its monitor reads the first use as `not A or not B` and reports A, B, X all
+    holding; with copies, that instant satisfies the rule."""
+    from hamodel.ltl.monitor import LtlMonitor
+
+    spec, _ = load_ltl_text("RULE = always ((M and X) or not M)\nM = A or B\n", "m.ltl")
+    violations = []
+    mon = LtlMonitor(build_buchi(spec), on_violation=violations.append)
+    for _ in range(3):
+        mon.set(1, "A", True)
+        mon.set(1, "B", True)
+        mon.update(1, "X", True)
+    assert mon.started(1) and not violations
+    mon.update(1, "X", False)
+    assert len(violations) == 1

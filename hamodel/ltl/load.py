@@ -16,8 +16,9 @@ SUFFIX = ".ltl"
 
 
 def is_ltl(path: str | Path) -> bool:
-    """True for a spec in the LTL dialect (by its suffix, as rvgen's `-c ltl` users name them)."""
-    return str(path).endswith(SUFFIX)
+    """True for a spec in the LTL dialect, by its suffix as rvgen's `-c ltl` users name
+    them: `x.ltl`, and also a kept version such as `x.ltl@00f0dadd` or `x.ltl.orig`."""
+    return any(s.startswith(SUFFIX) for s in Path(path).suffixes)
 
 
 def load_ltl_text(text: str, file: str, name: str | None = None
