@@ -77,3 +77,13 @@ def test_a_monitor_that_cannot_start_is_not_searched():
     assert result.can_report is False
     assert {f.diagnostic.code for f in result.findings} == {"ltl-never-starts",
                                                              "ltl-unsatisfiable"}
+
+
+def test_every_ltl_code_is_documented():
+    from hamodel.diagnostics import CODES
+
+    docs = (ROOT / "docs" / "ltl.md").read_text()
+    ltl = [(slug, info) for slug, info in CODES.items() if info.number.startswith("HA3")]
+    assert len(ltl) >= 20
+    for slug, info in ltl:
+        assert f"| {info.number} | `{slug}` |" in docs, slug
