@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from conftest import MODELS, ROOT
 from hypothesis import given, settings
-from ltl_header import graph_of_buchi, graph_of_table, isomorphism, parse_header
 from ltl_strategies import formulas
 
 from hamodel.cli import main
@@ -20,6 +19,7 @@ from hamodel.gen.kernel_c_ltl import LtlOptions, generate
 from hamodel.ltl.binding import find_ltl_binding
 from hamodel.ltl.buchi import build_buchi
 from hamodel.ltl.formula import text
+from hamodel.ltl.header import graph_of_buchi, graph_of_table, isomorphism, parse_header
 from hamodel.ltl.load import load_ltl, load_ltl_text
 
 PAGEFAULT = ROOT / "models" / "pagefault.ltl"

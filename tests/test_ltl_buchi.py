@@ -11,12 +11,12 @@ import pytest
 from conftest import ROOT, SHARED
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ltl_header import graph_of_buchi, graph_of_table, isomorphism, parse_header
 from ltl_lasso import accepts, models
 from ltl_strategies import formulas
 
 from hamodel.ltl.buchi import buchi_of, build_buchi
 from hamodel.ltl.formula import text
+from hamodel.ltl.header import graph_of_buchi, graph_of_table, isomorphism, parse_header
 from hamodel.ltl.load import load_ltl, load_ltl_text
 
 TABLES = sorted((ROOT / "tests" / "ltl" / "rvgen_tables").glob("*.json"))
@@ -28,7 +28,7 @@ needs_shared = pytest.mark.skipif(not UPSTREAM_LTL.is_dir(),
 
 
 def table_of_json(path):
-    from ltl_header import Table
+    from hamodel.ltl.header import Table
 
     doc = json.loads(path.read_text())
     return doc, Table(
@@ -126,3 +126,19 @@ def test_a_negated_macro_use_leaves_the_other_uses_alone():
     assert mon.started(1) and not violations
     mon.update(1, "X", False)
     assert len(violations) == 1
+
+
+@needs_shared
+@pytest.mark.skipif(not PAGEFAULT_H.is_file(), reason="the in-tree pagefault.h is not here")
+def test_matches_tells_a_header_of_the_spec_from_others():
+    from hamodel.ltl.header import HeaderError, matches
+
+    text = PAGEFAULT_H.read_text()
+    spec, _ = load_ltl(UPSTREAM_LTL / "rtapp" / "pagefault.ltl")
+    assert matches(spec, text) == {0: 0}
+    other, _ = load_ltl_text("RULE = always (RT imply PAGEFAULT)\n", "o.ltl")
+    assert matches(other, text) is None
+    with pytest.raises(HeaderError):
+        matches(spec, "int main(void) { return 0; }\n")
+    with pytest.raises(HeaderError):
+        matches(spec, text.replace("val1 || val3", "val1 || val9"))

@@ -1,11 +1,17 @@
-"""Read the Büchi tables out of an rvgen-style `<m>.h` for ltl_monitor.h, and compare automata.
+"""An LTL monitor's `<m>.h` (rvgen's or hamodel's) -> its Büchi tables; automata compared.
 
-`parse_header` understands the layout both rvgen and `hamodel gen` write:
+`parse_header` reads the layout both rvgen and `hamodel gen` write:
 `enum ltl_atom`, `bool x = test_bit(LTL_X, mon->atoms);`,
 `bool valN = a && b;` / `||` / `!a`, `ltl_start()`'s `if (cond) __set_bit(Sk, ...)`
 and the `case Sk:` blocks of `ltl_possible_next_states()`.  Conditions become
 truth tables over the atoms (Python ints, one bit per valuation), so two
-tables can be compared exactly, whatever their intermediate names.
+tables compare exactly whatever their intermediate names; `isomorphism`
+finds the renaming of states between two automata, if there is one.
+
+`matches(spec, text)` answers whether a kernel tree's `<m>.h` is the monitor
+of its `.ltl` spec (the tests run it on the in-tree headers; a pre-merge
+check of a kernel tree can too).  Specs of more than MAX_ATOMS atoms are not
+compared (2^atoms valuations).
 """
 
 from __future__ import annotations
@@ -13,7 +19,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hamodel.ltl.buchi import Buchi
+from hamodel.ltl.buchi import Buchi, build_buchi
+from hamodel.ltl.formula import LtlSpec
+
+MAX_ATOMS = 24
+
+
+class HeaderError(ValueError):
+    """The text is not an LTL monitor header in the expected layout."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,8 @@ _SET = re.compile(r"if \((.*?)\)\s*__set_bit\(S(\d+), (?:mon->states|next)\);", 
 
 def parse_header(text: str) -> Table:
     enum = _ENUM.search(text)
+    if enum is None or "ltl_start(" not in text or "switch (state)" not in text:
+        raise HeaderError("no enum ltl_atom, ltl_start() or ltl_possible_next_states()")
     atoms = tuple(a.strip().removeprefix("LTL_") for a in enum.group(1).split(",")
                   if a.strip() and a.strip() != "LTL_NUM_ATOM")
     values = {m.group(1): " ".join(m.group(2).split()) for m in _BOOL.finditer(text)}
@@ -115,6 +130,8 @@ class Graph:
 
 
 def graph_of_table(t: Table) -> Graph:
+    if len(t.atoms) > MAX_ATOMS:
+        raise HeaderError(f"{len(t.atoms)} atoms: more than {MAX_ATOMS} are not compared")
     full = (1 << (1 << len(t.atoms))) - 1
     env = dict(truth_tables(t.atoms))
     n = len(t.next)
@@ -132,6 +149,8 @@ def graph_of_table(t: Table) -> Graph:
 def graph_of_buchi(b: Buchi) -> Graph:
     from hamodel.ltl.buchi import Node
 
+    if len(b.atoms) > MAX_ATOMS:
+        raise HeaderError(f"{len(b.atoms)} atoms: more than {MAX_ATOMS} are not compared")
     full = (1 << (1 << len(b.atoms))) - 1
     base = truth_tables(b.atoms)
 
@@ -185,3 +204,16 @@ def isomorphism(a: Graph, b: Graph) -> dict[int, int] | None:
         return False
 
     return dict(mapping) if search(0) else None
+
+
+def matches(spec: LtlSpec, text: str) -> dict[int, int] | None:
+    """The renaming of the spec's states onto the header's, or None when the header
+    is not the spec's monitor (other atoms, labels or edges).  Raises HeaderError
+    for a text it cannot read."""
+    try:
+        table = graph_of_table(parse_header(text))
+    except (KeyError, IndexError, AttributeError, ValueError) as exc:
+        if isinstance(exc, HeaderError):
+            raise
+        raise HeaderError(f"unreadable tables: {exc}") from None
+    return isomorphism(graph_of_buchi(build_buchi(spec)), table)
