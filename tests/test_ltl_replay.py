@@ -129,3 +129,9 @@ def test_lost_events_in_the_kernel_trace_exit_3(tmp_path, capsys):
     lines = [kernel_line("event_pagefault: x[7]: (0) x () -> (0)"),
              "CPU:0 [LOST 12 EVENTS]\n"]
     assert replay(tmp_path, lines) == 3
+
+
+def test_automaton_options_are_refused(tmp_path, capsys):
+    assert replay(tmp_path, FAULTS, "--hz", "100") == 2
+    assert replay(tmp_path, FAULTS, "--param", "X=1") == 2
+    assert "neither parameters nor clocks" in capsys.readouterr().err

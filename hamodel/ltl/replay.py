@@ -322,9 +322,9 @@ def _detect(path: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     from hamodel.ltl.cli import binding_or_report, buchi_or_report, load_or_report
 
-    if args.param:
-        print("hamodel replay: --param sets automaton parameters; an LTL spec has none",
-              file=sys.stderr)
+    if args.param or args.hz is not None:
+        print("hamodel replay: --param and --hz are for automata; an LTL spec has neither"
+              " parameters nor clocks", file=sys.stderr)
         return EXIT_BAD_INPUT
     spec = load_or_report(args.model, args.name)
     buchi = buchi_or_report(spec) if spec else None
