@@ -21,7 +21,7 @@ SKIPPED_WORDS = frozenset({"is", "by", "or", "and"})
 # Names the generated functions already use next to the atoms' locals
 # (include/rv/ltl_monitor.h's parameters and the helpers they call), and
 # object-like macros of kernel headers that would replace a local's name.
-GENERATED_LOCALS = frozenset({"mon", "task", "state", "next", "atom", "names"})
+GENERATED_LOCALS = frozenset({"mon", "task", "state", "next"})
 KERNEL_NAMES = frozenset({
     "current", "jiffies", "noinline", "notrace", "test_bit", "static_assert", "bool",
 })
