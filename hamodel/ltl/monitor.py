@@ -122,6 +122,7 @@ class LtlMonitor:
         self.on_step = on_step
         self.on_violation = on_violation
         self.tasks: dict[Task, _TaskState] = {}
+        self.steps = 0  # ltl_validate steps taken, over all tasks
         self._steps: dict[tuple[int, int], int] = {}
 
     # --- ltl_monitor.h -------------------------------------------------------------
@@ -225,6 +226,7 @@ class LtlMonitor:
         if not t.states:
             return
         nxt = self.successors(t.states, t.atoms)
+        self.steps += 1
         if self.on_step is not None:
             self.on_step(Step(task, _bits(t.states), self._true(t.atoms), _bits(nxt)))
         before = t.states

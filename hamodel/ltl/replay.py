@@ -151,10 +151,7 @@ def replay_jsonl(spec: LtlSpec, buchi: Buchi, binding: LtlBinding | None,
         s.violations += 1
         report.violation(line_no, now[0], v)
 
-    def on_step(_step) -> None:
-        s.steps += 1
-
-    monitor = LtlMonitor(buchi, setup, on_step=on_step, on_violation=on_violation)
+    monitor = LtlMonitor(buchi, setup, on_violation=on_violation)
     told: dict[object, set[str]] = {}
     last_t = None
     for line_no, text in enumerate(lines, 1):
@@ -181,6 +178,7 @@ def replay_jsonl(spec: LtlSpec, buchi: Buchi, binding: LtlBinding | None,
             _call(monitor, rec, task, told, fetched, line_no)
         except MonitorError as exc:
             raise ReplayError(line_no, str(exc)) from None
+    s.steps = monitor.steps
     report.summary(s)
     return s
 
