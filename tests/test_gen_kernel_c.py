@@ -97,7 +97,7 @@ def test_unit_after_a_constant_scales_it_everywhere():
     assert "ha_check_invariant_ns(ha_mon, clk_m, time_ns, LIMIT * 1000000ull);" in c
     assert "ha_start_timer_ns(ha_mon, clk_m, LIMIT * 1000000ull, time_ns);" in c
     assert len(c) < 20_000
-    assert "#define LIMIT /* XXX: what is LIMIT? */" in c
+    assert "#define LIMIT /* XXX: the value of LIMIT */" in c
 
 
 def test_every_integer_literal_is_ull_in_checks_and_timers():
@@ -139,7 +139,7 @@ def test_jiffy_clock_uses_jiffy_helpers_and_the_wheel():
     assert "ha_start_timer_jiffy(ha_mon, clk_stall, threshold_jiffies, time_ns);" in c
     assert "return ha_get_clk_jiffy(ha_mon, env);" in c
     assert "HA_CLK_NS" not in files["stall.h"]
-    assert "static u64 threshold_jiffies = /* XXX: default value */;" in c
+    assert "static u64 threshold_jiffies = /* XXX: its default */;" in c
 
 
 # --- what the kernel API cannot express ---------------------------------------------
@@ -227,10 +227,10 @@ def test_da_per_obj_with_parent_follows_rvgen():
     c = files["objmon.c"]
     assert "#include <monitors/parent_mon/parent_mon.h>\n" in c
     # rvgen's `typedef /* XXX */ *monitor_target;` is a checkpatch spacing error.
-    assert "/* XXX: define the target type */\ntypedef void *monitor_target;\n" in c
+    assert "/* XXX: the type of the monitored objects */\ntypedef void *monitor_target;\n" in c
     assert "\tda_handle_start_run_event(id, t, e1_objmon);\n" in c
     assert "\tda_handle_event(id, t, e2_objmon);\n" in c
-    assert "static void handle_obj_cleanup(void *data, /* XXX: fill header */)" in c
+    assert "static void handle_obj_cleanup(void *data, /* XXX: the tracepoint's arguments */)" in c
     assert "return rv_register_monitor(&rv_this, &rv_parent_mon);" in c
     assert "#include <rv/da_monitor.h>\n" in c and "ha_" not in c
     assert "\tdepends on RV_MON_PARENT_MON\n\tdefault y\n\tselect DA_MON_EVENTS_ID\n" in files["Kconfig"]
@@ -293,7 +293,7 @@ def test_binding_writes_handler_bodies():
     assert binding is not None
     options = GenOptions(model_path="tlob.dot", binding=binding)
     c = generate(a, options)["tlob.c"]
-    assert "XXX: fill header" not in c and "XXX: tracepoint" not in c
+    assert "XXX" not in c
     assert "\trv_attach_trace_probe(\"tlob\", sched_switch, handle_sched_switch);\n" in c
     # the storage made at the start holds the target: events pass only the id
     assert "\t\tda_handle_event(prev->pid, NULL, preempt_tlob);\n" in c

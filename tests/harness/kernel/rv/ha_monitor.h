@@ -69,7 +69,7 @@ static inline monitor_target da_get_target(struct da_monitor *da_mon)
 
 /* Storage is a table here: "allocation" fails only when it is full. */
 static inline struct da_monitor *da_create_storage(int id, monitor_target target,
-						   struct da_monitor *da_mon, int flags)
+						   struct da_monitor *da_mon)
 {
 	if (da_mon)
 		return da_mon;
