@@ -21,11 +21,11 @@ int main(void)
 		mon.atoms[0] = atoms;
 		ltl_start(NULL, &mon);
 		printf("start %lu %lu\n", atoms, mon.states[0]);
-		for (unsigned int s = 0; s < RV_NUM_BA_STATES; s++) {
+		for (int s = 0; s < (int)RV_NUM_BA_STATES; s++) {
 			unsigned long next[1] = {0};
 
 			ltl_possible_next_states(&mon, s, next);
-			printf("next %lu %u %lu\n", atoms, s, next[0]);
+			printf("next %lu %d %lu\n", atoms, s, next[0]);
 		}
 	}
 	return 0;
