@@ -340,7 +340,7 @@ def exit_code(s: Summary) -> int:
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "replay", help="replay a recorded trace (JSON lines or ftrace text) through the model")
-    p.add_argument("model", metavar="MODEL", help="the .dot model")
+    p.add_argument("model", metavar="MODEL", help="the .dot model (or .ltl spec)")
     p.add_argument("trace", metavar="TRACE",
                    help="JSON lines, tracefs `trace` text or `trace-cmd report -N -t` output")
     p.add_argument("--format", choices=("text", "jsonl"), default="text", help="output format")
@@ -360,7 +360,12 @@ def run(args: argparse.Namespace) -> int:
     from hamodel import cli
     from hamodel import diagnostics as dg
     from hamodel.binding import find_binding, load_binding
+    from hamodel.ltl.load import is_ltl
 
+    if is_ltl(args.model):  # atom updates through the LTL reference monitor
+        from hamodel.ltl.replay import run as replay_ltl
+
+        return replay_ltl(args)
     a = cli.load_or_report(args.model, args.name)
     if a is None:
         return EXIT_BAD_INPUT
