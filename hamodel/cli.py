@@ -133,7 +133,20 @@ def show_text(a: Automaton) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ltl_cli(path: str):
+    """hamodel/ltl/cli.py when `path` is an LTL spec (`*.ltl`), else None."""
+    from hamodel.ltl.load import is_ltl
+
+    if not is_ltl(path):
+        return None
+    from hamodel.ltl import cli as ltl_cli
+
+    return ltl_cli
+
+
 def cmd_show(args: argparse.Namespace) -> int:
+    if ltl := _ltl_cli(args.model):
+        return ltl.show(args)
     a = load_or_report(args.model, args.name)
     if a is None:
         return EXIT_BAD_INPUT
@@ -148,6 +161,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
+    if _ltl_cli(args.model):
+        print("hamodel fmt: formats .dot models; an .ltl spec is kept as written",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     a = load_or_report(args.model, args.name)
     if a is None:
         return EXIT_BAD_INPUT
@@ -169,6 +186,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
         print(f"hamodel draw: cannot tell the format of {args.output!r}"
               f" (expected one of {', '.join(FORMATS)})", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if ltl := _ltl_cli(args.model):
+        return ltl.draw(args, fmt)
     a = load_or_report(args.model, args.name)
     if a is None:
         return EXIT_BAD_INPUT
@@ -200,6 +219,9 @@ def cmd_gen(args: argparse.Namespace) -> int:
         if problem:
             print(f"hamodel gen: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if ltl := _ltl_cli(path):
+        args.model = path
+        return ltl.gen(args)
     a = load_or_report(path, args.name)
     if a is None:
         return EXIT_BAD_INPUT
@@ -259,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     def model_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("model", metavar="MODEL", help="the .dot model")
+        p.add_argument("model", metavar="MODEL", help="the .dot model (or .ltl spec)")
         p.add_argument("-n", "--name", help="monitor name (default: the file's stem)")
 
     p = sub.add_parser("show", help="print states, events, clocks, guards and the table")

@@ -381,7 +381,7 @@ def exit_code(s: Summary) -> int:
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "replay", help="replay a recorded trace (JSON lines or ftrace text) through the model")
-    p.add_argument("model", metavar="MODEL", help="the .dot model")
+    p.add_argument("model", metavar="MODEL", help="the .dot model (or .ltl spec)")
     p.add_argument("trace", metavar="TRACE",
                    help="JSON lines, tracefs `trace` text or `trace-cmd report -N -t` output; "
                         "`-`, a FIFO or tracefs `trace_pipe` are read as they come")
@@ -403,7 +403,12 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from hamodel import cli
     from hamodel.binding import find_binding, load_binding
+    from hamodel.ltl.load import is_ltl
 
+    if is_ltl(args.model):  # atom updates through the LTL reference monitor
+        from hamodel.ltl.replay import run as replay_ltl
+
+        return replay_ltl(args)
     a = cli.load_or_report(args.model, args.name)
     if a is None:
         return EXIT_BAD_INPUT
