@@ -16,6 +16,7 @@ from hamodel.check.codes import INCOMPLETE
 from hamodel.check.report import render_json, render_sarif, render_text
 from hamodel.diagnostics import has_errors
 from hamodel.load import SOURCES, load_model
+from hamodel.ltl.load import is_ltl
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -29,7 +30,7 @@ def add_parser(subparsers) -> None:
         description="Check models against the kernel's timed semantics; every timed verdict"
         " comes with a concrete trace replayed by hamodel.semantics.",
     )
-    p.add_argument("models", nargs="*", metavar="MODEL", help="the .dot models")
+    p.add_argument("models", nargs="*", metavar="MODEL", help="the .dot models and .ltl specs")
     p.add_argument("--kernel-tree", metavar="DIR",
                    help="check a kernel source tree: every model under tools/verification/models/,"
                    " its drift from the in-tree monitor, and the monitors' Makefile, Kconfig and"
@@ -90,6 +91,13 @@ def run(args: argparse.Namespace) -> int:
     known_params: set[str] = set()
     known_states: set[str] = set()
     for path in args.models:
+        if is_ltl(path):  # an LTL spec: hamodel/ltl/check.py; --violate applies to it too
+            from hamodel.ltl.cli import check_file
+
+            report, readable = check_file(path, args.violate)
+            reports.append(report)
+            unreadable |= not readable
+            continue
         a, diags = load_model(path)
         if a is None:
             unreadable = True
