@@ -2,9 +2,11 @@
 
 codes.py       the HA1xx registry                 params.py          parameter analysis
 wellformed.py  untimed graph and bounds           zones.py / dbm.py  exact zone graph
+cells.py       the kernel's transition table      timing.py          checks, timers per platform
 constraints.py guards as closed integer literals  witness.py         Z3 timing + replay
-timed.py       findings from the zone graph       smt.py             Z3 parameter regions
-report.py      text / JSON / SARIF 2.1.0          command.py         the CLI subcommand
+findings.py    findings of one platform           smt.py / proof.py  Z3 regions, Spacer proofs
+timed.py       orders, parameters, merging        report.py          text / JSON / SARIF 2.1.0
+command.py     the CLI subcommand
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from dataclasses import dataclass
 
 from hamodel import diagnostics as dg
 from hamodel.check import codes
-from hamodel.check.timed import Finding, Options, QueryAnswers, check_timed
+from hamodel.check.findings import Finding
+from hamodel.check.timed import Options, QueryAnswers, check_timed
+from hamodel.check.timing import Unsupported
 from hamodel.check.wellformed import check_structure
 from hamodel.check.witness import SolverUnknown
-from hamodel.check.zones import ExplorationLimit, Unsupported
+from hamodel.check.zones import ExplorationLimit
 from hamodel.diagnostics import Diagnostic, Severity
 from hamodel.model import Automaton
 

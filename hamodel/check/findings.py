@@ -1,0 +1,637 @@
+"""Findings of one platform: ZoneGraphs -> pending findings, each with its witness.
+
+`Checker.run` turns the zone graphs of one platform (one same-instant order)
+into `Pending` findings: a key saying what the finding is about (so timed.py
+can tell whether the other order has it too) and a function that builds the
+diagnostic with its witness, called only for the findings that are kept.
+Every positive verdict is shown with a witness that hamodel.semantics
+replays; verdicts that something never happens come from the exact zone
+graph (or a re-checked Spacer proof) and need none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hamodel import diagnostics as dg
+from hamodel.check import codes
+from hamodel.check.cells import table
+from hamodel.check.constraints import INFINITE
+from hamodel.check.proof import Proof, prove
+from hamodel.check.smt import parameter_region
+from hamodel.check.timing import Timing
+from hamodel.check.witness import Goal, Witness, concretize, confirms
+from hamodel.check.zones import Hit, Mode, Node, Step, ZoneGraph, explore
+from hamodel.diagnostics import Diagnostic, Note, Severity
+from hamodel.model import Automaton, ClockKind, Number, Symbol, comparisons
+from hamodel.semantics import Platform, Timer
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    diagnostic: Diagnostic
+    witness: Witness | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    key: tuple
+    make: Callable[[], list[Finding]]
+
+
+@dataclass
+class Failures:
+    """Witnesses that did not replay: HA124, or counted under HA128 when inexact."""
+
+    count: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+
+Graphs = list[tuple[str, ZoneGraph]]
+
+
+class Checker:
+    def __init__(self, a: Automaton, fixed: dict[str, int], platform: Platform,
+                 timeout_s: float, monotone: dict[str, bool], failures: Failures) -> None:
+        self.a = a
+        self.fixed = fixed
+        self.platform = platform  # with the timer kind fixed
+        self.timeout_s = timeout_s
+        self.monotone = monotone  # free monotone parameter -> True for an upper bound
+        self.failures = failures
+        self.tab = table(a)
+        self.pending: list[Pending] = []
+        self.scopes: dict[Witness, str] = {}
+
+    # --- witnesses ---
+
+    def witness(self, g: ZoneGraph, steps: tuple[Step, ...], goal: Goal) -> Witness | None:
+        w = concretize(self.a, steps, goal, g.params, self.platform, g.nodes[0].mode,
+                       self.timeout_s)
+        if w is not None and any(v == INFINITE or k not in self.fixed
+                                 for k, v in g.params.items()):
+            region = parameter_region(self.a, steps, goal, self.fixed, self.platform,
+                                      g.nodes[0].mode, self.timeout_s)
+            if region is not None:
+                self.scopes[w] = (
+                    "; this holds for every positive value of the parameters"
+                    if region.every_positive
+                    else f"; this event sequence needs {region.condition}"
+                )
+        if w is None or not confirms(self.a, w):
+            self.failures.count += 1
+            if g.timing.inexact:
+                return None  # HA128 says the window may promise more than there is
+            self.failures.findings.append(Finding(dg.warning(
+                codes.WITNESS_FAILED,
+                f"internal: no confirmed witness for {goal.kind} {goal.state}"
+                f" ({'no integer solution' if w is None else 'semantics.py disagrees'})",
+                self.a.state(goal.state).span,
+            )))
+            return None
+        return w
+
+    def at(self, g: ZoneGraph, hit: Hit, goal: Goal) -> Witness | None:
+        return self.witness(g, g.path(hit.node), goal)
+
+    def finding(self, d: Diagnostic, w: Witness | None, scoped: bool = True) -> Finding:
+        """A finding; `scoped`: say which parameter values its witness needs."""
+        scope = self.scopes.get(w, "") if w is not None and scoped else ""
+        if scope and d.code != codes.PARAM_DEPENDENT:
+            d = dataclasses.replace(d, message=d.message + scope)
+        return Finding(d, w)
+
+    def add(self, key: tuple, make: Callable[[], list[Finding]]) -> None:
+        self.pending.append(Pending(key, make))
+
+    # --- the checks ---
+
+    def run(self, graphs: Graphs, universal: bool) -> list[Pending]:
+        first = graphs[0][1]
+        self._reachability(graphs, universal)
+        self._not_in_table(first)
+        if universal:
+            self._dead_guards(first)
+        else:
+            self._proved(graphs)
+        self._vacuous(graphs)
+        self._expired_entries(graphs)
+        self._unset_clocks(first)
+        self._small_uptime(first)
+        self._timelocks(graphs, universal)
+        return self.pending
+
+    def _for_all(self, g: ZoneGraph) -> str:
+        """The scope of a universal verdict drawn from a (permissive) graph."""
+        free = any(p not in self.fixed for p in g.params)
+        return " (for every positive value of the parameters)" if free else ""
+
+    # reachability under timing
+    def _reachability(self, graphs: Graphs, universal: bool) -> None:
+        untimed = _reachable(self.a, None)
+        in_table = _reachable(self.a, self.tab)
+        g = graphs[0][1]
+        for s in self.a.states:
+            if s.name not in untimed or s.name in g.reached:
+                if (s.name in g.reached and len(graphs) > 1
+                        and s.name not in graphs[1][1].reached):
+                    self._parameter_dependent(g, s.name)
+                continue
+            if not universal:
+                continue
+            if s.name not in in_table:
+                continue  # only edges the table drops lead there: HA111 says so
+
+            def make(s=s) -> list[Finding]:
+                return [Finding(dg.warning(
+                    codes.TIMED_UNREACHABLE,
+                    f"state {s.name!r} has a path of events from {self.a.initial.name!r},"
+                    " but no timing satisfies the framework's checks and guards along any"
+                    f" of them{self._for_all(g)}", s.span))]
+
+            self.add(("timed-unreachable", s.name), make)
+
+    def _parameter_dependent(self, g: ZoneGraph, state: str) -> None:
+        def make() -> list[Finding]:
+            w = self.at(g, g.reached[state], Goal("reach", state))
+            return [self.finding(Diagnostic(
+                Severity.INFO, codes.PARAM_DEPENDENT,
+                f"state {state!r} is reachable {self._threshold(state, g)}",
+                self.a.state(state).span), w)]
+
+        self.add(("parameter-dependent", state), make)
+
+    def _threshold(self, state: str, g: ZoneGraph) -> str:
+        """The exact parameter range of reachability, when one monotone parameter is free.
+
+        Reachability is monotone in such a parameter, so a search over exact
+        explorations finds the boundary value.
+        """
+        free = [p for p in g.params if p not in self.fixed]
+        fallback = "only for some parameter values, not with each at its smallest"
+        if len(free) != 1 or self.monotone.get(free[0]) is None:
+            return fallback
+        p = free[0]
+        upper = self.monotone[p]
+
+        def reaches(v: int) -> bool:
+            params = dict(g.params)
+            params[p] = v
+            graph = explore(self.a, params, self.platform, budget_s=self.timeout_s)
+            return state in graph.reached
+
+        # Upper-bound parameter: reachable exactly for v >= v*; lower: for v <= v*.
+        good, bad = (None, 1) if upper else (1, None)
+        probe = 2
+        while (good if upper else bad) is None:
+            if probe > 2**62:
+                return fallback
+            if reaches(probe) == upper:
+                if upper:
+                    good = probe
+                else:
+                    bad = probe
+            elif upper:
+                bad = probe
+            else:
+                good = probe
+            probe *= 2
+        assert good is not None and bad is not None
+        while abs(good - bad) > 1:
+            mid = (good + bad) // 2
+            if reaches(mid):
+                good = mid
+            else:
+                bad = mid
+        if upper:
+            return f"iff {p} >= {good} (exact: reachability only grows with {p})"
+        return f"iff {p} <= {good} (exact: reachability only shrinks as {p} grows)"
+
+    def _not_in_table(self, g: ZoneGraph) -> None:
+        a = self.a
+        for cell in self.tab.cells.values():
+            first = a.edges[cell.first]
+            for k in cell.dropped:
+                e = a.edges[k]
+
+                def make(e=e, k=k, first=first) -> list[Finding]:
+                    hit = g.dropped_holds.get(k)
+                    w = self.at(g, hit, Goal("dropped", e.src, e.event, k)) if hit else None
+                    what = ("; where its guard holds, the kernel goes to"
+                            f" {first.dst!r} or reports a violation" if e.guard else "")
+                    return [self.finding(dg.error(
+                        codes.NOT_IN_TABLE,
+                        f"edge {e.src} -{e.event}-> {e.dst} is not in the kernel's table: it"
+                        f" keeps one next state per (state, event), here {first.dst!r} (the"
+                        f" first edge), so this edge is never taken{what}",
+                        e.span, Note(f"the edge to {first.dst!r}", first.span)), w)]
+
+                self.add(("edge-not-in-table", k), make)
+            for k in cell.edges[1:]:
+                e = a.edges[k]
+                if e.reset_envs == first.reset_envs:
+                    continue
+
+                def make_resets(e=e, k=k, first=first) -> list[Finding]:
+                    hit = g.only.get(k) or g.guard_holds.get(k)
+                    w = self.at(g, hit, Goal("holds", e.src, e.event, k)) if hit else None
+                    return [self.finding(dg.error(
+                        codes.NOT_IN_TABLE,
+                        f"the resets of edge {e.src} -{e.event}-> {e.dst} are not in the"
+                        " kernel's table: one set of resets per (state, event), the first"
+                        " edge's, applies also when only this edge's guard holds",
+                        e.span, Note("the first edge", first.span)), w)]
+
+                self.add(("edge-not-in-table", k), make_resets)
+
+    def _dead_guards(self, g: ZoneGraph) -> None:
+        a = self.a
+        for cell in self.tab.cells.values():
+            for k in cell.edges:
+                e = a.edges[k]
+                if k not in g.evaluated:
+                    continue  # the check never passes there: HA115 / HA126 say why
+                if k not in g.guard_holds:
+                    self.add(("dead-guard", k), lambda e=e, k=k: self._dead(g, e, k))
+                elif len(cell.edges) > 1 and k not in g.only and k in g.evaluated_set:
+                    self.add(("shadowed-edge", k), lambda e=e, k=k: self._shadowed(g, e, k))
+
+    def _dead(self, g: ZoneGraph, e, k: int) -> list[Finding]:
+        failing = g.guard_violation.get((e.src, e.event))
+        w = (self.at(g, failing, Goal("guard", e.src, e.event)) if failing
+             else self.at(g, g.evaluated[k], Goal("reach", e.src)))
+        return [self.finding(dg.error(
+            codes.DEAD_GUARD,
+            f"the guard of {e.src} -{e.event}-> {e.dst} never holds: not for any clock"
+            f" value reachable in {e.src!r} where the framework's check passes, and any env"
+            f" value{self._for_all(g)}", e.span), w, scoped=False)]
+
+    def _shadowed(self, g: ZoneGraph, e, k: int) -> list[Finding]:
+        w = self.at(g, g.guard_holds[k], Goal("holds", e.src, e.event, k))
+        return [self.finding(dg.warning(
+            codes.SHADOWED_EDGE,
+            f"edge {e.src} -{e.event}-> {e.dst} is never needed: wherever its guard holds,"
+            f" the guard of another edge to {e.dst!r} for the same event holds too (the"
+            f" kernel joins them with ||){self._for_all(g)}", e.span), w, scoped=False)]
+
+    def _proved(self, graphs: Graphs) -> None:
+        """Universal verdicts for non-monotone parameters, by re-checked Spacer proofs."""
+        a = self.a
+        untimed = _reachable(a, None)
+        for s in a.states:
+            if s.name not in untimed or any(s.name in g.reached for _, g in graphs):
+                continue
+
+            def make_state(s=s) -> list[Finding]:
+                proof = prove(a, ("state", s.name), self.fixed, self.platform, self.timeout_s)
+                if proof is None:
+                    return []
+                return [Finding(dg.warning(
+                    codes.TIMED_UNREACHABLE,
+                    f"state {s.name!r} has a path of events from {a.initial.name!r}, but no"
+                    " timing follows it, for every positive value of the parameters (proved)",
+                    s.span, *_proof_notes(proof)))]
+
+            self.add(("timed-unreachable", s.name), make_state)
+        for cell in self.tab.cells.values():
+            for k in cell.edges:
+                e = a.edges[k]
+                if not any(k in g.evaluated for _, g in graphs):
+                    continue
+                if any(k in g.guard_holds for _, g in graphs):
+                    continue
+
+                def make_edge(e=e, k=k) -> list[Finding]:
+                    proof = prove(a, ("edge", k), self.fixed, self.platform, self.timeout_s)
+                    if proof is None:
+                        return []
+                    w = next((self.at(g, g.guard_violation[(e.src, e.event)],
+                                      Goal("guard", e.src, e.event))
+                              for _, g in graphs if (e.src, e.event) in g.guard_violation),
+                             None)
+                    return [self.finding(dg.error(
+                        codes.DEAD_GUARD,
+                        f"the guard of {e.src} -{e.event}-> {e.dst} never holds where the"
+                        " edge starts, for every positive value of the parameters (proved)",
+                        e.span, *_proof_notes(proof)), w, scoped=False)]
+
+                self.add(("dead-guard", k), make_edge)
+
+    def _vacuous(self, graphs: Graphs) -> None:
+        for cell in self.tab.cells.values():
+            for k in cell.edges:
+                e = self.a.edges[k]
+                if e.guard is None:
+                    continue
+                if any(isinstance(c.value, Symbol) and c.value.name not in self.fixed
+                       for c in comparisons(e.guard)):
+                    continue
+                if not all(k in g.evaluated for _, g in graphs):
+                    continue
+                if any(k in g.guard_fails for _, g in graphs):
+                    continue
+                escaped = not any(k in g.evaluated_set for _, g in graphs)
+                why = (": it reads a clock that is unset whenever the edge can fire, and the"
+                       " kernel lets the whole guard pass then" if escaped else "")
+
+                def make(e=e, why=why) -> list[Finding]:
+                    assert e.guard is not None
+                    return [Finding(dg.warning(
+                        codes.VACUOUS_GUARD,
+                        f"the guard of {e.src} -{e.event}-> {e.dst} holds for every reachable"
+                        f" clock and env value where the framework's check passes{why}",
+                        e.guard.span or e.span))]
+
+                self.add(("vacuous-guard", k), make)
+
+    def _expired_entries(self, graphs: Graphs) -> None:
+        done: set[int] = set()
+        for _, g in graphs:
+            for k, hit in sorted(g.expired_entry.items()):
+                if k in done:
+                    continue
+                done.add(k)
+                self.add(("invariant-false-on-entry", k),
+                         lambda g=g, k=k, hit=hit: self._expired(g, k, hit))
+
+    def _expired(self, g: ZoneGraph, k: int, hit: Hit) -> list[Finding]:
+        e = self.a.edges[k]
+        dst = self.a.state(e.dst)
+        inv = dst.invariant
+        assert inv is not None
+        w = self.at(g, hit, Goal("entry", e.dst))
+        at = f" (e.g. {w.valuation(self.a)})" if w and w.valuation(self.a) else ""
+        reading = "clk < B" if g.timing.unit is ClockKind.JIFFIES else "clk <= B"
+        return [self.finding(dg.warning(
+            codes.ENTRY_VIOLATION,
+            f"edge {e.src} -{e.event}-> {e.dst} can enter {e.dst!r} when its invariant"
+            f" `{inv.clock} {inv.op} {_text(inv.bound)}` is already false for the framework"
+            f" ({reading}){at}: the move is traced and the state is reached, then"
+            f" {_expired_timer(g.timing)}; every event there fails the invariant check and"
+            " is reported under its own name",
+            e.span, Note(f"the invariant of {e.dst!r}", inv.span or dst.span)), w)]
+
+    def _unset_clocks(self, g: ZoneGraph) -> None:
+        for s in self.a.states:
+            inv = s.invariant
+            if inv is None:
+                continue
+            nodes = [g.nodes[n] for n in g.by_state.get(s.name, [])
+                     if inv.clock in g.nodes[n].unset]
+            if not nodes:
+                continue
+            if g.timing.unit is ClockKind.JIFFIES:
+                self._unset_jiffy(g, s, nodes)
+                continue
+            unarmed = [n for n in nodes if n.mode is Mode.NONE]
+            self.add(("invariant-on-unset-clock", s.name),
+                     lambda s=s, nodes=nodes, unarmed=unarmed: self._unset_ns(g, s, nodes,
+                                                                              unarmed))
+
+    def _unset_ns(self, g: ZoneGraph, s, nodes: list[Node], unarmed: list[Node]) -> list:
+        inv = s.invariant
+        node = unarmed[0] if unarmed else nodes[0]
+        w = self.at(g, Hit(node.id), Goal("reach", s.name, unset=node.unset,
+                                           armed=node.mode is not Mode.NONE))
+        if unarmed:
+            what = (f"monitoring starts in {s.name!r} with {inv.clock!r} unset and nothing"
+                    " armed: a start runs no model code, so the invariant is not enforced"
+                    f" until an event re-arms the timer (this assumes a start that processes"
+                    " no event: the monitor's start routine or a start event; a start-run"
+                    " event is processed at once)")
+        else:
+            what = (f"state {s.name!r} can be entered with clock {inv.clock!r} never reset:"
+                    " the timer is armed with passed = 0, so the bound counts from the entry"
+                    f" (and each re-arming), not from a reset, and guards reading"
+                    f" {inv.clock!r} pass until it is reset")
+        return [self.finding(dg.warning(codes.UNSET_CLOCK_INVARIANT, what,
+                                        inv.span or s.span), w)]
+
+    def _unset_jiffy(self, g: ZoneGraph, s, nodes: list[Node]) -> None:
+        inv = s.invariant
+        late = [(n, ev.name) for n in nodes for ev in self.a.events
+                if (s.name, ev.name) in self.tab.cells]
+        if not late:
+            return
+
+        def make() -> list[Finding]:
+            node, event = late[0]
+            w = self.at(g, Hit(node.id), Goal("late", s.name, event))
+            return [self.finding(dg.warning(
+                codes.UNSET_JIFFY_CLOCK,
+                f"state {s.name!r} can be entered with its jiffy clock {inv.clock!r} unset:"
+                " the framework's check time_after64(U64_MAX, jiffies - B) is false then, so"
+                f" every event in {s.name!r} is reported as a violation until the clock is"
+                " reset (framework behaviour)", inv.span or s.span), w)]
+
+        self.add(("unset-jiffy-clock", s.name), make)
+
+    def _small_uptime(self, g: ZoneGraph) -> None:
+        if g.timing.unit is not ClockKind.NS:
+            return
+        candidates = []
+        for s in self.a.states:
+            inv = s.invariant
+            if inv is None:
+                continue
+            events = [ev.name for ev in self.a.events if (s.name, ev.name) in self.tab.cells]
+            nodes = [g.nodes[n] for n in g.by_state.get(s.name, [])
+                     if g.nodes[n].mode is Mode.ARMED and inv.clock not in g.nodes[n].unset]
+            if events and nodes:
+                candidates.append((s, nodes[0], events[0]))
+        if not candidates:
+            return
+
+        def make() -> list[Finding]:
+            for s, node, event in candidates:
+                # No solution is an answer here (a path longer than the bound).
+                goal = Goal("wrap", s.name, event)
+                w = concretize(self.a, g.path(node.id), goal, g.params, self.platform,
+                               g.nodes[0].mode, self.timeout_s)
+                if w is None:
+                    continue
+                w = self.witness(g, g.path(node.id), goal)  # confirmed, or HA124
+                if w is None:
+                    return []
+                inv = s.invariant
+                others = [c[0].name for c in candidates if c[0] is not s]
+                notes = (Note("also in " + ", ".join(repr(o) for o in others)),) if others else ()
+                return [self.finding(Diagnostic(
+                    Severity.INFO, codes.SMALL_UPTIME,
+                    f"a monitor started less than `{_text(inv.bound)}` after boot reports"
+                    f" every event in {s.name!r} once {inv.clock!r} is set:"
+                    " ha_check_invariant_ns computes now - B in u64, which wraps while the"
+                    " uptime is below B (framework behaviour; the witness's uptime is the"
+                    " start's)", inv.span or s.span, notes), w, scoped=False)]
+            return []
+
+        self.add(("small-uptime-wrap",), make)
+
+    def _timelocks(self, graphs: Graphs, universal: bool) -> None:
+        a = self.a
+        if _by_design(a):
+            hits = [(g, g.timer[a.initial.name]) for _, g in graphs if a.initial.name in g.timer]
+            inv = a.initial.invariant
+            if hits and inv is not None:
+                g0, hit = hits[0]
+
+                def make_design() -> list[Finding]:
+                    w = self.at(g0, hit, Goal("timer", a.initial.name))
+                    return [self.finding(Diagnostic(
+                        Severity.INFO, codes.BY_DESIGN,
+                        f"every state has the invariant `{inv.clock} {inv.op}"
+                        f" {_text(inv.bound)}`, the start resets {inv.clock!r} and no edge"
+                        f" does: every run ends in a violation {_text(inv.bound)} after the"
+                        " start (by any start: the generated start paths apply the reset),"
+                        " unless the object is stopped first", inv.span or a.initial.span), w)]
+
+                self.add(("violation-by-design",), make_design)
+        if not universal:
+            return
+        # "Inevitable" is a claim about every run: it is made from the graph with
+        # the most escapes (parameters given, or permissive), see params.py.
+        g = graphs[0][1]
+        for s in a.states:
+            if s.name not in g.timer or s.name in g.timer_escape:
+                continue
+            armed = [n for n in g.by_state.get(s.name, []) if g.nodes[n].mode is Mode.ARMED]
+            if not armed:
+                continue
+            inv = s.invariant
+            assert inv is not None
+
+            def make(s=s, inv=inv, node=armed[0]) -> list[Finding]:
+                w = self.at(g, Hit(node), Goal("timer", s.name))
+                return [self.finding(dg.error(
+                    codes.TIMELOCK,
+                    f"violation is inevitable after {_text(inv.bound)} in {s.name!r} once its"
+                    f" timer is armed: no event there can leave it or move its deadline",
+                    s.span), w)]
+
+            self.add(("inevitable-violation", s.name), make)
+
+    # --- queries ---
+
+    def reach_query(self, graphs: Graphs, state: str, universal: bool
+                    ) -> tuple[bool, Callable[[], list[Finding]]]:
+        target = self.a.state(state)
+        for _, g in graphs:
+            if state in g.reached:
+                hit = g.reached[state]
+
+                def yes(g=g, hit=hit) -> list[Finding]:
+                    w = self.at(g, hit, Goal("reach", state))
+                    return [self.finding(Diagnostic(
+                        Severity.INFO, codes.QUERY_REACH, f"state {state!r} is reachable",
+                        target.span), w)]
+
+                return True, yes
+
+        def no() -> list[Finding]:
+            # The zone graph is the proof; a re-checked inductive invariant is a
+            # certificate that needs no trust in the explorer.
+            proof = prove(self.a, ("state", state), self.fixed, self.platform, self.timeout_s)
+            if universal or proof is not None:
+                message = f"state {state!r} is not reachable"
+            else:
+                message = (
+                    f"state {state!r} is not reachable with the parameter values analysed,"
+                    " and no proof for every value was found (a parameter is not monotone:"
+                    " give --param)")
+            return [Finding(Diagnostic(
+                Severity.INFO, codes.QUERY_REACH, message, target.span,
+                tuple(_proof_notes(proof)) if proof else ()))]
+
+        return False, no
+
+    def violate_query(self, graphs: Graphs, universal: bool
+                      ) -> tuple[bool, Callable[[], list[Finding]]]:
+        best: tuple[int, str, Hit, ZoneGraph] | None = None
+        for _, g in graphs:
+            for kind, hit in g.violation_hits():
+                depth = g.nodes[hit.node].depth + (0 if kind == "timer" else 1)
+                if best is None or depth < best[0]:
+                    best = (depth, kind, hit, g)
+        if best is None:
+            def none() -> list[Finding]:
+                return [Finding(Diagnostic(
+                    Severity.INFO, codes.QUERY_VIOLATE,
+                    "no violation can be reported" + (
+                        "" if universal else
+                        " with the parameter values analysed (a parameter is not monotone:"
+                        " give --param for a verdict)"), None))]
+
+            return False, none
+        _, kind, hit, g = best
+
+        def some() -> list[Finding]:
+            state = g.nodes[hit.node].state
+            w = self.at(g, hit, Goal(kind, state, hit.event))
+            what = {
+                "invalid_event": f"event {hit.event!r} has no edge in {state!r}",
+                "guard": f"no guard of event {hit.event!r} holds in {state!r}",
+                "late": f"event {hit.event!r} fails the invariant check of {state!r}",
+                "timer": f"the timer of {state!r} fires",
+            }[kind]
+            return [self.finding(Diagnostic(
+                Severity.INFO, codes.QUERY_VIOLATE, f"a violation can be reported: {what}",
+                self.a.state(state).span), w)]
+
+        return True, some
+
+
+def _expired_timer(tm: Timing) -> str:
+    if tm.unit is ClockKind.NS and tm.timer is Timer.HRTIMER:
+        return ("the hrtimer, armed for a negative time, never fires (ktime_add_safe"
+                " saturates)")
+    if tm.unit is ClockKind.JIFFIES and tm.timer is Timer.WHEEL:
+        return "the wheel timer, already due, fires at the next jiffy"
+    if tm.unit is ClockKind.JIFFIES:
+        return ("the hrtimer fires at once when the clock is at the bound, else after"
+                " jiffies_to_nsecs() of a negative number, which wraps its unsigned int")
+    return "the wheel timer fires after nsecs_to_jiffies() of a negative number"
+
+
+def _reachable(a: Automaton, tab) -> set[str]:
+    """States reachable from the initial one over the edges (tab None) or the table."""
+    seen = {a.initial.name}
+    todo = [a.initial.name]
+    while todo:
+        src = todo.pop()
+        dsts = ([c.dst for c in tab.cells.values() if c.src == src] if tab is not None
+                else [e.dst for e in a.edges_from(src)])
+        for dst in dsts:
+            if dst not in seen:
+                seen.add(dst)
+                todo.append(dst)
+    return seen
+
+
+def _proof_notes(proof: Proof) -> list[Note]:
+    return [
+        Note(f"inductive invariant of {state!r} (re-checked): {text}")
+        for state, text in proof.invariants
+    ]
+
+
+def _by_design(a: Automaton) -> bool:
+    """Every state carries the same invariant and only the start resets its clock.
+
+    (Without the reset at start the clock is unset, each entry re-arms the timer
+    with `passed = 0`, and a run can dodge the bound by moving: not inevitable.)
+    """
+    invs = {(s.invariant.clock, s.invariant.op, s.invariant.bound) if s.invariant else None
+            for s in a.states}
+    if len(invs) != 1 or None in invs:
+        return False
+    clock = next(iter(invs))[0]
+    started = clock in {r.env for r in a.init_resets}
+    return started and all(clock not in e.reset_envs for e in a.edges)
+
+
+def _text(v: Number | Symbol) -> str:
+    if isinstance(v, Number):
+        return v.text or str(v.value)
+    return v.text
