@@ -81,3 +81,9 @@ def edge_reads(a: Automaton, k: int) -> frozenset[str]:
     """The clocks one edge's own guard reads (its escape, were it alone in the table)."""
     clocks = {c.name for c in a.clocks}
     return frozenset(c.env for c in comparisons(a.edges[k].guard) if c.env in clocks)
+
+
+def escapes_of(a: Automaton, cell: Cell, k: int) -> frozenset[str]:
+    """The clocks whose being unset makes edge k's guard count as holding: the cell's
+    (the kernel's escape), and the edge's own where the cell has no guard to read."""
+    return cell.reads | edge_reads(a, k)

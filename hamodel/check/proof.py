@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import z3
 
-from hamodel.check.cells import Cell, table
+from hamodel.check.cells import Cell, escapes_of, table
 from hamodel.check.constraints import ENV_MAX
 from hamodel.check.timing import clock_kind, platform_timer, rule
 from hamodel.model import And, Automaton, ClockKind, Cmp, Guard, Not, Number, Or, Value
@@ -92,10 +92,10 @@ class _Clauses:
             env[cmp.env] = z3.Int(f"env_{cmp.env}")
         return _op(cmp.op, env[cmp.env], right)
 
-    def holds(self, edges, reads, c: list, f: list, env: dict) -> z3.BoolRef:
-        """The joined guard of `edges`, escaped whole by any unset clock it reads."""
+    def holds(self, guard: Guard | None, reads, c: list, f: list, env: dict) -> z3.BoolRef:
+        """A guard, escaped whole by any unset clock in `reads`."""
         escape = [z3.Not(f[self.clocks.index(x)]) for x in sorted(reads)]
-        return z3.Or(escape + [self.guard(self.a.edges[k].guard, c, env) for k in edges])
+        return z3.Or([*escape, self.guard(guard, c, env)])
 
     # --- the framework's check and timer ---
 
@@ -168,7 +168,7 @@ class _Clauses:
             k = int(what)  # type: ignore[call-overload]
             cell = self.tab.cell_of_edge(k, a)
             env: dict = {}
-            g = self.holds([k], cell.reads, self.cv, self.fv, env)
+            g = self.holds(a.edges[k].guard, escapes_of(a, cell, k), self.cv, self.fv, env)
             ranges = [z3.And(v >= 0, v <= ENV_MAX) for v in env.values()]
             out.append(z3.Implies(
                 z3.And([pred(cell.src, here), self.mv != EXPIRED,
@@ -179,7 +179,7 @@ class _Clauses:
 
     def _cell(self, pred: Pred, cell: Cell) -> z3.BoolRef:
         env: dict = {}
-        fire = self.holds(cell.edges, cell.reads, self.cv, self.fv, env)
+        fire = self.holds(cell.guard, cell.reads, self.cv, self.fv, env)
         ranges = [z3.And(v >= 0, v <= ENV_MAX) for v in env.values()]
         resets = set(cell.resets)
         c2 = [z3.IntVal(0) if n in resets else x

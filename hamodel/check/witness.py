@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from hamodel.check.cells import Table, edge_reads, table
+from hamodel.check.cells import Table, edge_reads, escapes_of, table
 from hamodel.check.constraints import ENV_MAX, INFINITE
 from hamodel.check.timing import DEFAULT_UPTIME_NS, Timing, rule, timing
 from hamodel.check.zones import Mode, Step
@@ -286,12 +286,11 @@ class PathEncoder:
             env[name] = v
         return env[name]
 
-    def holds(self, k_edges: Sequence[int], reads: frozenset[str], ctx: dict, s) -> z3.BoolRef:
-        """The kernel's reading of these edges' joined guard: an unset clock it reads
-        makes it hold."""
+    def holds(self, guard: Guard | None, reads: frozenset[str], ctx: dict, s) -> z3.BoolRef:
+        """The kernel's reading of a guard: an unset clock in `reads` makes it hold."""
         if any(ctx["resets"][c] is None for c in reads):
             return z3.BoolVal(True)
-        return z3.Or([self.guard(self.a.edges[k].guard, ctx, s) for k in k_edges])
+        return self.guard(guard, ctx, s)
 
     def touch_envs(self, state: str, event: str, ctx: dict, s) -> None:
         """A value for every read-only env an edge of (state, event) reads: the kernel
@@ -381,7 +380,7 @@ class PathEncoder:
             self.before_timer(s, t, state, timer)
             self.check(s, t, state, resets, timer, True)
             ctx = {"t": t, "resets": resets, "env": {}}
-            s.add(self.holds(cell.edges, cell.reads, ctx, s))
+            s.add(self.holds(cell.guard, cell.reads, ctx, s))
             self.touch_envs(state, step.event, ctx, s)
             self.trace.append((t, step.event, sorted(ctx["env"].items())))
             resets = dict(resets)
@@ -420,17 +419,18 @@ class PathEncoder:
             s.add(self.uptime + t < self._bound(state, s))
         elif kind == "guard":
             assert cell is not None
-            s.add(z3.Not(self.holds(cell.edges, cell.reads, ctx, s)))
+            s.add(z3.Not(self.holds(cell.guard, cell.reads, ctx, s)))
         elif kind in ("holds", "only"):
             assert cell is not None and goal.edge is not None
-            s.add(self.holds([goal.edge], cell.reads, ctx, s))
+            s.add(self.holds(a.edges[goal.edge].guard, escapes_of(a, cell, goal.edge), ctx, s))
             if kind == "only":
                 for j in cell.edges:
                     if j != goal.edge:
-                        s.add(z3.Not(self.guard(a.edges[j].guard, ctx, s)))
+                        s.add(z3.Not(self.holds(a.edges[j].guard, escapes_of(a, cell, j),
+                                                ctx, s)))
         elif kind == "dropped":
             assert goal.edge is not None
-            s.add(self.holds([goal.edge], edge_reads(a, goal.edge), ctx, s))
+            s.add(self.holds(a.edges[goal.edge].guard, edge_reads(a, goal.edge), ctx, s))
         assert goal.event is not None
         self.touch_envs(state, goal.event, ctx, s)
         self.trace.append((t, goal.event, sorted(ctx["env"].items())))
@@ -611,12 +611,12 @@ def _confirms(a: Automaton, w: Witness, start: str) -> bool:
     tab = table(a)
     cell = tab.get(g.state, last_event.event)
     assert cell is not None
-    reads = edge_reads(a, g.edge) if g.kind == "dropped" else cell.reads
+    reads = edge_reads(a, g.edge) if g.kind == "dropped" else escapes_of(a, cell, g.edge)
     if not _guard_holds(sem, a.edges[g.edge].guard, reads, before, t, env):
         return False
     if g.kind == "only":
-        return not any(_guard_holds(sem, a.edges[j].guard, cell.reads, before, t, env)
-                       for j in cell.edges if j != g.edge)
+        return not any(_guard_holds(sem, a.edges[j].guard, escapes_of(a, cell, j), before, t,
+                                    env) for j in cell.edges if j != g.edge)
     return True
 
 

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hamodel.check import dbm
-from hamodel.check.cells import Cell, Table, edge_reads, table
+from hamodel.check.cells import Cell, Table, edge_reads, escapes_of, table
 from hamodel.check.constraints import (
     ClockLit,
     Dnf,
@@ -347,33 +347,34 @@ class _Explorer:
         """ha_verify_guards on the part of the zone where the check passed."""
         g = self.g
         hit = Hit(node.id, cell.event, cell.first)
-        escape = bool(cell.reads & node.unset)
-        for k in cell.edges:
-            g.evaluated.setdefault(k, Hit(node.id, cell.event, k))
-            if not escape:
-                g.evaluated_set.add(k)
-        if escape:
+        if cell.reads & node.unset:
             holds = [ok]
-            for k in cell.edges:
-                g.guard_holds.setdefault(k, Hit(node.id, cell.event, k))
         else:
             holds = self._restrict(ok, self._dnf(("cell", cell.key), cell.guard, False))
             if self._restrict(ok, self._dnf(("cell", cell.key), cell.guard, True)):
                 g.guard_violation.setdefault(cell.key, hit)
-            for k in cell.edges:
-                guard = self.a.edges[k].guard
-                if self._restrict(ok, self._dnf(("edge", k), guard, False)):
-                    g.guard_holds.setdefault(k, Hit(node.id, cell.event, k))
-                if self._restrict(ok, self._dnf(("edge", k), guard, True)):
-                    g.guard_fails.setdefault(k, Hit(node.id, cell.event, k))
-                if len(cell.edges) > 1 and k not in g.only:
-                    alone = self._dnf(("edge", k), guard, False)
-                    for j in cell.edges:
-                        if j != k:
-                            alone = conjoin(alone, self._dnf(("edge", j),
-                                                             self.a.edges[j].guard, True))
-                    if self._restrict(ok, alone):
-                        g.only[k] = Hit(node.id, cell.event, k)
+        # each edge's own guard, for the findings about edges
+        for k in cell.edges:
+            at = Hit(node.id, cell.event, k)
+            g.evaluated.setdefault(k, at)
+            if escapes_of(self.a, cell, k) & node.unset:
+                g.guard_holds.setdefault(k, at)
+                continue
+            g.evaluated_set.add(k)
+            guard = self.a.edges[k].guard
+            if self._restrict(ok, self._dnf(("edge", k), guard, False)):
+                g.guard_holds.setdefault(k, at)
+            if self._restrict(ok, self._dnf(("edge", k), guard, True)):
+                g.guard_fails.setdefault(k, at)
+            if len(cell.edges) > 1 and k not in g.only and not any(
+                    escapes_of(self.a, cell, j) & node.unset for j in cell.edges):
+                alone = self._dnf(("edge", k), guard, False)
+                for j in cell.edges:
+                    if j != k:
+                        alone = conjoin(alone, self._dnf(("edge", j),
+                                                         self.a.edges[j].guard, True))
+                if self._restrict(ok, alone):
+                    g.only[k] = at
         for k in cell.dropped:
             if k in g.dropped_holds:
                 continue
