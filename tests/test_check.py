@@ -18,6 +18,7 @@ from hamodel.check.witness import confirms
 from hamodel.cli import main
 from hamodel.diagnostics import CODES
 from hamodel.load import load_model
+from hamodel.semantics import Tie
 
 SEEDED = sorted((ROOT / "tests" / "check_models").glob("*.dot"))
 REAL = corpus("upstream", "upstream-history", "tlob-proposal") + [ROOT / "models" / "tlob.dot"]
@@ -317,3 +318,60 @@ def test_a_checker_bug_is_reported_not_a_traceback(monkeypatch, capsys):
     assert main(["check", seeded("overlap")]) == 3
     out = capsys.readouterr().out
     assert "internal error in the checker (RuntimeError: boom)" in out
+
+
+# --- the framework's circumstances: same-instant order, timer kind, monitor type --------
+
+
+def test_a_finding_of_one_order_is_a_warning_that_says_so():
+    """tie.dot: e1 at exactly 1ms passes a's check and guard only when it runs before
+    the timer due at that nanosecond; the kernel's race allows both orders."""
+    report = checked(ROOT / "tests" / "check_models" / "tie.dot")
+    one_order = [f for f in report.findings if "[only when" in f.diagnostic.message
+                 and not f.diagnostic.code.startswith("query-")]
+    assert {f.diagnostic.code for f in one_order} == {
+        "timed-unreachable", "dead-guard", "inevitable-violation"}
+    for f in one_order:
+        assert f.diagnostic.severity.value == "warning" and "(proved)" not in f.diagnostic.message
+        assert "the timer's callback runs before the event" in f.diagnostic.message
+    a, diags = load_model(ROOT / "tests" / "check_models" / "tie.dot")
+    first = check_automaton(a, Options(tie=Tie.EVENT_FIRST), diags)
+    assert not {"timed-unreachable", "dead-guard"} & {f.diagnostic.code for f in first.findings}
+    timer = check_automaton(a, Options(tie=Tie.TIMER_FIRST), diags)
+    [dead] = [f for f in timer.findings if f.diagnostic.code == "dead-guard"]
+    assert dead.diagnostic.is_error and "[only when" not in dead.diagnostic.message
+
+
+def test_reach_answer_of_one_order(capsys):
+    assert main(["check", seeded("tie"), "--reach", "b"]) == 0
+    assert "state 'b' is reachable [only when the event runs before" in capsys.readouterr().out
+    assert main(["check", seeded("tie"), "--reach", "b", "--tie", "timer-first"]) == 1
+
+
+def test_implicit_monitor_with_clocks(capsys):
+    tlob = str(ROOT / "models" / "tlob.dot")
+    assert main(["check", "--format", "json", "-t", "per_cpu", tlob]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    [d] = [d for d in doc["files"][0]["diagnostics"] if d["code"] == "HA127"]
+    assert d["severity"] == "error" and d["witness"]["events"] == []
+    assert main(["check", "-t", "per_obj", tlob]) == 0
+    assert main(["check", "-t", "global", seeded("total")]) == 0  # no clocks: a DA monitor
+    capsys.readouterr()
+
+
+def test_timer_option_changes_the_timing(capsys):
+    """tlob on the timer wheel: the 5 ms budget fires at a jiffy boundary after it, and
+    the analysis says it cannot know which one (HA128); on an hrtimer, at 5 ms."""
+    tlob = str(ROOT / "models" / "tlob.dot")
+    main(["check", "--format", "json", tlob, "--param", "BUDGET_NS=5000000", "--violate"])
+    doc = json.loads(capsys.readouterr().out)
+    [v] = [d for d in doc["files"][0]["diagnostics"] if d["code"] == "HA131"]
+    assert v["witness"]["timer_ns"] == 5_000_000
+    assert v["witness"]["platform"]["timer"] == "hrtimer"
+    main(["check", "--format", "json", tlob, "--param", "BUDGET_NS=5000000", "--violate",
+          "--timer", "wheel"])
+    doc = json.loads(capsys.readouterr().out)
+    codes = {d["code"] for d in doc["files"][0]["diagnostics"]}
+    assert "HA128" in codes
+    [v] = [d for d in doc["files"][0]["diagnostics"] if d["code"] == "HA131"]
+    assert v["witness"]["timer_ns"] > 5_000_000 and v["witness"]["platform"]["timer"] == "wheel"

@@ -275,3 +275,34 @@ def test_spacer_proofs_agree_with_the_zone_graph(a, tie):
             if k in g.evaluated:
                 proved = prove(a, ("edge", k), fixed, platform, timeout_s=60) is not None
                 assert proved == (k not in g.guard_holds), k
+
+
+def _finish_time(w) -> int:
+    if w.end is not None:
+        return w.end
+    return w.events[-1].time if w.events else 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(automata(max_states=3, max_edges=6), platforms)
+def test_zone_witnesses_are_as_early_as_the_solver_s(a, platform):
+    """Witnesses built from the zone path (concrete.py) and by Z3's Optimize both finish
+    at the earliest instant the path allows: the same one."""
+    platform = _with_timer(a, platform)
+    try:
+        g = explore(a, PARAMS, platform, budget_s=BUDGET)
+    except (Unsupported, ExplorationLimit):
+        return
+    if g.timing.inexact:
+        return
+    goals = [(hit, Goal("reach", state)) for state, hit in g.reached.items()]
+    for kind, hit in g.violation_hits():
+        goals.append((hit, Goal(kind, g.nodes[hit.node].state, hit.event)))
+    for hit, goal in goals:
+        steps = g.path(hit.node)
+        fixed = {p.name: PARAMS[p.name] for p in a.parameters}
+        zone = concretize(a, steps, goal, fixed, platform, g.nodes[0].mode)
+        z3_ = concretize(a, steps, goal, fixed, platform, g.nodes[0].mode, solver=True)
+        assert zone is not None and z3_ is not None, goal
+        assert confirms(a, zone) and confirms(a, z3_), goal
+        assert _finish_time(zone) == _finish_time(z3_), goal

@@ -69,7 +69,7 @@ class Checker:
 
     def witness(self, g: ZoneGraph, steps: tuple[Step, ...], goal: Goal) -> Witness | None:
         w = concretize(self.a, steps, goal, g.params, self.platform, g.nodes[0].mode,
-                       self.timeout_s)
+                       self.timeout_s, self.tab, g.timing)
         if w is not None and any(v == INFINITE or k not in self.fixed
                                  for k, v in g.params.items()):
             region = parameter_region(self.a, steps, goal, self.fixed, self.platform,
@@ -449,7 +449,7 @@ class Checker:
                 # No solution is an answer here (a path longer than the bound).
                 goal = Goal("wrap", s.name, event)
                 w = concretize(self.a, g.path(node.id), goal, g.params, self.platform,
-                               g.nodes[0].mode, self.timeout_s)
+                               g.nodes[0].mode, self.timeout_s, self.tab, g.timing)
                 if w is None:
                     continue
                 w = self.witness(g, g.path(node.id), goal)  # confirmed, or HA124

@@ -136,6 +136,8 @@ class Rule:
 
     For a symbolic bound (witnesses with a free parameter) the encoding uses
     these offsets and keeps B within the limit; `limit` < 0: no exact regime.
+    On the wheel the offsets are those of level 0, and at coarser levels the
+    callback only comes later: an event they allow still comes before it.
     """
 
     pass_off: int
@@ -160,7 +162,7 @@ def rule(unit: ClockKind, timer: Timer, p: Platform) -> Rule:
     before = 0 if frac or first else -1
     if timer is Timer.WHEEL:
         # mod_timer(jiffies + B - passed): at level 0 (< 63 jiffies) it fires at expires + 1
-        return Rule(-1, 1 + extra, 1 + extra + before, 62 + int(p.wheel_clk_ahead))
+        return Rule(-1, 1 + extra, 1 + extra + before, None)
     # hrtimer_start(jiffies_to_nsecs(B - passed)) from the event's ns: exact while
     # jiffies_to_usecs() neither rounds nor wraps its unsigned int
     usecs = USEC_PER_SEC // p.hz
@@ -178,7 +180,8 @@ def _state_timing(
     pass_max = bound + r.pass_off
     expired_fires = not (unit is ClockKind.NS and timer is Timer.HRTIMER)  # ktime_add_safe
     now = jiffy and timer is Timer.HRTIMER and p.tie is Tie.TIMER_FIRST and not p.latency_ns
-    if r.limit is None or bound <= r.limit:
+    level0 = not (jiffy and timer is Timer.WHEEL) or _wheel_level(bound, p) == 0
+    if level0 and (r.limit is None or bound <= r.limit):
         fire = bound + r.fire_off
         return StateTiming(clock, bound, pass_max, not jiffy, fire, fire, bound + r.event_off,
                            True, expired_fires, now), ""

@@ -13,12 +13,14 @@ kernel framework as well.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import z3
 
 from hamodel.check.cells import Table, edge_reads, escapes_of, table
+from hamodel.check.concrete import zone_witness
 from hamodel.check.constraints import ENV_MAX, INFINITE
 from hamodel.check.timing import DEFAULT_UPTIME_NS, Timing, rule, timing
 from hamodel.check.zones import Mode, Step
@@ -178,11 +180,12 @@ class PathEncoder:
     env values, parameters), added to any object with `.add` (a solver)."""
 
     def __init__(self, a: Automaton, params: Mapping[str, int], platform: Platform,
-                 small_uptime: bool = False) -> None:
+                 small_uptime: bool = False, tab: Table | None = None,
+                 tm: Timing | None = None) -> None:
         self.a = a
-        self.tab: Table = table(a)
+        self.tab: Table = tab or table(a)
         free = {p.name: INFINITE for p in a.parameters}
-        self.tm: Timing = timing(a, platform, free | dict(params))
+        self.tm: Timing = tm or timing(a, platform, free | dict(params))
         self.rule = rule(self.tm.unit, self.tm.timer, platform)
         self.jiffy = self.tm.unit is ClockKind.JIFFIES
         self.clocks = frozenset(c.name for c in a.clocks)
@@ -234,12 +237,17 @@ class PathEncoder:
         return None if v is None else z3.IntVal(v)
 
     def event_max(self, state: str, s) -> z3.ArithRef | None:
+        """The last clock value at which an event comes before the callback: the rule's
+        offset where it holds (on the wheel, at every level: the callback is never
+        earlier than at level 0), else the window's end (left to the replay)."""
         if self._symbolic(state):
             if self.rule.limit is not None and self.rule.limit < 0:
                 return None  # no exact regime: left to the replay
             return self._bound(state, s) + self.rule.event_off
-        v = self.tm.states[state].event_max
-        return None if v is None else z3.IntVal(v)
+        st = self.tm.states[state]
+        if st.bound is not None and (self.rule.limit is None or st.bound <= self.rule.limit):
+            return z3.IntVal(st.bound + self.rule.event_off)
+        return None if st.event_max is None else z3.IntVal(st.event_max)
 
     def fire_at(self, state: str, s) -> z3.ArithRef | None:
         if self._symbolic(state):
@@ -295,11 +303,8 @@ class PathEncoder:
     def touch_envs(self, state: str, event: str, ctx: dict, s) -> None:
         """A value for every read-only env an edge of (state, event) reads: the kernel
         supplies them with the event, and the oracle may read any of them."""
-        for e in self.a.edges:
-            if (e.src, e.event) == (state, event):
-                for c in comparisons(e.guard):
-                    if c.env not in self.clocks:
-                        self._env(c.env, ctx, s)
+        for name in _env_reads(self.a).get((state, event), ()):
+            self._env(name, ctx, s)
 
     # --- the framework's checks and timer ---
 
@@ -447,15 +452,26 @@ def concretize(
     platform: Platform,
     start_mode: Mode = Mode.ARMED,
     timeout_s: float = 10.0,
+    tab: Table | None = None,
+    tm: Timing | None = None,
+    solver: bool = False,
 ) -> Witness | None:
     """The earliest integer-timed trace along `steps` that reaches `goal`, or None.
 
-    `platform` must name its timer kind.  The result is replayed through
+    `platform` must name its timer kind; `tab` and `tm` may be given when known
+    (the table, and the timing of `params` on `platform`).  With every parameter
+    concrete the zones give the run (concrete.py); free parameters, the
+    small-uptime goal, or `solver` ask Z3.  The result is replayed through
     hamodel.semantics to fill in the timer's instant and the clock values.
     """
     assert platform.timer is not None
     small = goal.kind == "wrap"
-    enc = PathEncoder(automaton, params, platform, small_uptime=small)
+    concrete = all(params.get(p.name, INFINITE) != INFINITE for p in automaton.parameters)
+    if concrete and not small and not solver:
+        w = _from_zones(automaton, steps, goal, params, platform, start_mode, tab, tm)
+        if w is not None:
+            return w
+    enc = PathEncoder(automaton, params, platform, small_uptime=small, tab=tab, tm=tm)
     opt = z3.Optimize()
     opt.set("timeout", max(1, int(timeout_s * 1000)))
     last = enc.encode(opt, steps, goal, start_mode)
@@ -490,6 +506,49 @@ def concretize(
     return _complete(automaton, w)
 
 
+def _from_zones(a: Automaton, steps: Sequence[Step], goal: Goal, params: Mapping[str, int],
+                platform: Platform, start_mode: Mode, tab: Table | None,
+                tm: Timing | None) -> Witness | None:
+    """The witness by concrete.zone_witness, with every env an event's edges read."""
+    tab = tab or table(a)
+    tm = tm or timing(a, platform, params)
+    found = zone_witness(a, steps, goal, params, start_mode, tab, tm)
+    if found is None:
+        return None
+    run, _ = found
+    reads = _env_reads(a)
+    events = []
+    state = a.initial.name
+    for i, (t, event, env) in enumerate(run):
+        values = {name: env.get(name, 0) for name in reads.get((state, event), ())}
+        events.append(TimedEvent(t * tm.scale, event, tuple(sorted(values.items()))))
+        if i < len(steps):
+            state = tab.cell_of_edge(steps[i].edge, a).dst
+    chosen = dict(params)
+    w = Witness(goal, tuple(sorted(chosen.items())), tuple(events), platform,
+                _uptime(a, chosen, tm.scale, tm.tick_ns))
+    return _complete(a, w)
+
+
+_READS: dict[int, tuple[Automaton, dict[tuple[str, str], list[str]]]] = {}
+
+
+def _env_reads(a: Automaton) -> dict[tuple[str, str], list[str]]:
+    """Per (state, event): the read-only envs its edges' guards read."""
+    cached = _READS.get(id(a))
+    if cached is None or cached[0] is not a:
+        clocks = {c.name for c in a.clocks}
+        reads: dict[tuple[str, str], list[str]] = {}
+        for e in a.edges:
+            names = reads.setdefault((e.src, e.event), [])
+            names += [c.env for c in comparisons(e.guard)
+                      if c.env not in clocks and c.env not in names]
+        if len(_READS) > 256:
+            _READS.clear()
+        cached = _READS[id(a)] = (a, reads)
+    return cached[1]
+
+
 def _uptime(a: Automaton, params: Mapping[str, int], scale: int, tick: int) -> int:
     """An uptime past every bound (no check wraps), on a jiffy boundary."""
     biggest = 0
@@ -519,6 +578,25 @@ def _complete(a: Automaton, w: Witness) -> Witness:
 # --- replay through the oracle ------------------------------------------------------
 
 
+_TEMPLATES: dict[tuple, tuple[Automaton, Monitor]] = {}
+
+
+def _monitor(a: Automaton, params: Mapping[str, int], platform: Platform) -> Monitor:
+    """A fresh Monitor: a deep copy of a pristine one that shares its Semantics (whose
+    construction costs more than a whole witness's replay)."""
+    key = (id(a), tuple(sorted(params.items())), platform)
+    cached = _TEMPLATES.get(key)
+    if cached is None or cached[0] is not a:
+        if len(_TEMPLATES) > 256:
+            _TEMPLATES.clear()
+        cached = (a, Monitor(a, params=dict(params), platform=platform))
+        _TEMPLATES[key] = cached
+    template = cached[1]
+    shared = {id(x): x for x in (template.sem, template.automaton, template.params,
+                                 template.platform)}
+    return copy.deepcopy(template, shared)
+
+
 @dataclass
 class _Run:
     monitor: Monitor
@@ -529,7 +607,7 @@ class _Run:
 
 
 def _run(a: Automaton, w: Witness, start: str) -> _Run:
-    m = Monitor(a, params=dict(w.params), platform=w.platform)
+    m = _monitor(a, dict(w.params), w.platform)
     u = w.uptime
     events = list(w.events)
     out: list = []

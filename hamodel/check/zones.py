@@ -65,11 +65,13 @@ class Mode(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One event of a path: the table cell taken (its first edge) and the timer after."""
+    """One event of a path: the table cell taken (its first edge), the timer after,
+    and the disjunct of the cell's guard it took (-1: none read, or escaped)."""
 
     event: str
     edge: int
     mode: Mode
+    part: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,15 +232,16 @@ class _Explorer:
                 break
         return zone
 
-    def _restrict(self, zone: dbm.Matrix, formula: Dnf) -> list[dbm.Matrix]:
-        """The non-empty parts of the zone where a disjunct holds for some env values."""
+    def _restrict(self, zone: dbm.Matrix, formula: Dnf) -> list[tuple[dbm.Matrix, int]]:
+        """The non-empty parts of the zone where a disjunct holds for some env values,
+        with the disjunct's index."""
         out = []
-        for conj in formula:
+        for index, conj in enumerate(formula):
             if env_solution(conj) is None:
                 continue
             z = self._apply(zone, clock_lits(conj))
             if not dbm.is_empty(z, self.n):
-                out.append(z)
+                out.append((z, index))
         return out
 
     def _upper(self, zone: dbm.Matrix, clock: str, c: int) -> dbm.Matrix:
@@ -347,8 +350,8 @@ class _Explorer:
         """ha_verify_guards on the part of the zone where the check passed."""
         g = self.g
         hit = Hit(node.id, cell.event, cell.first)
-        if cell.reads & node.unset:
-            holds = [ok]
+        if cell.reads & node.unset or cell.guard is None:
+            holds = [(ok, -1)]
         else:
             holds = self._restrict(ok, self._dnf(("cell", cell.key), cell.guard, False))
             if self._restrict(ok, self._dnf(("cell", cell.key), cell.guard, True)):
@@ -381,11 +384,12 @@ class _Explorer:
             if edge_reads(self.a, k) & node.unset or self._restrict(
                     ok, self._dnf(("edge", k), self.a.edges[k].guard, False)):
                 g.dropped_holds[k] = Hit(node.id, cell.event, k)
-        for part in holds:
+        for part, index in holds:
             g.taken.setdefault(cell.key, hit)
-            self._take(node, cell, part, queue)
+            self._take(node, cell, part, index, queue)
 
-    def _take(self, node: Node, cell: Cell, zone: dbm.Matrix, queue: deque[int]) -> None:
+    def _take(self, node: Node, cell: Cell, zone: dbm.Matrix, part: int,
+              queue: deque[int]) -> None:
         """The resets, then ha_setup_invariants: keep, arm, or cancel the timer."""
         unset = node.unset
         for r in cell.resets:
@@ -394,7 +398,7 @@ class _Explorer:
         src_st = self.tm.states.get(node.state)
         if not self.g.table.rearms(cell):
             self._add(cell.dst, unset, node.mode, zone, node.id,
-                      Step(cell.event, cell.first, node.mode), node.depth + 1, queue)
+                      Step(cell.event, cell.first, node.mode, part), node.depth + 1, queue)
             return
         st = self.tm.states.get(cell.dst)
         if node.mode is Mode.ARMED and src_st is not None and (
@@ -414,10 +418,10 @@ class _Explorer:
         else:
             parts = [(Mode.ARMED, self._upper(zone, st.clock, st.pass_max)),
                      (Mode.EXPIRED, self._lower(zone, st.clock, st.pass_max + 1))]
-        for mode, part in parts:
-            if self._empty(part):
+        for mode, zone_part in parts:
+            if self._empty(zone_part):
                 continue
-            nid = self._add(cell.dst, unset, mode, part, node.id,
-                            Step(cell.event, cell.first, mode), node.depth + 1, queue)
+            nid = self._add(cell.dst, unset, mode, zone_part, node.id,
+                            Step(cell.event, cell.first, mode, part), node.depth + 1, queue)
             if mode is Mode.EXPIRED:
                 self.g.expired_entry.setdefault(cell.first, Hit(nid))
