@@ -19,6 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hamodel import diagnostics as dg
+from hamodel import tracepoints
+from hamodel.binding_kernel import (
+    TIMERS,
+    Definition,
+    EnvReader,
+    KernelReader,
+)
 from hamodel.build import is_c_identifier
 from hamodel.diagnostics import Diagnostic
 from hamodel.model import COMPARISONS, Automaton
@@ -29,18 +36,9 @@ BINDING_ERROR = dg.register("HA030", "binding", "see docs/binding.md for the bin
 MONITOR_TYPES = ("global", "per_cpu", "per_task", "per_obj")
 HANDLERS = ("event", "start_event", "start_run_event")  # da_handle_<handler>
 
-# Fields of the tracepoints a binding may use, as tracefs names them in
-# events/sched/<tp>/format; `common_pid` is the task that emitted the event.
-TRACEPOINTS: dict[str, tuple[str, ...]] = {
-    "sched_switch": (
-        "prev_comm", "prev_pid", "prev_prio", "prev_state",
-        "next_comm", "next_pid", "next_prio", "common_pid",
-    ),
-    "sched_wakeup": ("comm", "pid", "prio", "target_cpu", "common_pid"),
-    "sched_waking": ("comm", "pid", "prio", "target_cpu", "common_pid"),
-    "sched_wakeup_new": ("comm", "pid", "prio", "target_cpu", "common_pid"),
-    "sched_process_exit": ("comm", "pid", "prio", "common_pid"),
-}
+# Fields of the tracepoints a binding may use (hamodel/tracepoints.py): tracefs
+# names first, then the arguments only kernel C reads.
+TRACEPOINTS: dict[str, tuple[str, ...]] = {tp.name: tp.fields for tp in tracepoints.TABLE}
 
 # Symbolic values a condition may name: the single-bit states sched_switch
 # reports (include/linux/sched.h).  Kernel C writes the name itself, so each is
@@ -105,6 +103,7 @@ class Condition:
     op: str
     value: int
     text: str
+    boolean: bool = False  # a true/false field: value 1 or 0, op == or !=
 
     def holds(self, actual: int) -> bool:
         return {
@@ -127,8 +126,12 @@ class EventBinding:
     object: str
     when: tuple[Condition, ...]
     handler: str = "event"
+    # the event is also not sent when every one of these holds (none: no exception)
+    unless: tuple[Condition, ...] = ()
 
     def matches(self, fields: dict[str, int]) -> bool:
+        if self.unless and all(c.holds(fields[c.field]) for c in self.unless):
+            return False
         return all(c.holds(fields[c.field]) for c in self.when)
 
 
@@ -158,6 +161,30 @@ class Binding:
     # states whose time since the start is accounted (in this order); empty: none
     residency: tuple[str, ...] = ()
     slots: int = 64  # monitors preallocated for the start marker
+    parent: str | None = None  # the container monitor (kernel C)
+    timer: str | None = None  # HA timer kind (TIMERS); None: the generator's rule
+    parameters: tuple[Definition, ...] = ()
+    envs: tuple[EnvReader, ...] = ()
+    objects: str = "task"  # what a per_obj monitor's objects are (tracepoints.OBJECT_KINDS)
+
+    def kernel_only(self) -> tuple[str, ...]:
+        """What in this binding only the kernel-C target follows (replay and eBPF
+        refuse such a binding), one phrase each."""
+        out: list[str] = []
+        for e in self.events:
+            tp = tracepoints.BY_NAME[e.tracepoint]
+            if tp.kernel_only:
+                out.append(f"event {e.event!r}: tracepoint {e.tracepoint}")
+            names = [e.object] + [c.field for c in e.when + e.unless]
+            for name in dict.fromkeys(names):
+                if name in tp.kernel or name in tp.objects:
+                    out.append(f"event {e.event!r}: field {name!r} of {e.tracepoint}")
+            for c in e.when + e.unless:
+                if c.text in tracepoints.KERNEL_CONSTANTS:
+                    out.append(f"event {e.event!r}: constant {c.text}")
+            if e.unless:
+                out.append(f"event {e.event!r}: unless")
+        return tuple(dict.fromkeys(out))
 
     @property
     def tracepoints(self) -> tuple[str, ...]:
@@ -213,7 +240,7 @@ _TYPE_NAMES = {str: "a string", int: "a number", bool: "true or false", dict: "a
                list: "a list"}
 
 
-class _Reader:
+class _Reader(KernelReader):
     """Reads the TOML data, checking every value's type before using it.
 
     tomllib keeps no positions, so errors are located by searching for the
@@ -285,8 +312,8 @@ class _Reader:
         for i, raw in enumerate(raw_events):
             if not isinstance(raw, dict):
                 self.err(f"event #{i + 1} is {raw!r}: expected a [[event]] table", "event")
-            elif e := self.event(i, raw):
-                events.append(e)
+            else:
+                events += self.event(i, raw)
         bound = {e.event for e in events}
         for ev in self.a.events:
             if ev.name not in bound:
@@ -307,8 +334,22 @@ class _Reader:
             self.err(f"slots = {slots!r}: expected a number of monitors, 1 to 65536", "slots",
                      "monitor")
             slots = 64
+        parent = self.get(monitor, "parent", str, None, "monitor")
+        if parent is not None and not is_c_identifier(parent):
+            self.err(f"parent {parent!r} is not a monitor name (a C identifier)", parent,
+                     "monitor")
+            parent = None
+        timer = self.get(monitor, "timer", str, None, "monitor")
+        if timer is not None and timer not in TIMERS:
+            self.err(f"timer {timer!r} (expected one of {', '.join(TIMERS)})", timer, "monitor")
+            timer = None
+        started = {p for m in (start,) if m is not None for p, _ in m.params}
+        parameters = self.parameters(self.get(data, "parameters", dict, {}, "parameters"),
+                                     started, mtype)
+        envs = self.envs(self.get(data, "env", dict, {}, "env"), mtype)
+        objects = self.objects(monitor, mtype, parent, events)
         return Binding(mtype, description, start, stop, tuple(events), exit_tp, self.file,
-                       residency, slots)
+                       residency, slots, parent, timer, parameters, envs, objects)
 
     def residency(self, raw: object) -> tuple[str, ...]:
         """`residency = true` (every state, kernel order) or a list of states."""
@@ -370,10 +411,13 @@ class _Reader:
                 names.append((param, word))
         return Marker(name, obj, tuple(params), tuple(limits), tuple(names))
 
-    def event(self, i: int, raw: dict) -> EventBinding | None:
+    def event(self, i: int, raw: dict) -> list[EventBinding]:
+        """One [[event]] table: one EventBinding per tracepoint it names."""
         section = f"event#{i}"
         event = self.get(raw, "event", str, "", section)
-        tp = self.get(raw, "tracepoint", str, "", section)
+        tps = raw.get("tracepoint", "")
+        if isinstance(tps, str):
+            tps = [tps]
         obj = self.get(raw, "object", str, "common_pid", section)
         handler = self.get(raw, "handler", str, "event", section)
         ok = True
@@ -381,59 +425,79 @@ class _Reader:
             self.err(f"[[event]] #{i + 1}: {event!r} is no event of the model",
                      event or "event", section)
             ok = False
-        if tp not in TRACEPOINTS:
-            known = ", ".join(TRACEPOINTS)
-            self.err(f"event {event!r}: unknown tracepoint {tp!r} (expected {known})",
-                     tp or "tracepoint", section)
-            return None
-        fields = TRACEPOINTS[tp]
-        if obj not in fields:
-            self.err(f"event {event!r}: {tp} has no field {obj!r} (expected {fields})", obj,
-                     section)
-            ok = False
-        if handler not in HANDLERS:
-            self.err(f"event {event!r}: handler {handler!r} (expected one of {HANDLERS})",
-                     handler, section)
-            ok = False
-        when = raw.get("when", [])
-        if isinstance(when, dict):
-            when = [when]
-        if not isinstance(when, list):
-            self.err(f"when = {when!r}: expected a condition table or a list of them", "when",
-                     section)
-            return None
-        conditions = []
-        for c in when:
-            cond = self.condition(event, tp, c, section)
-            if cond is None:
+        if not isinstance(tps, list) or not tps:
+            self.err(f"event {event!r}: tracepoint = {tps!r}: expected a name or a list of"
+                     " names", "tracepoint", section)
+            return []
+        out = []
+        for tp in tps:
+            if tp not in TRACEPOINTS:
+                known = ", ".join(TRACEPOINTS)
+                self.err(f"event {event!r}: unknown tracepoint {tp!r} (expected {known})",
+                         str(tp) or "tracepoint", section)
+                ok = False
+                continue
+            objects = TRACEPOINTS[tp] + tracepoints.BY_NAME[tp].objects
+            if obj not in objects:
+                self.err(f"event {event!r}: {tp} has no field {obj!r} (expected"
+                         f" {objects})", obj, section)
+                ok = False
+            if handler not in HANDLERS:
+                self.err(f"event {event!r}: handler {handler!r} (expected one of {HANDLERS})",
+                         handler, section)
+                ok = False
+            when = self.conditions(event, tp, raw, "when", section)
+            unless = self.conditions(event, tp, raw, "unless", section)
+            if when is None or unless is None:
                 ok = False
             else:
-                conditions.append(cond)
-        return EventBinding(event, tp, obj, tuple(conditions), handler) if ok else None
+                out.append(EventBinding(event, tp, obj, when, handler, unless))
+        return out if ok else []
 
-    def condition(self, event: str, tp: str, raw: object, section: str) -> Condition | None:
+    def conditions(self, event: str, tp: str, raw: dict, key: str,
+                   section: str) -> tuple[Condition, ...] | None:
+        """`when` or `unless`: one condition table or a list of them (None: an error)."""
+        items = raw.get(key, [])
+        if isinstance(items, dict):
+            items = [items]
+        if not isinstance(items, list):
+            self.err(f"{key} = {items!r}: expected a condition table or a list of them", key,
+                     section)
+            return None
+        out = [self.condition(event, tp, c, key, section) for c in items]
+        return None if None in out else tuple(out)  # type: ignore[arg-type]
+
+    def condition(self, event: str, tp: str, raw: object, key: str,
+                  section: str) -> Condition | None:
         if not isinstance(raw, dict):
             self.err(f"event {event!r}: condition {raw!r} is not a table"
-                     " { field = ..., op = ..., value = ... }", "when", section)
+                     " { field = ..., op = ..., value = ... }", key, section)
             return None
         field = self.get(raw, "field", str, "", section)
         op = self.get(raw, "op", str, "==", section)
         value = raw.get("value")
         if field not in TRACEPOINTS[tp] or field.endswith("comm"):
             self.err(f"event {event!r}: condition on {field!r}, no numeric field of {tp}",
-                     field or "when", section)
+                     field or key, section)
             return None
         if op not in COMPARISONS:
             self.err(f"event {event!r}: operator {op!r} (expected one of {COMPARISONS})", op,
                      section)
             return None
-        if isinstance(value, str):
-            if value not in CONSTANTS:
-                known = ", ".join(CONSTANTS)
-                self.err(f"event {event!r}: unknown constant {value!r} (expected {known})",
-                         value, section)
+        boolean = field in tracepoints.BY_NAME[tp].booleans
+        if boolean:
+            if not isinstance(value, bool) or op not in ("==", "!="):
+                self.err(f"event {event!r}: {field} is true or false: compare it with =="
+                         " or != and a value of true or false", field, section)
                 return None
-            return Condition(field, op, CONSTANTS[value], value)
+            return Condition(field, op, int(value), str(value).lower(), boolean=True)
+        if isinstance(value, str):
+            known = CONSTANTS | tracepoints.KERNEL_CONSTANTS
+            if value not in known:
+                self.err(f"event {event!r}: unknown constant {value!r} (expected"
+                         f" {', '.join(known)})", value, section)
+                return None
+            return Condition(field, op, known[value], value)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
             self.err(f"event {event!r}: condition value {value!r} is not a number"
                      " in 0 .. 2^64-1", "value", section)

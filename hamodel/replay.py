@@ -290,6 +290,10 @@ def replay(automaton: Automaton, binding: Binding | None, trace: Path, fmt: str,
         if binding is None:
             raise ReplayError(0, f"{automaton.name} has no binding: kernel trace text needs one "
                                  "(MODEL.binding.toml beside the model, or --binding FILE)")
+        kernel_only = binding.kernel_only()
+        if kernel_only:
+            raise ReplayError(0, f"the binding uses what only the kernel-C target follows"
+                                 f" ({kernel_only[0]}): trace text cannot show it")
         return replay_ftrace(engine, binding, lines)
 
 

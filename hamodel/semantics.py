@@ -566,7 +566,7 @@ class Monitor:
         slot = self._slot(obj)
         if slot.status != "monitoring":
             return out
-        return out + self._step(obj, slot, t, event, out)
+        return out + self._step(obj, slot, t, event, env, out)
 
     def start_event(
         self, obj: Hashable, t: int, event: str, env: Mapping[str, int] | None = None
@@ -580,7 +580,7 @@ class Monitor:
         if slot.status != "monitoring":
             self._begin(obj, slot, fresh)
             return out
-        return out + self._step(obj, slot, t, event, out)
+        return out + self._step(obj, slot, t, event, env, out)
 
     def start_run_event(
         self, obj: Hashable, t: int, event: str, env: Mapping[str, int] | None = None
@@ -593,7 +593,7 @@ class Monitor:
         slot = self._slot(obj)
         if slot.status != "monitoring":
             self._begin(obj, slot, fresh)
-        return out + self._step(obj, slot, t, event, out)
+        return out + self._step(obj, slot, t, event, env, out)
 
     def reset(self, obj: Hashable, t: int) -> list[Outcome]:
         """da_reset(): the object stops being monitored, its timer cancelled."""
@@ -686,10 +686,11 @@ class Monitor:
         heapq.heappush(self._timers, (obj.fire_at, seq, self._pushes, obj_id, obj))
 
     def _step(self, obj_id: Hashable, slot: _Slot, t: int, event: str,
-              fired: list[Outcome]) -> list[Outcome]:
+              env: Mapping[str, int] | None, fired: list[Outcome]) -> list[Outcome]:
+        """Guards read the values this call brings; a timer report prints the last seen."""
         assert slot.obj is not None
         try:
-            new, outcome = self.sem.step(slot.obj, t, event, self._env)
+            new, outcome = self.sem.step(slot.obj, t, event, env or {})
         except SemanticsError as exc:
             exc.outcomes = list(fired)  # timers that fired before the refusal
             raise

@@ -1,32 +1,32 @@
 """The generated tlob monitor runs as the semantics says: the whole `tlob.c`, not a slice.
 
-tests/harness/objects.py compiles the generated `tlob.c` and `tlob_kunit.c`
-(gcc -Wall -Wextra -Werror) against tests/harness/kernel/ and drives it through
-its attached tracepoint probes, tlob_start_task()/tlob_stop_task(), the
-tracefs binding file and its uprobes; the reference is hamodel.semantics.Monitor
-wrapped in what the C adds (enable switch, limits, slot pool, binding file).
+tests/kshim/objects.py compiles the generated `tlob.c` and `tlob_kunit.c` with the
+verbatim RV framework headers on tests/kshim (and AddressSanitizer) and drives it
+through its attached tracepoint probes, tlob_start_task()/tlob_stop_task(), the
+tracefs binding file and its uprobes; it prints the kernel's trace lines.  The
+reference is hamodel.semantics.Monitor wrapped in what the C adds (enable
+switch, limits, slot pool, binding file), printing the lines the kernel would.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+import kshim
 import pytest
 from conftest import ROOT
-from harness import objects
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kshim import objects  # noqa: E402
 
 from hamodel.binding import find_binding
 from hamodel.gen import GenOptions
 from hamodel.gen.kernel_c import build_view
 from hamodel.load import load_model
 
-pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+pytestmark = pytest.mark.skipif(not kshim.available(), reason=kshim.MISSING)
 
 TLOB = ROOT / "models/tlob.dot"
-GENERATED_PY = ROOT / "generated/tlob/python/tlob_monitor.py"
 SLOTS = 3  # the generated pool has 64; 3 lets a short schedule fill it
 PIDS = (1, 2, 3, 4, 5)
 LEAST, GREATEST = 1000, 3_600_000_000_000
@@ -43,7 +43,7 @@ def _tlob():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     a, binding = _tlob()
-    exe = objects.compile_objects(a, binding, tmp_path_factory.mktemp("tlob_obj"), SLOTS)
+    exe = objects.build_objects(a, binding, tmp_path_factory.mktemp("tlob_obj"), SLOTS)
     return a, binding, exe
 
 
@@ -66,7 +66,7 @@ def test_generated_view_is_tlobs():
 
 def test_kunit_suite_passes_in_the_harness(built):
     a, _, exe = built
-    lines = objects.run_c(exe, [], "kunit")
+    lines = exe.run([], "kunit")
     results = [line for line in lines if line.startswith(("ok ", "not ok "))]
     edges = {(e.src, e.event) for e in a.edges}
     assert len(results) == 2 + len(edges)
@@ -181,16 +181,9 @@ def test_schedules_match_semantics(built, files):
     @given(schedules(files))
     def check(ops):
         want = objects.Reference(a, binding, SLOTS, PIDS).play(ops)
-        assert objects.run_c(exe, ops) == want
-        if GENERATED_PY.exists():
-            assert objects.Reference(a, binding, SLOTS, PIDS, GENERATED_PY).play(ops) == want
+        assert exe.run(ops) == want
 
     check()
-
-
-def test_generated_python_monitor_is_compared():
-    """The generated Python monitor (issue 4) is on main: the schedules above use it."""
-    assert GENERATED_PY.exists()
 
 
 def test_budget_violation_reports_residency(built):
@@ -198,10 +191,12 @@ def test_budget_violation_reports_residency(built):
     a, binding, exe = built
     ops = [(0, "start", 1, 10_000), (2000, "switch", 1, 2, 1, 0), (5000, "switch", 2, 1, 0, 0),
            (6000, "switch", 1, 2, 0, 1), (20_000, "stop", 1)]
-    lines = objects.run_c(exe, ops)
-    assert "violation 10000 1 sleeping none invariant" in lines
-    assert "detail 10000 1 10000 3000 3000 4000" in lines
-    assert lines[-1] == "stop 20000 1 -75"
+    lines = exe.run(ops)
+    assert ("10000 trace error_env_tlob: 1: event none not expected in the state sleeping"
+            " with env clk_elapsed=10000") in lines
+    assert ("10000 trace detail_env_tlob: 1: threshold_ns=10000 running_ns=3000"
+            " waiting_ns=3000 sleeping_ns=4000") in lines
+    assert lines[-1] == "20000 stop 1 -75"
     assert lines == objects.Reference(a, binding, SLOTS, PIDS).play(ops)
 
 
@@ -211,7 +206,7 @@ def test_slots_and_return_codes(built):
            (0, "start", 1, 5000), (0, "start", 2, 5000), (0, "start", 3, 5000),
            (0, "start", 4, 5000), (1, "stop", 4), (2, "stop", 3), (3, "disable"),
            (3, "start", 4, 5000), (4, "enable"), (4, "stop", 1)]
-    lines = objects.run_c(exe, ops)
+    lines = exe.run(ops)
     assert [line.split()[-1] for line in lines] == [
         "-34", "-34", "0", "-114", "0", "0", "-28", "-3", "0", "-19", "-3"]
     assert lines == objects.Reference(a, binding, SLOTS, PIDS).play(ops)
@@ -225,10 +220,10 @@ def test_binding_file(built, files):
            (0, "read"), (1, "hit", 1, 0x10), (2, "hit", 1, 0x10), (3, "start", 1, 5000),
            (4, "hit", 1, 0x18), (5, "stop", 1), (6, "write", f"-{app}:0x10"),
            (6, "write", f"-{app}:0x10"), (7, "hit", 1, 0x10), (8, "stop", 1), (9, "read")]
-    lines = objects.run_c(exe, ops)
-    assert lines[:3] == ["write 0 0", "write 0 -17", f"read p {app}:0x10 0x18 threshold=5000"]
-    assert lines[3:] == ["start 3 1 -114", "stop 5 1 -3", "write 6 0", "write 6 -2",
-                         "stop 8 1 -3"]
+    lines = exe.run(ops)
+    assert lines[:3] == ["0 write 0", "0 write -17", f"0 read p {app}:0x10 0x18 threshold=5000"]
+    assert [line for line in lines[3:] if " trace " not in line] == [
+        "3 start 1 -114", "5 stop 1 -3", "6 write 0", "6 write -2", "8 stop 1 -3"]
     assert lines == objects.Reference(a, binding, SLOTS, PIDS).play(ops)
 
 
@@ -253,14 +248,14 @@ def test_a_variant_without_residency_or_names(tmp_path, files):
     assert binding is not None, diags
     view = build_view(a, GenOptions(str(TLOB), binding=binding))
     assert view.objects.uprobe.word == "budget" and not view.objects.residency
-    exe = objects.compile_objects(a, binding, tmp_path / "build", 2)
-    assert all(r.startswith("ok ") for r in objects.run_c(exe, [], "kunit") if "ok " in r)
+    exe = objects.build_objects(a, binding, tmp_path / "build", 2)
+    assert all(r.startswith("ok ") for r in exe.run([], "kunit") if "ok " in r)
     app = files[0]
     ops = [(0, "write", f"p {app}:0x10 0x18 budget=2000"), (0, "read"), (1, "hit", 1, 0x10),
            (1, "start", 2, 2000), (1, "start", 3, 2000), (2, "switch", 1, 2, 0, 1),
            (5000, "stop", 1), (5000, "stop", 2)]
-    lines = objects.run_c(exe, ops)
-    assert "start 1 3 -28" in lines and not any(x.startswith("detail") for x in lines)
+    lines = exe.run(ops)
+    assert "1 start 3 -28" in lines and not any("detail_env" in x for x in lines)
     assert lines == objects.Reference(a, binding, 2, PIDS).play(ops)
 
     @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -268,7 +263,7 @@ def test_a_variant_without_residency_or_names(tmp_path, files):
     def check(ops):
         ops = [op if op[1] != "write" else (op[0], "write", op[2].replace("threshold=", "budget="))
                for op in ops]
-        assert objects.run_c(exe, ops) == objects.Reference(a, binding, 2, PIDS).play(ops)
+        assert exe.run(ops) == objects.Reference(a, binding, 2, PIDS).play(ops)
 
     check()
 
@@ -289,16 +284,16 @@ def test_release_waits_for_a_handler_inside(built):
            (20, "start", 4, budget), (20, "start", 1, budget), (30, "resume"),
            (40, "start", 4, budget), (40, "start", 1, budget), (50, "stop", 4),
            (2_000_000, "stop", 2)]
-    lines = objects.run_c(exe, ops)
-    codes = [line for line in lines if line.startswith(("start ", "stop "))]
-    assert codes == ["start 0 1 0", "start 0 2 0", "start 0 3 0", "stop 20 1 0",
-                     "start 20 4 -28", "start 20 1 -16", "start 40 4 0", "start 40 1 -28",
-                     "stop 50 4 0", "stop 2000000 2 -75"], "\n".join(lines)
-    assert not [line for line in lines if line.startswith("violation") and line.split()[2] == "1"]
+    lines = exe.run(ops)
+    codes = [line for line in lines if line.split()[1] in ("start", "stop")]
+    assert codes == ["0 start 1 0", "0 start 2 0", "0 start 3 0", "20 stop 1 0",
+                     "20 start 4 -28", "20 start 1 -16", "40 start 4 0", "40 start 1 -28",
+                     "50 stop 4 0", "2000000 stop 2 -75"], "\n".join(lines)
+    assert not [line for line in lines if "error" in line and ": 1: " in line]
 
 
 def test_retiring_slot_is_free_after_a_grace_period(built):
     """Without a handler inside, a stop and a start of the same task on the next line work."""
     _, _, exe = built
     ops = [(0, "start", 1, 5000), (1, "stop", 1), (1, "start", 1, 5000), (2, "stop", 1)]
-    assert objects.run_c(exe, ops) == ["start 0 1 0", "stop 1 1 0", "start 1 1 0", "stop 2 1 0"]
+    assert exe.run(ops) == ["0 start 1 0", "1 stop 1 0", "1 start 1 0", "2 stop 1 0"]

@@ -1,8 +1,8 @@
 """prev_state has one meaning on every target: what sched_switch reports.
 
 The same table runs through the Python definition (hamodel.binding), the
-helper the generated kernel C carries (compiled with gcc against the test
-harness headers), the helper of the generated eBPF program (compiled as user
+helper the generated kernel C carries (compiled with gcc against tests/kshim
+and the verbatim <linux/rv.h>), the helper of the generated eBPF program (compiled as user
 space C with clang) and the ftrace letters replay reads.
 """
 
@@ -19,7 +19,8 @@ from hamodel.binding import reported_prev_state
 from hamodel.trace.ftrace import task_state
 
 ROOT = Path(__file__).resolve().parent.parent
-HARNESS = ROOT / "tests" / "harness" / "kernel"
+KSHIM = ROOT / "tests" / "kshim" / "include"
+FRAMEWORK = ROOT.parent / "shared" / "kernel" / "rv-framework" / "include"
 KERNEL_C = ROOT / "generated" / "tlob" / "kernel-c" / "tlob.c"
 EBPF = ROOT / "generated" / "tlob" / "ebpf" / "tlob.bpf.c"
 
@@ -82,17 +83,19 @@ int main(void)
     src.write_text(program)
     done = subprocess.run([compiler, "-std=gnu11", "-Wall", "-Wextra", "-Werror",
                            "-Wno-unused-variable", "-Wno-unused-function", "-Wno-unused-parameter",
-                           f"-I{HARNESS}", str(src), "-o", str(exe)],
+                           "-DCONFIG_RV=1", f"-I{KSHIM}", f"-I{FRAMEWORK}", str(src),
+                           "-o", str(exe)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
     return [int(x) for x in out.split()]
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+@pytest.mark.skipif(shutil.which("gcc") is None or not FRAMEWORK.is_dir(),
+                    reason="gcc or the verbatim RV framework in ../shared is missing")
 def test_generated_kernel_c_helper(tmp_path: Path) -> None:
     helper = _function(KERNEL_C.read_text(), "static unsigned int ha_prev_state(")
-    got = _run("gcc", '#include "harness_kernel.h"', helper,
+    got = _run("gcc", "#include <linux/sched.h>", helper,
                "ha_prev_state(cases[i][0], cases[i][1], &t)", tmp_path)
     assert got == [c[4] for c in CASES]
 

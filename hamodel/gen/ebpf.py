@@ -291,6 +291,10 @@ def _call(a: Automaton, eb: EventBinding) -> HandlerCall:
 
 def build_view(a: Automaton, binding: Binding) -> EbpfView:
     """Decide everything the template prints; raise EbpfUnsupported for what it cannot."""
+    kernel_only = binding.kernel_only()
+    if kernel_only:
+        raise EbpfUnsupported(f"the binding uses what only the kernel-C target follows"
+                              f" ({kernel_only[0]})")
     _check_identifiers(a)
     _check_sizes(a)
     for edge in a.edges:

@@ -17,13 +17,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hamodel import diagnostics as dg
+from hamodel.binding import Binding
 from hamodel.build import MAX_HA_ENV_LEN
 from hamodel.diagnostics import Diagnostic, Note
-from hamodel.gen import GenError, GenOptions, environment, kernel_handlers, kernel_objects, render
+from hamodel.gen import (
+    GenError,
+    GenOptions,
+    environment,
+    kernel_handlers,
+    kernel_objects,
+    kernel_params,
+    render,
+)
 from hamodel.gen import names as cn
 from hamodel.gen.cexpr import CNames, any_of, expiry_c, guard_segments
-from hamodel.gen.kernel_handlers import Handler
+from hamodel.gen.kernel_handlers import Handler, Probe, guard_line
 from hamodel.gen.kernel_objects import Objects
+from hamodel.gen.kernel_params import Getter
 from hamodel.model import Automaton, ClockKind, Edge, Number, comparisons
 from hamodel.semantics import Semantics, Timer, timer_kind
 from hamodel.source import Span
@@ -112,12 +122,6 @@ def wrap_call(head: str, args: list[str], tabs: int) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class Getter:
-    env: str  # enum name
-    body: str  # the statement after `if (env == X)`, with its `;`
-
-
-@dataclass(frozen=True, slots=True)
 class View:
     name: str
     name_upper: str
@@ -144,10 +148,13 @@ class View:
     initial: str
     finals: tuple[int, ...]
     # <m>.c
-    includes: tuple[str, ...]  # tracepoint headers; empty: rvgen's XXX comment
+    # tracepoint headers (header, the config symbol it exists under); empty: XXX comment
+    includes: tuple[tuple[str, str | None], ...]
+    depends: tuple[str, ...]  # Kconfig symbols the tracepoints need
     timer: str | None  # HA_TIMER_HRTIMER | HA_TIMER_WHEEL
+    timer_why: tuple[str, ...]  # comment lines: why this timer
     target_type: str | None  # per_obj monitor_target typedef (None: XXX skeleton)
-    parameters: tuple[tuple[str, str], ...]  # (kind, name) for XXX definitions
+    parameters: tuple[kernel_params.ParamDef, ...]  # parameters defined in <m>.c
     getters: tuple[Getter, ...]
     resetters: tuple[Getter, ...]
     invariants: tuple[Invariant, ...]
@@ -157,6 +164,9 @@ class View:
     init_clock: str | None  # a clock the __init arrow resets: unset means "just started"
     start_event_helper: bool  # <m>_handle_start_event(): start events also set up the start
     handlers: tuple[Handler, ...]
+    probes: tuple[Probe, ...]
+    enable: tuple[str, ...]  # more of enable_<m>() after the framework's init
+    dl_entities: bool  # per_obj objects are deadline entities (gen/kernel_dl.py)
     prev_state_helper: tuple[str, ...]  # C lines, empty when no condition reads prev_state
     cleanup: Handler | None
     skeleton: bool
@@ -164,15 +174,34 @@ class View:
     # bound handlers read the clock once per tracepoint hit; every event it sends shares it
     shared_stamp: bool
 
-    def probe_lines(self, verb: str) -> tuple[tuple[str, ...], ...]:
-        """rv_<verb>_trace_probe() calls (one tab deep) for every handler, wrapped at 100."""
-        probes = [(h.tracepoint, f"handle_{h.name}") for h in self.handlers]
+    def probe_lines(self, verb: str) -> tuple[str, ...]:
+        """rv_<verb>_trace_probe() calls (the template indents them one tab) for every
+        handler, wrapped at 100 columns; probes that need config symbols sit between
+        `#if` and `#endif` lines, one block for each run of probes with the same."""
+        probes = list(self.probes)
         if self.cleanup:
-            probes.append((self.cleanup.tracepoint, f"handle_{self.cleanup.name}"))
+            probes.append(Probe(self.cleanup.tracepoint, self.cleanup.name))
         if self.objects and self.objects.residency:
-            probes.append((f"error_env_{self.name}", "handle_error_env"))
-        return tuple(wrap_call(f"rv_{verb}_trace_probe(", [f'"{self.name}"', tp, fn], 1)
-                     for tp, fn in probes)
+            probes.append(Probe(f"error_env_{self.name}", "error_env"))
+        out: list[str] = []
+        open_guards: tuple[str, ...] = ()
+        for p in probes:
+            if p.guards != open_guards:
+                if open_guards:
+                    out.append("#endif")
+                if p.guards:
+                    out.append(guard_line(p.guards))
+                open_guards = p.guards
+            call = wrap_call(f"rv_{verb}_trace_probe(",
+                             [f'"{self.name}"', p.tracepoint, f"handle_{p.handler}"],
+                             2 if p.condition else 1)
+            if p.condition:
+                out += [f"if ({p.condition})", *("\t" + line for line in call)]
+            else:
+                out += call
+        if open_guards:
+            out.append("#endif")
+        return tuple(out)
 
 
 # --- entry points ------------------------------------------------------------------
@@ -202,10 +231,10 @@ def notes(automaton: Automaton, options: GenOptions) -> list[str]:
             " skeletons to fill in (as rvgen writes them)"
         )
     set_by_start = {p.model for p in view.objects.params} if view.objects else set()
-    for kind, name in view.parameters:
-        if name in set_by_start:
+    for p in view.parameters:
+        if p.name in set_by_start or p.value is not None:
             continue
-        out.append(f"kernel-c: define {name}{'(ha_mon)' if kind in ('macro', 'function') else ''}"
+        out.append(f"kernel-c: define {p.name}{'(ha_mon)' if p.takes_monitor else ''}"
                    " where the XXX comment asks")
     unread = [g for g in view.getters if "XXX" in g.body]
     for g in unread:
@@ -243,12 +272,13 @@ def build_view(a: Automaton, options: GenOptions) -> View:
     if monitor_type is None:
         raise GenError([_usage("kernel-c needs a monitor type: -t " + "|".join(cn.MONITOR_TYPES))])
     name = options.name or a.name
+    parent = options.parent or (binding.parent if binding else None)
     try:
         cn.check_monitor_type(monitor_type)
         cn.check_monitor_name("monitor name (-n)", name)
-        if options.parent is not None:
-            cn.check_monitor_name("parent monitor (-p)", options.parent)
-            if options.parent == name:
+        if parent is not None:
+            cn.check_monitor_name("parent monitor (-p)", parent)
+            if parent == name:
                 raise cn.BadName(f"parent monitor (-p) {name!r} is the monitor itself"
                                  " (its Kconfig entry would depend on itself)")
         description = options.description or (binding.description if binding else "") or ""
@@ -309,7 +339,7 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         for s in a.states
         if s.invariant is not None
     )
-    timer = TIMER_MACRO[timer_kind(a)]
+    timer, timer_why = _timer(a, binding)
 
     state_index = {s.name: i for i, s in enumerate(a.states)}
     event_index = {e.name: i for i, e in enumerate(a.events)}
@@ -325,14 +355,18 @@ def build_view(a: Automaton, options: GenOptions) -> View:
 
     try:
         objects = kernel_objects.objects(a, binding, monitor_type, name, timer)
-        handlers, cleanup, includes, target_type = kernel_handlers.handlers(
+        bound = kernel_handlers.handlers(
             a, binding, monitor_type, suffix, start_events,
             f"{name}_target" if objects else None,
             stamp=f"{name}_event_ns" if binding and any(
                 c.clock_kind is not ClockKind.JIFFIES for c in clocks) else None,
             start_helper=name if a.init_resets else None,
         )
-    except (kernel_handlers.BindingProblem, kernel_objects.ObjectsProblem) as exc:
+        definitions = kernel_params.definitions(a, binding, monitor_type, objects)
+        getters = tuple(kernel_params.getter(e, e.name in jiffy, suffix, binding)
+                        for e in a.envs)
+    except (kernel_handlers.BindingProblem, kernel_objects.ObjectsProblem,
+            kernel_params.ParamsProblem) as exc:
         where = Span.point(binding.file, 1, 1) if binding else None
         raise GenError([dg.error(dg.KERNEL_LIMIT, str(exc), where)]) from exc
     width = max(max(len(s.name) for s in a.states), len("INVALID_STATE")) + len(suffix)
@@ -344,7 +378,7 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         monitor_type=monitor_type,
         rv_mon_type=RV_MON_TYPE[monitor_type],
         id_monitor=id_monitor,
-        parent=options.parent,
+        parent=parent,
         description=cn.c_string(description),
         kconfig_help=description,
         monitor_class="da_monitor_id" if id_monitor else "da_monitor",
@@ -364,15 +398,13 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         cell_width=width,
         initial=a.initial.name + suffix,
         finals=_finals(a),
-        includes=includes,
+        includes=bound.includes,
+        depends=bound.depends,
         timer=timer,
-        target_type=target_type,
-        parameters=tuple(
-            (p.kind.value, p.name)
-            for p in a.parameters
-            if not objects or p.name not in {q.model for q in objects.params}
-        ),
-        getters=tuple(_getter(e.name, e.stored, e.name in jiffy, suffix) for e in a.envs),
+        timer_why=timer_why,
+        target_type=bound.target_type,
+        parameters=definitions,
+        getters=getters,
         resetters=tuple(_resetter(n, n in jiffy, suffix) for n in stored),
         invariants=invariants,
         guards=guards,
@@ -382,14 +414,41 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         start_event_helper=bool(a.init_resets) and (
             any(eb.handler == "start_event" for eb in binding.events) if binding
             else "start_event" in start_events.values()),
-        handlers=handlers,
+        handlers=bound.handlers,
+        probes=bound.probes,
+        enable=bound.enable,
+        dl_entities=bound.dl_entities,
         prev_state_helper=(kernel_handlers.PREV_STATE_HELPER
                            if kernel_handlers.uses_prev_state(binding) else ()),
-        cleanup=cleanup,
+        cleanup=bound.cleanup,
         skeleton=binding is None,
         objects=objects,
         shared_stamp=binding is not None and any(c.name not in jiffy for c in clocks),
     )
+
+
+def _timer(a: Automaton, binding: Binding | None) -> tuple[str | None, tuple[str, ...]]:
+    """The HA timer and the comment that says why (rvgen leaves it to an XXX hint).
+
+    The default is hamodel.semantics.timer_kind(): the timer wheel when every
+    invariant counts jiffies (jiffy resolution is all such a bound has; the wheel
+    runs a timer one jiffy or more after its expiry, and the event-time check
+    catches what comes before), else an hrtimer (ns resolution).  A binding may
+    choose (`[monitor] timer`), e.g. the wheel for many monitors with coarse bounds.
+    """
+    kind = timer_kind(a)
+    if kind is Timer.NONE:
+        return None, ()
+    if binding is not None and binding.timer is not None:
+        what = "the timer wheel" if binding.timer == "wheel" else "an hrtimer"
+        chosen = Timer.WHEEL if binding.timer == "wheel" else Timer.HRTIMER
+        return TIMER_MACRO[chosen], (f"Invariant timer: {what}, as the binding asks.",)
+    if kind is Timer.WHEEL:
+        return TIMER_MACRO[kind], ("Invariant timer: the timer wheel, since every invariant counts",
+                                   "jiffies: it runs a jiffy or more after a bound ends, and the",
+                                   "check at each event catches what comes earlier.")
+    return TIMER_MACRO[kind], ("Invariant timer: an hrtimer, since an invariant counts ns, which",
+                               "the timer wheel would round up to the next jiffy.")
 
 
 def _usage(message: str) -> Diagnostic:
@@ -513,16 +572,6 @@ def _initial_setup(a: Automaton, names: CNames, jiffy: set[str]) -> tuple[str, .
             f"ha_start_timer_{kind}(ha_mon, {names.env(inv.clock)}, {expiry_c(inv)}, time_ns);"
         )
     return tuple(lines)
-
-
-def _getter(env: str, stored: bool, jiffy: bool, suffix: str) -> Getter:
-    if not stored:
-        body = f"return /* XXX: how do I read {env}? */;"
-    elif jiffy:
-        body = "return ha_get_clk_jiffy(ha_mon, env);"
-    else:
-        body = "return ha_get_clk_ns(ha_mon, env, time_ns);"
-    return Getter(env + suffix, body)
 
 
 def _resetter(env: str, jiffy: bool, suffix: str) -> Getter:

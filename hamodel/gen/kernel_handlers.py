@@ -2,45 +2,24 @@
 
 Input: the Automaton, its Binding (or None), the monitor type and the event
 handlers rvgen would choose (da_handle_event / start_event / start_run_event).
-Output: Handler records whose bodies are C lines, for templates/kernel-c/.
+Output: `Handlers`: Handler records whose bodies are C lines, the probes to
+attach, the headers and Kconfig symbols the tracepoints need, for
+templates/kernel-c/.  What each tracepoint looks like in C is in
+kernel_tracepoints.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hamodel.binding import Binding, EventBinding
+from hamodel.binding import Binding, Condition, EventBinding
+from hamodel.gen import kernel_dl
+from hamodel.gen import kernel_tracepoints as ktp
 from hamodel.model import Automaton
 
-# Kernel prototypes of the tracepoints a binding may name (include/trace/events/sched.h),
-# and how each tracefs field the binding speaks of is read from the arguments.
-# prev_state: the state sched_switch reports, computed by the helper PREV_STATE_HELPER
-# (hamodel.binding.reported_prev_state, the one meaning of every target).
-TRACEPOINT_ARGS = {
-    "sched_switch": "bool preempt,\n\t\t\t\tstruct task_struct *prev,\n"
-    "\t\t\t\tstruct task_struct *next,\n\t\t\t\tunsigned int prev_state",
-    "sched_wakeup": "struct task_struct *p",
-    "sched_waking": "struct task_struct *p",
-    "sched_wakeup_new": "struct task_struct *p",
-    "sched_process_exit": "struct task_struct *p, bool group_dead",
-}
-TASK_OF_FIELD = {
-    "prev_pid": "prev",
-    "next_pid": "next",
-    "pid": "p",
-    "common_pid": "current",
-}
-FIELD_C = {
-    "prev_pid": "prev->pid",
-    "next_pid": "next->pid",
-    "pid": "p->pid",
-    "common_pid": "current->pid",
-    "prev_prio": "prev->prio",
-    "next_prio": "next->prio",
-    "prio": "p->prio",
-    "prev_state": "ha_prev_state(preempt, prev_state, prev)",
-    "target_cpu": "task_cpu(p)",
-}
+# The probe arguments of each tracepoint on one line (tests/harness declares its probes so).
+TRACEPOINT_ARGS = {tp.name: ", ".join(tp.params) for tp in ktp.TABLE}
+
 # C of hamodel.binding.reported_prev_state, emitted once when a condition reads prev_state.
 PREV_STATE_HELPER = (
     "/*",
@@ -65,10 +44,14 @@ PREV_STATE_HELPER = (
     "}",
 )
 
+# The negation of each comparison, to write `unless` and `else` plainly.
+NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
 
 def uses_prev_state(binding: Binding | None) -> bool:
     return binding is not None and any(
-        c.field == "prev_state" for e in binding.events for c in e.when)
+        c.field == "prev_state" and e.tracepoint == "sched_switch"
+        for e in binding.events for c in e.when + e.unless)
 
 
 # The only exit tracepoint whose task argument is the one exiting.
@@ -82,16 +65,66 @@ class BindingProblem(ValueError):
 @dataclass(frozen=True, slots=True)
 class Handler:
     name: str  # handle_<name>
-    params: str  # after `void *data, `
+    params: str  # after `void *data, `, wrapped to align with the parenthesis
     comment: tuple[str, ...]  # lines of a /* */ block above the body (skeletons)
     body: tuple[str, ...]  # lines, relative indentation as leading tabs
-    tracepoint: str  # "/* XXX: tracepoint */" for skeletons
+    tracepoint: str  # the first it serves; "/* XXX: tracepoint */" for skeletons
+    guards: tuple[str, ...] = ()  # compiled only when these config symbols are set
+
+    @property
+    def guard_line(self) -> str:
+        return guard_line(self.guards)
 
 
-START_COMMENTS = (
-    ("start_event", "/* XXX: validate that this event always leads to the initial state */"),
-    ("start_run_event", "/* XXX: validate that this event is only valid in the initial state */"),
-)
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One rv_attach_trace_probe(): `handler` on `tracepoint`, under `guards`."""
+
+    tracepoint: str
+    handler: str  # handle_<handler>
+    guards: tuple[str, ...] = ()
+    condition: str | None = None  # attached only when this holds at enable
+
+
+@dataclass(frozen=True, slots=True)
+class Handlers:
+    handlers: tuple[Handler, ...]
+    probes: tuple[Probe, ...]
+    cleanup: Handler | None
+    includes: tuple[tuple[str, str | None], ...]  # (header, the symbol it needs or None)
+    depends: tuple[str, ...]  # Kconfig symbols the tracepoints need
+    target_type: str | None  # per_obj monitor_target typedef (None: XXX skeleton)
+    enable: tuple[str, ...] = ()  # more of enable_<m>() after the framework's init
+    dl_entities: bool = False  # the objects are deadline entities (kernel_dl.py)
+
+
+def guard_line(guards: tuple[str, ...]) -> str:
+    """`#ifdef A` or `#if defined(A) && defined(B)`; empty without guards."""
+    if not guards:
+        return ""
+    if len(guards) == 1:
+        return f"#ifdef {guards[0]}"
+    return "#if " + " && ".join(f"defined({g})" for g in guards)
+
+
+def handler_params(name: str, args: tuple[str, ...]) -> str:
+    """The arguments after `void *data, `, wrapped under the parenthesis where the
+    prototype would pass 100 columns: as many to a line as fit, or, from four
+    arguments on (sched_switch), one to a line as the kernel's handlers write them."""
+    head = f"static void handle_{name}("
+    if len(head + ", ".join(("void *data",) + args) + ")") <= 100:
+        return ", ".join(args)
+    indent = "\t" * (len(head) // 8) + " " * (len(head) % 8)
+    if len(args) >= 4:
+        return f",\n{indent}".join(args)
+    lines = [f"{head}void *data, {args[0]}"]
+    for arg in args[1:]:
+        if len(f"{lines[-1]}, {arg}".expandtabs(8)) + 1 <= 100:
+            lines[-1] += f", {arg}"
+        else:
+            lines[-1] += ","
+            lines.append(indent + arg)
+    return "\n".join(lines).removeprefix(f"{head}void *data, ")
 
 
 def _handle_args(monitor_type: str, task: str, event_c: str, target: str | None) -> str:
@@ -114,20 +147,43 @@ def handlers(
     target: str | None = None,
     stamp: str | None = None,
     start_helper: str | None = None,
-) -> tuple[tuple[Handler, ...], Handler | None, tuple[str, ...], str | None]:
+) -> Handlers:
     """`target`: the generated target struct of a monitor started by a marker
     (hamodel/gen/kernel_objects.py), None when the object is the task itself.
     `start_helper`: the monitor whose `<m>_handle_start_event()` start events
     call instead of da_handle_start_event() (its initial arrow resets clocks)."""
+    hybrid_per_task = a.is_hybrid and monitor_type == "per_task"
     if binding is None:
-        return skeleton_handlers(a, monitor_type, suffix, start_events, start_helper)
-    handlers = []
+        return skeleton_handlers(a, monitor_type, suffix, start_events, hybrid_per_task,
+                                 start_helper)
+    dl = monitor_type == "per_obj" and binding.objects == "dl_entity"
+    if dl and binding.exit_tracepoint:
+        raise BindingProblem("a monitor of deadline entities keeps their storage itself"
+                             " (fork, exit, policy changes): drop [monitor] exit")
+    bodies: dict[str, tuple[str, ...]] = {}
     for tp in binding.tracepoints:
+        spec = ktp.BY_NAME.get(tp)
+        if spec is None:
+            raise BindingProblem(f"tracepoint {tp!r}: kernel C has no prototype for it")
         # one clock read per hit, shared by every event the hit sends (prev and next)
         body: list[str] = [f"__this_cpu_write({stamp}, ktime_get_ns());", ""] if stamp else []
-        for eb in binding.for_tracepoint(tp):
-            body += _bound_call(eb, monitor_type, suffix, target, start_helper)
-        handlers.append(Handler(tp, TRACEPOINT_ARGS[tp], (), tuple(body), tp))
+        calls, local = _calls(binding.for_tracepoint(tp), spec, monitor_type, suffix, target, dl,
+                              start_helper)
+        body = ([*local, ""] if local else []) + body + calls
+        bodies[tp] = tuple(body)
+    out: list[Handler] = []
+    probes: list[Probe] = []
+    merged: dict[tuple[str, tuple[str, ...]], str] = {}  # (family, body) -> handler name
+    for tp, body in bodies.items():
+        spec = ktp.BY_NAME[tp]
+        name = tp
+        if spec.family:
+            name = merged.setdefault((spec.family, body), spec.family)
+        if name == tp or name not in {h.name for h in out}:
+            out.append(Handler(name, handler_params(name, spec.params), (), body, tp,
+                               spec.guards))
+        probes.append(Probe(tp, name, spec.guards))
+    out = [_narrowed(h, [p for p in probes if p.handler == h.name]) for h in out]
     cleanup = None
     if monitor_type == "per_obj" and binding.exit_tracepoint:
         tp = binding.exit_tracepoint
@@ -135,49 +191,161 @@ def handlers(
             raise BindingProblem(f"exit tracepoint {tp!r}: kernel C cleans up a task's monitor"
                                  f" on {EXIT_TRACEPOINT} only")
         # a started task's slot is freed with its storage
-        body = (f"{target.removesuffix('_target')}_stop_task(p);" if target
-                else "da_destroy_storage(p->pid);",)
-        cleanup = Handler("obj_cleanup", TRACEPOINT_ARGS[tp], (), body, tp)
+        body_c = (f"{target.removesuffix('_target')}_stop_task(p);" if target
+                  else "da_destroy_storage(p->pid);",)
+        spec = ktp.BY_NAME[tp]
+        cleanup = Handler("obj_cleanup", handler_params("obj_cleanup", spec.params), (),
+                          body_c, tp)
+    if dl:
+        out.append(Handler("sys_enter", kernel_dl.SYS_ENTER_PARAMS, kernel_dl.SYS_ENTER_COMMENT,
+                           kernel_dl.SYS_ENTER_BODY, "sys_enter"))
+        probes += [Probe(tp, h, (), cond) for tp, h, cond in kernel_dl.LIFECYCLE_PROBES]
     if monitor_type != "per_obj":
         target_type = None
+    elif dl:
+        target_type = kernel_dl.TARGET_TYPE
     elif target:
         target_type = f"struct {target} *"
     else:
         target_type = "struct task_struct *"
-    return tuple(handlers), cleanup, ("trace/events/sched.h",), target_type
+    used = [ktp.BY_NAME[tp] for tp in binding.tracepoints]
+    if cleanup or hybrid_per_task:
+        # ha_monitor.h attaches its own sched_process_exit probe to per-task monitors
+        used.append(ktp.BY_NAME[EXIT_TRACEPOINT])
+    includes = tuple(dict.fromkeys((kernel_dl.INCLUDES if dl else ())
+                                    + tuple((t.header, t.header_guard) for t in used)))
+    depends = tuple(dict.fromkeys((kernel_dl.DEPENDS if dl else ())
+                                  + tuple(t.depends for t in used if t.depends)))
+    return Handlers(tuple(out), tuple(probes), cleanup, includes, depends, target_type,
+                    kernel_dl.ENABLE if dl else (), dl)
+
+
+def _narrowed(h: Handler, probes: list[Probe]) -> Handler:
+    """A handler is compiled under the guards every one of its probes needs."""
+    common = tuple(g for g in probes[0].guards if all(g in p.guards for p in probes))
+    return Handler(h.name, h.params, h.comment, h.body, h.tracepoint, common)
+
+
+def _calls(events: tuple[EventBinding, ...], spec: ktp.KernelTracepoint, monitor_type: str,
+           suffix: str, target: str | None, dl: bool,
+           start_helper: str | None = None) -> tuple[list[str], list[str]]:
+    """The da_handle_* calls of one tracepoint, in binding order.
+
+    An entry whose `unless` is exactly the `when` of the entry before it, for the
+    same object, is that entry's `else`.
+    """
+    lines: list[str] = []
+    locals_: list[str] = []
+    previous: EventBinding | None = None
+    for eb in events:
+        call, exists, local = _call(eb, spec, monitor_type, suffix, target, dl, start_helper)
+        if local and local not in locals_:
+            locals_.append(local)
+        if (previous is not None and previous.when and not eb.when and exists is None
+                and eb.unless == previous.when and eb.object == previous.object):
+            lines += ["else"] + ["\t" + line for line in call]
+            previous = None
+            continue
+        terms = [_condition_c(c, spec) for c in eb.when]
+        if eb.unless:
+            # not all of them: at least one fails
+            either = " || ".join(_condition_c(c, spec, negate=True) for c in eb.unless)
+            terms.append(f"({either})" if terms and len(eb.unless) > 1 else either)
+        if exists:
+            # last: it may look the object up, which the other conditions can spare
+            terms.append(exists)
+        if terms:
+            lines += wrap_terms(terms, "if (", ")") + ["\t" + line for line in call]
+        else:
+            lines += list(call)
+        previous = eb if exists is None else None
+    return lines, locals_
+
+
+def wrap_terms(terms: list[str], head: str, tail: str) -> list[str]:
+    """`head a && b tail` (a handler body line, one tab deep), broken after `&&` where
+    a line would pass 100 columns; continuations line up after `if (`."""
+    lines: list[str] = []
+    line = head + terms[0]
+    for term in terms[1:]:
+        candidate = f"{line} && {term}"
+        if 8 + len(candidate.expandtabs(8)) + len(tail) <= 100:
+            line = candidate
+        else:
+            lines.append(line + " &&")
+            line = "    " + term
+    return lines + [line + tail]
+
+
+def wrap_args(head: str, args: list[str], tabs: int) -> tuple[str, ...]:
+    """`head` + args + `);` at `tabs` tabs, broken after a comma where a line would pass
+    100 columns, continuations under the parenthesis (kernel style)."""
+    indent = "\t" * (len(head) // 8) + " " * (len(head) % 8)
+    lines: list[str] = []
+    line = head + args[0]
+    for arg in args[1:]:
+        candidate = f"{line}, {arg}"
+        if 8 * tabs + len(candidate.expandtabs(8)) + 2 <= 100:
+            line = candidate
+        else:
+            lines.append(line + ",")
+            line = indent + arg
+    return (*lines, line + ");")
 
 
 def _handle_function(kind: str, start_helper: str | None) -> str:
+    """da_handle_<kind>(), or the monitor's own start-event helper when its start sets
+    clocks up (docs/semantics.md, Starting)."""
     if kind == "start_event" and start_helper:
         return f"{start_helper}_handle_start_event"
     return f"da_handle_{kind}"
 
 
-def _bound_call(
-    eb: EventBinding, monitor_type: str, suffix: str, target: str | None,
-    start_helper: str | None = None,
-) -> list[str]:
-    task = TASK_OF_FIELD.get(eb.object)
+def _call(eb: EventBinding, spec: ktp.KernelTracepoint, monitor_type: str, suffix: str,
+          target: str | None, dl: bool,
+          start_helper: str | None = None) -> tuple[tuple[str, ...], str | None, str | None]:
+    """The da_handle_*() call (lines relative to the statement), the condition under
+    which its object exists (None: always) and a local the call reads (None: none)."""
+    task = spec.task_c(eb.object)
+    head = f"{_handle_function(eb.handler, start_helper)}("
+    if dl:
+        found = kernel_dl.entity(spec.name, eb.object, task)
+        if found is None:
+            raise BindingProblem(f"event {eb.event!r}: object {eb.object!r} of {spec.name}"
+                                 " names no deadline entity")
+        return wrap_args(head, [found.args, eb.event + suffix], 2), found.exists, found.local
     if task is None and monitor_type in ("per_task", "per_obj"):
-        known = ", ".join(TASK_OF_FIELD)
+        known = ", ".join(f for f, _ in spec.tasks)
         raise BindingProblem(f"event {eb.event!r}: object {eb.object!r} names no task"
-                             f" (kernel C reads the object from one of {known})")
-    unknown = [c.field for c in eb.when if c.field not in FIELD_C]
-    if unknown:
-        raise BindingProblem(f"event {eb.event!r}: kernel C cannot read field {unknown[0]!r}")
-    args = _handle_args(monitor_type, task, eb.event + suffix, target)
-    call = f"{_handle_function(eb.handler, start_helper)}({args});"
-    if not eb.when:
-        return [call]
-    cond = " && ".join(f"{FIELD_C[c.field]} {c.op} {c.text}" for c in eb.when)
-    return [f"if ({cond})", f"\t{call}"]
+                             f" (kernel C reads the object of {spec.name} from {known})")
+    args = _handle_args(monitor_type, task or "", eb.event + suffix, target)
+    return (f"{head}{args});",), None, None
+
+
+def _condition_c(c: Condition, spec: ktp.KernelTracepoint, negate: bool = False) -> str:
+    try:
+        field = spec.field_c(c.field)
+    except KeyError:
+        raise BindingProblem(f"{spec.name}: kernel C cannot read field {c.field!r}") from None
+    op = NEGATED[c.op] if negate else c.op
+    if c.boolean:
+        # bool arguments read as themselves: checkpatch refuses comparisons with true
+        return field if (op == "==") == bool(c.value) else f"!{field}"
+    return f"{field} {op} {c.text}"
+
+
+START_COMMENTS = (
+    ("start_event", "/* XXX: check that this event leads to the initial state from anywhere */"),
+    ("start_run_event", "/* XXX: check that only the initial state has this event */"),
+)
 
 
 def skeleton_handlers(
     a: Automaton, monitor_type: str, suffix: str, start_events: dict[str, str],
+    hybrid_per_task: bool,
     start_helper: str | None = None,
-) -> tuple[tuple[Handler, ...], Handler | None, tuple[str, ...], str | None]:
-    """rvgen/dot2k.py fill_tracepoint_handlers_skel, one handler per event."""
+) -> Handlers:
+    """One handler per event, for the developer to connect (rvgen's dot2k.py does the same)."""
     handlers = []
     for ev in a.events:
         kind = start_events[ev.name]
@@ -185,24 +353,26 @@ def skeleton_handlers(
         comment = tuple(c for k, c in START_COMMENTS if k == kind)
         event_c = ev.name + suffix
         if monitor_type == "per_task":
-            body = ("struct task_struct *p = /* XXX: how do I get p? */;", "",
+            body = ("struct task_struct *p = /* XXX: the task of this event */;", "",
                     f"{call}(p, {event_c});")
         elif monitor_type == "per_obj":
-            body = ("int id = /* XXX: how do I get the id? */;",
-                    "monitor_target t = /* XXX: how do I get t? */;", "",
+            body = ("int id = /* XXX: the id of the object of this event */;",
+                    "monitor_target t = /* XXX: that object */;", "",
                     f"{call}(id, t, {event_c});")
         else:
             body = (f"{call}({event_c});",)
-        handlers.append(
-            Handler(ev.name, "/* XXX: fill header */", (), comment + body, "/* XXX: tracepoint */")
-        )
+        handlers.append(Handler(ev.name, "/* XXX: the tracepoint's arguments */", (),
+                                comment + body, "/* XXX: tracepoint */"))
     cleanup = None
     if monitor_type == "per_obj":
         cleanup = Handler(
             "obj_cleanup",
-            "/* XXX: fill header */",
-            ("/* XXX: obj is being destroyed, remove if not required (e.g. obj is static) */",),
-            ("int id = /* XXX: how do I get the id? */;", "", "da_destroy_storage(id);"),
-            "/* XXX: cleanup tracepoint */",
+            "/* XXX: the tracepoint's arguments */",
+            ("/* XXX: the object goes away here; drop this handler for objects that never do */",),
+            ("int id = /* XXX: the id of the object */;", "", "da_destroy_storage(id);"),
+            "/* XXX: tracepoint */",
         )
-    return tuple(handlers), cleanup, (), None
+    probes = tuple(Probe(h.tracepoint, h.name) for h in handlers)
+    # the framework's sched_process_exit probe needs the sched tracepoints declared
+    includes = (("trace/events/sched.h", None),) if hybrid_per_task else ()
+    return Handlers(tuple(handlers), probes, cleanup, includes, (), None)

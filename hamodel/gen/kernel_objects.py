@@ -229,6 +229,8 @@ def _kstrtoull(text: str, base: int) -> int | None:
         text = text[1:]
     if base == 16 and text[:2].lower() == "0x":
         text = text[2:]
+    if text.endswith("\n"):
+        text = text[:-1]  # the kernel's kstrtoull() takes one trailing newline
     digits = "0123456789abcdef"[:base]
     if not text or any(c.lower() not in digits for c in text):
         return None

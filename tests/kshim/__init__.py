@@ -29,7 +29,11 @@ FRAMEWORK = ROOT.parent / "shared" / "kernel" / "rv-framework"
 MISSING = f"the verbatim RV framework is not there ({FRAMEWORK}): tests that run it skip"
 
 CFLAGS = ("-std=gnu11", "-O1", "-g", "-Wall", "-Werror", "-Wno-unused-function",
-          "-Wno-unused-variable", "-fno-strict-aliasing")
+          "-Wno-unused-variable", "-fno-strict-aliasing", "-pthread")
+# AddressSanitizer turns a use-after-free (a handler writing a slot the monitor
+# freed) or a write past a monitor's storage into a failed test, as KASAN would
+# in the kernel; builds that test memory lifetimes use it.
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
 
 # The framework's rv_trace.h marks where each class of monitor adds its trace header.
 CLASS_MARKER = {
@@ -78,9 +82,9 @@ def configs(view: kernel_c.View) -> dict[str, str]:
     return out
 
 
-def rv_trace_h(view: kernel_c.View) -> str:
+def rv_trace_h(view: kernel_c.View, framework: Path = FRAMEWORK) -> str:
     """The framework's rv_trace.h with this monitor's trace header added."""
-    text = (FRAMEWORK / "kernel/trace/rv/rv_trace.h").read_text()
+    text = (framework / "kernel/trace/rv/rv_trace.h").read_text()
     marker = CLASS_MARKER[view.class_type]
     own = f"#include <monitors/{view.name}/{view.name}_trace.h>"
     assert marker in text, marker
@@ -89,7 +93,7 @@ def rv_trace_h(view: kernel_c.View) -> str:
     return text.replace(marker, f"{own}\n{marker}", 1)
 
 
-def _trace_stubs(build: Path, text: str, own: str) -> None:
+def trace_stubs(build: Path, text: str, own: str) -> None:
     """Empty trace headers for the framework's other monitors (not built in)."""
     for path in re.findall(r"#include <(monitors/[^>]+_trace\.h)>", text):
         target = build / path
@@ -151,18 +155,20 @@ def _model_source(a: Automaton, view: kernel_c.View) -> str:
 
 
 def build_model(a: Automaton, workdir: Path, monitor_type: str = "per_task",
-                timer: str | None = "auto", hz: int = 250) -> Build:
+                timer: str | None = "auto", hz: int = 250, sanitize: bool = False) -> Build:
     """Compile model `a` as a `monitor_type` monitor; `timer` overrides the generator's
     HA_TIMER_TYPE choice ("HA_TIMER_WHEEL" / "HA_TIMER_HRTIMER")."""
     view = kernel_c.build_view(a, GenOptions(model_path=a.file or "model.dot",
                                              monitor_type=monitor_type))
     if timer != "auto" and view.timer:
         view = dataclasses.replace(view, timer=timer)
-    return build_view_model(a, workdir, view, hz)
+    return build_view_model(a, workdir, view, hz, sanitize)
 
 
-def build_view_model(a: Automaton, workdir: Path, view: kernel_c.View, hz: int = 250) -> Build:
-    """Compile model `a` from a kernel-C view (build_model, with the view given)."""
+def build_view_model(a: Automaton, workdir: Path, view: kernel_c.View, hz: int = 250,
+                     sanitize: bool = False, framework: Path = FRAMEWORK) -> Build:
+    """Compile model `a` from a kernel-C view (build_model, with the view given);
+    `framework` is the RV framework's tree (the verbatim one unless a test says)."""
     readers = {e.name: i for i, e in enumerate(e for e in a.envs if not e.stored)}
     getters = tuple(
         dataclasses.replace(g, body=f"return kshim_env[{readers[g.env[: -len(view.suffix)]]}];")
@@ -180,15 +186,15 @@ def build_view_model(a: Automaton, workdir: Path, view: kernel_c.View, hz: int =
     trace = build / "monitors" / m / f"{m}_trace.h"
     trace.parent.mkdir(parents=True, exist_ok=True)
     trace.write_text(render("kernel-c", "trace.h.j2", v=view))
-    rv_trace = rv_trace_h(view)
+    rv_trace = rv_trace_h(view, framework)
     (build / "rv_trace.h").write_text(rv_trace)
-    _trace_stubs(build, rv_trace, f"monitors/{m}/{m}_trace.h")
+    trace_stubs(build, rv_trace, f"monitors/{m}/{m}_trace.h")
     (build / "autoconf.h").write_text(
         "".join(f"#define {k} {v}\n" for k, v in configs(view).items()))
     (build / "kshim_build.h").write_text(_model_source(a, view))
     exe = build / "driver"
-    cmd = ["gcc", *CFLAGS, f"-DHZ={hz}", "-include", str(build / "autoconf.h"),
-           f"-I{build}", f"-I{HERE / 'include'}", f"-I{FRAMEWORK / 'include'}",
+    cmd = ["gcc", *CFLAGS, *(SANITIZE if sanitize else ()), f"-DHZ={hz}", "-include", str(build / "autoconf.h"),
+           f"-I{build}", f"-I{HERE / 'include'}", f"-I{framework / 'include'}",
            str(HERE / "driver.c"), "-o", str(exe)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:

@@ -19,12 +19,19 @@
  *   destroy OBJ        da_destroy_storage() (per-object monitors)
  *   switch PREV NEXT PREEMPT PREV_STATE | wakeup PID | exit PID   tracepoints
  *   start PID VALUE | stop PID | hit PID OFFSET | write TEXT | read
+ *   pause              the next line runs on a second thread, as a handler on
+ *                      another CPU (CPU 1 unless the line says), and stops at its
+ *                      first compare-and-exchange until
+ *   resume             lets it finish (so does any wait for a grace period)
  * After every line, "T state OBJ on|off STATE STORE..." for each object the
  * line named (model monitors).
- * Options: -l LATENCY_NS -t (timers first at a tie) -c (wheel clock ahead).
+ * Options: -l LATENCY_NS -t (timers first at a tie) -c (wheel clock ahead),
+ * -u UPTIME_NS (the clock at the start); a last argument "parse" or "kunit"
+ * runs the binding-line parser or the KUnit suite instead.
  */
-#include "kshim_build.h"
+#include <pthread.h> /* before the kernel's names: see kshim/time.h */
 #include <unistd.h>
+#include "kshim_build.h"
 
 /* --- the RV core functions the framework headers declare ------------------------ */
 
@@ -221,25 +228,11 @@ static void kshim_hit(struct task_struct *t, loff_t offset)
 }
 #endif
 
-static int kshim_run_line(char *line)
+static int kshim_exec(const char *op, char *line)
 {
-	unsigned long long t, v;
-	char op[32], a[32], b[32], c[32], d[32];
-	int used = 0, cpu;
-
-	line[strcspn(line, "\n")] = '\0';
-	if (sscanf(line, "%llu %n", &t, &used) < 1)
-		return -1;
-	line += used;
-	if (sscanf(line, "@%d %n", &cpu, &used) == 1) {
-		kshim_cpu = cpu;
-		line += used;
-	}
-	if (sscanf(line, "%31s %n", op, &used) < 1)
-		return -1;
-	line += used;
-	kshim_grace_period();
-	kshim_advance(t);
+	unsigned long long v;
+	char a[32], b[32], c[32], d[32];
+	int cpu;
 
 	if (!strcmp(op, "idle")) {
 		return 0;
@@ -297,13 +290,192 @@ static int kshim_run_line(char *line)
 	return 0;
 }
 
+/* --- a second thread: a handler paused on another CPU ----------------------------------- */
+
+static pthread_mutex_t kshim_other_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t kshim_turn = PTHREAD_COND_INITIALIZER;
+static enum { OTHER_NONE, OTHER_RUNNING, OTHER_PAUSED, OTHER_DONE } kshim_other;
+static bool kshim_other_go, kshim_pause_next;
+static __thread bool kshim_pausable;
+static pthread_t kshim_other_thread;
+static char kshim_other_op[32], kshim_other_args[8192];
+static int kshim_other_cpu, kshim_other_ret;
+
+static void kshim_set_other(int state)
+{
+	pthread_mutex_lock(&kshim_other_lock);
+	kshim_other = state;
+	pthread_cond_broadcast(&kshim_turn);
+	pthread_mutex_unlock(&kshim_other_lock);
+}
+
+static void kshim_wait_other(bool (*ready)(void))
+{
+	pthread_mutex_lock(&kshim_other_lock);
+	while (!ready())
+		pthread_cond_wait(&kshim_turn, &kshim_other_lock);
+	pthread_mutex_unlock(&kshim_other_lock);
+}
+
+static bool kshim_other_stopped(void)
+{
+	return kshim_other == OTHER_PAUSED || kshim_other == OTHER_DONE;
+}
+
+static bool kshim_other_done(void)
+{
+	return kshim_other == OTHER_DONE;
+}
+
+static bool kshim_go(void)
+{
+	return kshim_other_go;
+}
+
+static void kshim_pause_here(void)
+{
+	if (!kshim_pausable)
+		return;
+	kshim_pausable = false;
+	kshim_set_other(OTHER_PAUSED);
+	kshim_wait_other(kshim_go);
+}
+
+static void *kshim_other_main(void *unused)
+{
+	kshim_cpu = kshim_other_cpu;
+	kshim_pausable = true;
+	kshim_other_ret = kshim_exec(kshim_other_op, kshim_other_args);
+	kshim_set_other(OTHER_DONE);
+	return NULL;
+}
+
+/* The paused handler finishes; the main thread waits for it. */
+static void kshim_resume(void)
+{
+	if (kshim_other == OTHER_NONE)
+		return;
+	pthread_mutex_lock(&kshim_other_lock);
+	kshim_other_go = true;
+	pthread_cond_broadcast(&kshim_turn);
+	pthread_mutex_unlock(&kshim_other_lock);
+	kshim_wait_other(kshim_other_done);
+	pthread_join(kshim_other_thread, NULL);
+	kshim_other = OTHER_NONE;
+	kshim_other_go = false;
+}
+
+
+static int kshim_run_line(char *line)
+{
+	unsigned long long t;
+	char op[32];
+	int used = 0, cpu = -1;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%llu %n", &t, &used) < 1)
+		return -1;
+	line += used;
+	if (sscanf(line, "@%d %n", &cpu, &used) == 1)
+		line += used;
+	if (sscanf(line, "%31s %n", op, &used) < 1)
+		return -1;
+	line += used;
+	kshim_grace_period();
+	kshim_advance(t);
+	if (!strcmp(op, "pause")) {
+		kshim_pause_next = true;
+		return 0;
+	}
+	if (!strcmp(op, "resume")) {
+		kshim_resume();
+		return 0;
+	}
+	if (kshim_pause_next) {
+		if (kshim_other != OTHER_NONE)
+			kshim_die("one paused handler at a time");
+		kshim_pause_next = false;
+		snprintf(kshim_other_op, sizeof(kshim_other_op), "%s", op);
+		snprintf(kshim_other_args, sizeof(kshim_other_args), "%s", line);
+		kshim_other_cpu = cpu >= 0 ? cpu : 1;
+		kshim_other = OTHER_RUNNING;
+		pthread_create(&kshim_other_thread, NULL, kshim_other_main, NULL);
+		kshim_wait_other(kshim_other_stopped);
+		if (kshim_other == OTHER_DONE)
+			kshim_resume();
+		return kshim_other_ret;
+	}
+	if (cpu >= 0)
+		kshim_cpu = cpu;
+	return kshim_exec(op, line);
+}
+
+#ifdef KSHIM_PARSE
+static int kshim_hexval(char c)
+{
+	return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+/* "parse" mode: each input line is a binding-file line, hex-encoded. */
+static int kshim_parse_lines(void)
+{
+	char hex[8192], line[4096];
+
+	while (fgets(hex, sizeof(hex), stdin)) {
+		struct KSHIM_PARSE_LINE b = { 0 };
+		size_t n = strcspn(hex, "\n") / 2;
+		int ret;
+
+		for (size_t i = 0; i < n; i++)
+			line[i] = kshim_hexval(hex[2 * i]) * 16 + kshim_hexval(hex[2 * i + 1]);
+		line[n] = '\0';
+		ret = KSHIM_PARSE(line, &b);
+		if (ret)
+			printf("%d\n", ret);
+		else if (b.remove)
+			printf("0 remove %s %lld\n", b.path, (long long)b.start);
+		else
+			printf("0 add %s %lld %lld %llu\n", b.path, (long long)b.start,
+			       (long long)b.stop, (unsigned long long)KSHIM_PARSE_VALUE(b));
+	}
+	return 0;
+}
+#endif
+
+#ifdef KSHIM_KUNIT
+/* "kunit" mode: every case of the monitor's suite, "ok NAME" or "not ok NAME". */
+static int kshim_kunit(void)
+{
+	int failed = 0;
+
+	for (struct kunit_case *c = kshim_kunit_suite->test_cases; c->run_case; c++) {
+		struct kunit test = { .name = c->name };
+
+		if (kshim_kunit_suite->init(&test)) {
+			printf("not ok %s (init)\n", c->name);
+			failed = 1;
+			continue;
+		}
+		c->run_case(&test);
+		kshim_kunit_suite->exit(&test);
+		for (int i = 0; i < test.n_allocations; i++)
+			free(test.allocations[i]);
+		printf("%s %s\n", test.failed ? "not ok" : "ok", c->name);
+		failed |= test.failed;
+	}
+	return failed;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	char line[8192];
 	int opt;
 
-	while ((opt = getopt(argc, argv, "l:tc")) != -1) {
-		if (opt == 'l')
+	while ((opt = getopt(argc, argv, "l:tcu:")) != -1) {
+		if (opt == 'u')
+			kshim_now_ns = strtoull(optarg, NULL, 0);
+		else if (opt == 'l')
 			kshim_timer_latency_ns = strtoull(optarg, NULL, 0);
 		else if (opt == 't')
 			kshim_timers_first = true;
@@ -313,8 +485,21 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	kshim_init_tasks();
+	kshim_preempt_hook = kshim_pause_here;
+	kshim_readers_hook = kshim_resume;
+#ifdef KSHIM_PARSE
+	if (optind < argc && !strcmp(argv[optind], "parse"))
+		return kshim_parse_lines();
+#endif
 	if (kshim_module_init())
 		return 1;
+#ifdef KSHIM_KUNIT
+	if (optind < argc && !strcmp(argv[optind], "kunit")) {
+		/* time passes between the calls of a case, so residency is not all zero */
+		kshim_ns_per_read = 1000;
+		return kshim_kunit();
+	}
+#endif
 	while (fgets(line, sizeof(line), stdin)) {
 		if (kshim_run_line(line)) {
 			fprintf(stderr, "bad line: %s\n", line);
@@ -322,5 +507,6 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
+	kshim_resume();
 	return 0;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Automatically generated C representation of tlob automaton
- * For further information about this format, see kernel documentation:
- *   Documentation/trace/rv/deterministic_automata.rst
+ * The tlob automaton as include/rv/automata.h reads it, written by hamodel
+ * from its DOT model: states, events, envs and the transition table.
+ * The format is Documentation/trace/rv/deterministic_automata.rst.
  */
 
 #define MONITOR_NAME tlob

@@ -20,8 +20,22 @@
 #define smp_store_release(p, v) WRITE_ONCE(*(p), (v))
 #define smp_mb() __sync_synchronize()
 
+/*
+ * A handler "on another CPU" that the driver pauses stops here, at its first
+ * compare-and-exchange: inside its RCU read section, after its
+ * da_monitoring() check.  The driver installs the hook.
+ */
+static void (*kshim_preempt_hook)(void);
+
+static inline void kshim_preempt_point(void)
+{
+	if (kshim_preempt_hook)
+		kshim_preempt_hook();
+}
+
 #define try_cmpxchg(ptr, oldp, new) ({					\
 	__typeof__(ptr) __p = (ptr);					\
+	kshim_preempt_point();						\
 	__typeof__(*(ptr)) __old = *(oldp);				\
 	bool __ok = *__p == __old;					\
 	if (__ok)							\
@@ -72,7 +86,14 @@ static inline void mutex_unlock(struct mutex *m) { m->held = 0; }
 
 /* --- RCU -------------------------------------------------------------------- */
 
+/*
+ * Readers inside a read section, on every thread, and on this one: a grace
+ * period waits for all of them, and waiting inside one's own is a deadlock.
+ * The driver may run one paused handler on a second thread (its other "CPU").
+ */
 static int kshim_rcu_depth;
+static __thread int kshim_rcu_self;
+static void (*kshim_readers_hook)(void); /* the driver lets a paused reader finish */
 
 struct rcu_head {
 	struct rcu_head *next;
@@ -90,8 +111,8 @@ static inline void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head 
 	kshim_rcu_tail = &head->next;
 }
 
-static inline void rcu_read_lock(void) { kshim_rcu_depth++; }
-static inline void rcu_read_unlock(void) { kshim_rcu_depth--; }
+static inline void rcu_read_lock(void) { kshim_rcu_depth++; kshim_rcu_self++; }
+static inline void rcu_read_unlock(void) { kshim_rcu_depth--; kshim_rcu_self--; }
 
 /* One grace period, if no reader is inside: deferred work runs in queue order. */
 static inline bool kshim_grace_period(void)
@@ -111,26 +132,30 @@ static inline bool kshim_grace_period(void)
 
 static inline void synchronize_rcu(void)
 {
-	if (kshim_rcu_depth)
+	if (kshim_rcu_self)
 		kshim_die("synchronize_rcu() inside an RCU read section (a deadlock)");
+	if (kshim_rcu_depth && kshim_readers_hook)
+		kshim_readers_hook();
+	if (kshim_rcu_depth)
+		kshim_die("synchronize_rcu() waits for a reader that never leaves");
 	kshim_grace_period();
 }
 
 #define tracepoint_synchronize_unregister() synchronize_rcu()
 #define lockdep_assert_in_rcu_read_lock() do {				\
-	if (!kshim_rcu_depth)						\
+	if (!kshim_rcu_self)						\
 		kshim_die("RCU-protected access outside rcu_read_lock()"); \
 } while (0)
 
 static inline int *kshim_rcu_enter(void)
 {
-	kshim_rcu_depth++;
+	rcu_read_lock();
 	return &kshim_rcu_depth;
 }
 
 static inline void kshim_rcu_exit(int **depth)
 {
-	--**depth;
+	rcu_read_unlock();
 }
 
 /* --- guard() and scoped_guard() from <linux/cleanup.h> ------------------------ */
@@ -163,7 +188,7 @@ static int kshim_no_lock;
 /* --- CPUs and per-CPU data ----------------------------------------------------- */
 
 #define KSHIM_NR_CPUS 2
-static int kshim_cpu; /* the CPU the driver runs the current input line on */
+static __thread int kshim_cpu; /* the CPU the current input line runs on */
 
 #define DEFINE_PER_CPU(type, name) __typeof__(type) name[KSHIM_NR_CPUS]
 #define this_cpu_ptr(ptr) (&(*(ptr))[kshim_cpu])

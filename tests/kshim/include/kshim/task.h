@@ -46,7 +46,7 @@ struct task_struct {
 #define KSHIM_TASKS 64
 static struct task_struct kshim_tasks[KSHIM_TASKS];
 static struct task_struct kshim_idle_tasks[KSHIM_NR_CPUS];
-static struct task_struct *kshim_current = &kshim_tasks[1];
+static __thread struct task_struct *kshim_current = &kshim_tasks[1];
 static rwlock_t tasklist_lock __maybe_unused;
 
 #define current kshim_current
@@ -62,10 +62,10 @@ static inline void kshim_init_tasks(void)
 		kshim_tasks[i].pid = i;
 		kshim_tasks[i].tgid = i;
 		kshim_tasks[i].prio = 120;
-		snprintf(kshim_tasks[i].comm, TASK_COMM_LEN, "task%d", i);
+		snprintf(kshim_tasks[i].comm, TASK_COMM_LEN, "task%u", i % 1000u);
 	}
 	for (int cpu = 0; cpu < KSHIM_NR_CPUS; cpu++)
-		snprintf(kshim_idle_tasks[cpu].comm, TASK_COMM_LEN, "swapper/%d", cpu);
+		snprintf(kshim_idle_tasks[cpu].comm, TASK_COMM_LEN, "swapper/%u", cpu % 100u);
 }
 
 #endif /* KSHIM_TASK_H */
