@@ -19,6 +19,7 @@ here are not abstracted, so a picked valuation is one such run.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 from hamodel.check import dbm
@@ -59,7 +60,7 @@ class _Path:
         return z
 
     def dnf(self, guard: Guard | None, negate: bool = False) -> Dnf:
-        return dnf(guard, self.clockset, self.params, negate)
+        return _dnf(guard, self.clockset, tuple(sorted(self.params.items())), negate)
 
     def event_max(self, state: str) -> int | None:
         """As witness.PathEncoder.event_max for a concrete bound."""
@@ -242,6 +243,11 @@ def _goal_zone(p: _Path, goal, post, state: str, mode: Mode, unset):
     return best[1], (goal.event, best[2])
 
 
+@functools.lru_cache(maxsize=4096)
+def _dnf(guard: Guard | None, clocks: frozenset[str], params: tuple, negate: bool) -> Dnf:
+    return dnf(guard, clocks, dict(params), negate)
+
+
 def _down(d, n: int):
     """Every valuation some delay before one of d (clocks stay >= 0)."""
     size = n + 1
@@ -255,7 +261,10 @@ def _down(d, n: int):
 
 
 def _intersect(x, y, n: int):
-    return dbm.close(tuple(min(u, v) for u, v in zip(x, y, strict=True)), n)
+    both = tuple(min(u, v) for u, v in zip(x, y, strict=True))
+    if both == x or both == y:
+        return both  # one holds the other: already canonical
+    return dbm.close(both, n)
 
 
 def _value(d, n: int, i: int) -> int:

@@ -456,7 +456,27 @@ def concretize(
     tm: Timing | None = None,
     solver: bool = False,
 ) -> Witness | None:
-    """The earliest integer-timed trace along `steps` that reaches `goal`, or None.
+    """The earliest integer-timed trace along `steps` that reaches `goal`, or None
+    (see concretize_run)."""
+    found = concretize_run(automaton, steps, goal, params, platform, start_mode, timeout_s,
+                           tab, tm, solver)
+    return None if found is None else found[0]
+
+
+def concretize_run(
+    automaton: Automaton,
+    steps: Sequence[Step],
+    goal: Goal,
+    params: Mapping[str, int],
+    platform: Platform,
+    start_mode: Mode = Mode.ARMED,
+    timeout_s: float = 10.0,
+    tab: Table | None = None,
+    tm: Timing | None = None,
+    solver: bool = False,
+) -> tuple[Witness, bool] | None:
+    """The earliest integer-timed trace along `steps` that reaches `goal`, or None;
+    with it, whether its replay from the monitor's start routine confirms it.
 
     `platform` must name its timer kind; `tab` and `tm` may be given when known
     (the table, and the timing of `params` on `platform`).  With every parameter
@@ -468,9 +488,9 @@ def concretize(
     small = goal.kind == "wrap"
     concrete = all(params.get(p.name, INFINITE) != INFINITE for p in automaton.parameters)
     if concrete and not small and not solver:
-        w = _from_zones(automaton, steps, goal, params, platform, start_mode, tab, tm)
-        if w is not None:
-            return w
+        found = _from_zones(automaton, steps, goal, params, platform, start_mode, tab, tm)
+        if found is not None:
+            return found
     enc = PathEncoder(automaton, params, platform, small_uptime=small, tab=tab, tm=tm)
     opt = z3.Optimize()
     opt.set("timeout", max(1, int(timeout_s * 1000)))
@@ -508,7 +528,7 @@ def concretize(
 
 def _from_zones(a: Automaton, steps: Sequence[Step], goal: Goal, params: Mapping[str, int],
                 platform: Platform, start_mode: Mode, tab: Table | None,
-                tm: Timing | None) -> Witness | None:
+                tm: Timing | None) -> tuple[Witness, bool] | None:
     """The witness by concrete.zone_witness, with every env an event's edges read."""
     tab = tab or table(a)
     tm = tm or timing(a, platform, params)
@@ -531,6 +551,19 @@ def _from_zones(a: Automaton, steps: Sequence[Step], goal: Goal, params: Mapping
 
 
 _READS: dict[int, tuple[Automaton, dict[tuple[str, str], list[str]]]] = {}
+_BOUNDS: dict[int, tuple[Automaton, list[Value]]] = {}
+
+
+def _bounds(a: Automaton) -> list[Value]:
+    """Every bound the model compares a clock or env with."""
+    cached = _BOUNDS.get(id(a))
+    if cached is None or cached[0] is not a:
+        values = [s.invariant.bound for s in a.states if s.invariant] + [
+            c.value for e in a.edges for c in comparisons(e.guard)]
+        if len(_BOUNDS) > 256:
+            _BOUNDS.clear()
+        cached = _BOUNDS[id(a)] = (a, values)
+    return cached[1]
 
 
 def _env_reads(a: Automaton) -> dict[tuple[str, str], list[str]]:
@@ -552,8 +585,7 @@ def _env_reads(a: Automaton) -> dict[tuple[str, str], list[str]]:
 def _uptime(a: Automaton, params: Mapping[str, int], scale: int, tick: int) -> int:
     """An uptime past every bound (no check wraps), on a jiffy boundary."""
     biggest = 0
-    for v in [s.invariant.bound for s in a.states if s.invariant] + [
-            c.value for e in a.edges for c in comparisons(e.guard)]:
+    for v in _bounds(a):
         n = v.value if isinstance(v, Number) else params.get(v.name, 0) * (
             v.unit.scale if v.unit else 1)
         biggest = max(biggest, n * scale)
@@ -561,8 +593,9 @@ def _uptime(a: Automaton, params: Mapping[str, int], scale: int, tick: int) -> i
     return -(-up // tick) * tick
 
 
-def _complete(a: Automaton, w: Witness) -> Witness:
-    """Fill in the timer's instant and the clock values from a replay."""
+def _complete(a: Automaton, w: Witness) -> tuple[Witness, bool]:
+    """Fill in the timer's instant and the clock values from a replay from the start
+    routine, and say whether that replay confirms the witness."""
     run = _run(a, w, "start")
     end = None if run.deadline is None else run.deadline - w.uptime
     clocks: tuple[tuple[str, int | None], ...] = ()
@@ -571,8 +604,9 @@ def _complete(a: Automaton, w: Witness) -> Witness:
         at = w.uptime + (w.events[-1].time if w.events else 0)
         sem = run.monitor.sem
         clocks = tuple((c, sem.clock_value(obj, c, at)) for c in sem.clock_names)
-    return Witness(w.goal, w.params, w.events, w.platform, w.uptime,
+    done = Witness(w.goal, w.params, w.events, w.platform, w.uptime,
                    end if w.goal.kind == "timer" else None, clocks)
+    return done, _judge(a, done, run)
 
 
 # --- replay through the oracle ------------------------------------------------------
@@ -639,14 +673,19 @@ def replay(automaton: Automaton, w: Witness, start: str = "start") -> list[Moved
     return _run(automaton, w, start).outcomes
 
 
-def confirms(automaton: Automaton, w: Witness) -> bool:
-    """Does the oracle, replaying the witness from each start it allows, reach its verdict?"""
-    return all(_confirms(automaton, w, start) for start in w.start_kinds())
+def confirms(automaton: Automaton, w: Witness, starts: Sequence[str] | None = None) -> bool:
+    """Does the oracle, replaying the witness from each start it allows (or those
+    given), reach its verdict?"""
+    return all(_confirms(automaton, w, start) for start in starts or w.start_kinds())
 
 
 def _confirms(a: Automaton, w: Witness, start: str) -> bool:
+    return _judge(a, w, _run(a, w, start))
+
+
+def _judge(a: Automaton, w: Witness, run: _Run) -> bool:
+    """Whether a replay of the witness reached its verdict."""
     g = w.goal
-    run = _run(a, w, start)
     mon, out, before = run.monitor, run.outcomes, run.before
     moves_needed = len(w.events) - (0 if g.kind in ("reach", "entry", "timer") else 1)
     moves, rest = out[:moves_needed], out[moves_needed:]
@@ -699,10 +738,8 @@ def _confirms(a: Automaton, w: Witness, start: str) -> bool:
 
 
 def _env_at(w: Witness) -> dict[str, int]:
-    env: dict[str, int] = {}
-    for ev in w.events:
-        env.update(ev.env)
-    return env
+    """The env values the last event brings (what its guards read)."""
+    return dict(w.events[-1].env) if w.events else {}
 
 
 def _unset(sem: Semantics, obj) -> frozenset[str]:
