@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from hamodel import diagnostics as dg
 from hamodel.check import codes
-from hamodel.check.findings import Finding
+from hamodel.check.findings import Finding, table_diagnostics
 from hamodel.check.timed import Options, QueryAnswers, check_timed
 from hamodel.check.timing import Unsupported
 from hamodel.check.wellformed import check_structure
@@ -51,8 +51,9 @@ def check_automaton(
         findings += timed
     except Unsupported as exc:
         findings.append(Finding(Diagnostic(
-            Severity.WARNING, codes.NOT_ANALYSED, f"timed analysis skipped: {exc}", None
+            Severity.WARNING, codes.NOT_ANALYSED, f"timed analysis skipped: {exc}", exc.span
         )))
+        findings += [Finding(d) for _, d in table_diagnostics(a)]  # HA111 needs no zones
     except (ExplorationLimit, SolverUnknown) as exc:
         incomplete = True
         findings.append(Finding(dg.error(

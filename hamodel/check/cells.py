@@ -87,3 +87,22 @@ def escapes_of(a: Automaton, cell: Cell, k: int) -> frozenset[str]:
     """The clocks whose being unset makes edge k's guard count as holding: the cell's
     (the kernel's escape), and the edge's own where the cell has no guard to read."""
     return cell.reads | edge_reads(a, k)
+
+
+_READS: dict[int, tuple[Automaton, dict[tuple[str, str], list[str]]]] = {}
+
+
+def env_reads(a: Automaton) -> dict[tuple[str, str], list[str]]:
+    """Per (state, event): the read-only envs its edges' guards read (cached per model)."""
+    cached = _READS.get(id(a))
+    if cached is None or cached[0] is not a:
+        clocks = {c.name for c in a.clocks}
+        reads: dict[tuple[str, str], list[str]] = {}
+        for e in a.edges:
+            names = reads.setdefault((e.src, e.event), [])
+            names += [c.env for c in comparisons(e.guard)
+                      if c.env not in clocks and c.env not in names]
+        if len(_READS) > 256:
+            _READS.clear()
+        cached = _READS[id(a)] = (a, reads)
+    return cached[1]

@@ -16,17 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hamodel import diagnostics as dg
-from hamodel.check import codes
+from hamodel.check import behaviours, codes
 from hamodel.check.cells import table
 from hamodel.check.constraints import INFINITE
-from hamodel.check.proof import Proof, prove
+from hamodel.check.proof import prove
 from hamodel.check.smt import parameter_region
-from hamodel.check.timing import Timing
-from hamodel.check.witness import Goal, Witness, concretize, concretize_run
-from hamodel.check.zones import Hit, Mode, Node, Step, ZoneGraph, explore
+from hamodel.check.texts import bound_text, proof_notes
+from hamodel.check.witness import Goal, Witness, concretize_run
+from hamodel.check.zones import Hit, Mode, Step, ZoneGraph, explore
 from hamodel.diagnostics import Diagnostic, Note, Severity
-from hamodel.model import Automaton, ClockKind, Number, Symbol, comparisons
-from hamodel.semantics import Platform, Timer
+from hamodel.model import Automaton, Symbol, comparisons
+from hamodel.semantics import Platform
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +121,9 @@ class Checker:
         else:
             self._proved(graphs)
         self._vacuous(graphs)
-        self._expired_entries(graphs)
-        self._unset_clocks(first)
-        self._small_uptime(first)
+        behaviours.expired_entries(self, graphs)
+        behaviours.unset_clocks(self, first)
+        behaviours.small_uptime(self, first)
         self._timelocks(graphs, universal)
         return self.pending
 
@@ -215,40 +215,20 @@ class Checker:
 
     def _not_in_table(self, g: ZoneGraph) -> None:
         a = self.a
-        for cell in self.tab.cells.values():
-            first = a.edges[cell.first]
-            for k in cell.dropped:
-                e = a.edges[k]
+        for k, d in table_diagnostics(a):
+            e = a.edges[k]
+            dropped = d.message.startswith("edge ")
 
-                def make(e=e, k=k, first=first) -> list[Finding]:
+            def make(e=e, k=k, d=d, dropped=dropped) -> list[Finding]:
+                if dropped:
                     hit = g.dropped_holds.get(k)
-                    w = self.at(g, hit, Goal("dropped", e.src, e.event, k)) if hit else None
-                    what = ("; where its guard holds, the kernel goes to"
-                            f" {first.dst!r} or reports a violation" if e.guard else "")
-                    return [self.finding(dg.error(
-                        codes.NOT_IN_TABLE,
-                        f"edge {e.src} -{e.event}-> {e.dst} is not in the kernel's table: it"
-                        f" keeps one next state per (state, event), here {first.dst!r} (the"
-                        f" first edge), so this edge is never taken{what}",
-                        e.span, Note(f"the edge to {first.dst!r}", first.span)), w)]
-
-                self.add(("edge-not-in-table", k), make)
-            for k in cell.edges[1:]:
-                e = a.edges[k]
-                if e.reset_envs == first.reset_envs:
-                    continue
-
-                def make_resets(e=e, k=k, first=first) -> list[Finding]:
+                    goal = Goal("dropped", e.src, e.event, k)
+                else:
                     hit = g.only.get(k) or g.guard_holds.get(k)
-                    w = self.at(g, hit, Goal("holds", e.src, e.event, k)) if hit else None
-                    return [self.finding(dg.error(
-                        codes.NOT_IN_TABLE,
-                        f"the resets of edge {e.src} -{e.event}-> {e.dst} are not in the"
-                        " kernel's table: one set of resets per (state, event), the first"
-                        " edge's, applies also when only this edge's guard holds",
-                        e.span, Note("the first edge", first.span)), w)]
+                    goal = Goal("holds", e.src, e.event, k)
+                return [self.finding(d, self.at(g, hit, goal) if hit else None)]
 
-                self.add(("edge-not-in-table", k), make_resets)
+            self.add(("edge-not-in-table", k), make)
 
     def _dead_guards(self, g: ZoneGraph) -> None:
         a = self.a
@@ -296,7 +276,7 @@ class Checker:
                     codes.TIMED_UNREACHABLE,
                     f"state {s.name!r} has a path of events from {a.initial.name!r}, but no"
                     " timing follows it, for every positive value of the parameters (proved)",
-                    s.span, *_proof_notes(proof)))]
+                    s.span, *proof_notes(proof)))]
 
             self.add(("timed-unreachable", s.name), make_state)
         for cell in self.tab.cells.values():
@@ -319,7 +299,7 @@ class Checker:
                         codes.DEAD_GUARD,
                         f"the guard of {e.src} -{e.event}-> {e.dst} never holds where the"
                         " edge starts, for every positive value of the parameters (proved)",
-                        e.span, *_proof_notes(proof)), w, scoped=False)]
+                        e.span, *proof_notes(proof)), w, scoped=False)]
 
                 self.add(("dead-guard", k), make_edge)
 
@@ -350,129 +330,6 @@ class Checker:
 
                 self.add(("vacuous-guard", k), make)
 
-    def _expired_entries(self, graphs: Graphs) -> None:
-        done: set[int] = set()
-        for _, g in graphs:
-            for k, hit in sorted(g.expired_entry.items()):
-                if k in done:
-                    continue
-                done.add(k)
-                self.add(("invariant-false-on-entry", k),
-                         lambda g=g, k=k, hit=hit: self._expired(g, k, hit))
-
-    def _expired(self, g: ZoneGraph, k: int, hit: Hit) -> list[Finding]:
-        e = self.a.edges[k]
-        dst = self.a.state(e.dst)
-        inv = dst.invariant
-        assert inv is not None
-        w = self.at(g, hit, Goal("entry", e.dst))
-        at = f" (e.g. {w.valuation(self.a)})" if w and w.valuation(self.a) else ""
-        reading = "clk < B" if g.timing.unit is ClockKind.JIFFIES else "clk <= B"
-        return [self.finding(dg.warning(
-            codes.ENTRY_VIOLATION,
-            f"edge {e.src} -{e.event}-> {e.dst} can enter {e.dst!r} when its invariant"
-            f" `{inv.clock} {inv.op} {_text(inv.bound)}` is already false for the framework"
-            f" ({reading}){at}: the move is traced and the state is reached, then"
-            f" {_expired_timer(g.timing)}; every event there fails the invariant check and"
-            " is reported under its own name",
-            e.span, Note(f"the invariant of {e.dst!r}", inv.span or dst.span)), w)]
-
-    def _unset_clocks(self, g: ZoneGraph) -> None:
-        for s in self.a.states:
-            inv = s.invariant
-            if inv is None:
-                continue
-            nodes = [g.nodes[n] for n in g.by_state.get(s.name, [])
-                     if inv.clock in g.nodes[n].unset]
-            if not nodes:
-                continue
-            if g.timing.unit is ClockKind.JIFFIES:
-                self._unset_jiffy(g, s, nodes)
-                continue
-            unarmed = [n for n in nodes if n.mode is Mode.NONE]
-            self.add(("invariant-on-unset-clock", s.name),
-                     lambda s=s, nodes=nodes, unarmed=unarmed: self._unset_ns(g, s, nodes,
-                                                                              unarmed))
-
-    def _unset_ns(self, g: ZoneGraph, s, nodes: list[Node], unarmed: list[Node]) -> list:
-        inv = s.invariant
-        node = unarmed[0] if unarmed else nodes[0]
-        w = self.at(g, Hit(node.id), Goal("reach", s.name, unset=node.unset,
-                                           armed=node.mode is not Mode.NONE))
-        if unarmed:
-            what = (f"monitoring starts in {s.name!r} with {inv.clock!r} unset and nothing"
-                    " armed: a start runs no model code, so the invariant is not enforced"
-                    f" until an event re-arms the timer (this assumes a start that processes"
-                    " no event: the monitor's start routine or a start event; a start-run"
-                    " event is processed at once)")
-        else:
-            what = (f"state {s.name!r} can be entered with clock {inv.clock!r} never reset:"
-                    " the timer is armed with passed = 0, so the bound counts from the entry"
-                    f" (and each re-arming), not from a reset, and guards reading"
-                    f" {inv.clock!r} pass until it is reset")
-        return [self.finding(dg.warning(codes.UNSET_CLOCK_INVARIANT, what,
-                                        inv.span or s.span), w)]
-
-    def _unset_jiffy(self, g: ZoneGraph, s, nodes: list[Node]) -> None:
-        inv = s.invariant
-        late = [(n, ev.name) for n in nodes for ev in self.a.events
-                if (s.name, ev.name) in self.tab.cells]
-        if not late:
-            return
-
-        def make() -> list[Finding]:
-            node, event = late[0]
-            w = self.at(g, Hit(node.id), Goal("late", s.name, event))
-            return [self.finding(dg.warning(
-                codes.UNSET_JIFFY_CLOCK,
-                f"state {s.name!r} can be entered with its jiffy clock {inv.clock!r} unset:"
-                " the framework's check time_after64(U64_MAX, jiffies - B) is false then, so"
-                f" every event in {s.name!r} is reported as a violation until the clock is"
-                " reset (framework behaviour)", inv.span or s.span), w)]
-
-        self.add(("unset-jiffy-clock", s.name), make)
-
-    def _small_uptime(self, g: ZoneGraph) -> None:
-        if g.timing.unit is not ClockKind.NS:
-            return
-        candidates = []
-        for s in self.a.states:
-            inv = s.invariant
-            if inv is None:
-                continue
-            events = [ev.name for ev in self.a.events if (s.name, ev.name) in self.tab.cells]
-            nodes = [g.nodes[n] for n in g.by_state.get(s.name, [])
-                     if g.nodes[n].mode is Mode.ARMED and inv.clock not in g.nodes[n].unset]
-            if events and nodes:
-                candidates.append((s, nodes[0], events[0]))
-        if not candidates:
-            return
-
-        def make() -> list[Finding]:
-            for s, node, event in candidates:
-                # No solution is an answer here (a path longer than the bound).
-                goal = Goal("wrap", s.name, event)
-                w = concretize(self.a, g.path(node.id), goal, g.params, self.platform,
-                               g.nodes[0].mode, self.timeout_s, self.tab, g.timing)
-                if w is None:
-                    continue
-                w = self.witness(g, g.path(node.id), goal)  # confirmed, or HA124
-                if w is None:
-                    return []
-                inv = s.invariant
-                others = [c[0].name for c in candidates if c[0] is not s]
-                notes = (Note("also in " + ", ".join(repr(o) for o in others)),) if others else ()
-                return [self.finding(Diagnostic(
-                    Severity.INFO, codes.SMALL_UPTIME,
-                    f"a monitor started less than `{_text(inv.bound)}` after boot reports"
-                    f" every event in {s.name!r} once {inv.clock!r} is set:"
-                    " ha_check_invariant_ns computes now - B in u64, which wraps while the"
-                    " uptime is below B (framework behaviour; the witness's uptime is the"
-                    " start's)", inv.span or s.span, notes), w, scoped=False)]
-            return []
-
-        self.add(("small-uptime-wrap",), make)
-
     def _timelocks(self, graphs: Graphs, universal: bool) -> None:
         a = self.a
         if _by_design(a):
@@ -486,8 +343,8 @@ class Checker:
                     return [self.finding(Diagnostic(
                         Severity.INFO, codes.BY_DESIGN,
                         f"every state has the invariant `{inv.clock} {inv.op}"
-                        f" {_text(inv.bound)}`, the start resets {inv.clock!r} and no edge"
-                        f" does: every run ends in a violation {_text(inv.bound)} after the"
+                        f" {bound_text(inv.bound)}`, the start resets {inv.clock!r} and no edge"
+                        f" does: every run ends in a violation {bound_text(inv.bound)} after the"
                         " start (by any start: the generated start paths apply the reset),"
                         " unless the object is stopped first", inv.span or a.initial.span), w)]
 
@@ -510,92 +367,37 @@ class Checker:
                 w = self.at(g, Hit(node), Goal("timer", s.name))
                 return [self.finding(dg.error(
                     codes.TIMELOCK,
-                    f"violation is inevitable after {_text(inv.bound)} in {s.name!r} once its"
+                    f"violation is inevitable after {bound_text(inv.bound)} in {s.name!r} once its"
                     f" timer is armed: no event there can leave it or move its deadline",
                     s.span), w)]
 
             self.add(("inevitable-violation", s.name), make)
 
-    # --- queries ---
-
-    def reach_query(self, graphs: Graphs, state: str, universal: bool
-                    ) -> tuple[bool, Callable[[], list[Finding]]]:
-        target = self.a.state(state)
-        for _, g in graphs:
-            if state in g.reached:
-                hit = g.reached[state]
-
-                def yes(g=g, hit=hit) -> list[Finding]:
-                    w = self.at(g, hit, Goal("reach", state))
-                    return [self.finding(Diagnostic(
-                        Severity.INFO, codes.QUERY_REACH, f"state {state!r} is reachable",
-                        target.span), w)]
-
-                return True, yes
-
-        def no() -> list[Finding]:
-            # The zone graph is the proof; a re-checked inductive invariant is a
-            # certificate that needs no trust in the explorer.
-            proof = prove(self.a, ("state", state), self.fixed, self.platform, self.timeout_s)
-            if universal or proof is not None:
-                message = f"state {state!r} is not reachable"
-            else:
-                message = (
-                    f"state {state!r} is not reachable with the parameter values analysed,"
-                    " and no proof for every value was found (a parameter is not monotone:"
-                    " give --param)")
-            return [Finding(Diagnostic(
-                Severity.INFO, codes.QUERY_REACH, message, target.span,
-                tuple(_proof_notes(proof)) if proof else ()))]
-
-        return False, no
-
-    def violate_query(self, graphs: Graphs, universal: bool
-                      ) -> tuple[bool, Callable[[], list[Finding]]]:
-        best: tuple[int, str, Hit, ZoneGraph] | None = None
-        for _, g in graphs:
-            for kind, hit in g.violation_hits():
-                depth = g.nodes[hit.node].depth + (0 if kind == "timer" else 1)
-                if best is None or depth < best[0]:
-                    best = (depth, kind, hit, g)
-        if best is None:
-            def none() -> list[Finding]:
-                return [Finding(Diagnostic(
-                    Severity.INFO, codes.QUERY_VIOLATE,
-                    "no violation can be reported" + (
-                        "" if universal else
-                        " with the parameter values analysed (a parameter is not monotone:"
-                        " give --param for a verdict)"), None))]
-
-            return False, none
-        _, kind, hit, g = best
-
-        def some() -> list[Finding]:
-            state = g.nodes[hit.node].state
-            w = self.at(g, hit, Goal(kind, state, hit.event))
-            what = {
-                "invalid_event": f"event {hit.event!r} has no edge in {state!r}",
-                "guard": f"no guard of event {hit.event!r} holds in {state!r}",
-                "late": f"event {hit.event!r} fails the invariant check of {state!r}",
-                "timer": f"the timer of {state!r} fires",
-            }[kind]
-            return [self.finding(Diagnostic(
-                Severity.INFO, codes.QUERY_VIOLATE, f"a violation can be reported: {what}",
-                self.a.state(state).span), w)]
-
-        return True, some
-
-
-def _expired_timer(tm: Timing) -> str:
-    if tm.unit is ClockKind.NS and tm.timer is Timer.HRTIMER:
-        return ("the hrtimer, armed for a negative time, never fires (ktime_add_safe"
-                " saturates)")
-    if tm.unit is ClockKind.JIFFIES and tm.timer is Timer.WHEEL:
-        return "the wheel timer, already due, fires at the next jiffy"
-    if tm.unit is ClockKind.JIFFIES:
-        return ("the hrtimer fires at once when the clock is at the bound, else after"
-                " jiffies_to_nsecs() of a negative number, which wraps its unsigned int")
-    return "the wheel timer fires after nsecs_to_jiffies() of a negative number"
+def table_diagnostics(a: Automaton) -> list[tuple[int, Diagnostic]]:
+    """HA111 per edge the kernel's table leaves out (its next state or its resets)."""
+    out: list[tuple[int, Diagnostic]] = []
+    for cell in table(a).cells.values():
+        first = a.edges[cell.first]
+        for k in cell.dropped:
+            e = a.edges[k]
+            what = ("; where its guard holds, the kernel goes to"
+                    f" {first.dst!r} or reports a violation" if e.guard else "")
+            out.append((k, dg.error(
+                codes.NOT_IN_TABLE,
+                f"edge {e.src} -{e.event}-> {e.dst} is not in the kernel's table: it keeps"
+                f" one next state per (state, event), here {first.dst!r} (the first edge),"
+                f" so this edge is never taken{what}",
+                e.span, Note(f"the edge to {first.dst!r}", first.span))))
+        for k in cell.edges[1:]:
+            e = a.edges[k]
+            if e.reset_envs != first.reset_envs:
+                out.append((k, dg.error(
+                    codes.NOT_IN_TABLE,
+                    f"the resets of edge {e.src} -{e.event}-> {e.dst} are not in the kernel's"
+                    " table: one set of resets per (state, event), the first edge's, applies"
+                    " also when only this edge's guard holds",
+                    e.span, Note("the first edge", first.span))))
+    return sorted(out, key=lambda kd: kd[0])
 
 
 def _reachable(a: Automaton, tab) -> set[str]:
@@ -613,13 +415,6 @@ def _reachable(a: Automaton, tab) -> set[str]:
     return seen
 
 
-def _proof_notes(proof: Proof) -> list[Note]:
-    return [
-        Note(f"inductive invariant of {state!r} (re-checked): {text}")
-        for state, text in proof.invariants
-    ]
-
-
 def _by_design(a: Automaton) -> bool:
     """Every state carries the same invariant and only the start resets its clock.
 
@@ -633,9 +428,3 @@ def _by_design(a: Automaton) -> bool:
     clock = next(iter(invs))[0]
     started = clock in {r.env for r in a.init_resets}
     return started and all(clock not in e.reset_envs for e in a.edges)
-
-
-def _text(v: Number | Symbol) -> str:
-    if isinstance(v, Number):
-        return v.text or str(v.value)
-    return v.text

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from hamodel import diagnostics as dg
 from hamodel.check import codes
+from hamodel.check import queries as queries_
 from hamodel.check.findings import Checker, Failures, Finding, Pending
 from hamodel.check.params import configurations, parameter_uses
 from hamodel.check.timing import platform_timer
@@ -133,10 +134,10 @@ def check_timed(a: Automaton, options: Options) -> tuple[list[Finding], QueryAns
         runs.append((tie, checker.run(graphs, universal)))
         for state in options.reach:
             queries.setdefault(f"reach {state}", []).append(
-                (tie, *checker.reach_query(graphs, state, universal)))
+                (tie, *queries_.reach_query(checker, graphs, state, universal)))
         if options.violate:
             queries.setdefault("violate", []).append(
-                (tie, *checker.violate_query(graphs, universal)))
+                (tie, *queries_.violate_query(checker, graphs, universal)))
     if options.monitor_type in IMPLICIT_TYPES and a.clocks:
         findings += _implicit_monitor(a, options, runs[0][0])
     findings += _merge(runs)

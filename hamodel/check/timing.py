@@ -41,6 +41,7 @@ from hamodel.semantics import (
     tick_nsec,
     timer_kind,
 )
+from hamodel.source import Span
 
 # The uptime at which witnesses start monitoring: one hour after boot, long past
 # every bound the corpus uses, so no check wraps (HA125 is the exception).
@@ -48,7 +49,11 @@ DEFAULT_UPTIME_NS = 3_600 * NSEC_PER_SEC
 
 
 class Unsupported(ValueError):
-    """A model the checker cannot analyse exactly (said in the message)."""
+    """A model the checker cannot analyse exactly (said in the message, at `span`)."""
+
+    def __init__(self, message: str, span: Span | None = None) -> None:
+        super().__init__(message)
+        self.span = span
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +103,12 @@ class Timing:
 
 def clock_kind(a: Automaton) -> ClockKind:
     """The one time base of the model's clocks (the checker needs a single one)."""
-    kinds = {c.clock_kind for c in a.clocks if c.clock_kind is not None}
-    if len(kinds) > 1:
-        raise Unsupported("clocks of both ns and jiffies in one model: timed analysis skipped")
-    return kinds.pop() if kinds else ClockKind.NS
+    kinds = [c for c in a.clocks if c.clock_kind is not None]
+    if any(c.clock_kind is not kinds[0].clock_kind for c in kinds):
+        other = next(c for c in kinds if c.clock_kind is not kinds[0].clock_kind)
+        raise Unsupported(f"clocks of both ns and jiffies in one model ({kinds[0].name},"
+                          f" {other.name})", other.span)
+    return kinds[0].clock_kind if kinds else ClockKind.NS
 
 
 def platform_timer(a: Automaton, platform: Platform) -> Timer:
@@ -120,7 +127,8 @@ def timing(a: Automaton, platform: Platform, params: Mapping[str, int]) -> Timin
         if inv is None:
             continue
         if inv.clock not in clocks:
-            raise Unsupported(f"invariant of {s.name} is on {inv.clock}, which is not a clock")
+            raise Unsupported(f"invariant of {s.name} is on {inv.clock}, which is not a clock",
+                              inv.span or s.span)
         b = resolve(inv.bound, params)
         bound = None if b == INFINITE else b
         st, why = _state_timing(inv.clock, bound, unit, timer, platform, tick)
