@@ -18,7 +18,7 @@ from strategies import PARAM, _finish, automata
 
 from hamodel.check import Options, check_automaton, dbm
 from hamodel.check.cells import table
-from hamodel.check.constraints import INFINITE
+from hamodel.check.constraints import INFINITE, dnf
 from hamodel.check.params import parameter_uses
 from hamodel.check.proof import prove
 from hamodel.check.timing import Unsupported, clock_kind, platform_timer
@@ -283,11 +283,24 @@ def _finish_time(w) -> int:
     return w.events[-1].time if w.events else 0
 
 
+def _one_way(a, steps, goal) -> bool:
+    """Whether every guard the path (and its goal) reads has a single disjunct, so that
+    the zone path's recorded disjuncts are the only way along it."""
+    tab = table(a)
+    clocks = frozenset(c.name for c in a.clocks)
+    guards = [tab.cell_of_edge(s.edge, a).guard for s in steps]
+    cell = tab.get(goal.state, goal.event or "")
+    if cell is not None:
+        guards += [cell.guard] + [a.edges[k].guard for k in cell.edges + cell.dropped]
+    return all(len(dnf(g, clocks, PARAMS, neg)) <= 1 for g in guards for neg in (False, True))
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(automata(max_states=3, max_edges=6), platforms)
 def test_zone_witnesses_are_as_early_as_the_solver_s(a, platform):
-    """Witnesses built from the zone path (concrete.py) and by Z3's Optimize both finish
-    at the earliest instant the path allows: the same one."""
+    """Witnesses built from the zone path (concrete.py) finish at the earliest instant
+    the path's recorded guard disjuncts allow; Z3's Optimize may pick other disjuncts
+    of the same cells: never later, and the same instant when there is one way."""
     platform = _with_timer(a, platform)
     try:
         g = explore(a, PARAMS, platform, budget_s=BUDGET)
@@ -305,4 +318,6 @@ def test_zone_witnesses_are_as_early_as_the_solver_s(a, platform):
         z3_ = concretize(a, steps, goal, fixed, platform, g.nodes[0].mode, solver=True)
         assert zone is not None and z3_ is not None, goal
         assert confirms(a, zone) and confirms(a, z3_), goal
-        assert _finish_time(zone) == _finish_time(z3_), goal
+        assert _finish_time(z3_) <= _finish_time(zone), goal
+        if _one_way(a, steps, goal):
+            assert _finish_time(zone) == _finish_time(z3_), goal

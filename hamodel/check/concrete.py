@@ -174,7 +174,7 @@ def zone_witness(
     run: list[tuple[int, str, dict[str, int]]] = []
     later = point
     for z, after, written, env, event in reversed(events):
-        back = _intersect(_down(later, n), after, n)
+        back = _intersect(_before_point(later, n), after, n)
         for i in written:
             back = dbm.free(p.lower(p.upper(back, i, 0), i, 0), n, i)
         here = _intersect(back, z, n)
@@ -260,11 +260,34 @@ def _down(d, n: int):
     return dbm.close(tuple(m), n)
 
 
+def _before_point(d, n: int):
+    """`_down` of a zone that is one point: the segment of valuations some delay before
+    it, built canonical (every clock keeps its distance to the others, the smallest
+    reaches 0)."""
+    size = n + 1
+    p = [0] + [int(-d[i]) for i in range(1, size)]
+    low = min(p[1:]) if n else 0
+    m = [0] * (size * size)
+    for i in range(1, size):
+        m[i * size] = p[i]  # xi <= p_i
+        m[i] = -(p[i] - low)  # xi >= p_i - low
+        for j in range(1, size):
+            m[i * size + j] = p[i] - p[j]
+    return tuple(m)
+
+
 def _intersect(x, y, n: int):
-    both = tuple(min(u, v) for u, v in zip(x, y, strict=True))
-    if both == x or both == y:
-        return both  # one holds the other: already canonical
-    return dbm.close(both, n)
+    """x and y, by adding y's tighter bounds to the canonical x one at a time."""
+    size = n + 1
+    for k, (u, v) in enumerate(zip(x, y, strict=True)):
+        if v < u:
+            i, j = divmod(k, size)
+            if i == j:
+                continue
+            x = dbm.constrain(x, n, i, j, v)
+            if dbm.is_empty(x, n):
+                return x
+    return x
 
 
 def _value(d, n: int, i: int) -> int:
