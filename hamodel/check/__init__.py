@@ -3,10 +3,13 @@
 codes.py       the HA1xx registry                 params.py          parameter analysis
 wellformed.py  untimed graph and bounds           zones.py / dbm.py  exact zone graph
 cells.py       the kernel's transition table      timing.py          checks, timers per platform
-constraints.py guards as closed integer literals  witness.py         Z3 timing + replay
-findings.py    findings of one platform           smt.py / proof.py  Z3 regions, Spacer proofs
-timed.py       orders, parameters, merging        report.py          text / JSON / SARIF 2.1.0
-command.py     the CLI subcommand
+constraints.py guards as closed integer literals  concrete.py        witnesses from the zones
+goals.py       witnesses as data                  encoding.py        Z3 encoding of a path
+witness.py     path -> confirmed witness          confirm.py         replay through semantics
+findings.py    findings of one platform           behaviours.py      framework behaviours
+queries.py     --reach / --violate                smt.py / proof.py  Z3 regions, Spacer proofs
+timed.py       orders, parameters, merging        rootcause.py       consequences under their cause
+report.py      text / JSON / SARIF 2.1.0          command.py         the CLI subcommand
 """
 
 from __future__ import annotations
@@ -62,4 +65,7 @@ def check_automaton(
             None,
         )))
     findings.sort(key=lambda f: dg.sort_key(f.diagnostic))
+    from hamodel.check.rootcause import fold_consequences
+
+    findings = fold_consequences(a, findings)
     return Report(a.file, tuple(findings), incomplete, tuple(sorted(answers.answers.items())))
