@@ -3,7 +3,7 @@
 Made by `python -m hamodel.gen.regenerate`; do not edit.
 """
 
-GRAMMAR_KEY = '53331878399e9fb1440a21e71dde5e9858a4a141a40b4fb8ea27b1f83a72578c'
+GRAMMAR_KEY = '973d8b5756306efbb4d01047178ecd43308bf8bba4d466a0cfa33bc9d15ad1d9'
 LARK_VERSION = '1.3.1'
 DATA = {'__type__': 'Lark',
  'options': {'_plugins': {},
@@ -1169,8 +1169,8 @@ MEMO = {0: {'__type__': 'TerminalDef',
      'pattern': {'__type__': 'PatternRE',
                  '_width': [1, 18446744073709551616],
                  'flags': [],
-                 'raw': '/[A-Za-z_\\x80-\\uffff][A-Za-z_0-9\\x80-\\uffff]*/',
-                 'value': '[A-Za-z_\x80-\uffff][A-Za-z_0-9\x80-\uffff]*'},
+                 'raw': '/(?:[A-Za-z_]|(?![\\U00010000-\\U0010ffff])[^\\x00-\\x7f])(?:[A-Za-z_0-9]|(?![\\U00010000-\\U0010ffff])[^\\x00-\\x7f])*/',
+                 'value': '(?:[A-Za-z_]|(?![𐀀-\U0010ffff])[^\x00-\x7f])(?:[A-Za-z_0-9]|(?![𐀀-\U0010ffff])[^\x00-\x7f])*'},
      'priority': 0},
  9: {'__type__': 'TerminalDef',
      'name': 'NUMERAL',
