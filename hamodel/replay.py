@@ -158,25 +158,19 @@ class Engine:
                                if not 0 <= v < U64_LIMIT)
             raise ReplayError(line, f"parameter {name}={value} is out of range "
                                     "(0..2^64-1: a u64 in the kernel)", needle=str(value))
-        monitor = self.monitor
-        try:
-            monitor.advance(t + self.shift)  # a timer due now ends the old invocation
-            if obj not in self.live:
-                self.invocations[obj] = Invocation(t, line, args)
-                self.summary.invocations += 1
-            monitor.start(obj, t + self.shift, params)
-        except self.error as exc:
-            raise ReplayError(line, str(exc)) from None
+        # a timer due now ends the old invocation
+        self._call(line, self.monitor.advance, t + self.shift)
+        if obj not in self.live:
+            self.invocations[obj] = Invocation(t, line, args)
+            self.summary.invocations += 1
+        self._call(line, self.monitor.start, obj, t + self.shift, params)
         self._refresh()
         if self.timeline is not None:
             self._sync(obj, t)
 
     def stop(self, line: int, t: int, obj: object) -> None:
         self.line = line
-        try:
-            result = self.monitor.stop(obj, t + self.shift)
-        except self.error as exc:
-            raise ReplayError(line, str(exc)) from None
+        result = self._call(line, self.monitor.stop, obj, t + self.shift)
         self._refresh()
         if self.timeline is not None:
             self._sync(obj, t)
@@ -368,16 +362,10 @@ def _first_block_time(blocks: Iterable[Block]) -> tuple[int | None, Iterator[Blo
 def replay_ftrace(engine: Engine, binding: Binding, lines: Iterable[str],
                   cut: Callable[[], Cut | None] = lambda: None) -> Summary:
     """`cut` is asked once the lines are read: the last line, if it had no newline."""
-    scan = LineScan(bind.handlers(binding, engine), engine.gap, bind.skippable(binding),
-                    engine)
     if engine.uptime is not None:
         first, lines = first_event_time(lines)
         engine.place(first, None)
-    try:
-        scan.lines(1, lines)
-    except TraceFormatError as exc:
-        raise ReplayError(exc.line, exc.message, exc.col, exc.needle) from None
-    return _scanned(engine, scan, cut)
+    return _kernel_text(engine, binding, cut, lambda scan: scan.lines(1, lines))
 
 
 def replay_blocks(engine: Engine, binding: Binding, blocks: Iterable[Block],
@@ -386,15 +374,24 @@ def replay_blocks(engine: Engine, binding: Binding, blocks: Iterable[Block],
     the lines that cannot matter skipped a block at a time (hamodel/trace/blocks.py)."""
     from hamodel.trace.blocks import BlockScan  # noqa: PLC0415 (numpy: kernel text only)
 
-    scan = LineScan(bind.handlers(binding, engine), engine.gap, bind.skippable(binding),
-                    engine)
-    scanner = BlockScan(scan)
     if engine.uptime is not None:
         first, blocks = _first_block_time(blocks)
         engine.place(first, None)
-    try:
+
+    def read(scan: LineScan) -> None:
+        scanner = BlockScan(scan)
         for block in blocks:
             scanner.block(block)
+
+    return _kernel_text(engine, binding, cut, read)
+
+
+def _kernel_text(engine: Engine, binding: Binding, cut: Callable[[], Cut | None],
+                 read: Callable[[LineScan], None]) -> Summary:
+    scan = LineScan(bind.handlers(binding, engine), engine.gap, bind.skippable(binding),
+                    engine)
+    try:
+        read(scan)
     except TraceFormatError as exc:
         raise ReplayError(exc.line, exc.message, exc.col, exc.needle) from None
     return _scanned(engine, scan, cut)
