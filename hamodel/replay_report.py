@@ -54,6 +54,10 @@ class Summary:
         return sum(self.violations.values())
 
 
+# json.dumps without its check for cycles (a record never holds itself): same text.
+_json = json.JSONEncoder(check_circular=False).encode
+
+
 def seconds(ns: int) -> str:
     return f"{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"
 
@@ -74,7 +78,7 @@ class Reporter:
         self.units: dict[str, str] = {}  # clock -> "ns" | "jiffies", set by the engine
 
     def _emit(self, record: dict, text: str) -> None:
-        self._write(json.dumps(record) if self.json else text)
+        self._write(_json(record) if self.json else text)
 
     def _write(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -84,7 +88,7 @@ class Reporter:
     def violation(self, v, inv: Invocation | None, line: int) -> None:
         # Only the chosen format is made: a trace may have a violation every few lines.
         if self.json:
-            self._write(json.dumps({
+            self._write(_json({
                 "type": "violation", "obj": v.obj, "time": v.time, "state": v.state,
                 "event": v.event, "kind": v.kind, "clocks": dict(v.clocks),
                 "residency": dict(v.residency), "dominant": dominant(v.residency),
@@ -114,7 +118,7 @@ class Reporter:
 
     def overrun(self, o: Overrun, t: int, line: int) -> None:
         if self.json:
-            self._write(json.dumps({
+            self._write(_json({
                 "type": "overrun", "obj": o.obj, "stop": t, "overrun_ns": o.ns,
                 "start": o.start, "start_line": o.line, "start_args": o.args, "line": line}))
             return

@@ -58,7 +58,7 @@ def run(text: str, cuts: list[int] | None, most: int = 3) -> tuple:
         return handle
 
     handlers = {n: record(n) for n in ("tlob_start", "tlob_stop", "sched_switch",
-                                       "sched_wakeup", "sched_process_exit")}
+                                       "sched_wakeup", "sched_process_exit", "go")}
     scan = LineScan(handlers, lambda g: gaps.append((g.line, g.cpu, g.lost)), SKIPPABLE,
                     monitor)
     lines = text.split("\n")[:-1]  # every line ends with a newline here
@@ -199,7 +199,21 @@ EDITS = {
     "a wider timestamp": lambda lines, i: lines[i].replace(" 5.", " 50."),
     "a NUL in the timestamp": lambda lines, i: lines[i].replace(" 5.", " \x00."),
     "a task name with a colon-space": lambda lines, i: lines[i].replace("    bash", "a: bash"),
+    "a head shorter than the timestamp": lambda lines, i: "7: tlob_stop: x",
+    "a short event name, the line's end close": lambda lines, i: lines[i][
+        : lines[i].find(": ") + 2] + "go: ",
+    "a colon and no space in the name": lambda lines, i: lines[i].replace(": tlob_st",
+                                                                          ": tlob:st"),
 }
+
+
+def space_before(lines: list[str], i: int, back: int) -> list[str]:
+    """Line i made short (`N: tlob_stop: x`) and the line before it ending so that the
+    byte `back` before line i is a space: the short line's stamp would start there."""
+    lines = list(lines)
+    lines[i - 1] += " " + "q" * (back - 2)
+    lines[i] = "7: tlob_stop: x"
+    return lines
 
 
 def grown_from(lines: list[str], i: int) -> list[str]:
@@ -208,10 +222,13 @@ def grown_from(lines: list[str], i: int) -> list[str]:
 
 
 def test_each_kind_of_odd_line_anywhere_in_a_block():
-    for what, edit in [*EDITS.items(), ("a timestamp grown by a digit", None)]:
+    for what, edit in [*EDITS.items(), ("a timestamp grown by a digit", None),
+                       *((f"a short head after a space {k} back", k) for k in range(2, 12))]:
         for i in (2, 3, 9, 30, 59, 60):
             lines = base_trace()
-            if edit is None:
+            if isinstance(edit, int):
+                lines = space_before(lines, i, edit)
+            elif edit is None:
                 lines = grown_from(lines, i)
             else:
                 lines[i] = edit(lines, i)

@@ -13,10 +13,10 @@ work in numpy, a pass over the bytes at a time:
   changes width or goes back, ...) the block is handed to LineScan whole, so
   every such line is read, reported or refused exactly as before;
 - the lines that can matter are found without visiting the others: lines whose
-  event has a handler and is not `skippable` (compared by name length and
-  first and last letter, then exactly), and lines that contain `=<id>` of a
-  monitored object (`Monitored.tokens`: the `=` signs of the block, then their
-  digits).  Each goes through the same test and the same handler as in
+  event has a handler and is not `skippable` (the 8 bytes after the `: `
+  against each name, then the name exactly), and lines that contain `=<id>` of
+  a monitored object (`Monitored.tokens`: the `=` signs of the block, then
+  their digits).  Each goes through the same test and the same handler as in
   LineScan, in line order.  A handler may change the monitored objects; the
   lines of a new token after it are added then.
 
@@ -34,14 +34,24 @@ import numpy as np
 from hamodel.trace.ftrace import LineScan
 from hamodel.trace.stream import Block
 
-NEWLINE, SPACE, HASH, COLON, EQUALS = (ord(c) for c in "\n #:=")
-MAX_WIDTH = 32  # a timestamp wider than this goes through LineScan
-_OFFSETS = [np.arange(-w, 0) for w in range(MAX_WIDTH + 1)]
+SPACE, HASH, EQUALS = (ord(c) for c in " #=")
+COLON_SPACE = int.from_bytes(b": ", "little")  # the two bytes read as a native u16
+MAX_WIDTH = 16  # a timestamp wider than this goes through LineScan
 
 
-def _name_key(length, first, last):
-    """A number per event name from its length and first and last letters."""
-    return (length << 16) | (first << 8) | last
+def _windows(data: bytes, dtype: str) -> np.ndarray:
+    """The bytes of `data` read as `dtype` at every offset (windows that overlap):
+    element i holds data[i : i + itemsize]."""
+    size = np.dtype(dtype).itemsize
+    return np.ndarray((len(data) - size + 1,), dtype, data, 0, (1,))
+
+
+def _name_pattern(name: bytes) -> tuple[int, int]:
+    """(shift, value): the 8 bytes after an event line's `: `, read big-endian and
+    shifted right by `shift`, equal `value` when the event is `name` (a name of 8
+    or more letters: when it starts like it)."""
+    head = (name + b":")[:8]
+    return 8 * (8 - len(head)), int.from_bytes(head, "big")
 
 
 class BlockScan:
@@ -50,14 +60,11 @@ class BlockScan:
     def __init__(self, lines: LineScan) -> None:
         self.lines = lines
         skippable = lines.skippable
-        self.always = {name for name in lines.handlers if name not in skippable}
-        self.always_keys = self._keys(self.always)
-        self.skippable_keys = self._keys(skippable & set(lines.handlers))
-
-    @staticmethod
-    def _keys(names) -> np.ndarray:
-        return np.array(sorted(_name_key(len(b), b[0], b[-1]) for b in
-                               (n.encode() for n in names if n.isascii() and n)), np.int64)
+        named = [n for n in lines.handlers if n.isascii() and n]
+        self.always = [_name_pattern(n.encode()) for n in named if n not in skippable]
+        self.skippable_patterns = [_name_pattern(n.encode()) for n in named if n in skippable]
+        # non-ASCII names never appear in an ASCII block; an empty one: every line
+        self.every_line = "" in lines.handlers
 
     def block(self, block: Block) -> None:
         if block.data is None or not self._fast(block):
@@ -68,56 +75,75 @@ class BlockScan:
         nothing done) when LineScan must read it."""
         scan = self.lines
         width = scan.width
-        if not 0 < width <= MAX_WIDTH or not scan.stamp.isascii():
+        if not 0 < width <= MAX_WIDTH or not scan.stamp.isascii() or len(block.data) < 16:
             return False
         data, nl = block.data, block.newlines
         a = np.frombuffer(data, np.uint8)
-        colons = np.flatnonzero(a == COLON)
-        spaced = colons[a[colons + 1] == SPACE]  # the last byte is a newline: in range
+        spaced = np.flatnonzero(_windows(data, "<u2") == COLON_SPACE)
         starts = np.empty_like(nl)
         starts[0] = 0
         starts[1:] = nl[:-1] + 1
-        first_spaced = np.searchsorted(spaced, starts)
-        if first_spaced[-1] >= len(spaced):
+        first = np.searchsorted(spaced, starts)
+        if first[-1] + 1 >= len(spaced):
             return False
-        colon = spaced[first_spaced]  # the first ": " at or after each line's start
-        if (colon >= nl).any() or (a[starts] == HASH).any():
-            return False  # a line without ": " (blank, a gap marker, ...) or a comment
-        after = np.searchsorted(colons, colon + 2)
-        if after[-1] >= len(colons):
+        colon = spaced[first]  # the first ": " of each line
+        # A second ": " on the same line: there is a ":" after the first (LineScan's `end`).
+        if (spaced[first + 1] >= nl).any() or (a[starts] == HASH).any():
+            return False  # no ": " twice (blank, a gap marker, ...), or a comment
+        # LineScan's own test: the `width` characters before the colon, after a space,
+        # compare as text with the last stamp (a line too short for them goes to it).
+        if (colon - starts <= width).any() or (a[colon - width - 1] != SPACE).any():
             return False
-        end = colons[after]  # the ":" that ends the event name
-        # LineScan's own test: the `width` characters before the colon, after a space
-        # (a line too short for them finds the newline before it, or the block's last
-        # byte, a newline too), compare as text with the last stamp.
-        if (end >= nl).any() or (a[colon - width - 1] != SPACE).any():
+        if colon[0] < 16:
+            return False  # too close to the block's start to read 16 bytes before it
+        # Each stamp as big-endian numbers (the 8 bytes before the colon, and the up to 8
+        # before those), so comparing them compares the text.
+        w8 = _windows(data, ">u8")
+        low = w8[colon - 8].astype(np.uint64)
+        high = w8[colon - 16].astype(np.uint64)
+        keep = np.uint64((1 << 8 * max(0, width - 8)) - 1)
+        high &= keep
+        if width < 8:
+            low &= np.uint64((1 << 8 * width) - 1)
+        stamp = scan.stamp.encode()
+        before = (int.from_bytes(stamp[:-8], "big"), int.from_bytes(stamp[-8:], "big"))
+        if (int(high[0]), int(low[0])) < before:
             return False
-        text = a[colon[:, None] + _OFFSETS[width]].view(f"S{width}").ravel()
-        if text[0] < scan.stamp.encode() or (text[1:] < text[:-1]).any():
+        back = (high[1:] < high[:-1]) | ((high[1:] == high[:-1]) & (low[1:] < low[:-1]))
+        if back.any():
             return False
-        self._matter(block, a, nl, colon, end)
-        count = len(nl)
-        scan.number = block.first + count - 1
-        scan.stamp = text[-1].decode()
+        self._matter(block, a, w8, nl, colon)
+        last = int(colon[-1])
+        scan.number = block.first + len(nl) - 1
+        scan.stamp = data[last - width:last].decode()
         scan.last_number = scan.number
         scan.last = data[int(starts[-1]):int(nl[-1])].decode()
         return True
 
-    def _matter(self, block: Block, a: np.ndarray, nl: np.ndarray, colon: np.ndarray,
-                end: np.ndarray) -> None:
+    def _matter(self, block: Block, a: np.ndarray, w8: np.ndarray, nl: np.ndarray,
+                colon: np.ndarray) -> None:
         """Run the handlers of the lines that can matter, in line order."""
         scan = self.lines
         monitored = scan.monitored
-        key = _name_key(end - colon - 2, a[colon + 2].astype(np.int64),
-                        a[end - 1].astype(np.int64))
-        rows = np.flatnonzero(np.isin(key, self.always_keys)).tolist() \
-            if len(self.always_keys) else []
+        # The 8 bytes after each line's ": " (lines too near the block's end: always looked at).
+        near_end = colon + 2 > len(a) - 8
+        after = w8[np.minimum(colon + 2, len(w8) - 1)].astype(np.uint64)
+
+        def rows_named(patterns: list[tuple[int, int]]) -> list[int]:
+            if self.every_line:
+                return list(range(len(nl)))
+            hit = near_end.copy()
+            for shift, value in patterns:
+                hit |= (after >> np.uint64(shift)) == np.uint64(value)
+            return np.flatnonzero(hit).tolist()
+
+        rows = rows_named(self.always) if self.always or self.every_line else []
         tokens = monitored.tokens if monitored is not None and scan.skippable else ()
         equals = None
         searched: set[str] = set()
         every_skippable = False  # the lines of every skippable event are in `rows`
         if tokens is None:
-            rows += np.flatnonzero(np.isin(key, self.skippable_keys)).tolist()
+            rows += rows_named(self.skippable_patterns)
             every_skippable = True
         else:
             equals = np.flatnonzero(a == EQUALS) if tokens else None
@@ -127,19 +153,19 @@ class BlockScan:
         if not rows:
             return
         heapq.heapify(rows)
+        pop, push = heapq.heappop, heapq.heappush
         data = block.data
         first = block.first
         ends = nl.tolist()
         get = scan.handlers.get
-        skippable = scan.skippable
+        skippable = scan.skippable  # not empty: there is a monitor and tokens matter
         done = -1
         while rows:
-            row = heapq.heappop(rows)
+            row = pop(rows)
             if row <= done:
                 continue
             done = row
-            start = ends[row - 1] + 1 if row else 0
-            text = data[start:ends[row]].decode()  # type: ignore[index]
+            text = data[ends[row - 1] + 1 if row else 0:ends[row]].decode()  # type: ignore[index]
             c = text.find(": ")
             e = text.find(":", c + 2)
             name = text[c + 2:e]
@@ -154,18 +180,21 @@ class BlockScan:
             handler = get(name)
             if handler is None:
                 continue
-            before = monitored.tokens if monitored is not None else None
+            if not skippable:
+                handler(first + row, text, c, e)
+                continue
+            before = monitored.tokens  # type: ignore[union-attr]
             handler(first + row, text, c, e)
-            now = monitored.tokens if monitored is not None else None
-            if now is before or not skippable:
+            now = monitored.tokens  # type: ignore[union-attr]
+            if now is before:
                 continue
             # The monitored objects changed: lines after this one that name a new one.
             if now is None:
                 if not every_skippable:
                     every_skippable = True
-                    for later in np.flatnonzero(np.isin(key, self.skippable_keys)).tolist():
+                    for later in rows_named(self.skippable_patterns):
                         if later > row:
-                            heapq.heappush(rows, later)
+                            push(rows, later)
                 continue
             for token in now:
                 if token in searched:
@@ -175,7 +204,7 @@ class BlockScan:
                     equals = np.flatnonzero(a == EQUALS)
                 for later in _rows_of(token, a, nl, equals):
                     if later > row:
-                        heapq.heappush(rows, later)
+                        push(rows, later)
 
 
 def _rows_of(token: str, a: np.ndarray, nl: np.ndarray, equals: np.ndarray) -> list[int]:

@@ -85,15 +85,19 @@ def parse_time(text: str, line: int) -> int:
     """`451.494131` (µs, as tracefs prints) or `568.386245669` (ns) -> integer ns."""
     sec, dot, frac = text.partition(".")
     # isascii: str.isdigit also takes `²` and other digits int() refuses or reads.
-    if (not dot or not text.isascii() or not sec.isdigit() or not frac.isdigit()
-            or len(frac) > 9):
-        raise TraceFormatError(
-            line,
-            f"timestamp {text!r} is not seconds with up to 9 decimals "
-            "(record with a clock in seconds: trace_clock mono, local, boot, ...)",
-            needle=text,
-        )
-    return int(sec) * NS_PER_S + int(frac) * 10 ** (9 - len(frac))
+    if dot and sec and 0 < len(frac) <= 9 and text.isascii():
+        digits = sec + frac
+        if digits.isdigit():
+            return int(digits) * _SCALE[len(frac)]
+    raise TraceFormatError(
+        line,
+        f"timestamp {text!r} is not seconds with up to 9 decimals "
+        "(record with a clock in seconds: trace_clock mono, local, boot, ...)",
+        needle=text,
+    )
+
+
+_SCALE = tuple(10 ** (9 - n) for n in range(10))  # ns per unit of n decimals
 
 
 def parse_head(head: str, line: int) -> Head:
