@@ -1,6 +1,6 @@
 """Benchmark: what the eBPF tlob monitor costs a context switch, and how long it takes to start.
 
-    sudo python3 bench/bench_ebpf.py [--rounds 7] [--trips 200000]
+    sudo python3 bench/bench_ebpf.py [--rounds 12] [--trips 200000]
 
 A pipe ping-pong between two tasks pinned to one CPU does two context
 switches per round trip.  Runs are interleaved (detached; the floor: two
@@ -8,14 +8,23 @@ empty tp_btf programs on sched_switch/sched_wakeup, then the same reading the
 clock; the monitor with the tasks outside any window, then with both tasks
 inside a window) so drift on this shared machine hits every variant alike;
 the median of each, and the median of each round's ratio to its own detached
-run, are printed.  Load+attach time is what `hamodel run` reports (clang not included),
-compile time is measured separately.
+run, are printed.
+
+The cost of each program per hit (`run_time_ns / run_cnt` with
+kernel.bpf_stats_enabled, the counters read before and after each run) is
+measured in every round twice, the tasks outside any window and both inside
+one, in alternating order.  Printed: the median, min and max over the rounds,
+and a distribution-free 95 % interval for the median (order statistics): when
+its width is under 1 % of the median, a +1 % change of the program shows.
+Load+attach time is what `hamodel run` reports (clang not included), compile
+time is measured separately.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -216,6 +225,22 @@ class Attached:
         return out
 
 
+def median_interval(values: list[float]) -> tuple[float, float]:
+    """A distribution-free interval holding the median with at least 95 % confidence:
+    the order statistics x(k) and x(n+1-k) for the largest k with
+    P(Binomial(n, 1/2) < k) <= 2.5 %; the whole range when n is too small."""
+    n = len(values)
+    ordered = sorted(values)
+    k, tail = 0, 0.0
+    while True:
+        nxt = tail + math.comb(n, k) / 2 ** n
+        if nxt > 0.025:
+            break
+        tail, k = nxt, k + 1
+    k = max(k, 1)
+    return ordered[k - 1], ordered[n - k]
+
+
 def program_costs() -> dict[str, tuple[int, int]]:
     """run_time_ns and run_cnt of each loaded tlob program (kernel.bpf_stats_enabled)."""
     out = subprocess.run(["bpftool", "--json", "prog", "show"], capture_output=True, text=True)
@@ -236,7 +261,7 @@ def set_stats(on: bool) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--trips", type=int, default=200_000)
     parser.add_argument("--calls", type=int, default=20_000, help="marker calls (uprobe cost)")
     args = parser.parse_args()
@@ -248,7 +273,7 @@ def main() -> int:
         "detached": [], **{name: [] for name in FLOORS}, "attached": [], "attached+window": [],
     }
     load_ms: list[float] = []
-    per_hit: dict[str, list[float]] = {}
+    per_hit: dict[tuple[str, str], list[float]] = {}  # (program, where) -> ns per hit
     notes: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         binary = build_pingpong(Path(tmp))
@@ -273,12 +298,17 @@ def main() -> int:
             for variant in attached_order:
                 windowed = variant == "attached+window"
                 results[variant].append(switch_ns(binary, args.trips, windowed, cpu))
-            # Per-hit cost of each program, measured apart (the statistics cost time too).
+            # Per-hit cost of each program, measured apart (the statistics cost time too),
+            # outside any window and inside one, the order turning every round.
             old = set_stats(True)
             try:
-                switch_ns(binary, args.trips // 4, True, cpu)
-                for name, (ns, cnt) in program_costs().items():
-                    per_hit.setdefault(name, []).append(ns / cnt)
+                for where in ("outside", "inside")[:: 1 if i % 2 == 0 else -1]:
+                    before = program_costs()
+                    switch_ns(binary, args.trips // 2, where == "inside", cpu)
+                    for name, (ns, cnt) in program_costs().items():
+                        ns0, cnt0 = before.get(name, (0, 0))
+                        if cnt > cnt0:
+                            per_hit.setdefault((name, where), []).append((ns - ns0) / (cnt - cnt0))
             finally:
                 set_stats(old == "1")
             summary = run.close()
@@ -302,8 +332,13 @@ def main() -> int:
     for name in (*FLOORS, "attached", "attached+window"):
         ratios = [a / d - 1 for a, d in zip(results[name], results["detached"], strict=True)]
         print(f"  {name:16s} paired median {statistics.median(ratios) * 100:+5.1f} % per round")
-    for name, values in sorted(per_hit.items()):
-        print(f"  {name:28s} {statistics.median(values):6.0f} ns per hit (bpf_stats, median)")
+    print(f"  per hit (bpf_stats), {args.rounds} rounds: median (min..max), 95 % interval "
+          "of the median and its width")
+    for (name, where), values in sorted(per_hit.items()):
+        med = statistics.median(values)
+        low, high = median_interval(values)
+        print(f"  {name:24s} {where:7s} {med:6.1f} ns ({min(values):.1f}..{max(values):.1f})"
+              f"  [{low:.1f}, {high:.1f}] {(high - low) / med * 100:4.1f} %")
     print(f"  clang compile of tlob.bpf.c: {compile_ms:.0f} ms")
     print(f"  load+attach (hamodel run): median {statistics.median(load_ms):.0f} ms")
     print(

@@ -34,8 +34,7 @@ import numpy as np
 from hamodel.trace.ftrace import LineScan
 from hamodel.trace.stream import Block
 
-SPACE, HASH, EQUALS = (ord(c) for c in " #=")
-COLON_SPACE = int.from_bytes(b": ", "little")  # the two bytes read as a native u16
+SPACE, HASH, COLON, EQUALS = (ord(c) for c in " #:=")
 MAX_WIDTH = 16  # a timestamp wider than this goes through LineScan
 
 
@@ -79,7 +78,8 @@ class BlockScan:
             return False
         data, nl = block.data, block.newlines
         a = np.frombuffer(data, np.uint8)
-        spaced = np.flatnonzero(_windows(data, "<u2") == COLON_SPACE)
+        colons = np.flatnonzero(a == COLON)
+        spaced = colons[a[colons + 1] == SPACE]  # ": " (the last byte is a newline)
         starts = np.empty_like(nl)
         starts[0] = 0
         starts[1:] = nl[:-1] + 1
@@ -129,26 +129,40 @@ class BlockScan:
         near_end = colon + 2 > len(a) - 8
         after = w8[np.minimum(colon + 2, len(w8) - 1)].astype(np.uint64)
 
-        def rows_named(patterns: list[tuple[int, int]]) -> list[int]:
-            if self.every_line:
-                return list(range(len(nl)))
-            hit = near_end.copy()
+        def named(patterns: list[tuple[int, int]]) -> np.ndarray:
+            """Per line: whether its event may be one of `patterns`' names."""
+            hit = near_end | self.every_line
             for shift, value in patterns:
                 hit |= (after >> np.uint64(shift)) == np.uint64(value)
-            return np.flatnonzero(hit).tolist()
+            return hit
+
+        def rows_named(patterns: list[tuple[int, int]]) -> list[int]:
+            return np.flatnonzero(named(patterns)).tolist()
+
+        # A line of an event with no handler is dropped by LineScan whatever tokens it
+        # holds: token lines are kept only where some handled name may be.
+        handled: np.ndarray | None = None
+
+        def token_rows(token: str) -> list[int]:
+            nonlocal equals, handled
+            if equals is None:
+                equals = np.flatnonzero(a == EQUALS)
+            if handled is None:
+                handled = named(self.always + self.skippable_patterns)
+            found = _rows_of(token, a, nl, equals)
+            return found[handled[found]].tolist()
 
         rows = rows_named(self.always) if self.always or self.every_line else []
         tokens = monitored.tokens if monitored is not None and scan.skippable else ()
-        equals = None
+        equals: np.ndarray | None = None
         searched: set[str] = set()
         every_skippable = False  # the lines of every skippable event are in `rows`
         if tokens is None:
             rows += rows_named(self.skippable_patterns)
             every_skippable = True
         else:
-            equals = np.flatnonzero(a == EQUALS) if tokens else None
             for token in tokens:
-                rows += _rows_of(token, a, nl, equals)
+                rows += token_rows(token)
                 searched.add(token)
         if not rows:
             return
@@ -200,21 +214,19 @@ class BlockScan:
                 if token in searched:
                     continue
                 searched.add(token)
-                if equals is None:
-                    equals = np.flatnonzero(a == EQUALS)
-                for later in _rows_of(token, a, nl, equals):
+                for later in token_rows(token):
                     if later > row:
                         push(rows, later)
 
 
-def _rows_of(token: str, a: np.ndarray, nl: np.ndarray, equals: np.ndarray) -> list[int]:
+def _rows_of(token: str, a: np.ndarray, nl: np.ndarray, equals: np.ndarray) -> np.ndarray:
     """The lines (indexes in the block) that contain `token`, `=` and digits."""
     raw = token.encode()
     if not raw.startswith(b"=") or not raw.isascii():
-        return list(range(len(nl)))  # any other token: every line is a candidate
+        return np.arange(len(nl))  # any other token: every line is a candidate
     at = equals[equals <= len(a) - len(raw)]
     for k in range(1, len(raw)):
         at = at[a[at + k] == raw[k]]
         if not len(at):
-            return []
-    return np.unique(np.searchsorted(nl, at)).tolist()
+            break
+    return np.unique(np.searchsorted(nl, at))
