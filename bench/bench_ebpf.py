@@ -203,26 +203,70 @@ def switch_ns(binary: Path, trips: int, windowed: bool, cpu: int) -> float:
 
 
 class Attached:
-    """`hamodel run` on the ping-pong binary, budget 1 h (never violated)."""
+    """`hamodel run` on the ping-pong binary, budget 1 h (never violated by time; a
+    window can still end early, docs/ebpf.md "Observed on this VM")."""
 
-    def __init__(self, binary: Path, start: str = "nop_start", stop: str = "nop_stop") -> None:
+    def __init__(self, binary: Path, start: str = "nop_start", stop: str = "nop_stop",
+                 generated: Path = GENERATED) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hamodel", "run", str(GENERATED), "--binary", str(binary),
+            [sys.executable, "-m", "hamodel", "run", str(generated), "--binary", str(binary),
              "--start", start, "--stop", stop, "--budget", "3600s"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.load_ms = None
+        self.seen = ""  # what the runner printed so far (one line per ended window)
         for line in self.proc.stderr:
             m = re.search(r"(\d+) ms to load and attach", line)
             if m:
                 self.load_ms = float(m.group(1))
+                os.set_blocking(self.proc.stdout.fileno(), False)  # type: ignore[union-attr]
                 return
         raise SystemExit("hamodel run failed: " + self.proc.stdout.read())
 
+    def ended_windows(self) -> int:
+        """How many windows the monitor has reported so far."""
+        fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self.seen += chunk.decode(errors="replace")
+        return self.seen.count(" violated ")
+
     def close(self) -> str:
+        os.set_blocking(self.proc.stdout.fileno(), True)  # type: ignore[union-attr]
         self.proc.send_signal(signal.SIGINT)
         out, _ = self.proc.communicate(timeout=30)
-        return out
+        return self.seen + out
+
+
+def windowed_run(run: Attached, binary: Path, trips: int, cpu: int) -> float | None:
+    """The windowed ping-pong; None when a window ended before the run did (its tasks
+    were outside a window for part of it)."""
+    before = run.ended_windows()
+    ns = switch_ns(binary, trips, True, cpu)
+    return None if run.ended_windows() > before else ns
+
+
+def per_hit_costs(run: Attached, binary: Path, trips: int, cpu: int, windowed: bool
+                  ) -> dict[str, float] | None:
+    """ns per hit of each program over one ping-pong run (bpf_stats counters before
+    and after); None when a window ended during a windowed run."""
+    before_ended = run.ended_windows()
+    before = program_costs()
+    switch_ns(binary, trips, windowed, cpu)
+    after = program_costs()
+    if windowed and run.ended_windows() > before_ended:
+        return None
+    out = {}
+    for name, (ns, cnt) in after.items():
+        ns0, cnt0 = before.get(name, (0, 0))
+        if cnt > cnt0:
+            out[name] = (ns - ns0) / (cnt - cnt0)
+    return out
 
 
 def median_interval(values: list[float]) -> tuple[float, float]:
@@ -259,9 +303,62 @@ def set_stats(on: bool) -> str:
     return old
 
 
+def other_program(against: str, tmp: Path) -> Path:
+    """A generated tlob eBPF folder: `against` itself, or generated/tlob/ebpf of git
+    revision `against`."""
+    folder = Path(against)
+    if (folder / "tlob.meta.json").is_file():
+        return folder
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", against, "generated/tlob/ebpf"],
+                             capture_output=True, check=True).stdout
+    into = tmp / "against"
+    into.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "generated" / "tlob" / "ebpf"
+
+
+def compare(args: argparse.Namespace, binary: Path, cpu: int, other: Path) -> list[str]:
+    """Per-hit costs of this tree's program and another, attached in turn in every
+    round (order alternating): the per-round ratio other/this cancels the machine's
+    drift, which moves both alike."""
+    samples: dict[str, dict[tuple[str, str], list[float | None]]] = {"this": {}, "other": {}}
+    for i in range(args.rounds):
+        for variant in ("this", "other")[:: 1 if i % 2 == 0 else -1]:
+            run = Attached(binary, generated=GENERATED if variant == "this" else other)
+            old = set_stats(True)
+            try:
+                for where in ("outside", "inside")[:: 1 if i % 2 == 0 else -1]:
+                    costs = per_hit_costs(run, binary, args.trips // 2, cpu, where == "inside")
+                    for name in ("tlob_sched_switch", "tlob_sched_wakeup"):
+                        row = samples[variant].setdefault((name, where), [None] * args.rounds)
+                        row[i] = None if costs is None else costs.get(name)
+            finally:
+                set_stats(old == "1")
+            run.close()
+    lines = [f"  {args.against} against this tree, per hit, {args.rounds} paired rounds: "
+             "ratio other/this, median (min..max), 95 % interval of the median"]
+    for key in sorted(samples["this"]):
+        pairs = [(t, o) for t, o in zip(samples["this"][key], samples["other"][key], strict=True)
+                 if t is not None and o is not None]
+        if len(pairs) < 2:
+            lines.append(f"  {key[0]:24s} {key[1]:7s} too few rounds with both windows whole")
+            continue
+        ratios = [o / t for t, o in pairs]
+        low, high = median_interval(ratios)
+        lines.append(f"  {key[0]:24s} {key[1]:7s} {statistics.median(ratios):.4f} "
+                     f"({min(ratios):.4f}..{max(ratios):.4f})  [{low:.4f}, {high:.4f}]  "
+                     f"{len(pairs)} rounds")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--against", metavar="REV|DIR",
+                        help="also compare the per-hit cost with another program, round by "
+                        "round: a generated tlob eBPF folder or a git revision's "
+                        "(`--against generated/tlob/ebpf`: this program against itself, the "
+                        "noise of the comparison)")
     parser.add_argument("--trips", type=int, default=200_000)
     parser.add_argument("--calls", type=int, default=20_000, help="marker calls (uprobe cost)")
     args = parser.parse_args()
@@ -269,12 +366,13 @@ def main() -> int:
         print("bench_ebpf: needs root", file=sys.stderr)
         return 2
     cpu = max(os.sched_getaffinity(0))
-    results: dict[str, list[float]] = {
+    results: dict[str, list[float | None]] = {
         "detached": [], **{name: [] for name in FLOORS}, "attached": [], "attached+window": [],
     }
     load_ms: list[float] = []
     per_hit: dict[tuple[str, str], list[float]] = {}  # (program, where) -> ns per hit
     notes: list[str] = []
+    dropped = 0  # windowed runs left out: a window ended during them
     with tempfile.TemporaryDirectory() as tmp:
         binary = build_pingpong(Path(tmp))
         t0 = time.monotonic()
@@ -296,19 +394,21 @@ def main() -> int:
             run = Attached(binary)
             load_ms.append(run.load_ms or 0.0)
             for variant in attached_order:
-                windowed = variant == "attached+window"
-                results[variant].append(switch_ns(binary, args.trips, windowed, cpu))
+                if variant == "attached+window":
+                    results[variant].append(windowed_run(run, binary, args.trips, cpu))
+                else:
+                    results[variant].append(switch_ns(binary, args.trips, False, cpu))
             # Per-hit cost of each program, measured apart (the statistics cost time too),
             # outside any window and inside one, the order turning every round.
             old = set_stats(True)
             try:
                 for where in ("outside", "inside")[:: 1 if i % 2 == 0 else -1]:
-                    before = program_costs()
-                    switch_ns(binary, args.trips // 2, where == "inside", cpu)
-                    for name, (ns, cnt) in program_costs().items():
-                        ns0, cnt0 = before.get(name, (0, 0))
-                        if cnt > cnt0:
-                            per_hit.setdefault((name, where), []).append((ns - ns0) / (cnt - cnt0))
+                    hits = per_hit_costs(run, binary, args.trips // 2, cpu, where == "inside")
+                    if hits is None:
+                        dropped += 1
+                        continue
+                    for name, ns in hits.items():
+                        per_hit.setdefault((name, where), []).append(ns)
             finally:
                 set_stats(old == "1")
             summary = run.close()
@@ -317,21 +417,31 @@ def main() -> int:
             if i % 2 == 1:
                 results["detached"].append(switch_ns(binary, args.trips, False, cpu))
         costs = uprobe_cost(Path(tmp), args.calls)
-    base = statistics.median(results["detached"])
+        compared = []
+        if args.against:
+            compared = compare(args, binary, cpu, other_program(args.against, Path(tmp)))
+    base = statistics.median(v for v in results["detached"] if v is not None)
     print(
         f"pipe ping-pong on CPU {cpu}, {args.trips} round trips x {args.rounds} "
         "interleaved rounds"
     )
     for name, values in results.items():
-        med = statistics.median(values)
+        kept = [v for v in values if v is not None]
+        med = statistics.median(kept)
         print(
             f"  {name:16s} median {med:7.1f} ns/switch  ({(med / base - 1) * 100:+5.1f} %, "
-            f"{med - base:+6.1f} ns)  runs: {', '.join(f'{v:.0f}' for v in values)}"
+            f"{med - base:+6.1f} ns)  runs: {', '.join(f'{v:.0f}' for v in kept)}"
         )
     # Paired: each round's attached run against the same round's detached run.
     for name in (*FLOORS, "attached", "attached+window"):
-        ratios = [a / d - 1 for a, d in zip(results[name], results["detached"], strict=True)]
-        print(f"  {name:16s} paired median {statistics.median(ratios) * 100:+5.1f} % per round")
+        ratios = [a / d - 1 for a, d in zip(results[name], results["detached"], strict=True)
+                  if a is not None]
+        print(f"  {name:16s} paired median {statistics.median(ratios) * 100:+5.1f} % per round"
+              f" ({len(ratios)} rounds)")
+    left_out = sum(v is None for v in results["attached+window"])
+    if left_out or dropped:
+        print(f"  left out: {left_out} windowed ping-pong run(s) and {dropped} windowed per-hit"
+              " run(s) in which a window ended early (docs/ebpf.md, Observed on this VM)")
     print(f"  per hit (bpf_stats), {args.rounds} rounds: median (min..max), 95 % interval "
           "of the median and its width")
     for (name, where), values in sorted(per_hit.items()):
@@ -345,6 +455,7 @@ def main() -> int:
         f"  uprobe cost per marker hit (start or stop): first instruction `ret` "
         f"{costs['ret'] / 1e3:.1f} us, `nop` {costs['nop'] / 1e3:.1f} us"
     )
+    print("\n".join(compared))
     for note in notes:
         # A window ending early is the model's verdict on the events the kernel gave
         # (docs/ebpf.md: a switch-in missing from the sched_switch stream).

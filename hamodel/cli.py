@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
@@ -274,9 +275,11 @@ def cmd_gen(args: argparse.Namespace) -> int:
 
 
 def _several_models_usage(args: argparse.Namespace) -> str | None:
-    """Options that name one monitor, given with several models."""
-    if args.output and args.into:
-        return "-o names the monitor's folder, --into the folder of each monitor's: give one"
+    """Options that name one monitor, given with several models; binding options that
+    contradict each other."""
+    if args.binding_dir and (args.binding or args.no_binding):
+        flag = "--binding" if args.binding else "--no-binding"
+        return f"{flag} and --binding-dir both say where bindings come from: give one"
     if len(args.models) < 2:
         return None
     for given, flag in ((args.output, "-o"), (args.name, "-n"), (args.binding, "--binding")):
@@ -295,8 +298,6 @@ def _output_folder(args: argparse.Namespace, p: Planned) -> str:
 
 
 def _first_clash(outs: list[str]) -> str | None:
-    import os.path
-
     seen: set[str] = set()
     for out in outs:
         where = os.path.abspath(out)
@@ -313,8 +314,9 @@ def _plan(args: argparse.Namespace, path: str) -> Planned | None:
     from hamodel.gen import GenError, GenOptions, target_module
     from hamodel.tree import rvgen_cli
 
+    given = args.binding or _binding_in_dirs(path, args.binding_dir)
     if ltl := _ltl_cli(path):
-        plan = ltl.plan_gen(args, path)
+        plan = ltl.plan_gen(args, path, given)
         return None if plan is None else Planned(path, *plan, kernel=None)
     a = load_or_report(path, args.name)
     if a is None:
@@ -325,8 +327,8 @@ def _plan(args: argparse.Namespace, path: str) -> Planned | None:
         return None
     if args.no_binding:
         binding, diags = None, []
-    elif args.binding:
-        binding, diags = load_binding(args.binding, a)
+    elif given:
+        binding, diags = load_binding(given, a)
     else:
         binding, diags = find_binding(path, a)
     print_diagnostics(diags)
@@ -353,6 +355,18 @@ def _plan(args: argparse.Namespace, path: str) -> Planned | None:
 
     view = build_view(a, options)
     return Planned(path, view.name, files, notes, (view.class_type, view.parent))
+
+
+def _binding_in_dirs(model: str, dirs: list[str]) -> str | None:
+    """MODEL's binding (its NAME.binding.toml) in the first of `dirs` that has one."""
+    from hamodel.binding import binding_path
+
+    name = binding_path(model).name
+    for folder in dirs:
+        candidate = f"{folder.rstrip('/') or '/'}/{name}"
+        if os.path.isfile(candidate):
+            return candidate
+    return None
 
 
 def _patch_each(args: argparse.Namespace, ready: list[Planned]) -> int:
@@ -444,6 +458,9 @@ def _gen_args(p: argparse.ArgumentParser) -> None:
     bind = p.add_mutually_exclusive_group()
     bind.add_argument("--binding", help="binding file (default: MODEL's .binding.toml)")
     bind.add_argument("--no-binding", action="store_true", help="ignore any binding")
+    p.add_argument("--binding-dir", action="append", default=[], metavar="DIR",
+                   help="look for each MODEL's NAME.binding.toml in DIR first (repeatable;"
+                   " else the one beside the model)")
     p.set_defaults(func=cmd_gen)
 
 

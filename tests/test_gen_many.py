@@ -246,3 +246,50 @@ def test_auto_patch_wires_every_monitor(newest_rv_tree, tmp_path, two_models):
     for name in ("tlob", "other"):
         assert (tree / f"kernel/trace/rv/monitors/{name}/{name}.c").is_file()
         assert f"monitors/{name}/{name}.o" in makefile
+
+
+# --- the kernel's own models, their bindings elsewhere ----------------------------------
+
+
+def test_the_upstream_models_in_one_run_are_each_as_alone(shared_models, tmp_path):
+    """The 13 models of the kernel's tools/verification/models with their bindings from
+    models/upstream/ (--binding-dir): each folder is what a run of its own writes."""
+    models = sorted(shared_models.glob("upstream/**/*.dot"))
+    dirs = sorted({str(ROOT / "models" / p.parent.relative_to(shared_models))
+                   for p in models})
+    flags = [x for d in dirs for x in ("--binding-dir", d)]
+    code, out, err = gen("--target", "kernel-c", *models, "--into", tmp_path / "all", *flags)
+    assert code == 0, err
+    assert len(models) == 13 and len(list((tmp_path / "all").iterdir())) == 13
+    for model in models:
+        binding = ROOT / "models" / model.relative_to(shared_models).with_suffix("")
+        alone = tmp_path / "alone" / model.stem
+        code, _, err = gen("--target", "kernel-c", model, "--binding",
+                           f"{binding}.binding.toml", "-o", alone)
+        assert code == 0, err
+        assert snapshot(tmp_path / "all" / model.stem) == snapshot(alone), model.stem
+
+
+@pytest.mark.parametrize("extra,message", [
+    (("--binding", "b.toml", "--binding-dir", "d"), "--binding and --binding-dir both say"),
+    (("--no-binding", "--binding-dir", "d"), "--no-binding and --binding-dir both say"),
+])
+def test_binding_options_that_contradict_are_refused(tmp_path, extra, message):
+    code, out, err = gen("--target", "ebpf", TLOB, "-o", tmp_path / "x", *extra)
+    assert (code, out) == (2, "") and err.startswith(f"hamodel gen: {message}")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_binding_dir_is_searched_before_the_models_own_folder(tmp_path):
+    """tlob's binding copied with another budget limit into a folder of bindings: the
+    generated kernel C takes the copy's."""
+    folder = tmp_path / "bindings"
+    folder.mkdir()
+    text = TLOB.with_suffix(".binding.toml").read_text()
+    assert "3600000000000" in text
+    (folder / "tlob.binding.toml").write_text(text.replace("3600000000000", "7000000000"))
+    code, _, err = gen("--target", "kernel-c", TLOB, "--binding-dir", folder, "--binding-dir",
+                       tmp_path / "none", "-o", tmp_path / "out")
+    assert code == 0, err
+    generated = "".join(p.read_text() for p in (tmp_path / "out").iterdir())
+    assert "7000000000" in generated and "3600000000000" not in generated

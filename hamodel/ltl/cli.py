@@ -46,13 +46,13 @@ def buchi_or_report(spec: LtlSpec) -> Buchi | None:
         return None
 
 
-def binding_or_report(args: argparse.Namespace, spec: LtlSpec, path: str | None = None
-                      ) -> tuple[LtlBinding | None, bool]:
-    """The binding (--binding, or the one beside the spec at `path`, by default
+def binding_or_report(args: argparse.Namespace, spec: LtlSpec, path: str | None = None,
+                      given: str | None = None) -> tuple[LtlBinding | None, bool]:
+    """The binding (`given`, --binding, or the one beside the spec at `path`, by default
     args.model); False when it has errors."""
     if getattr(args, "no_binding", False):
         return None, True
-    given = getattr(args, "binding", None)
+    given = given or getattr(args, "binding", None)
     binding, diags = load_ltl_binding(given, spec) if given else find_ltl_binding(
         path or args.model, spec)
     _print(diags)
@@ -130,7 +130,7 @@ def draw(args: argparse.Namespace, fmt: str) -> int:
 # --- gen --------------------------------------------------------------------------------
 
 
-def plan_gen(args: argparse.Namespace, path: str
+def plan_gen(args: argparse.Namespace, path: str, binding_file: str | None = None
              ) -> tuple[str, dict[str, str], tuple[str, ...]] | None:
     """`hamodel gen` of one spec: (monitor name, files, notes), nothing written yet;
     None (reported) when it cannot be generated."""
@@ -144,7 +144,7 @@ def plan_gen(args: argparse.Namespace, path: str
     spec = load_or_report(path, args.name)
     if spec is None:
         return None
-    binding, ok = binding_or_report(args, spec, path)
+    binding, ok = binding_or_report(args, spec, path, binding_file)
     if not ok:
         return None
     options = kernel_c_ltl.LtlOptions(
