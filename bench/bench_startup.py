@@ -6,7 +6,10 @@ Each round runs, in a fresh process and in this order, a bare interpreter
 (`python -c pass`, the same interpreter and environment), `hamodel --help`,
 `hamodel show models/tlob.dot`, `hamodel check models/tlob.dot`, and the same
 check's own work measured inside one process after its imports (load, build,
-check: what no start-up can save).  Printed: median, min and max of the runs,
+check: what no start-up can save).  Then, when ../shared has the kernel's 13
+models, `gen --target kernel-c` of all of them: one process for the 13 (their
+bindings from models/upstream/ through --binding-dir) against 13 processes of
+one model each, the times of the 13 summed.  Printed: median, min and max of the runs,
 in wall time and in CPU time (user + system of the child), and each command's
 per-round ratio to the bare interpreter of the same round, so load from other
 users of the machine falls on both alike.  With --reference, the commands of
@@ -27,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "models/tlob.dot"
+UPSTREAM = ROOT.parent / "shared" / "models" / "upstream"
 
 # The check's own work, after every import it needs: what start-up cannot save.
 OWN_WORK = """
@@ -63,6 +67,22 @@ def commands(tree: Path) -> dict[str, list[str]]:
         f"hamodel show {MODEL}": [py, "-m", "hamodel", "show", MODEL],
         f"hamodel check {MODEL}": [py, "-m", "hamodel", "check", MODEL],
     }
+
+
+def gen_many(out: Path) -> tuple[list[str], list[list[str]]]:
+    """The argv of one `gen` of the 13 upstream models, and of 13 gens of one each."""
+    models = sorted(UPSTREAM.rglob("*.dot"))
+    folders = sorted({str(ROOT / "models" / "upstream" / m.parent.relative_to(UPSTREAM))
+                      for m in models})
+    base = [sys.executable, "-m", "hamodel", "gen", "--target", "kernel-c"]
+    one = base + [str(m) for m in models] + ["--into", str(out / "one")]
+    for folder in folders:
+        one += ["--binding-dir", folder]
+    each = [base + [str(m), "--binding", str(ROOT / "models" / "upstream" /
+                                             m.relative_to(UPSTREAM).with_suffix("")) +
+                    ".binding.toml", "-o", str(out / "each" / m.stem)]
+            for m in models]
+    return one, each
 
 
 def export(rev: str, into: Path) -> Path:
@@ -116,14 +136,32 @@ def main() -> None:
                 key = f"check's own work (in process){suffix}"
                 wall.setdefault(key, []).append(own_wall)
                 cpu.setdefault(key, []).append(own_cpu)
+        if UPSTREAM.is_dir():
+            one, each = gen_many(Path(tmp) / "gen")
+            for _ in range(args.runs):
+                base_wall, base_cpu, _ = timed(bare, ROOT)
+                w1, c1, _ = timed(one, ROOT)
+                runs = [timed(argv, ROOT) for argv in each]
+                wn, cn = sum(r[0] for r in runs), sum(r[1] for r in runs)
+                for key, w, c in (("gen 13 upstream models, one process", w1, c1),
+                                  ("gen 13 upstream models, 13 processes", wn, cn)):
+                    wall.setdefault(key, []).append(w)
+                    cpu.setdefault(key, []).append(c)
+                ratio_wall.setdefault("13 processes / one", []).append(wn / w1)
+                ratio_cpu.setdefault("13 processes / one", []).append(cn / c1)
+                wall.setdefault("13 processes / one", [])
+                cpu.setdefault("13 processes / one", [])
+        else:
+            print(f"note: {UPSTREAM} is absent: no gen figure")
         width = max(map(len, wall))
         print(f"{'':{width}}  {'wall: median (min..max)':>28}  {'CPU':>26}  "
               f"{'wall / bare':>22}  {'CPU / bare':>22}")
         for key in wall:
             rw = ratio_spread(ratio_wall[key]) if key in ratio_wall else ""
             rc = ratio_spread(ratio_cpu[key]) if key in ratio_cpu else ""
-            print(f"{key:{width}}  {spread(wall[key]):>28}  {spread(cpu[key]):>26}  "
-                  f"{rw:>22}  {rc:>22}")
+            w = spread(wall[key]) if wall[key] else ""
+            c = spread(cpu[key]) if cpu[key] else ""
+            print(f"{key:{width}}  {w:>28}  {c:>26}  {rw:>22}  {rc:>22}")
 
 
 if __name__ == "__main__":
