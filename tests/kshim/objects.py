@@ -176,8 +176,7 @@ class Reference:
                             f" state {o.state} with env {env}")
             self.out.append(f"{t} trace error_env_{m}: {o.obj}: event {event} not"
                             f" expected in the state {o.state} with env {env}")
-            if o.kind is ViolationKind.INVARIANT and o.event is None and \
-                    self.view.objects.residency:
+            if self.view.objects.residency:  # after every error_env, timer's or event's
                 spent = dict(o.residency)
                 o_ = self.view.objects
                 values = [(p.c_name, self.held[o.obj]) for p in o_.params]

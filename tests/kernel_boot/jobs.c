@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The workload of the boot test: N jobs between two marker functions that
+ * the generated tlob monitor binds uprobes to.  Job i busy-loops 0.3 ms,
+ * sleeps (3 ms when i is odd, 0.5 ms when even), busy-loops 0.2 ms: with a
+ * 2 ms budget the odd jobs overrun it, mostly asleep.  The program's own
+ * measure of each job is the truth the test holds the monitors to: it prints
+ *
+ *   job I PID START_NS STOP_NS
+ *
+ * with CLOCK_MONOTONIC, the clock the kernel monitor reads (ktime_get_ns).
+ *
+ *   jobs N [BUDGET_NS]      (static binary, run from the test's initramfs)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A nop first, so a uprobe on the first instruction is a cheap emulated one. */
+__attribute__((noinline)) void tlob_start(int id, long budget_ns)
+{
+	__asm__ volatile("nop" ::: "memory");
+}
+
+__attribute__((noinline)) void tlob_stop(int id)
+{
+	__asm__ volatile("nop" ::: "memory");
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void busy(long long ns)
+{
+	long long end = now_ns() + ns;
+
+	while (now_ns() < end)
+		;
+}
+
+int main(int argc, char **argv)
+{
+	int jobs = argc > 1 ? atoi(argv[1]) : 20;
+	long budget = argc > 2 ? atol(argv[2]) : 2000000;
+
+	for (int i = 0; i < jobs; i++) {
+		long long start, stop;
+
+		start = now_ns();
+		tlob_start(i, budget);
+		busy(300000);
+		usleep(i % 2 ? 3000 : 500);
+		busy(200000);
+		tlob_stop(i);
+		stop = now_ns();
+		printf("job %d %d %lld %lld\n", i, (int)getpid(), start, stop);
+		usleep(1000);
+	}
+	return 0;
+}
