@@ -118,20 +118,26 @@ _DEADLINE = (
 _TABLE: tuple[dict[str, tuple], ...] = (
     {  # running
         'preempt': (
-            (None, 2, (), True, 0),  # tlob.dot:12
+            (None, 2, (), True, 0),  # tlob.dot:13
         ),
         'sleep': (
-            (None, 1, (), True, 0),  # tlob.dot:11
+            (None, 1, (), True, 0),  # tlob.dot:12
+        ),
+        'wakeup': (
+            (None, 0, (), False, 0),  # tlob.dot:11
         ),
     },
     {  # sleeping
         'wakeup': (
-            (None, 2, (), True, 0),  # tlob.dot:14
+            (None, 2, (), True, 0),  # tlob.dot:15
         ),
     },
     {  # waiting
         'switch_in': (
-            (None, 0, (), True, 0),  # tlob.dot:16
+            (None, 0, (), True, 0),  # tlob.dot:17
+        ),
+        'wakeup': (
+            (None, 2, (), False, 0),  # tlob.dot:18
         ),
     },
 )
