@@ -40,7 +40,6 @@ def _fresh() -> str | None:
                 " (.ci/run does, before the tests)")
     sys.path.insert(0, str(ROOT / "tests" / "kernel_boot"))
     import boot
-
     from kernel_build import build_check
 
     want = boot.key(build_check.generated_monitors(set(boot.MONITORS)))
