@@ -222,8 +222,8 @@ def test_a_stop_after_the_deadline_reports_a_late_timer():
     result, (v,) = m.stop(1, U + 5 * MS + 500)  # the callback would run at +1000
     assert result is StopResult.VIOLATED
     assert v.event is None and v.time == U + 5 * MS + 500 and v.state == "running"
-    m.start(2, U)
-    assert m.stop(2, U + 5 * MS) == (StopResult.STOPPED, [])  # clk == B still holds
+    m.start(2, U + 10 * MS)
+    assert m.stop(2, U + 15 * MS) == (StopResult.STOPPED, [])  # clk == B still holds
 
 
 def test_start_twice_is_refused_and_restart_after_violation_works():
