@@ -23,6 +23,7 @@ from hamodel.binding import find_binding
 from hamodel.gen import GenOptions
 from hamodel.gen.kernel_c import build_view
 from hamodel.load import load_model
+from hamodel.semantics import Platform
 
 pytestmark = pytest.mark.skipif(not kshim.available(), reason=kshim.MISSING)
 
@@ -318,3 +319,17 @@ def test_back_to_back_windows_before_any_grace_period(built):
     assert codes == ["0 start 2 0", "2 start 1 0", "3 stop 1 0", "4 start 1 0", "5 stop 1 0",
                      "6 start 1 0", "7 stop 1 0", "9 start 1 0", "10 stop 1 0", "11 stop 2 0"], \
         "\n".join(lines)
+
+
+def test_a_stop_past_the_deadline_reports_a_late_timer(built):
+    """The timer's interrupt comes late (as under a loaded host): a stop after the
+    deadline finds the invariant false and reports the overrun as the timer would."""
+    a, binding, exe = built
+    ops = [(0, "start", 1, 10_000), (10_500, "stop", 1), (20_000, "start", 2, 10_000),
+           (30_000, "stop", 2)]
+    lines = exe.run(ops, latency_ns=2000)
+    assert "10500 stop 1 -75" in lines
+    assert any(line.startswith("10500 trace error_env_tlob: 1: event none") for line in lines)
+    assert "30000 stop 2 0" in lines  # clk == budget still holds
+    ref = objects.Reference(a, binding, SLOTS, PIDS, platform=Platform(latency_ns=2000))
+    assert lines == ref.play(ops)

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The workload of the boot test: N jobs between two marker functions that
- * the generated tlob monitor binds uprobes to.  Job i busy-loops 0.3 ms,
- * sleeps (3 ms when i is odd, 0.5 ms when even), busy-loops 0.2 ms: with a
- * 2 ms budget the odd jobs overrun it, mostly asleep.  The program's own
- * measure of each job is the truth the test holds the monitors to: it prints
+ * the generated tlob monitor binds uprobes to.  Job i busy-loops 0.3 ms, then
+ * sleeps 3 ms when i is odd, busy-loops 3 ms when i % 4 == 2 and sleeps
+ * 0.5 ms otherwise, then busy-loops 0.2 ms: with a 2 ms budget the odd jobs
+ * overrun it mostly asleep, those with i % 4 == 2 running, the others stay
+ * within it.  The program's own measure of each job is the truth the test
+ * holds the monitors to: it prints
  *
  *   job I PID START_NS STOP_NS
  *
@@ -55,7 +57,12 @@ int main(int argc, char **argv)
 		start = now_ns();
 		tlob_start(i, budget);
 		busy(300000);
-		usleep(i % 2 ? 3000 : 500);
+		if (i % 2)
+			usleep(3000);
+		else if (i % 4 == 2)
+			busy(3000000);
+		else
+			usleep(500);
 		busy(200000);
 		tlob_stop(i);
 		stop = now_ns();

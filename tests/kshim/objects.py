@@ -25,6 +25,7 @@ from hamodel.gen.kernel_objects import BindingLine, parse_binding_line
 from hamodel.model import Automaton
 from hamodel.semantics import (
     Monitor,
+    Platform,
     Moved,
     StartResult,
     StopResult,
@@ -137,9 +138,10 @@ class Reference:
     """
 
     def __init__(self, a: Automaton, binding: Binding, slots: int, pids: Iterable[int],
-                 uptime: int = UPTIME) -> None:
+                 uptime: int = UPTIME, platform: Platform | None = None) -> None:
         self.a, self.binding, self.slots = a, binding, slots
         self.uptime = uptime
+        self.platform = platform
         self.pids = sorted(pids)
         self.view = kernel_c.build_view(a, GenOptions(a.file or "model.dot", binding=binding))
         self.param = self.view.objects.params[0]
@@ -150,7 +152,7 @@ class Reference:
         self._fresh(0)
 
     def _fresh(self, t: int) -> None:
-        self.mon = Monitor(self.a)
+        self.mon = Monitor(self.a, platform=self.platform)
 
     def _emit(self, outs) -> None:
         """Outcomes as the driver prints them, times relative to the uptime."""

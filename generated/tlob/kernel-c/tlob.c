@@ -388,6 +388,15 @@ static int tlob_release_slot(struct tlob_target *target)
 
 	scoped_guard(rcu) {
 		da_mon = da_get_monitor(target->pid, target);
+		/*
+		 * Past the deadline with the timer not run yet (its interrupt is late):
+		 * the stop is an event of its own that finds the invariant false, and
+		 * reports it the way the timer would.
+		 */
+		if (da_monitoring(da_mon) &&
+		    !ha_verify_invariants(to_ha_monitor(da_mon), READ_ONCE(da_mon->curr_state), 0,
+					  READ_ONCE(da_mon->curr_state), ha_get_ns()))
+			__ha_monitor_timer_callback(to_ha_monitor(da_mon));
 		ret = da_monitoring(da_mon) ? 0 : -EOVERFLOW;
 		da_monitor_reset(da_mon);
 		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
