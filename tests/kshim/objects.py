@@ -25,8 +25,8 @@ from hamodel.gen.kernel_objects import BindingLine, parse_binding_line
 from hamodel.model import Automaton
 from hamodel.semantics import (
     Monitor,
-    Platform,
     Moved,
+    Platform,
     StartResult,
     StopResult,
     Violation,
