@@ -67,17 +67,22 @@ def dominant(residency: tuple[tuple[str, int], ...]) -> str:
 class Reporter:
     """Writes findings as text lines or JSON objects, as they are found."""
 
-    def __init__(self, out: TextIO, fmt: str) -> None:
+    def __init__(self, out: TextIO, fmt: str, flush: bool = False) -> None:
         self.out = out
         self.json = fmt == "jsonl"
+        self.flush = flush  # each finding reaches a pipe as it is found (a live trace)
         self.units: dict[str, str] = {}  # clock -> "ns" | "jiffies", set by the engine
 
     def _emit(self, record: dict, text: str) -> None:
         self.out.write((json.dumps(record) if self.json else text) + "\n")
+        if self.flush:
+            self.out.flush()
 
     def violation(self, v, inv: Invocation | None, line: int) -> None:
         what = {
-            "invariant": f"invariant timer in state {v.state}",
+            "invariant": f"invariant timer in state {v.state}" if v.event is None else
+            f"event {v.event} after the invariant of state {v.state} ran out (before its "
+            "timer ran)",
             "invalid_event": f"event {v.event} not allowed in state {v.state}",
             "guard": f"event {v.event}: guard false in state {v.state}",
         }[v.kind]
@@ -89,6 +94,7 @@ class Reporter:
             "type": "violation", "obj": v.obj, "time": v.time, "state": v.state,
             "event": v.event, "kind": v.kind, "clocks": dict(v.clocks),
             "residency": dict(v.residency), "dominant": dominant(v.residency),
+            "env": dict(v.env),
             "start": None if inv is None else inv.start,
             "start_line": None if inv is None else inv.line,
             "start_args": None if inv is None else inv.args, "line": line,
