@@ -168,7 +168,11 @@ def test_replay_of_the_trace_agrees_with_the_kernel(tmp_path):
     replayed = {job_of(r["start"]) for r in records if r["type"] == "violation"}
     kernel = {job_of(e.time) for e in _events(_section("TLOB TRACE"))
               if e.name == "error_env_tlob"}
-    assert replayed == kernel
+    # Within MARGIN_NS of the budget the two measures (the kernel's clock at the
+    # markers, the trace's microseconds) may fall on either side.
+    clear = {j.i for j in jobs if j.ns > BUDGET_NS + MARGIN_NS or j.ns < BUDGET_NS}
+    assert replayed & clear == kernel & clear
+    assert len(kernel & clear) >= 8
 
 
 def test_stall_reports_the_busy_loops():
