@@ -16,21 +16,17 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
+sys.path.insert(0, str(ROOT / "tests" / "kernel_boot"))
+from console import BUDGET_NS, MARGIN_NS, clear, events, jobs, over  # noqa: E402
+
 WORK = Path(os.environ.get("RVKIT_WORK", "/tmp/rvkit-ci"))
 OUT = WORK / "hamodel-boot"
 CONSOLE = OUT / "console.log"
-BUDGET_NS = 2_000_000
-# A job longer than its budget by less than this may or may not be caught: the
-# markers' uprobes and the program's clock reads lie between the two measures.
-MARGIN_NS = 300_000
-TRACE_LINE = re.compile(r"^\s*(?P<task>.+?)-(?P<pid>\d+)\s+\[(?P<cpu>\d+)\]\s+\S+\s+"
-                        r"(?P<secs>\d+)\.(?P<usecs>\d{6}):\s+(?P<event>\w+):\s+(?P<body>.*)$")
 
 
 def _fresh() -> str | None:
@@ -38,7 +34,6 @@ def _fresh() -> str | None:
     if not CONSOLE.is_file():
         return (f"no boot console at {CONSOLE}: run `python3 tests/kernel_boot/boot.py`"
                 " (.ci/run does, before the tests)")
-    sys.path.insert(0, str(ROOT / "tests" / "kernel_boot"))
     import boot
     from kernel_build import build_check
 
@@ -53,26 +48,6 @@ def _fresh() -> str | None:
 pytestmark = pytest.mark.skipif(_fresh() is not None, reason=_fresh() or "")
 
 
-@dataclass(frozen=True)
-class Job:
-    i: int
-    pid: int
-    start: int
-    stop: int
-
-    @property
-    def ns(self) -> int:
-        return self.stop - self.start
-
-
-@dataclass(frozen=True)
-class Event:
-    time: int  # ns (the trace prints microseconds)
-    pid: int
-    name: str
-    body: str
-
-
 def _console() -> str:
     return CONSOLE.read_text(errors="replace")
 
@@ -84,24 +59,12 @@ def _section(name: str) -> list[str]:
     return text.split(begin, 1)[1].split(end, 1)[0].strip("\n").splitlines()
 
 
-def _events(lines: list[str]) -> list[Event]:
-    out = []
-    for line in lines:
-        m = TRACE_LINE.match(line)
-        if m:
-            t = int(m["secs"]) * 1_000_000_000 + int(m["usecs"]) * 1000
-            out.append(Event(t, int(m["pid"]), m["event"], m["body"]))
-    return out
+def _jobs():
+    return jobs(_section("JOBS"))
 
 
-def _jobs() -> list[Job]:
-    return [Job(*map(int, line.split()[1:])) for line in _section("JOBS")
-            if line.startswith("job ")]
-
-
-def _in(job: Job, t: int) -> bool:
-    # trace times are rounded to microseconds
-    return job.start - 1000 <= t <= job.stop + 1000
+def _events(lines: list[str]):
+    return events(lines)
 
 
 def test_boot_ran_to_its_end_without_kernel_warnings():
@@ -123,17 +86,16 @@ def test_every_kunit_case_passes():
 
 
 def test_tlob_reports_exactly_the_jobs_over_budget():
-    jobs = _jobs()
-    assert len(jobs) == 20
-    events = _events(_section("TLOB TRACE"))
-    errors = [e for e in events if e.name == "error_env_tlob"]
-    for job in jobs:
-        found = [e for e in errors if _in(job, e.time)]
+    all_jobs = _jobs()
+    assert len(all_jobs) == 20
+    errors = [e for e in _events(_section("TLOB TRACE")) if e.name == "error_env_tlob"]
+    for job in all_jobs:
+        found = [e for e in errors if job.holds(e.time)]
         if job.ns > BUDGET_NS + MARGIN_NS:
             assert len(found) == 1, (job, found)
         elif job.ns < BUDGET_NS:
             assert found == [], (job, found)
-    assert sum(1 for j in jobs if j.ns > BUDGET_NS + MARGIN_NS) >= 8
+    assert len(over(all_jobs)) >= 8
 
 
 def test_every_tlob_error_is_followed_by_its_residency():
@@ -160,19 +122,18 @@ def test_replay_of_the_trace_agrees_with_the_kernel(tmp_path):
                            str(trace), "--format", "jsonl"], capture_output=True, text=True)
     assert done.returncode in (0, 1), done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
-    jobs = _jobs()
+    all_jobs = _jobs()
 
     def job_of(t: int) -> int:
-        return next(j.i for j in jobs if _in(j, t))
+        return next(j.i for j in all_jobs if j.holds(t))
 
     replayed = {job_of(r["start"]) for r in records if r["type"] == "violation"}
     kernel = {job_of(e.time) for e in _events(_section("TLOB TRACE"))
               if e.name == "error_env_tlob"}
     # Within MARGIN_NS of the budget the two measures (the kernel's clock at the
     # markers, the trace's microseconds) may fall on either side.
-    clear = {j.i for j in jobs if j.ns > BUDGET_NS + MARGIN_NS or j.ns < BUDGET_NS}
-    assert replayed & clear == kernel & clear
-    assert len(kernel & clear) >= 8
+    sure = clear(all_jobs)
+    assert replayed & sure == kernel & sure == over(all_jobs)
 
 
 def test_stall_reports_the_busy_loops():
