@@ -5,8 +5,10 @@
 The tree is the one tests/kernel_build/build_check.py prepares (Debian's
 linux-source-6.12 with the newest RV framework and the kit's compat patches,
 under $RVKIT_WORK, default /tmp/rvkit-ci).  The generated tlob (models/tlob.dot
-with its binding) and stall (the upstream model with models/upstream/stall.
-binding.toml, in place of the kernel's own stall) are wired into it; a
+with its binding), stall (the upstream model with models/upstream/stall.
+binding.toml, in place of the kernel's own stall) and pagefault (the LTL spec,
+in place of the kernel's own; the kernel's rv_test_pagefault drives it) are
+wired into it; a
 tinyconfig kernel with tracing, RV, uprobes and KUnit is built in
 $RVKIT_WORK/hamodel-boot, and rebuilt only when the generated sources, the
 configuration or this script change.  qemu (TCG) boots it with a busybox
@@ -48,7 +50,7 @@ from kernel_build.build_check import BuildError, log, run  # noqa: E402
 
 from hamodel.bpf.elf import resolve  # noqa: E402
 
-MONITORS = ("tlob", "stall")
+MONITORS = ("tlob", "stall", "pagefault")
 # tinyconfig plus: a serial console and an initramfs, tracing with sched events and
 # uprobe events, RV with the printk reactor, the RV KUnit suite, two CPUs.  ACPI
 # gives the kernel qemu's HPET and PM timer: without them TCG's TSC cannot be

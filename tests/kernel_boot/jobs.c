@@ -8,9 +8,14 @@
  * within it.  The program's own measure of each job is the truth the test
  * holds the monitors to: it prints
  *
- *   job I PID START_NS STOP_NS
+ *   job I PID OUTER_START INNER_START INNER_STOP OUTER_STOP
  *
- * with CLOCK_MONOTONIC, the clock the kernel monitor reads (ktime_get_ns).
+ * with CLOCK_MONOTONIC, the clock the kernel monitor reads (ktime_get_ns):
+ * the outer span from before the start marker's call to after the stop
+ * marker's return, the inner one from after the first returns to before the
+ * second is called.  The monitor's window (uprobe to uprobe) lies between the
+ * two, however long the uprobes take: an inner span over budget must be
+ * reported, an outer one within it must not.
  *
  *   jobs N [BUDGET_NS]      (static binary, run from the test's initramfs)
  */
@@ -52,10 +57,11 @@ int main(int argc, char **argv)
 	long budget = argc > 2 ? atol(argv[2]) : 2000000;
 
 	for (int i = 0; i < jobs; i++) {
-		long long start, stop;
+		long long outer_start, inner_start, inner_stop, outer_stop;
 
-		start = now_ns();
+		outer_start = now_ns();
 		tlob_start(i, budget);
+		inner_start = now_ns();
 		busy(300000);
 		if (i % 2)
 			usleep(3000);
@@ -64,9 +70,11 @@ int main(int argc, char **argv)
 		else
 			usleep(500);
 		busy(200000);
+		inner_stop = now_ns();
 		tlob_stop(i);
-		stop = now_ns();
-		printf("job %d %d %lld %lld\n", i, (int)getpid(), start, stop);
+		outer_stop = now_ns();
+		printf("job %d %d %lld %lld %lld %lld\n", i, (int)getpid(), outer_start,
+		       inner_start, inner_stop, outer_stop);
 		usleep(1000);
 	}
 	return 0;
