@@ -51,10 +51,12 @@ class KunitBuild:
     exe: Path
     view: kernel_c.View
 
-    def run(self, uptime: int = LONG_UPTIME) -> tuple[list[CaseResult], list[str]]:
-        """Every case of the rv_mon suite, and the driver's whole output."""
-        done = subprocess.run([str(self.exe), "-u", str(uptime), "kunit"], capture_output=True,
-                              text=True, timeout=120)
+    def run(self, uptime: int = LONG_UPTIME, latency_ns: int = 0
+            ) -> tuple[list[CaseResult], list[str]]:
+        """Every case of the rv_mon suite, and the driver's whole output; timer callbacks
+        run `latency_ns` after their expiry."""
+        done = subprocess.run([str(self.exe), "-u", str(uptime), "-l", str(latency_ns), "kunit"],
+                              capture_output=True, text=True, timeout=120)
         lines = done.stdout.splitlines()
         results = []
         for line in lines:
