@@ -184,7 +184,7 @@ def test_monitors_test_patch_is_idempotent_and_keeps_the_kernel_lines():
         _, view = bound(name)
         once = kernel_kunit.patch_monitors_test(text, view.kunit)
         assert kernel_kunit.patch_monitors_test(once, view.kunit) == once
-        include, cases = kernel_kunit.test_lines(view.kunit)
+        include, cases = kernel_kunit.monitors_test_lines(view.kunit)
         assert once.count(include) == 1
         for case in cases:
             assert once.count(case) == 1

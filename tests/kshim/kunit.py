@@ -5,7 +5,7 @@ maintainer would after `hamodel gen`: the monitor's files under
 `monitors/<m>/`, a copy of the verbatim `rv_trace.h` with the monitor's trace
 header added at its class's marker, and a copy of the verbatim
 `rv_monitors_test.c` with the `#include` and the `KUNIT_CASE()` lines
-`hamodel.gen.kernel_kunit.test_lines` gives (the kernel's other monitors'
+`hamodel.gen.kernel_kunit.monitors_test_lines` gives (the kernel's other monitors'
 cases stay, and compile to rv_test_stub as in a kernel without them).  The
 driver compiles `<m>.c` and `rv_monitors_test.c` in one program with the
 verbatim framework headers and AddressSanitizer, and runs the `rv_mon` suite:
