@@ -253,6 +253,7 @@ class _Reader(KernelReader):
         self.a = automaton
         self.diags: list[Diagnostic] = []
         self.sections = self._sections()
+        self.unknown: list[tuple[int, str, Span]] = []  # [[event]]s naming no model event
 
     def _sections(self) -> dict[str, tuple[int, int]]:
         """Table name -> (first, last) line index; the i-th [[event]] is `event#i`."""
@@ -314,16 +315,9 @@ class _Reader(KernelReader):
                 self.err(f"event #{i + 1} is {raw!r}: expected a [[event]] table", "event")
             else:
                 events += self.event(i, raw)
-        bound = {e.event for e in events}
-        for ev in self.a.events:
-            if ev.name not in bound:
-                self.diags.append(
-                    dg.warning(
-                        BINDING_ERROR,
-                        f"model event {ev.name!r} is bound to no tracepoint",
-                        Span.point(self.file, 1, 1),
-                    )
-                )
+        from hamodel.binding_coverage import unbound_events
+
+        self.diags += unbound_events(self.a, events, self.unknown, self.file)
         exit_tp = self.get(monitor, "exit", str, None, "monitor")
         if exit_tp is not None and exit_tp not in TRACEPOINTS:
             self.err(f"unknown exit tracepoint {exit_tp!r}", exit_tp, "monitor")
@@ -422,8 +416,8 @@ class _Reader(KernelReader):
         handler = self.get(raw, "handler", str, "event", section)
         ok = True
         if event not in {e.name for e in self.a.events}:
-            self.err(f"[[event]] #{i + 1}: {event!r} is no event of the model",
-                     event or "event", section)
+            # judged in unbound_events(): it may be the other half of a misspelling
+            self.unknown.append((i, event, self.where(event or "event", section)))
             ok = False
         if not isinstance(tps, list) or not tps:
             self.err(f"event {event!r}: tracepoint = {tps!r}: expected a name or a list of"

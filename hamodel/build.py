@@ -49,6 +49,9 @@ from hamodel.parse import (
 from hamodel.source import Span
 
 UNREACHABLE = dg.register("HA024", "unreachable-state", "add an edge into the state, or drop it")
+BARE_BOUND = dg.register(
+    "HA025", "bare-bound-beside-unit", "write the unit you mean on this bound too: 10ms, 10us, 10j"
+)
 
 INIT_MARKER = "__init_"
 FINAL_SHAPES = ("doublecircle", "ellipse")
@@ -420,6 +423,19 @@ class _Builder:
                 )
             return None
         first_cmp, kind = known[0]
+        base = "jiffies" if kind is ClockKind.JIFFIES else "ns"
+        for c, k in uses:
+            value = c.value if isinstance(c, Cmp) else c.bound
+            if k is None and isinstance(value, Number):
+                # `clk < 10` beside `clk < 50ms` reads as 10 ns: almost never what was meant.
+                self.warn(
+                    BARE_BOUND,
+                    f"bound {value.text or value.value} has no unit, but clock {env!r} is"
+                    f" compared with {_bound_text(first_cmp)} elsewhere: it is read as"
+                    f" {value.value} {base}",
+                    value.span or c.span,
+                    Note(f"a bound of {env!r} with a unit", _bound_span(first_cmp)),
+                )
         for c, other in known[1:]:
             if other is not kind:
                 self.err(
@@ -529,6 +545,16 @@ class _Builder:
                     " by any sequence of events",
                     s.span,
                 )
+
+
+def _bound_text(c: Cmp | Invariant) -> str:
+    value = c.value if isinstance(c, Cmp) else c.bound
+    return value.text if isinstance(value, Symbol) or value.text else str(value.value)
+
+
+def _bound_span(c: Cmp | Invariant) -> Span | None:
+    value = c.value if isinstance(c, Cmp) else c.bound
+    return value.span or c.span
 
 
 def _unit_kind(value: Number | Symbol) -> ClockKind | None:

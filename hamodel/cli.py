@@ -31,6 +31,7 @@ PLUGINS: tuple[str, ...] = (
     "hamodel.bpf.cli",
     "hamodel.replay",
     "hamodel.check.command",
+    "hamodel.tree.rvgen_cli",
 )
 
 
@@ -173,26 +174,37 @@ def cmd_draw(args: argparse.Namespace) -> int:
 
 def cmd_gen(args: argparse.Namespace) -> int:
     from hamodel.gen import TARGETS, GenError, GenOptions, target_module
+    from hamodel.tree import rvgen_cli
 
     if args.target not in TARGETS:
         known = ", ".join(sorted(TARGETS)) or "none"
         print(f"hamodel gen: unknown target {args.target!r} (expected one of: {known})",
               file=sys.stderr)
         return EXIT_BAD_INPUT
-    a = load_or_report(args.model, args.name)
+    problem = rvgen_cli.check_usage(args)
+    path = rvgen_cli.model_path(args) if problem is None else None
+    if problem is not None or path is None:
+        if problem:
+            print(f"hamodel gen: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    a = load_or_report(path, args.name)
     if a is None:
+        return EXIT_BAD_INPUT
+    problem = rvgen_cli.check_class(args, a)
+    if problem is not None:
+        print(f"hamodel gen: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.no_binding:
         binding, diags = None, []
     elif args.binding:
         binding, diags = load_binding(args.binding, a)
     else:
-        binding, diags = find_binding(args.model, a)
+        binding, diags = find_binding(path, a)
     print_diagnostics(diags)
     if dg.has_errors(diags):
         return EXIT_BAD_INPUT
     options = GenOptions(
-        model_path=args.model,
+        model_path=path,
         binding=binding,
         monitor_type=args.type,
         name=args.name,
@@ -204,11 +216,19 @@ def cmd_gen(args: argparse.Namespace) -> int:
     except GenError as err:
         print_diagnostics(err.diagnostics)
         return EXIT_BAD_INPUT
+    notes = getattr(target_module(args.target), "notes", lambda *_: ())  # what is left to write
+    if args.target == "kernel-c":
+        from hamodel.gen.kernel_c import build_view
+
+        view = build_view(a, options)
+        status = rvgen_cli.write_kernel_monitor(args, view.name, files, view.class_type,
+                                                view.parent)
+        sys.stdout.writelines(f"{n}\n" for n in notes(a, options))
+        return status
     out = args.output or a.name
     write_tree(out, files)
     for rel in sorted(files):
         print(f"wrote {out.rstrip('/')}/{rel}")
-    notes = getattr(target_module(args.target), "notes", lambda *_: ())  # what is left to write
     sys.stdout.writelines(f"{n}\n" for n in notes(a, options))
     return EXIT_OK
 
@@ -248,12 +268,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_draw)
 
     p = sub.add_parser("gen", help="generate a monitor (kernel C, eBPF or Python)")
-    model_args(p)
+    p.add_argument("model", metavar="MODEL", nargs="?", help="the .dot model (or -s SPEC)")
+    p.add_argument("-n", "--name", "--model_name", dest="name",
+                   help="monitor name (default: the file's stem)")
     p.add_argument("--target", required=True, help="what to generate")
     p.add_argument("-o", "--output", help="output folder (default: ./NAME)")
-    p.add_argument("-t", "--type", help="monitor type: global, per_cpu, per_task, per_obj")
+    p.add_argument("-t", "--type", "--monitor_type", dest="type",
+                   help="monitor type: global, per_cpu, per_task, per_obj")
     p.add_argument("-p", "--parent", help="parent container monitor")
     p.add_argument("-D", "--description", help="monitor description")
+    from hamodel.tree.rvgen_cli import add_gen_flags
+
+    add_gen_flags(p)
     bind = p.add_mutually_exclusive_group()
     bind.add_argument("--binding", help="binding file (default: MODEL's .binding.toml)")
     bind.add_argument("--no-binding", action="store_true", help="ignore any binding")

@@ -28,6 +28,7 @@ from hamodel.binding import Binding
 from hamodel.gen.python import load_monitor
 from hamodel.model import Automaton
 from hamodel.replay_report import Invocation, Overrun, Reporter, Summary
+from hamodel.timeline import Timeline
 from hamodel.trace import bind
 from hamodel.trace.ftrace import Gap, TraceFormatError, line_time, scan
 from hamodel.trace.jsonl import JsonlError, read_jsonl
@@ -52,7 +53,7 @@ class Engine:
     """Feeds calls to the generated monitor and reports what it finds (bind.Sink)."""
 
     def __init__(self, automaton: Automaton, params: dict[str, int], hz: int | None,
-                 report: Reporter) -> None:
+                 report: Reporter, timeline: Timeline | None = None) -> None:
         module = load_monitor(automaton)
         self.error = module.MonitorError
         kwargs = {} if hz is None else {"hz": hz}
@@ -67,6 +68,7 @@ class Engine:
         self.summary = Summary()
         self.invocations: dict[object, Invocation] = {}
         self.line = 0
+        self.timeline = timeline  # --plot: every state interval, kept for the picture
 
     # --- calls (bind.Sink) ---
 
@@ -87,11 +89,13 @@ class Engine:
             self.summary.invocations += 1
         self._call(line, self.monitor.start, obj, t, params)
         self._refresh()
+        self._sync(obj, t)
 
     def stop(self, line: int, t: int, obj: object) -> None:
         self.line = line
         result = self._call(line, self.monitor.stop, obj, t)
         self._refresh()
+        self._sync(obj, t)
         inv = self.invocations.pop(obj, None)
         if inv is None:
             return
@@ -108,6 +112,7 @@ class Engine:
             self.line = line
             self._call(line, self.monitor.stop, obj, t)
             self._refresh()
+            self._sync(obj, t)
             self.invocations.pop(obj)
             self.summary.exited += 1
 
@@ -131,6 +136,8 @@ class Engine:
                 self.monitor.event(obj, t, event, env)
             except self.error as exc:
                 raise ReplayError(line, str(exc)) from None
+            if self.timeline is not None:
+                self._sync(obj, t)
             return
         self._call(line, self.monitor.advance, t)
         if obj not in self.live:
@@ -138,6 +145,7 @@ class Engine:
             self.summary.invocations += 1
         self._call(line, getattr(self.monitor, handler), obj, t, event, env)
         self._refresh()
+        self._sync(obj, t)
 
     def gap(self, gap: Gap) -> None:
         """Events are missing: forget every object being monitored (no guessing)."""
@@ -146,6 +154,7 @@ class Engine:
         abandoned = [obj for obj in self.invocations if obj in self.live]
         for obj in abandoned:
             self.monitor.stop(obj, self.monitor.now)
+            self._sync(obj, self.monitor.now)
             del self.invocations[obj]
         self._refresh()
         self.summary.abandoned += len(abandoned)
@@ -159,6 +168,8 @@ class Engine:
         s.end = end
         s.unfinished = sum(1 for obj in self.invocations if obj in self.live)
         s.violated_unstopped = sum(1 for obj in self.invocations if obj not in self.live)
+        if self.timeline is not None:
+            self.timeline.finish(end)
         self.report.summary(s)
         return s
 
@@ -169,6 +180,16 @@ class Engine:
             return method(*args)
         except self.error as exc:
             raise ReplayError(line, str(exc)) from None
+
+    def _sync(self, obj: object, t: int) -> None:
+        """--plot: the object's state and armed deadline after a call (timeline.py)."""
+        if self.timeline is None:
+            return
+        inst = self.live.get(obj)
+        if inst is None:
+            self.timeline.leave(obj, t)
+        else:
+            self.timeline.enter(obj, t, self.monitor.state_of(obj), inst.deadline)
 
     def _refresh(self) -> None:
         """Recompute `tokens` (bind.Sink) after the set of monitored objects changed."""
@@ -183,6 +204,8 @@ class Engine:
         if inv is not None:
             inv.violation, inv.kind = v.time, v.kind
         self.summary.violations[v.kind] = self.summary.violations.get(v.kind, 0) + 1
+        if self.timeline is not None:
+            self.timeline.violation(v.obj, v.time, v.state, v.kind)
         self.report.violation(v, inv, self.line)
 
 
@@ -199,19 +222,27 @@ def detect_format(path: Path) -> str:
 
 
 def read_chunks(f: IO[str], progress: bool, size: int) -> Iterator[list[str]]:
-    """The file's lines a megabyte at a time; a progress line on stderr if asked."""
-    done = 0
-    while True:
-        chunk = f.readlines(1 << 20)
-        if not chunk:
-            break
-        if progress:
-            done += sum(map(len, chunk))
-            sys.stderr.write(f"\rreplay: {min(100, 100 * done // max(size, 1))}%")
-            sys.stderr.flush()
-        yield chunk
+    """The file's lines a megabyte at a time; a progress bar on stderr if asked (tqdm)."""
+    bar = None
     if progress:
-        sys.stderr.write("\r\033[K")
+        try:
+            from tqdm import tqdm
+        except ImportError:  # no bar rather than no replay
+            tqdm = None
+        if tqdm is not None:
+            bar = tqdm(total=size, unit="B", unit_scale=True, desc="replay", file=sys.stderr,
+                       leave=False, dynamic_ncols=True)
+    try:
+        while True:
+            chunk = f.readlines(1 << 20)
+            if not chunk:
+                break
+            if bar is not None:
+                bar.update(sum(map(len, chunk)))
+            yield chunk
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def replay_ftrace(engine: Engine, binding: Binding, lines: Iterable[str]) -> Summary:
@@ -277,9 +308,9 @@ def parse_params(items: list[str], automaton: Automaton) -> dict[str, int]:
 
 def replay(automaton: Automaton, binding: Binding | None, trace: Path, fmt: str,
            params: dict[str, int], out: TextIO, trace_format: str = "auto",
-           hz: int | None = None) -> Summary:
+           hz: int | None = None, timeline: Timeline | None = None) -> Summary:
     kind = detect_format(trace) if trace_format == "auto" else trace_format
-    engine = Engine(automaton, params, hz, Reporter(out, fmt))
+    engine = Engine(automaton, params, hz, Reporter(out, fmt), timeline)
     size = trace.stat().st_size
     progress = sys.stderr.isatty() and size > (32 << 20)
     # utf-8-sig: a byte order mark some editors write is not part of the first line.
@@ -319,6 +350,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--trace-format", choices=("auto", "jsonl", "ftrace"), default="auto")
     p.add_argument("--hz", type=int, help="kernel HZ for jiffy clocks, 1..100000 (default 250)")
     p.add_argument("-n", "--name", help="monitor name (default: the file's stem)")
+    p.add_argument("--plot", metavar="FILE.svg|png",
+                   help="also draw each object's states over time, the armed invariant's"
+                   " deadline and each violation")
     p.set_defaults(func=run)
 
 
@@ -339,12 +373,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"hamodel replay: --hz must be in {HZ_RANGE.start}..{HZ_RANGE.stop - 1}",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    timeline = None
+    if args.plot:
+        from hamodel.plot import PlotError, plot_format
+
+        try:
+            plot_format(args.plot)
+        except PlotError as exc:
+            print(f"hamodel replay: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        timeline = Timeline(a.name, tuple(s.name for s in a.states))
     try:
         params = parse_params(args.param, a)
         if not trace.is_file():
             raise ReplayError(0, f"{trace}: no such file")
         summary = replay(a, binding, trace, args.format, params, sys.stdout,
-                         args.trace_format, args.hz)
+                         args.trace_format, args.hz, timeline)
     except ReplayError as exc:
         sys.stdout.flush()
         where = f"{trace}:{exc.line}: " if exc.line else ""
@@ -359,4 +403,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"hamodel replay: {trace}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if timeline is not None:
+        from hamodel.output import write_atomic
+        from hamodel.plot import PlotError, plot_format, render
+
+        try:
+            write_atomic(args.plot, render(timeline, plot_format(args.plot),
+                                           f"{a.name}: {trace.name}"))
+        except PlotError as exc:
+            print(f"hamodel replay: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     return exit_code(summary)

@@ -83,12 +83,13 @@ def _no_runner_left_behind():
 class Runner:
     """`hamodel run` in the background, attached and ready when the constructor returns."""
 
-    def __init__(self, binary: Path, *windows: tuple[str, str, str], extra=(),
+    def __init__(self, binary: Path, *windows: tuple[str, str, str | None], extra=(),
                  model: Path = GENERATED) -> None:
         args = [sys.executable, "-m", "hamodel", "run", str(model), "--binary", str(binary),
                 "--format", "jsonl", *extra]
         for start, stop, budget in windows:
-            args += ["--start", start, "--stop", stop, "--budget", budget]
+            args += ["--start", start, "--stop", stop]
+            args += ["--budget", budget] if budget is not None else []
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         _RUNNING.append(self.proc)
@@ -194,6 +195,7 @@ def test_busy_over_budget_running_dominant(target):
     run_target(*fifo(target, "busy", "15000"))
     res = r.finish()
     assert len(res.violations) == 1, res
+    assert res.returncode == 1  # a violated window: exit 1, as replay
     v = res.violations[0]
     assert (v["kind"], v["state"], v["dominant"]) == ("invariant", "running", "running")
     assert v["time_ns"] - v["start_ns"] == 5 * MS
@@ -273,7 +275,7 @@ def test_more_tasks_than_timer_slots_are_counted_not_lost(target):
     r = Runner(target, ("nop_start", "nop_stop", "5ms"), extra=("--max-tasks", "2"))
     run_target(str(target), "threads", "8", "20000")
     res = r.finish()
-    assert res.returncode == 0
+    assert res.returncode == 1  # windows were violated (docs/ebpf.md: exit 1)
     counters = res.summary["counters"]
     assert counters["started"] == 8
     assert counters["no_timer_slot"] >= 6

@@ -36,8 +36,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--budget",
         action="append",
-        required=True,
-        help="the window's budget, e.g. 5ms (one, or one per --start)",
+        default=[],
+        help="the window's budget, e.g. 5ms (one, or one per --start), for a model with a"
+        " budget parameter (tlob's BUDGET_NS)",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a model parameter for every window, e.g. LIMIT_NS=2ms (repeatable)",
     )
     p.add_argument("--pid", type=int, default=-1, help="only this process (default: all)")
     p.add_argument("--format", choices=("text", "jsonl"), default="text")
@@ -64,5 +72,6 @@ def run(args: argparse.Namespace) -> int:
             fmt=args.format,
             duration=args.duration,
             max_tasks=args.max_tasks,
+            params=tuple(args.param),
         )
     )

@@ -44,11 +44,12 @@ class Window:
 
     start: elf.ProbePoint
     stop: elf.ProbePoint
-    budget_ns: int
+    budget_ns: int | None  # None: no --budget (a model without a budget parameter)
 
     @property
     def label(self) -> str:
-        return f"{self.start.spec}..{self.stop.spec} budget {format_ns(self.budget_ns)}"
+        span = f"{self.start.spec}..{self.stop.spec}"
+        return span if self.budget_ns is None else f"{span} budget {format_ns(self.budget_ns)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class RunConfig:
     fmt: str = "text"
     duration: float | None = None
     max_tasks: int = 1024
+    params: tuple[str, ...] = ()  # --param NAME=VALUE, for every window
 
 
 def parse_budget(text: str) -> int:
@@ -78,14 +80,15 @@ def parse_budget(text: str) -> int:
 def windows(cfg: RunConfig) -> tuple[Window, ...]:
     if not cfg.starts or len(cfg.starts) != len(cfg.stops):
         raise UsageError("give --start and --stop in pairs (one --budget for each pair)")
-    budgets = cfg.budgets or ()
+    budgets: tuple[str | None, ...] = cfg.budgets or (None,)
     if len(budgets) == 1:
         budgets = budgets * len(cfg.starts)
     if len(budgets) != len(cfg.starts):
         raise UsageError("give one --budget, or one for each --start/--stop pair")
     try:
         return tuple(
-            Window(elf.resolve(cfg.binary, a), elf.resolve(cfg.binary, b), parse_budget(t))
+            Window(elf.resolve(cfg.binary, a), elf.resolve(cfg.binary, b),
+                   None if t is None else parse_budget(t))
             for a, b, t in zip(cfg.starts, cfg.stops, budgets, strict=True)
         )
     except elf.ElfError as exc:
@@ -167,10 +170,56 @@ class Stop:
         self.requested = True
 
 
-def _params(meta: Meta, window: Window) -> bytes:
-    # The budget is the model's parameter (tlob's BUDGET_NS); at least one slot.
-    values = [window.budget_ns] * len(meta.params) or [0]
-    return struct.pack(f"<{len(values)}Q", *values)
+def budget_params(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The parameters --budget sets: those named as a budget (tlob's BUDGET_NS)."""
+    return tuple(n for n in names if n.lower().startswith("budget"))
+
+
+def parse_params(items: tuple[str, ...], names: tuple[str, ...], model: str) -> dict[str, int]:
+    """`--param NAME=VALUE` (VALUE in ns, or with us/ms/s) for the model's parameters."""
+    out: dict[str, int] = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or name not in names:
+            known = ", ".join(names) or "none"
+            raise UsageError(f"--param {item!r}: expected NAME=VALUE with NAME a parameter of"
+                             f" {model} ({known})")
+        m = _DURATION.match(value.strip())
+        if not m:
+            raise UsageError(f"--param {item!r}: VALUE is a number with ns, us, ms or s")
+        ns = int((Decimal(m.group(1)) * _SCALE[m.group(2)]).to_integral_value())
+        if not 0 < ns < 1 << 64:
+            raise UsageError(f"--param {item!r}: VALUE out of range (1ns .. 2^64-1 ns)")
+        out[name] = ns
+    return out
+
+
+def window_values(meta: Meta, wins: tuple[Window, ...], params: tuple[str, ...]) -> list[bytes]:
+    """Each window's parameter values, in the model's order; UsageError when one is unset
+    or set twice, or when --budget is given to a model without a budget parameter."""
+    given = parse_params(params, meta.params, meta.model)
+    budgets = budget_params(meta.params)
+    if any(w.budget_ns is not None for w in wins) and not budgets:
+        others = (f"its parameters: {', '.join(meta.params)}; set them with --param NAME=VALUE"
+                  if meta.params else "it has no parameters")
+        raise UsageError(f"--budget: {meta.model} has no budget parameter ({others})")
+    twice = [p for p in budgets if p in given and any(w.budget_ns is not None for w in wins)]
+    if twice:
+        raise UsageError(f"--budget and --param {twice[0]} set the same parameter: give one")
+    out = []
+    for w in wins:
+        values = []
+        for p in meta.params:
+            if p in budgets and w.budget_ns is not None:
+                values.append(w.budget_ns)
+            elif p in given:
+                values.append(given[p])
+            else:
+                how = "--budget" if p in budgets else f"--param {p}=VALUE"
+                raise UsageError(f"{meta.model}'s parameter {p} has no value: give {how}")
+        values = values or [0]  # the map's value has at least one slot
+        out.append(struct.pack(f"<{len(values)}Q", *values))
+    return out
 
 
 def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -180,6 +229,8 @@ def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) ->
     err = err or sys.stderr
     try:
         wins = windows(cfg)
+        for warning in start_warnings(cfg.model):
+            print(f"hamodel run: warning: {warning}", file=err)
         check_host()
         if cfg.fmt not in ("text", "jsonl"):
             raise UsageError(f"format {cfg.fmt!r} (expected text or jsonl)")
@@ -191,12 +242,9 @@ def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) ->
             source, meta = monitor_sources(cfg.model, Path(tmp))
             if len(wins) > meta.max_bindings:
                 raise UsageError(f"at most {meta.max_bindings} --start/--stop pairs")
-            if len(meta.params) > 1:
-                raise UsageError(
-                    f"{meta.model} has {len(meta.params)} parameters; --budget sets one"
-                )
+            values = window_values(meta, wins, cfg.params)
             obj_path = toolchain.compile_object(source, Path(tmp) / "monitor.bpf.o")
-            return _monitor(cfg, wins, meta, obj_path, out, err)
+            return _monitor(cfg, wins, meta, values, obj_path, out, err)
     except UsageError as exc:
         print(f"hamodel run: {exc}", file=err)
         return 2
@@ -215,6 +263,7 @@ def _monitor(
     cfg: RunConfig,
     wins: tuple[Window, ...],
     meta: Meta,
+    values: list[bytes],
     obj_path: Path,
     out: TextIO,
     err: TextIO,
@@ -251,8 +300,8 @@ def _monitor(
                 print(f"hamodel run: {exc}", file=err)
                 print(exc.log, file=err, end="")
                 return 1
-            for i, w in enumerate(wins):
-                obj.update(meta.maps["bindings"], struct.pack("<I", i), _params(meta, w))
+            for i, value in enumerate(values):
+                obj.update(meta.maps["bindings"], struct.pack("<I", i), value)
             for prog in meta.tracepoint_programs:
                 obj.attach(prog)
             for i, w in enumerate(wins):
@@ -274,7 +323,7 @@ def _monitor(
             obj.poll(rb, 0)  # what arrived while stopping
             counters = _counters(obj, meta)
         print(_summary(meta, counters, reports, cfg.fmt), file=out, flush=True)
-        return 0
+        return 1 if counters.get("violations") or reports else 0  # like replay: 1 = violated
     except BpfError as exc:
         print(f"hamodel run: {exc}", file=err)
         if exc.log:
@@ -283,6 +332,23 @@ def _monitor(
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+
+
+def start_warnings(model: str) -> list[str]:
+    """What the model and its binding say about the task at the start symbol (a model
+    file only; a generated directory has neither)."""
+    path = Path(model)
+    if path.is_dir() or not path.is_file():
+        return []
+    from hamodel.binding import find_binding  # noqa: PLC0415
+    from hamodel.bpf.startcheck import initial_state_warnings  # noqa: PLC0415
+    from hamodel.load import load_model  # noqa: PLC0415
+
+    automaton, _ = load_model(path)
+    if automaton is None:
+        return []  # monitor_sources() reports it, located
+    binding, _ = find_binding(path, automaton)
+    return initial_state_warnings(automaton, binding) if binding else []
 
 
 def _counters(obj: BpfObject, meta: Meta) -> dict[str, int]:

@@ -5,6 +5,7 @@ wellformed.py  untimed graph and bounds           zones.py / dbm.py  exact zone 
 constraints.py guards as closed integer literals  witness.py         Z3 timing + replay
 timed.py       findings from the zone graph       smt.py             Z3 parameter regions
 report.py      text / JSON / SARIF 2.1.0          command.py         the CLI subcommand
+rootcause.py   consequences folded into their cause
 """
 
 from __future__ import annotations
@@ -57,4 +58,7 @@ def check_automaton(
             None,
         )))
     findings.sort(key=lambda f: dg.sort_key(f.diagnostic))
+    from hamodel.check.rootcause import fold_consequences
+
+    findings = fold_consequences(a, findings)
     return Report(a.file, tuple(findings), incomplete, tuple(sorted(answers.answers.items())))

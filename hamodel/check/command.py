@@ -29,7 +29,13 @@ def add_parser(subparsers) -> None:
         description="Check models against the kernel's timed semantics; every timed verdict"
         " comes with a concrete trace replayed by hamodel.semantics.",
     )
-    p.add_argument("models", nargs="+", metavar="MODEL", help="the .dot models")
+    p.add_argument("models", nargs="*", metavar="MODEL", help="the .dot models")
+    p.add_argument("--kernel-tree", metavar="DIR",
+                   help="check a kernel source tree: every model under tools/verification/models/,"
+                   " its drift from the in-tree monitor, and the monitors' Makefile, Kconfig and"
+                   " rv_trace.h lines (docs/kernel-tree.md)")
+    p.add_argument("--changed-since", metavar="REV",
+                   help="with --kernel-tree: only what differs from git revision REV")
     p.add_argument("--reach", action="append", default=[], metavar="STATE",
                    help="is STATE reachable? (shortest witness; repeatable)")
     p.add_argument("--violate", action="store_true",
@@ -74,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
         print("hamodel check: --timeout must be a number of seconds in (0, 86400],"
               " --hz a positive integer", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.kernel_tree is not None or args.changed_since is not None:
+        return _run_tree(args, params)
+    if not args.models:
+        print("hamodel check: give MODEL... or --kernel-tree DIR", file=sys.stderr)
+        return EXIT_BAD_INPUT
     reports: list[Report] = []
     unreadable = False
     known_params: set[str] = set()
@@ -106,14 +117,44 @@ def run(args: argparse.Namespace) -> int:
     if missing and not unreadable:
         print(f"hamodel check: --reach {missing[0]}: no model has this state", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.format == "json":
+    _write(args.format, reports)
+    if unreadable:
+        return EXIT_BAD_INPUT
+    return _status(reports)
+
+
+def _write(fmt: str, reports: list[Report]) -> None:
+    if fmt == "json":
         sys.stdout.write(render_json(reports))
-    elif args.format == "sarif":
+    elif fmt == "sarif":
         sys.stdout.write(render_sarif(reports))
     else:
         sys.stdout.write(render_text(reports, SOURCES))
-    if unreadable:
+
+
+def _run_tree(args: argparse.Namespace, params: dict[str, int]) -> int:
+    """`--kernel-tree DIR`: model findings are the tree's findings (exit 1), not bad input."""
+    from hamodel.tree.command import check_tree, note_skipped
+    from hamodel.tree.layout import TreeError
+
+    if args.kernel_tree is None:
+        print("hamodel check: --changed-since needs --kernel-tree DIR", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.models:
+        print("hamodel check: --kernel-tree DIR takes no MODEL arguments", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    options = Options(params, args.timeout, tuple(args.reach), args.violate, args.hz)
+    try:
+        result = check_tree(args.kernel_tree, options, args.changed_since)
+    except TreeError as exc:
+        print(f"hamodel check: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _write(args.format, list(result.reports))
+    note_skipped(result)
+    return _status(list(result.reports))
+
+
+def _status(reports: list[Report]) -> int:
     if any(r.incomplete for r in reports):
         return EXIT_INCOMPLETE
     if any(has_errors(f.diagnostic for f in r.findings) for r in reports):
