@@ -8,12 +8,16 @@ rules (start events, unset jiffy clocks, guards a case can drive).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from conftest import ROOT
 
 from hamodel.binding import find_binding
 from hamodel.gen import GenOptions
-from hamodel.gen.kernel_c import build_view, generate, notes
+from hamodel.gen.kernel_c import build_view, generate
 from hamodel.gen.kernel_kunit import NOT_MONITORING, monitors_test_lines
 from hamodel.load import load_text
 
@@ -74,14 +78,23 @@ def test_every_monitor_type_gets_the_in_tree_layout(monitor_type):
     assert "KUNIT" not in files["Kconfig"]
 
 
-def test_gen_says_what_to_add_to_rv_monitors_test():
+def test_gen_says_what_to_add_to_rv_monitors_test(tmp_path):
+    """The checklist `hamodel gen` prints (rvgen's) has the lines; `-a` adds them."""
     a = _model(WIP, "wip")
-    options = GenOptions("wip.dot", monitor_type="per_cpu")
-    include, cases = monitors_test_lines(build_view(a, options).kunit)
+    include, cases = monitors_test_lines(build_view(a, GenOptions("wip.dot",
+                                                                   monitor_type="per_cpu")).kunit)
     assert include == '#include "monitors/wip/wip_kunit.c"'
     assert cases == ("KUNIT_CASE(rv_test_wip),", "KUNIT_CASE(rv_test_wip_refused),")
-    said = "\n".join(notes(a, options))
-    assert include in said and " ".join(cases) in said
+    (tmp_path / "wip.dot").write_text(WIP)
+    done = subprocess.run([sys.executable, "-m", "hamodel", "gen", "--target", "kernel-c",
+                           "wip.dot", "-t", "per_cpu", "-o", "out"], cwd=tmp_path,
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr
+    said = done.stdout.splitlines()
+    at = said.index("  - kernel/trace/rv/rv_monitors_test.c (the KUnit suite), beside the other"
+                    " monitors:")
+    assert said[at + 1:at + 5] == [f"        {include}", "    and in rv_mon_test_cases[]:",
+                                   *(f"        {c}" for c in cases)]
 
 
 def test_tlob_ops_reach_start_stop_parser_and_residency():

@@ -251,10 +251,6 @@ def notes(automaton: Automaton, options: GenOptions) -> list[str]:
                 f"kernel-c: the binding {what} monitoring at the user-space marker"
                 f" {marker.name!r}, which is no tracepoint: write that part by hand"
             )
-    include, cases = kernel_kunit.monitors_test_lines(view.kunit)
-    out.append(f"kernel-c: KUnit: in kernel/trace/rv/rv_monitors_test.c, add {include}"
-               " beside the other monitors' includes")
-    out.append(f"kernel-c: KUnit: and in its rv_mon_test_cases[]: {' '.join(cases)}")
     return out
 
 

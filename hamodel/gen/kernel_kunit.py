@@ -102,15 +102,28 @@ def monitors_test_lines(k: Kunit) -> tuple[str, tuple[str, ...]]:
 
 
 def patch_monitors_test(text: str, k: Kunit) -> str:
-    """rv_monitors_test.c with the monitor's lines added (idempotent): the include after
-    the last monitor include, the cases before the list's terminating `{}`.  A line
-    already there (the kernel's own sco, opid, ... of the same name) stays once."""
+    """rv_monitors_test.c with the monitor's lines added (monitors_test_lines)."""
     include, cases = monitors_test_lines(k)
+    return add_monitors_test_lines(text, include, cases)
+
+
+def add_monitors_test_lines(text: str, include: str, cases: tuple[str, ...]) -> str:
+    """The include after the last monitor's include, the cases before the terminating
+    `{}` of rv_mon_test_cases[]; a line already there (the kernel's own sco, opid, ...
+    of the same name) stays once, so adding twice changes nothing.  ValueError when
+    the file has neither place."""
     lines = text.split("\n")
+    includes = [i for i, line in enumerate(lines) if line.startswith('#include "monitors/')]
+    try:
+        first = lines.index("static struct kunit_case rv_mon_test_cases[] = {")
+        end = lines.index("\t{}", first)
+    except ValueError:
+        end = None
+    if not includes or end is None:
+        raise ValueError("no monitor #include lines or no rv_mon_test_cases[] ending in `{}`")
     if include not in lines:
-        last = max(i for i, line in enumerate(lines) if line.startswith('#include "monitors/'))
-        lines.insert(last + 1, include)
-    end = lines.index("\t{}", lines.index("static struct kunit_case rv_mon_test_cases[] = {"))
+        lines.insert(includes[-1] + 1, include)
+        end += 1
     for case in cases:
         if f"\t{case}" not in lines:
             lines.insert(end, f"\t{case}")
