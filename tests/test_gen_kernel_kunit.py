@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SHARED
 
 from hamodel.binding import find_binding
 from hamodel.gen import GenOptions
@@ -137,10 +137,9 @@ def test_a_monitor_nothing_starts_has_one_case_that_skips():
 
 
 def test_opid_guards_are_driven_through_interrupts_and_preemption():
-    model = ROOT.parent / "shared/models/upstream/sched/opid.dot"
-    if not model.is_file():
-        pytest.skip("the upstream models are not there (../shared)")
     from hamodel.binding import load_binding
+
+    model = SHARED / "models/upstream/sched/opid.dot"
 
     a = _model(model.read_text(), "opid")
     binding, _ = load_binding(ROOT / "models/upstream/sched/opid.binding.toml", a)
@@ -158,3 +157,11 @@ def test_state_helper_names_the_idle_monitor():
     a = _model(WIP, "wip")
     c = generate(a, GenOptions("wip.dot", monitor_type="per_task"))["wip.c"]
     assert f'\t\treturn "{NOT_MONITORING}";\n' in c
+
+
+def test_a_monitors_test_without_its_places_is_refused():
+    from hamodel.gen.kernel_kunit import add_monitors_test_lines
+
+    with pytest.raises(ValueError, match="rv_mon_test_cases"):
+        add_monitors_test_lines("int x;\n", '#include "monitors/m/m_kunit.c"',
+                                ("KUNIT_CASE(rv_test_m),",))

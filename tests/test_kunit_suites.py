@@ -16,7 +16,7 @@ from pathlib import Path
 
 import kshim
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SHARED
 from kshim import kunit
 
 from hamodel.binding import load_binding
@@ -25,7 +25,7 @@ from hamodel.load import load_model
 
 pytestmark = pytest.mark.skipif(not kshim.available(), reason=kshim.MISSING)
 
-UPSTREAM = ROOT.parent / "shared" / "models" / "upstream"
+UPSTREAM = SHARED / "models" / "upstream"
 BINDINGS = ROOT / "models" / "upstream"
 # the kernel's own cases rv_monitors_test.c lists, and what they do in a build without
 # their monitor
