@@ -77,7 +77,9 @@ class Reporter:
 
     def violation(self, v, inv: Invocation | None, line: int) -> None:
         what = {
-            "invariant": f"invariant timer in state {v.state}",
+            "invariant": f"invariant timer in state {v.state}" if v.event is None else
+            f"event {v.event} after the invariant of state {v.state} ran out (before its "
+            "timer ran)",
             "invalid_event": f"event {v.event} not allowed in state {v.state}",
             "guard": f"event {v.event}: guard false in state {v.state}",
         }[v.kind]
@@ -89,6 +91,7 @@ class Reporter:
             "type": "violation", "obj": v.obj, "time": v.time, "state": v.state,
             "event": v.event, "kind": v.kind, "clocks": dict(v.clocks),
             "residency": dict(v.residency), "dominant": dominant(v.residency),
+            "env": dict(v.env),
             "start": None if inv is None else inv.start,
             "start_line": None if inv is None else inv.line,
             "start_args": None if inv is None else inv.args, "line": line,

@@ -330,6 +330,11 @@ class Semantics:
                        residency=tuple(residency), armings=armings)
         return new, Moved(None, t, obj.state, event, cell.dst)
 
+    def overdue(self, obj: ObjectState, t: int) -> bool:
+        """Whether the state's invariant is false at t (ha_verify_invariants at t)."""
+        inv = self._invariant[obj.state]
+        return inv is not None and not self._invariant_holds(obj, inv.clock, inv.bound, t)
+
     def _invariant_holds(self, obj: ObjectState, clock: str, bound: Value, t: int) -> bool:
         i = self._clock_index[clock]
         b = self.value(bound, obj) % U64
@@ -545,9 +550,20 @@ class Monitor:
         return StartResult.STARTED, out
 
     def stop(self, obj: Hashable, t: int) -> tuple[StopResult, list[Outcome]]:
-        """The monitor's own stop routine: da_monitor_reset() and the verdict since start."""
+        """The monitor's own stop routine: da_monitor_reset() and the verdict since start.
+
+        The stop checks the state's invariant at its instant, as an event would
+        (ha_verify_invariants), so an overrun whose timer callback has not run yet
+        (Platform.latency_ns) is reported as the timer would report it.
+        """
         out = self.advance(t)
         slot = self._slot(obj)
+        if slot.status == "monitoring" and slot.obj is not None:
+            if self.sem.overdue(slot.obj, t):
+                out.append(_with_obj(self.sem.violation(None, slot.obj, t, None,
+                                                        ViolationKind.INVARIANT, self._env),
+                                     obj))
+                slot.status, slot.obj = "violated", None
         result = {
             "monitoring": StopResult.STOPPED,
             "violated": StopResult.VIOLATED,

@@ -1,16 +1,19 @@
 """Hypothesis strategies for monitor differential tests: random automata, timed calls.
 
 It complements tests/strategies.py (the model builder's): times here advance in
-steps of a few ns and bounds are a few ns or jiffies of a tiny tick, so timers
-fire between and exactly at calls, and several objects' timers fall due at the
-same instant; every monitor entry point (advance, start_event, start_run_event)
-is drawn, and a parameter may be missing, so refusals are compared too.
+steps of a few ns or jiffies of a tiny tick, and bounds are a few of them, so
+timers fire between and exactly at calls, and several objects' timers fall due
+at the same instant; a call may also be placed at the next timer's instant (one
+ns before, at, or after it).  Calls happen at absolute uptimes: right after
+boot (the kernel's checks wrap while the uptime is below a bound) or much later.
+Every monitor entry point (advance, start_event, start_run_event, reset) is
+drawn, and a parameter may be missing, so refusals are compared too.
 
 `automata()` draws small but complete hybrid automata (clocks in ns or jiffies,
-read-only envs, symbolic and numeric bounds, guards as trees, resets, invariants,
-nondeterministic edges); `timed_calls(a)` draws what a kernel would feed a
-monitor of that automaton: starts, events, stops, with small time steps so that
-timers and ties between them happen often.
+read-only envs, symbolic and numeric bounds, some past a timer wheel level,
+guards as trees, resets, invariants, self-loops, nondeterministic edges);
+`timed_calls(a, tick)` draws what a kernel would feed a monitor of that
+automaton; `platforms()` the kernel's circumstances (`hamodel.semantics.Platform`).
 """
 
 from __future__ import annotations
@@ -38,8 +41,14 @@ from hamodel.model import (
     Symbol,
     TimeUnit,
 )
+from hamodel.semantics import Platform, Tie, Timer
 
-HZ_CHOICES = (250, 1_000_000_000, 200_000_000, 100_000_000)  # ticks of 4 ms, 1, 5, 10 ns
+# HZ: ticks of 4 and 10 ms, and of 1, 5 and 10 ns (jiffy clocks move between close calls)
+HZ_CHOICES = (250, 100, 1_000_000_000, 200_000_000, 100_000_000)
+LONG_UPTIME = 1 << 42  # about 73 minutes after boot: no bound here makes a check wrap
+# Bounds at the edges of the timer wheel's levels (63, 504 jiffies) and of u64.
+WIDE_NUMBERS = (62, 63, 64, 70, 503, 504, 520)
+HUGE_NUMBERS = ((1 << 32) - 1, 1 << 32, (1 << 63) - 1, 1 << 63, (1 << 64) - 1)
 
 
 @st.composite
@@ -53,7 +62,8 @@ def automata(draw, max_states: int = 4, max_events: int = 3, max_envs: int = 2) 
     params = [f"P{i}" for i in range(draw(st.integers(0, 2)))]
 
     def value():
-        number = st.integers(0, 12).map(lambda n: Number(n, None))
+        number = st.one_of(st.integers(0, 12), st.integers(0, 12), st.sampled_from(WIDE_NUMBERS),
+                           st.sampled_from(HUGE_NUMBERS)).map(lambda n: Number(n, None))
         if not params:
             return number
         symbol = st.sampled_from(params).map(lambda p: Symbol(p, call=True))
@@ -113,7 +123,11 @@ def automata(draw, max_states: int = 4, max_events: int = 3, max_envs: int = 2) 
 @dataclass(frozen=True)
 class Call:
     """One call on a monitor: `op` is start | stop | event | start_event | start_run_event
-    | advance; `dt` is the time step before it."""
+    | reset | advance; `dt` is the time step before it, or, when `at_deadline` is set,
+    the call comes that many ns after the next timer's instant (if one is armed and
+    not past), or when `at_tick` is set, that many ns after the next jiffy begins, or
+    when `at_limit` is (anchor, offset), that many ns after an instant where the
+    invariant check of the object's state changes (test_gen_python.limits)."""
 
     op: str
     obj: int
@@ -121,17 +135,33 @@ class Call:
     event: str = ""
     env: tuple[tuple[str, int], ...] = ()
     params: tuple[tuple[str, int], ...] | None = None
+    at_deadline: int | None = None
+    at_tick: int | None = None
+    at_limit: tuple[int, int] | None = None
 
 
 @st.composite
-def timed_calls(draw, a: Automaton, max_calls: int = 40) -> list[Call]:
+def uptimes(draw, tick: int = 1) -> int:
+    """When the first call comes, in ns since boot."""
+    return draw(st.one_of(st.integers(0, 30), st.sampled_from((tick - 1, tick, 64 * tick)),
+                          st.just(LONG_UPTIME), st.just(LONG_UPTIME)))
+
+
+@st.composite
+def timed_calls(draw, a: Automaton, max_calls: int = 40, tick: int = 1) -> list[Call]:
     events = [e.name for e in a.events]
     envs = [e.name for e in a.envs if not e.stored]
     params = [p.name for p in a.parameters]
     ops = st.sampled_from(
-        ["event"] * 6 + ["start", "stop", "start_event", "start_run_event", "advance"]
+        ["event"] * 6 + ["start", "stop", "start_event", "start_run_event", "advance", "reset"]
     )
-    dts = st.one_of(st.just(0), st.just(0), st.integers(0, 6), st.integers(0, 40))
+    dts = st.one_of(st.just(0), st.just(0), st.integers(0, 6), st.integers(0, 40),
+                    st.sampled_from((tick - 1, tick, tick + 1, 8 * tick)))
+    deadlines = st.one_of(st.none(), st.none(), st.none(), st.sampled_from((-1, 0, 0, 1)),
+                          st.integers(-6, 1))
+    ticks = st.one_of(st.none(), st.none(), st.none(), st.none(), st.sampled_from((-1, 0, 1)))
+    limits = st.one_of(st.none(), st.none(), st.none(), st.tuples(st.integers(0, 1),
+                                                                  st.integers(-1, 1)))
     calls = [Call("start", 0, 0)]  # most interesting runs begin with a monitored object
     for _ in range(draw(st.integers(1, max_calls))):
         op = draw(ops)
@@ -143,10 +173,23 @@ def timed_calls(draw, a: Automaton, max_calls: int = 40) -> list[Call]:
             env = tuple((v, draw(st.integers(0, 3))) for v in envs)
         calls.append(
             Call(op, draw(st.integers(0, 2)), draw(dts), draw(st.sampled_from(events)), env,
-                 call_params)
+                 call_params, draw(deadlines), draw(ticks), draw(limits))
         )
     return calls
 
 
 def default_params(a: Automaton, value: int = 7) -> dict[str, int]:
     return {p.name: value + i for i, p in enumerate(a.parameters)}
+
+
+@st.composite
+def platforms(draw, hz: int) -> Platform:
+    """The kernel around the monitor: timer kind, same-instant order, callback latency."""
+    tick = (1_000_000_000 + hz // 2) // hz
+    return Platform(
+        hz=hz,
+        timer=draw(st.sampled_from((None, Timer.WHEEL, Timer.HRTIMER))),
+        tie=draw(st.sampled_from(Tie)),
+        latency_ns=draw(st.sampled_from((0, 0, 1, 3, tick))),
+        wheel_clk_ahead=draw(st.booleans()),
+    )

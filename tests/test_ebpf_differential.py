@@ -4,10 +4,16 @@ While `hamodel run` watches tests/programs/ebpf_target.c, a private tracefs
 instance records the same run (sched_switch, sched_wakeup and two uprobe
 events on the window markers, trace clock `mono`, which is the clock
 bpf_ktime_get_ns reads).  The recording is replayed through
-hamodel.semantics.Monitor with models/tlob.binding.toml; both must find the
-same violated windows, at the same instant and with the same per-state
-breakdown, within TOLERANCE_NS: tracefs prints microseconds, and the two
-consumers of one tracepoint hit read the clock a few microseconds apart.
+hamodel.semantics.Monitor with models/tlob.binding.toml, on an hrtimer (the
+eBPF monitor's bpf_timer is one, whatever timer the kernel-C generator would
+choose); both must find the same violated windows, at the same instant and
+with the same per-state breakdown, within TOLERANCE_NS: tracefs prints
+microseconds, and the two consumers of one tracepoint hit read the clock a few
+microseconds apart.  The semantics runs timer callbacks at their expiry; the
+kernel runs them a little later, so an event in between is a late event to
+the eBPF monitor (an invariant violation under the event's name, at the
+event): that counts as the same finding when it lies within TOLERANCE_NS of
+the semantics' timer.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from test_ebpf_live import (  # noqa: F401 (fixtures)
 from hamodel.binding import PREV_STATE_LETTERS, find_binding
 from hamodel.bpf import elf
 from hamodel.load import load_model
-from hamodel.semantics import Monitor, Violation
+from hamodel.semantics import Monitor, Platform, Timer, Violation
 
 TRACEFS = Path("/sys/kernel/tracing")
 INSTANCE = TRACEFS / "instances" / "hamodel_ebpf_diff"
@@ -123,7 +129,8 @@ def replay(text: str, model: Path) -> tuple[list[Violation], int]:
     automaton, _ = load_model(model)
     binding, _ = find_binding(model, automaton)
     (param,) = automaton.parameters  # the run sets the model's one parameter to 2 ms
-    monitor = Monitor(automaton, params={param.name: BUDGET_NS})
+    monitor = Monitor(automaton, params={param.name: BUDGET_NS},
+                      platform=Platform(timer=Timer.HRTIMER))
     out: list[Violation] = []
     lost = 0
     t = 0
@@ -191,7 +198,8 @@ def test_ebpf_and_semantics_agree_on_a_recorded_run(target, name):  # noqa: F811
     assert len(oracle) == len(ebpf), (oracle, ebpf)
     for py, bpf in zip(sorted(oracle, key=lambda v: v.time), ebpf, strict=True):
         assert (py.obj, py.kind.value, py.state) == (bpf["tid"], bpf["kind"], bpf["state"])
-        assert py.event == bpf["event"]
+        late = py.event is None and bpf["event"] is not None and bpf["detected_by"] == "event"
+        assert py.event == bpf["event"] or late, (py, bpf)
         assert abs(py.time - bpf["time_ns"]) <= TOLERANCE_NS
         for state, ns in py.residency:
             assert abs(ns - bpf["residency_ns"][state]) <= TOLERANCE_NS, (state, py, bpf)

@@ -150,9 +150,13 @@ def two_clocks_files() -> dict[str, str]:
 
 def test_two_clocks_resets_and_non_strict_bounds():
     c = two_clocks_files()["ebpf_two_clocks.bpf.c"]
-    # `clk_a <= 3ms` fires one ns after 3 ms; `clk_b < LIMIT_NS()` reads the parameter.
-    assert "invariant_deadline_ebpf_two_clocks(m, 0, 3000000ULL + 1, now)" in c
+    # `clk_a <= 3ms` and `clk_b < LIMIT_NS()` are checked and timed alike, as the
+    # kernel's ha_check_invariant_ns() and hrtimer do: clk == bound passes, and the
+    # timer runs at reset + bound.
+    assert "invariant_deadline_ebpf_two_clocks(m, 0, 3000000ULL, now)" in c
+    assert "invariant_holds_ebpf_two_clocks(m, 0, 3000000ULL, now)" in c
     assert "invariant_deadline_ebpf_two_clocks(m, 1, m->params[0], now)" in c
+    assert "invariant_holds_ebpf_two_clocks(m, 1, m->params[0], now)" in c
     assert "[sleep_ebpf_two_clocks] = (1U << 1)," in c  # sleep resets clk_b
     assert "#define INIT_RESETS_ebpf_two_clocks\t(1U << 0)" in c  # __init resets clk_a
     assert "[preempt_ebpf_two_clocks] = run_ebpf_two_clocks," in c  # the self-loop
@@ -170,7 +174,8 @@ def test_two_clocks_model_compiles(tmp_path):
 
 
 # a and b share `x < 5ms` on x, set at the start; c has `x < 7ms`; d and e share
-# `y < 5ms` on y, not set at the start; f has no invariant.
+# `y < 5ms` on y, not set at the start; f has no invariant.  `same` resets x on f's
+# self-loop, so every self-loop of `same` re-arms (rvgen's self_loop_reset_events).
 DEADLINES = """digraph state_automaton {
 	{node [shape = plaintext, style=invis, label=""] "__init_a"};
 	{node [shape = ellipse] "a"};
@@ -193,6 +198,8 @@ DEADLINES = """digraph state_automaton {
 	"e" -> "e" [ label = "same" ];
 	"e" -> "f" [ label = "again" ];
 	"f" -> "f" [ label = "other" ];
+	"f" -> "f" [ label = "same;reset(x)" ];
+	"a" -> "a" [ label = "other" ];
 }
 """
 
@@ -220,9 +227,13 @@ def test_edges_keep_the_deadline_only_when_it_cannot_move(tmp_path):
         # Same invariant, but y is not set at the start: an unset clock counts from
         # each state's entry, and the generator does not follow which paths set it.
         ("d", "other"): "1",
-        ("e", "same"): "0",  # self-loop without reset keeps the timer
+        # A self-loop resetting nothing, whose event resets x on f's self-loop: the
+        # timer is armed again, and y, unset, counts from now.
+        ("e", "same"): "1",
         ("e", "again"): "1",  # to no invariant
         ("f", "other"): "0",  # no invariant on either side
+        ("f", "same"): "0",  # no invariant on either side
+        ("a", "other"): "0",  # a self-loop whose event resets no clock on any self-loop
     }
     c = generate(a, GenOptions(model_path=str(tmp_path / "d.dot"), binding=binding))["d.bpf.c"]
     assert "static const volatile __u8 edge_new_deadline_d[state_max_d][event_max_d]" in c
@@ -287,3 +298,25 @@ def test_state_and_clock_counts_the_c_types_hold(tmp_path, states, clocks, refus
     (diag,) = err.value.diagnostics
     assert diag.code == "ebpf-unsupported" and what in diag.message
     assert diag.span is not None and diag.span.file == str(path)
+
+
+def test_a_start_sets_a_deadline_only_when_the_init_arrow_resets(tmp_path):
+    """da_monitor_start() runs no model code: without resets on the __init arrow every
+    clock stays unset and nothing is timed until an edge arms the timer."""
+    from hamodel.binding import Binding, EventBinding
+
+    def start_code(text: str) -> str:
+        a, diags = load_text(text, str(tmp_path / "d.dot"))
+        assert a is not None, diags
+        events = tuple(EventBinding(e.name, "sched_switch", "prev_pid", ())
+                       for e in a.events)
+        binding = Binding("per_task", "deadlines", None, None, events, "sched_process_exit",
+                          "d")
+        c = generate(a, GenOptions(model_path=str(tmp_path / "d.dot"), binding=binding))
+        body = c["d.bpf.c"]
+        return body[body.index("int d_start(struct pt_regs *ctx)"):]
+
+    with_reset = start_code(DEADLINES)
+    assert "m->deadline_ns = deadline_d(m, m->state, now);" in with_reset
+    without = start_code(DEADLINES.replace(' [ label = "reset(x)" ]', ""))
+    assert "m->deadline_ns = 0;" in without and "deadline_d(" not in without

@@ -216,6 +216,16 @@ def test_stop_within_budget_and_after_violation():
     assert m.stop(3, U + 21 * MS)[0] is StopResult.NOT_MONITORED  # -ESRCH
 
 
+def test_a_stop_after_the_deadline_reports_a_late_timer():
+    m = tlob(5, Platform(latency_ns=1000))
+    m.start(1, U)
+    result, (v,) = m.stop(1, U + 5 * MS + 500)  # the callback would run at +1000
+    assert result is StopResult.VIOLATED
+    assert v.event is None and v.time == U + 5 * MS + 500 and v.state == "running"
+    m.start(2, U + 10 * MS)
+    assert m.stop(2, U + 15 * MS) == (StopResult.STOPPED, [])  # clk == B still holds
+
+
 def test_start_twice_is_refused_and_restart_after_violation_works():
     m = tlob(5)
     assert m.start(1, U)[0] is StartResult.STARTED

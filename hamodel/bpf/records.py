@@ -177,7 +177,10 @@ def format_ns(ns: int) -> str:
 
 
 def text_line(meta: Meta, r: Report, label: str) -> str:
-    what = "invariant" if r.kind == "invariant" else f"event {r.event} (no edge)"
+    what = {
+        "invariant": "invariant" if r.event is None else f"invariant (at event {r.event})",
+        "invalid_event": f"event {r.event} (no edge)",
+    }[r.kind]
     total = sum(v for _, v in r.residency) or 1
     parts = " ".join(f"{s}={format_ns(v)}({100 * v // total}%)" for s, v in r.residency)
     late = r.detect_ns - r.time_ns

@@ -29,6 +29,7 @@ from hamodel.build import is_c_identifier
 from hamodel.gen import GenError, GenOptions, render
 from hamodel.gen import names as cn
 from hamodel.model import Automaton, ClockKind, Number, Symbol, Value
+from hamodel.semantics import Semantics
 from hamodel.source import Span
 
 EBPF_UNSUPPORTED = dg.register(
@@ -111,26 +112,28 @@ def _keeps_deadline(
     dst: InvariantView | None,
     *,
     self_loop: bool,
+    loop_event: bool,
     resets: bool,
     init_clocks: frozenset[int],
 ) -> bool:
     """Whether an edge leaves the armed deadline as it is, so the hot path skips it.
 
-    A self-loop that resets nothing keeps the timer (ha_setup_invariants).  An edge
-    between two states with no invariant keeps "none".  An edge that resets nothing
-    between two states with the same invariant keeps it too when its clock is
-    reset on the __init arrow (never unset, so the deadline is reset + bound in
-    both states: the event that takes the edge found it not yet passed).  An unset
-    clock counts from the state's entry, so its deadline moves with every edge.
+    ha_setup_invariants() leaves the timer on a self-loop unless its event resets
+    a clock on some self-loop of the model (rvgen's self_loop_reset_events,
+    `loop_event`), and an edge between two states with no invariant keeps "none".
+    Otherwise the timer is armed again, and that lands on the same deadline when
+    the edge resets nothing between two states with the same invariant on a clock
+    reset on the __init arrow: never unset, so the hrtimer runs bound - passed ns
+    from now, at reset + bound, in both states (the event found it not passed).
+    An unset clock counts from each arming, so its deadline moves with every edge.
     """
-    if resets:
-        return False
-    if self_loop or (src is None and dst is None):
+    if (self_loop and not loop_event) or (src is None and dst is None):
         return True
     return (
-        src is not None
+        not resets
+        and src is not None
         and dst is not None
-        and (src.clock, src.bound, src.extra) == (dst.clock, dst.bound, dst.extra)
+        and (src.clock, src.bound) == (dst.clock, dst.bound)
         and src.clock in init_clocks
     )
 
@@ -140,8 +143,7 @@ def _keeps_deadline(
 @dataclass(frozen=True, slots=True)
 class InvariantView:
     clock: int
-    bound: str  # C expression in ns, of `params`
-    extra: int  # 0 for `<`, 1 for `<=` (fires one ns later, as semantics.py says)
+    bound: str  # C expression in ns, of `params` (`<` and `<=` alike: the kernel's check)
     text: str  # as written, for the comment
 
 
@@ -182,6 +184,7 @@ class EbpfView:
     edge_resets: tuple[tuple[str, ...], ...]  # [state][event] -> clock bitmask
     edge_new_deadline: tuple[tuple[str, ...], ...]  # [state][event] -> "1" recompute, "0" keep
     init_resets: str
+    init_timer: bool  # the start sets the initial state's timer: the __init arrow resets
     programs: tuple[ProgramView, ...]
     exit_tracepoint: str
     exit_params: str
@@ -201,9 +204,10 @@ class EbpfView:
 # The template's own functions, tables and macros, each suffixed _<model> like the
 # state and event constants (tags of enums and structs live apart and cannot clash).
 GENERATOR_NAMES = (
-    "next_state", "edge_resets", "edge_new_deadline", "count", "invariant_deadline",
-    "deadline", "report", "timer_fired", "arm_slow", "arm", "live", "handle",
-    "HOW", "CLOCKS", "PARAMS", "CLOCK_SLOTS", "PARAM_SLOTS", "BINDINGS", "INIT_RESETS",
+    "next_state", "edge_resets", "edge_new_deadline", "count", "invariant_holds", "holds",
+    "invariant_deadline", "deadline", "report", "timer_fired", "arm_slow", "arm", "live",
+    "handle", "HOW", "HOW_NO_EVENT", "CLOCKS", "PARAMS", "CLOCK_SLOTS", "PARAM_SLOTS",
+    "BINDINGS", "INIT_RESETS",
 )
 
 
@@ -331,13 +335,13 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
             inv = InvariantView(
                 clock=clocks.index(s.invariant.clock),
                 bound=bound,
-                extra=0 if s.invariant.strict else 1,
                 text=f"{s.invariant.clock} {s.invariant.op} {text}",
             )
         states.append(StateView(s.name, f"{s.name}_{a.name}", inv, s.span.line if s.span else 0))
 
     invariant_of = {s.name: view.invariant for s, view in zip(a.states, states, strict=True)}
     init_clocks = frozenset(clocks.index(r.env) for r in a.init_resets)
+    loop_events = Semantics(a).self_loop_reset_events
     next_rows, reset_rows, deadline_rows = [], [], []
     for s in a.states:
         nrow, rrow, drow = [], [], []
@@ -351,6 +355,7 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
                 keeps = _keeps_deadline(
                     invariant_of[s.name], invariant_of[first.dst],
                     self_loop=first.dst == s.name,
+                    loop_event=e.name in loop_events,
                     resets=bool(first.reset_envs),
                     init_clocks=init_clocks,
                 )
@@ -390,6 +395,7 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
         edge_resets=tuple(reset_rows),
         edge_new_deadline=tuple(deadline_rows),
         init_resets=_mask(tuple(r.env for r in a.init_resets), clocks),
+        init_timer=bool(a.init_resets),
         programs=programs,
         exit_tracepoint=exit_tp,
         exit_params=exit_abi.params,
@@ -401,10 +407,12 @@ def build_view(a: Automaton, binding: Binding) -> EbpfView:
     )
 
 
-# A clock set is a __u32 bitmask (`1U << clock`), and next_state holds a state
-# index or -1 in an __s8: past these sizes the generated C would be undefined.
+# A clock set is a __u32 bitmask (`1U << clock`), next_state holds a state index
+# or -1 in an __s8, and a report packs its event in 16 bits with 0xffff for none:
+# past these sizes the generated C would be undefined.
 MAX_CLOCKS = 32
 MAX_STATES = 128
+MAX_EVENTS = 0xffff
 
 
 def _check_sizes(a: Automaton) -> None:
@@ -414,6 +422,13 @@ def _check_sizes(a: Automaton) -> None:
             f"clock {extra.name}: the model has {len(a.clocks)} clocks, "
             f"the eBPF target at most {MAX_CLOCKS}",
             extra.span,
+        )
+    if len(a.events) > MAX_EVENTS:
+        extra_event = a.events[MAX_EVENTS]
+        raise EbpfUnsupported(
+            f"event {extra_event.name}: the model has {len(a.events)} events, "
+            f"the eBPF target at most {MAX_EVENTS}",
+            extra_event.span,
         )
     if len(a.states) > MAX_STATES:
         extra = a.states[MAX_STATES]

@@ -11,6 +11,11 @@
  * bpf_timer in uprobe programs and in task storage.  The start uprobe cannot
  * arm a timer, so the task's next tp_btf event arms it.  Each invocation is
  * reported at most once: whoever moves it out of MONITORING reports it.
+ *
+ * The checks are the kernel framework's (include/rv/ha_monitor.h) with an
+ * hrtimer: every event first checks the invariant of the state it leaves, in
+ * u64 as ha_check_invariant_ns() does; the timer runs B - passed ns after it is
+ * armed; a start arms nothing unless the model resets clocks on its __init arrow.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -21,6 +26,8 @@ typedef _Bool bool;
 
 #define HAMODEL_UNSET		(~0ULL)
 #define HAMODEL_NO_EVENT	(~0ULL)
+/* A deadline that never comes: the kernel's hrtimer saturates (ktime_add_safe). */
+#define HAMODEL_NEVER		(~0ULL)
 /* BPF_F_TIMER_ABS (kernel 6.7) is newer than the distribution's uapi headers. */
 #define HAMODEL_TIMER_ABS	(1U << 0)
 #define HAMODEL_CLOCK_MONOTONIC	1
@@ -147,10 +154,10 @@ static const volatile __u32 edge_resets_tlob[state_max_tlob][event_max_tlob] = {
 };
 
 /*
- * edge_new_deadline[state][event]: 1 when the edge moves the invariant
- * deadline, 0 when it keeps it (hamodel/gen/ebpf.py decides: no reset and
- * the same invariant on a clock set since the start), so most events skip
- * the deadline and its check.
+ * edge_new_deadline[state][event]: 1 when the edge arms or cancels the timer
+ * (ha_setup_invariants), 0 when the deadline stays: a self-loop whose event
+ * resets no clock on any self-loop, no invariant on either side, or (as
+ * hamodel/gen/ebpf.py decides) a re-arm that lands on the same deadline.
  */
 static const volatile __u8 edge_new_deadline_tlob[state_max_tlob][event_max_tlob] = {
 	[running_tlob] = {
@@ -177,7 +184,7 @@ struct task_tlob {
 	__u64 seq;			/* invocation number of this task */
 	__u64 start_ns;
 	__u64 entered_ns;		/* when the current state was entered */
-	__u64 deadline_ns;		/* the armed invariant fires here; 0: none */
+	__u64 deadline_ns;		/* the timer fires here; 0: none, HAMODEL_NEVER: never */
 	__u64 armed_seq;		/* the timer slot was last armed for ... */
 	__u64 armed_deadline_ns;	/* ... this invocation and deadline */
 	__u64 untimed_seq;		/* this invocation found the timer map full */
@@ -285,19 +292,53 @@ static __always_inline __u32 hamodel_prev_state(bool preempt, unsigned int prev_
 	return 0;
 }
 
-/* When the invariant `clock < bound` becomes false, never before now. */
+/*
+ * ha_check_invariant_ns(): the invariant on `clock` holds at `now` when its reset
+ * is not before now - bound, in u64 as the kernel computes it: clk == bound
+ * passes whether the model wrote `<` or `<=`, an unset clock (~0) passes, and
+ * while the uptime is below the bound the subtraction wraps and a set clock fails.
+ */
+static __always_inline bool invariant_holds_tlob(struct task_tlob *m, __u32 clock,
+		__u64 bound, __u64 now)
+{
+	if (clock >= CLOCKS_tlob)
+		return 1;
+	return m->clock_reset_ns[clock] >= now - bound;
+}
+
+/* The invariant of the state being left, checked at each event (ha_verify_invariants). */
+static __always_inline bool holds_tlob(struct task_tlob *m, __u32 state, __u64 now)
+{
+	switch (state) {
+	case running_tlob:	/* clk_elapsed < BUDGET_NS() (tlob.dot:5) */
+		return invariant_holds_tlob(m, 0, m->params[0], now);
+	case sleeping_tlob:	/* clk_elapsed < BUDGET_NS() (tlob.dot:7) */
+		return invariant_holds_tlob(m, 0, m->params[0], now);
+	case waiting_tlob:	/* clk_elapsed < BUDGET_NS() (tlob.dot:8) */
+		return invariant_holds_tlob(m, 0, m->params[0], now);
+	default:
+		return 1;
+	}
+}
+
+/*
+ * ha_start_timer_ns() on an hrtimer: bound - passed ns from now, passed being 0
+ * for an unset clock.  A negative or overflowing expiry saturates in the
+ * kernel's ktime_add_safe() and never comes: HAMODEL_NEVER, no timer.
+ */
 static __always_inline __u64 invariant_deadline_tlob(struct task_tlob *m,
 		__u32 clock, __u64 bound, __u64 now)
 {
-	__u64 reset, deadline;
+	__u64 reset, rel, expires;
 
 	if (clock >= CLOCKS_tlob)
 		return 0;
 	reset = m->clock_reset_ns[clock];
-	if (reset == HAMODEL_UNSET)
-		reset = now;
-	deadline = reset + bound;
-	return deadline > now ? deadline : now;
+	rel = bound - (reset == HAMODEL_UNSET ? 0 : now - reset);
+	if ((__s64)rel < 0)
+		return HAMODEL_NEVER;
+	expires = now + rel;
+	return (__s64)expires < 0 ? HAMODEL_NEVER : expires;
 }
 
 /* The deadline of the invariant of `state`, entered now; 0 when it has none. */
@@ -316,18 +357,20 @@ static __always_inline __u64 deadline_tlob(struct task_tlob *m, __u32 state,
 	}
 }
 
-#define HOW_tlob(kind, detector)	((kind) << 8 | (detector))
+/* What a report is about, in one argument (a BPF function takes at most five). */
+#define HOW_tlob(kind, detector, event)	((__u32)(event) << 16 | (kind) << 8 | (detector))
+#define HOW_NO_EVENT_tlob	0xffff
 
 /*
- * Report a violation noticed at `now`, if this caller is the one that ends the
- * invocation.  An invariant is violated at its deadline, an event at `now`.
+ * Report a violation at `t` noticed at `now`, if this caller is the one that ends
+ * the invocation: the timer and the stop marker report the deadline, an event
+ * its own instant.
  */
 static void report_tlob(struct task_tlob *m, struct task_struct *task,
-		__u32 how, __u64 event, __u64 now)
+		__u32 how, __u64 t, __u64 now)
 {
 	struct violation_tlob *r;
-	__u32 kind = how >> 8, i;
-	__u64 t = kind == kind_invariant_tlob ? m->deadline_ns : now;
+	__u32 kind = how >> 8 & 0xff, event = how >> 16, i;
 
 	if (__sync_val_compare_and_swap(&m->status, status_monitoring_tlob,
 					status_violated_tlob) != status_monitoring_tlob)
@@ -345,7 +388,7 @@ static void report_tlob(struct task_tlob *m, struct task_struct *task,
 	r->binding = m->binding;
 	r->seq = m->seq;
 	r->state = m->state;
-	r->event = event;
+	r->event = event == HOW_NO_EVENT_tlob ? HAMODEL_NO_EVENT : event;
 	r->start_ns = m->start_ns;
 	r->time_ns = t;
 	r->detect_ns = now;
@@ -378,8 +421,8 @@ static int timer_fired_tlob(void *map, __u32 *tid, struct timer_tlob *slot)
 	m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
 	if (m && m->status == status_monitoring_tlob && m->seq == slot->seq &&
 	    m->deadline_ns == slot->deadline_ns && m->deadline_ns && now >= m->deadline_ns)
-		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_timer_tlob),
-				HAMODEL_NO_EVENT, now);
+		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_timer_tlob,
+				HOW_NO_EVENT_tlob), m->deadline_ns, now);
 	bpf_task_release(task);
 	return 0;
 }
@@ -422,24 +465,22 @@ static __noinline void arm_slow_tlob(struct task_tlob *m, __u32 tid)
 static __always_inline void arm_tlob(struct task_tlob *m,
 		struct task_struct *task)
 {
-	if (!m->deadline_ns ||
+	if (!m->deadline_ns || m->deadline_ns == HAMODEL_NEVER ||
 	    (m->armed_seq == m->seq && m->armed_deadline_ns == m->deadline_ns))
 		return;
 	arm_slow_tlob(m, task->pid);
 }
 
 /*
- * The task's monitor if it is inside a window and its deadline has not
- * passed (a passed deadline is reported here, before the event, as the
- * timer would have); frees the timer slot of a finished invocation.  The
- * clock is read once per program run, and only for a monitored task: most
- * tasks are not.  The caller arms the timer after the event.
+ * The task's monitor if it is inside a window; frees the timer slot of a
+ * finished invocation.  The clock is read once per program run, and only for
+ * a monitored task: most tasks are not.  The caller arms the timer after the
+ * event.
  */
 static __always_inline struct task_tlob *live_tlob(struct task_struct *task,
 		__u64 *clock)
 {
 	struct task_tlob *m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
-	__u64 now;
 	__u32 tid;
 
 	if (!m)
@@ -455,12 +496,6 @@ static __always_inline struct task_tlob *live_tlob(struct task_struct *task,
 	}
 	if (!*clock)
 		*clock = bpf_ktime_get_ns();
-	now = *clock;
-	if (m->deadline_ns && now >= m->deadline_ns) {
-		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob),
-				HAMODEL_NO_EVENT, now);
-		return 0;
-	}
 	return m;
 }
 
@@ -487,8 +522,14 @@ static __always_inline void handle_tlob(struct task_struct *task, __u32 event, _
 	barrier_var(event);
 	next = next_state_tlob[state][event];
 	if (next < 0) {
-		report_tlob(m, task, HOW_tlob(kind_invalid_event_tlob, by_event_tlob),
-				event, now);
+		report_tlob(m, task, HOW_tlob(kind_invalid_event_tlob, by_event_tlob,
+				event), now, now);
+		return;
+	}
+	/* Before its timer ran (or without one), the event finds the invariant false. */
+	if (!holds_tlob(m, state, now)) {
+		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob,
+				event), now, now);
 		return;
 	}
 	resets = edge_resets_tlob[state][event];
@@ -498,15 +539,8 @@ static __always_inline void handle_tlob(struct task_struct *task, __u32 event, _
 		if (resets & (1U << i))
 			m->clock_reset_ns[i] = now;
 	m->state = next;
-	/* A kept deadline is still ahead: live_tlob found it so. */
-	if (edge_new_deadline_tlob[state][event]) {
+	if (edge_new_deadline_tlob[state][event])
 		m->deadline_ns = deadline_tlob(m, next, now);
-		if (m->deadline_ns && now >= m->deadline_ns) {
-			report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob),
-					HAMODEL_NO_EVENT, now);
-			return;
-		}
-	}
 	arm_tlob(m, task);
 }
 
@@ -604,15 +638,16 @@ int tlob_start(struct pt_regs *ctx)
 		m->residency_ns[i] = 0;
 	for (i = 0; i < PARAMS_tlob; i++)
 		m->params[i] = b->params[i];
-	/* ha_monitor_reset_all_stored, then the resets of the __init arrow */
+	/*
+	 * ha_monitor_reset_all_stored: every clock unset, no timer.  A model that
+	 * resets clocks on its __init arrow has them reset now and the initial
+	 * state's timer set, as its generated kernel start paths do.
+	 */
 	for (i = 0; i < CLOCKS_tlob; i++)
 		m->clock_reset_ns[i] = INIT_RESETS_tlob & (1U << i) ? now : HAMODEL_UNSET;
 	m->deadline_ns = deadline_tlob(m, m->state, now);
 	count_tlob(count_started_tlob);
 	__sync_lock_test_and_set(&m->status, status_monitoring_tlob);
-	if (m->deadline_ns && now >= m->deadline_ns)
-		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_event_tlob),
-				HAMODEL_NO_EVENT, now);
 	return 0;
 }
 
@@ -634,9 +669,10 @@ int tlob_stop(struct pt_regs *ctx)
 	}
 	if (m->status != status_monitoring_tlob)
 		return 0;
-	if (m->deadline_ns && now >= m->deadline_ns) {
-		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_stop_tlob),
-				HAMODEL_NO_EVENT, now);
+	/* A timer that should have run by now (none armed: the map was full). */
+	if (m->deadline_ns && now > m->deadline_ns) {
+		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_stop_tlob,
+				HOW_NO_EVENT_tlob), m->deadline_ns, now);
 		m->status = status_idle_tlob;
 		return 0;
 	}

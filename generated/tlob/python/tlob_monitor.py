@@ -3,19 +3,23 @@
 Do not edit: regenerate with `hamodel gen --target python MODEL -o DIR`.
 Standalone: it imports only the Python standard library.
 
-It follows hamodel's documented timed semantics (docs/semantics.md), which
-mirror the kernel's include/rv/da_monitor.h and include/rv/ha_monitor.h:
-time is integer ns; each object is idle until started; an event with no edge,
-or whose guards are all false, is a violation; an invariant arms a timer that
-fires, between events, at the instant the invariant becomes false; after a
-violation the object is idle until started again and `stop` reports it.
+It does what the kernel's RV framework (include/rv/da_monitor.h and
+include/rv/ha_monitor.h) does with this model's monitor, as hamodel writes
+it down in docs/semantics.md: times are ns since boot; each clock is a u64
+cell holding its last reset (U64_MAX while unset); an event first checks the
+invariant of the state it leaves, then the guard (any unset clock it reads
+makes it hold), then resets clocks and sets the state's timer, which the
+monitor's timer kind (hrtimer or timer wheel) places.  An event with no
+transition, a false guard or a false invariant (found by the timer or by an
+event that comes before it) is a violation; the object is then idle until
+started again, and `stop` reports it.
 
     mon = Monitor(params={...}, on_violation=print)
     mon.start(obj, t_ns, params={...})   # True: started, False: already monitored
     mon.event(obj, t_ns, "event_name", env={...})
     mon.stop(obj, t_ns)                  # "stopped", "violated" or "not_monitored"
 
-Calls must come in non-decreasing time; each first fires the timers due by then.
+Calls come in non-decreasing time; each first runs the timer callbacks due by then.
 """
 
 from __future__ import annotations
@@ -31,12 +35,21 @@ CLOCKS = ('clk_elapsed',)
 CLOCK_UNITS = ('ns',)  # what a clock value counts
 ENVS = ()
 PARAMETERS = ('BUDGET_NS',)
+TIMER = 'hrtimer'  # HA_TIMER_TYPE as hamodel's kernel-C generator chooses it
+TIMERS = ("wheel", "hrtimer")
+TIES = ("event-first", "timer-first")
 DEFAULT_HZ = 250
 NSEC_PER_SEC = 1_000_000_000
+USEC_PER_SEC = 1_000_000
+U64 = 1 << 64
+U64_MAX = U64 - 1  # an unset clock's cell
+S64_MAX = (1 << 63) - 1
+KTIME_SATURATED = S64_MAX // NSEC_PER_SEC * NSEC_PER_SEC  # what ktime_add_safe() gives on overflow
+LVL_CLK_SHIFT, LVL_SIZE = 3, 64  # kernel/time/timer.c: wheel levels of 64 buckets, 8x coarser
 
 _EVENT_SET = frozenset(EVENTS)
 _JIFFY = (False,)
-_NO_ENV: dict[str, int] = {}
+_NEVER = 1 << 80  # later than any u64 time
 
 
 class MonitorError(ValueError):
@@ -48,10 +61,13 @@ class MonitorError(ValueError):
 class Violation:
     """What the kernel reports with error_tlob / error_env_tlob.
 
-    `event` is None for the invariant timer; `kind` is "invalid_event", "guard"
-    or "invariant"; `clocks` gives each clock's value at `time` (None when
-    unset); `residency` the ns spent in each state since the object was
-    started, the current interval included.
+    `kind` is "invalid_event", "guard" or "invariant"; `event` is None for the
+    invariant's timer and the event's name otherwise (an event that came after
+    the invariant expired but before its timer ran is an "invariant" violation
+    too).  `clocks` gives each clock's value at `time` (None when unset);
+    `residency` the ns spent in each state since the object was started, the
+    current interval included; `env` every env as the kernel prints it with
+    error_env (u64: an unset clock wraps), empty for "invalid_event".
     """
 
     obj: object
@@ -61,6 +77,7 @@ class Violation:
     kind: str
     clocks: tuple[tuple[str, int | None], ...]
     residency: tuple[tuple[str, int], ...]
+    env: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,135 +96,149 @@ def tick_nsec(hz: int) -> int:
     return (NSEC_PER_SEC + hz // 2) // hz
 
 
-# --- invariants: the ns instant a state's timer fires (counting from now if unset) ---
+# --- invariants: per state (clock, counts jiffies, bound as a u64 of the params) ---
 
 
-def _deadline_0(inst, t, tick):
-    # running: clk_elapsed < BUDGET_NS()
-    reset = inst.resets[0]
-    if reset is None:
-        reset = t
-    return reset + inst.params['BUDGET_NS']
+def _bound_0(p):
+    # tlob.dot:10: running: clk_elapsed < BUDGET_NS()
+    return p['BUDGET_NS'] % U64
 
 
-def _deadline_1(inst, t, tick):
-    # sleeping: clk_elapsed < BUDGET_NS()
-    reset = inst.resets[0]
-    if reset is None:
-        reset = t
-    return reset + inst.params['BUDGET_NS']
+def _bound_1(p):
+    # tlob.dot:13: sleeping: clk_elapsed < BUDGET_NS()
+    return p['BUDGET_NS'] % U64
 
 
-def _deadline_2(inst, t, tick):
-    # waiting: clk_elapsed < BUDGET_NS()
-    reset = inst.resets[0]
-    if reset is None:
-        reset = t
-    return reset + inst.params['BUDGET_NS']
+def _bound_2(p):
+    # tlob.dot:15: waiting: clk_elapsed < BUDGET_NS()
+    return p['BUDGET_NS'] % U64
 
 
-_DEADLINE = (
-    _deadline_0,  # running
-    _deadline_1,  # sleeping
-    _deadline_2,  # waiting
+_INVARIANT = (
+    (0, False, _bound_0),  # running
+    (0, False, _bound_1),  # sleeping
+    (0, False, _bound_2),  # waiting
 )
 
-# --- transition table: per state, event -> edges in the model's canonical order,
-# each (guard or None, destination, clocks reset, may re-arm the invariant timer,
-# clock whose being set keeps the armed deadline or -1) ---
+# What ha_setup_invariants() does with the timer after an event.
+_KEEP, _ARM, _CANCEL = 0, 1, 2
+# --- transition table: per state, event -> (guard or None, destination, clocks
+# reset, timer action, whether an hrtimer re-armed here keeps its deadline) ---
 _TABLE: tuple[dict[str, tuple], ...] = (
     {  # running
-        'preempt': (
-            (None, 2, (), True, 0),  # tlob.dot:12
-        ),
-        'sleep': (
-            (None, 1, (), True, 0),  # tlob.dot:11
-        ),
+        'preempt': (None, 2, (), _ARM, True),  # tlob.dot:12
+        'sleep': (None, 1, (), _ARM, True),  # tlob.dot:11
     },
     {  # sleeping
-        'wakeup': (
-            (None, 2, (), True, 0),  # tlob.dot:14
-        ),
+        'wakeup': (None, 2, (), _ARM, True),  # tlob.dot:14
     },
     {  # waiting
-        'switch_in': (
-            (None, 0, (), True, 0),  # tlob.dot:16
-        ),
+        'switch_in': (None, 0, (), _ARM, True),  # tlob.dot:16
     },
 )
-# The common case, looked up directly: (state, event) pairs with one unguarded edge,
-# as (destination, clocks reset, may re-arm, kept clock).
-_FAST: tuple[dict[str, tuple], ...] = tuple(
-    {event: edges[0][1:] for event, edges in row.items()
-     if len(edges) == 1 and edges[0][0] is None}
+# Moves event() and feed() do inline, as (destination, re-armed): no guard, no reset,
+# and a timer that stays or (on an hrtimer) is re-armed at the same deadline.
+_FAST_HRTIMER: tuple[dict[str, tuple[int, bool]], ...] = tuple(
+    {event: (dst, action == _ARM) for event, (guard, dst, resets, action, same) in row.items()
+     if guard is None and not resets and (action == _KEEP or same)}
     for row in _TABLE
 )
-# Moves feed() does inline: one unguarded edge, no reset, and a timer that cannot
-# change, as (destination, clock that must be set for the timer to stay, or -1).
-_PLAIN: tuple[dict[str, tuple[int, int]], ...] = tuple(
-    {event: (dst, keep if rearm else -1) for event, (dst, resets, rearm, keep) in row.items()
-     if not resets and (not rearm or keep >= 0)}
-    for row in _FAST
+_FAST_WHEEL: tuple[dict[str, tuple[int, bool]], ...] = tuple(
+    {event: move for event, move in row.items() if not move[1]} for row in _FAST_HRTIMER
 )
-_NEVER = float("inf")
+_NO_FAST: tuple[dict[str, tuple[int, bool]], ...] = tuple({} for _ in _TABLE)
 _INIT_RESETS = (0,)
 
 
 class _Instance:
     """One monitored object: the kernel's per-object ha_monitor storage."""
 
-    __slots__ = ("state", "started_at", "entered_at", "resets", "deadline", "armed", "residency",
-                 "params")
+    __slots__ = ("state", "started_at", "entered_at", "store", "fire_at", "seq", "pushed",
+                 "until", "residency", "params")
 
     def __init__(self, t: int, params: dict[str, int]) -> None:
         self.state = 0
         self.started_at = t
         self.entered_at = t
-        self.resets: list[int | None] = [None] * 1
-        self.deadline: int | None = None  # the instant the armed timer fires
-        self.armed: int | None = None  # deadline of the newest heap entry
+        self.store = [U64_MAX] * 1  # env_store[]: per clock its last reset
+        self.fire_at: int | None = None  # when the armed timer's callback runs
+        self.seq = 0  # the arming's number: callbacks due together run in arming order
+        self.pushed: int | None = None  # fire_at of this object's newest heap entry
+        # Events up to this time pass the state's invariant check, with its clock set
+        # (-1: check each event); only a move of the slow path changes it.
+        self.until = -1
         self.residency = [0] * 3  # completed intervals per state
         self.params = params
 
 
 class Monitor:
-    """All objects of the tlob monitor over one global clock (integer ns).
+    """All objects of the tlob monitor over one clock (integer ns since boot).
 
-    `live` maps each monitored object to its record (read it, do not change it).
-    Violations go to `on_violation` (default: appended to `violations`).
+    `timer` is the monitor's HA_TIMER_TYPE ("hrtimer" or "wheel"; default
+    TIMER); `tie` which of an event and a timer callback due at the same ns
+    runs first; `latency_ns` how long after its expiry a callback runs;
+    `wheel_clk_ahead` whether the wheel's clock stands a jiffy ahead when a
+    timer is filed (docs/semantics.md, `Platform`).  `live` maps each
+    monitored object to its record (read it, do not change it).  Violations go
+    to `on_violation` (default: appended to `violations`).
     """
 
-    def __init__(self, params=None, hz=DEFAULT_HZ, on_violation=None, on_move=None):
+    def __init__(self, params=None, hz=DEFAULT_HZ, on_violation=None, on_move=None, *,
+                 timer=TIMER, tie="event-first", latency_ns=0, wheel_clk_ahead=False):
+        if timer not in TIMERS + (TIMER,):
+            raise MonitorError(f"timer {timer!r}: expected one of {', '.join(TIMERS)}")
+        if tie not in TIES:
+            raise MonitorError(f"tie {tie!r}: expected one of {', '.join(TIES)}")
+        if not isinstance(latency_ns, int) or latency_ns < 0:
+            raise MonitorError(f"latency_ns {latency_ns!r}: expected an integer >= 0")
         self.params = dict(params or {})
         self.hz = hz
         self.tick = tick_nsec(hz)
+        self.jiffies0 = (-300 * hz) % (1 << 32)  # INITIAL_JIFFIES on a 64-bit kernel
+        self.wheel = timer == "wheel"
+        self.timer_first = tie == "timer-first"
+        self.latency_ns = latency_ns
+        self.clk_ahead = int(bool(wheel_clk_ahead))
         self.now = 0
         self.violations: list[Violation] = []
         self._report = on_violation if on_violation is not None else self.violations.append
         self._on_move = on_move
+        self._fast = _FAST_WHEEL if self.wheel else _FAST_HRTIMER
         self.live: dict[object, _Instance] = {}
         self._violated: set = set()  # ended by a violation, not stopped since
-        # First-seen rank of every object: timers due at one instant fire in
-        # this order (docs/semantics.md), so it outlives the object's monitoring.
-        self._order: dict[object, int] = {}
-        self._timers: list = []  # heap of (deadline, rank, seq, obj, inst)
-        self._due = _NEVER  # at most the earliest deadline in the heap
+        self._env: dict[str, int] = {}  # the read-only envs' values, last supplied
+        self._timers: list = []  # heap of (fire_at, push number, obj, inst)
+        self._due = _NEVER  # at most the earliest fire_at in the heap
         self._seq = 0
+        self._pushes = 0
 
     # --- calls ---
 
     def start(self, obj, t: int, params=None) -> bool:
-        """Start monitoring obj at t; False if it is monitored already (nothing changes)."""
+        """The monitor's own start routine; False if obj is monitored (nothing changes)."""
+        inst = self._fresh(t, params)
         self.advance(t)
         if obj in self.live:
             return False
-        self._begin(obj, t, params)
+        self._begin(obj, inst)
         return True
 
     def stop(self, obj, t: int) -> str:
-        """Stop monitoring: "stopped", "violated" (since the last start) or "not_monitored"."""
+        """Stop monitoring: "stopped", "violated" (since the last start) or "not_monitored".
+
+        The stop checks the state's invariant at t as an event would: an overrun whose
+        timer callback has not run yet is reported as the timer would report it.
+        """
         self.advance(t)
-        self._rank(obj)
+        inst = self.live.get(obj)
+        if inst is not None:
+            inv = _INVARIANT[inst.state]
+            try:
+                late = inv is not None and not self._holds(inst, inv, t)
+            except KeyError as exc:
+                raise MonitorError(_missing(exc)) from None
+            if late:
+                self._end(obj, inst, t, None, "invariant")
         if self.live.pop(obj, None) is not None:
             return "stopped"
         if obj in self._violated:
@@ -215,99 +246,104 @@ class Monitor:
             return "violated"
         return "not_monitored"
 
+    def reset(self, obj, t: int) -> None:
+        """da_reset: obj stops being monitored, its timer cancelled, no verdict kept."""
+        self.advance(t)
+        self.live.pop(obj, None)
+
     def event(self, obj, t: int, event: str, env=None) -> None:
         """da_handle_event: ignored unless obj is monitored."""
-        if t >= self._due or t < self.now:
-            self.advance(t)  # fires the timers due, or refuses time going back
-        self.now = t
         inst = self.live.get(obj)
-        if inst is None:
-            self._rank(obj)
-            if event not in _EVENT_SET:
-                raise MonitorError(f"unknown event {event!r}")
-            return
-        edge = _FAST[inst.state].get(event)
-        if edge is None:
-            self._step(obj, inst, t, event, env)
-            return
-        # The common case, inline: one unguarded edge.
-        dst, resets, rearm, keep = edge
-        src = inst.state
-        inst.residency[src] += t - inst.entered_at
-        inst.entered_at = t
-        inst.state = dst
-        if resets:
-            self._reset(inst, resets, t)
-        if self._on_move is not None:
-            self._on_move(Moved(obj, t, STATES[src], event, STATES[dst]))
-        if rearm and (keep < 0 or inst.resets[keep] is None):
-            self._arm(obj, inst, t)
-        deadline = inst.deadline
-        if deadline is not None and deadline <= t:
-            self.advance(t)  # the state just entered is already out of its invariant
+        if inst is not None and self.now <= t < self._due and t <= inst.until:
+            move = self._fast[inst.state].get(event)
+            if move is not None:
+                # The common case, inline: the invariant holds, nothing but the state
+                # (and on a re-armed hrtimer, the arming order) changes.
+                self.now = t
+                src = inst.state
+                inst.residency[src] += t - inst.entered_at
+                inst.entered_at = t
+                inst.state = move[0]
+                if move[1]:
+                    self._seq = inst.seq = self._seq + 1
+                if env:
+                    self._env.update(env)
+                if self._on_move is not None:
+                    self._on_move(Moved(obj, t, STATES[src], event, STATES[move[0]]))
+                return
+        if event not in _EVENT_SET:
+            raise MonitorError(f"unknown event {event!r}")
+        self.advance(t)
+        if env:
+            self._env.update(env)
+        inst = self.live.get(obj)
+        if inst is not None:
+            self._step(obj, inst, t, event)
 
     def feed(self, events) -> None:
         """event(obj, t, name) for each (obj, t, name) of an iterable, in one loop.
 
-        The same as calling event() for each; faster on long runs of plain
-        moves (one unguarded edge, no reset, the timer kept), done inline here.
+        The same as calling event() for each; faster on long runs of the moves
+        event() does inline.
         """
         live = self.live
-        timers = self._timers
-        plain = _PLAIN
+        fast = self._fast if self._on_move is None else _NO_FAST
         slow = self.event
-        if self._on_move is not None:
-            plain = tuple({} for _ in plain)  # every move must be reported: no shortcut
-        now = self.now
-        due = timers[0][0] if timers else _NEVER
+        now, due, seq = self.now, self._due, self._seq
         for obj, t, event in events:
             inst = live.get(obj)
-            if inst is not None and now <= t < due:
-                move = plain[inst.state].get(event)
-                if move is not None and (move[1] < 0 or inst.resets[move[1]] is not None):
+            if inst is not None and now <= t < due and t <= inst.until:
+                move = fast[inst.state].get(event)
+                if move is not None:
                     now = t
                     src = inst.state
                     inst.residency[src] += t - inst.entered_at
                     inst.entered_at = t
                     inst.state = move[0]
+                    if move[1]:
+                        seq += 1
+                        inst.seq = seq
                     continue
-            self.now = now
+            self.now, self._seq = now, seq
             slow(obj, t, event)
-            now = self.now
-            due = timers[0][0] if timers else _NEVER
-        self.now = now
+            now, due, seq = self.now, self._due, self._seq
+        self.now, self._seq = now, seq
 
     def start_event(self, obj, t: int, event: str, env=None) -> None:
         """da_handle_start_event: an idle object starts and the event is not processed."""
+        if event not in _EVENT_SET:
+            raise MonitorError(f"unknown event {event!r}")
+        fresh = self._fresh(t, None)
         self.advance(t)
+        if env:
+            self._env.update(env)
         inst = self.live.get(obj)
         if inst is None:
-            if event not in _EVENT_SET:
-                raise MonitorError(f"unknown event {event!r}")
-            self._begin(obj, t, None)
+            self._begin(obj, fresh)
             return
-        self._step(obj, inst, t, event, env)
+        self._step(obj, inst, t, event)
 
     def start_run_event(self, obj, t: int, event: str, env=None) -> None:
         """da_handle_start_run_event: an idle object starts, then the event is processed."""
+        if event not in _EVENT_SET:
+            raise MonitorError(f"unknown event {event!r}")
+        fresh = self._fresh(t, None)
         self.advance(t)
+        if env:
+            self._env.update(env)
         inst = self.live.get(obj)
         if inst is None:
-            # As semantics.py: the event is processed before an initial timer due now.
-            inst = self._begin(obj, t, None, fire=False)
-        self._step(obj, inst, t, event, env)
+            inst = self._begin(obj, fresh)
+        self._step(obj, inst, t, event)
 
     def advance(self, t: int) -> None:
-        """Fire every timer due at or before t, in time order."""
+        """Run the timer callbacks due by t (at t too when timers go first)."""
         if t < self.now:
             raise MonitorError(f"time went back from {self.now} to {t}")
         self.now = t
         timers = self._timers
-        live = self.live
-        while timers and timers[0][0] <= t:
-            deadline, _, _, obj, inst = heapq.heappop(timers)
-            if live.get(obj) is inst and inst.deadline == deadline:
-                self._end(obj, inst, deadline, None, "invariant")
+        if timers and (timers[0][0] < t or (self.timer_first and timers[0][0] == t)):
+            self._fire(t)
         self._due = timers[0][0] if timers else _NEVER
 
     # --- queries ---
@@ -322,115 +358,252 @@ class Monitor:
 
     def clocks(self, obj, t: int) -> tuple[tuple[str, int | None], ...] | None:
         inst = self.live.get(obj)
-        return None if inst is None else _clocks(inst, t, self.tick)
+        return None if inst is None else self._clock_values(inst, t)
+
+    def store(self, obj) -> tuple[int, ...] | None:
+        """The object's clock cells as the kernel keeps them (U64_MAX: unset)."""
+        inst = self.live.get(obj)
+        return None if inst is None else tuple(inst.store)
 
     def objects(self) -> int:
         """How many objects are monitored now."""
         return len(self.live)
 
     def next_deadline(self) -> int | None:
+        """When the next timer callback will run, if any is armed."""
         timers = self._timers
         live = self.live
         while timers:
-            deadline, _, _, obj, inst = timers[0]
-            if live.get(obj) is inst and inst.deadline == deadline:
-                return deadline
+            fire_at, _, obj, inst = timers[0]
+            if live.get(obj) is inst and inst.fire_at == fire_at:
+                return fire_at
             heapq.heappop(timers)
         return None
 
+    # --- time ---
+
+    def jiffies(self, t: int) -> int:
+        """get_jiffies_64() at t ns since boot."""
+        return (self.jiffies0 + t // self.tick) % U64
+
+    def _jiffy_start(self, j: int) -> int:
+        """The instant jiffies becomes j."""
+        return ((j - self.jiffies0) % U64) * self.tick
+
+    def _clock_now(self, i: int, t: int) -> int:
+        return self.jiffies(t) if _JIFFY[i] else t
+
     # --- internals ---
 
-    def _rank(self, obj) -> None:
-        order = self._order
-        if obj not in order:
-            order[obj] = len(order)
-
-    def _begin(self, obj, t: int, params, fire: bool = True) -> _Instance:
-        self._rank(obj)
+    def _fresh(self, t: int, params) -> _Instance:
+        """da_monitor_start(): the initial state, every clock unset, no timer; then what
+        the generated start paths do for resets on the __init arrow."""
+        if t < self.now:
+            raise MonitorError(f"time went back from {self.now} to {t}")
         merged = dict(self.params)
         if params:
             merged.update(params)
-        self._violated.discard(obj)
         inst = _Instance(t, merged)
-        self._reset(inst, _INIT_RESETS, t)
-        self.live[obj] = inst
-        self._arm(obj, inst, t)
-        if fire and inst.deadline is not None and inst.deadline <= t:
-            self.advance(t)  # the initial state's invariant is false at once
+        if _INIT_RESETS:
+            for i in _INIT_RESETS:
+                inst.store[i] = self._clock_now(i, t)
+            if _INVARIANT[0] is not None:
+                try:
+                    inst.fire_at = self._timer_at(inst.store, merged, _INVARIANT[0], t)
+                except KeyError as exc:
+                    raise MonitorError(_missing(exc)) from None
+        inst.until = self._until(inst, t)
         return inst
 
-    def _step(self, obj, inst: _Instance, t: int, event: str, env) -> None:
-        edges = _TABLE[inst.state].get(event)
-        if edges is None:
-            if event not in _EVENT_SET:
-                raise MonitorError(f"unknown event {event!r}")
+    def _begin(self, obj, inst: _Instance) -> _Instance:
+        self._violated.discard(obj)
+        self.live[obj] = inst
+        if inst.fire_at is not None:
+            self._arm(obj, inst, inst.fire_at)
+        return inst
+
+    def _step(self, obj, inst: _Instance, t: int, event: str) -> None:
+        """da_event() with ha_monitor_handle_constraint() for a monitored object."""
+        cell = _TABLE[inst.state].get(event)
+        if cell is None:
             self._end(obj, inst, t, event, "invalid_event")
             return
-        if env is None:
-            env = _NO_ENV
+        guard, dst, resets, action, _ = cell
+        src = inst.state
         try:
-            for guard, dst, resets, rearm, keep in edges:  # noqa: B007 - used after the loop
-                if guard is None or guard(inst, t, env, self.tick):
-                    break
-            else:
+            # ha_verify_invariants(): the state being left must still hold
+            inv = _INVARIANT[src]
+            if inv is not None and not self._holds(inst, inv, t):
+                self._end(obj, inst, t, event, "invariant")
+                return
+            # ha_verify_guards(): read before the resets, which happen anyway
+            holds = guard is None or guard(inst, t, self.jiffies(t), self._env)
+            store = inst.store
+            if resets:
+                store = store.copy()
+                for i in resets:
+                    store[i] = self._clock_now(i, t)
+            if not holds:
+                inst.store = store
                 self._end(obj, inst, t, event, "guard")
                 return
+            fire_at = None
+            if action == _ARM:
+                fire_at = self._timer_at(store, inst.params, _INVARIANT[dst], t)
         except KeyError as exc:
             raise MonitorError(_missing(exc)) from None
-        src = inst.state
+        inst.store = store
         inst.residency[src] += t - inst.entered_at
         inst.entered_at = t
         inst.state = dst
-        if resets:
-            self._reset(inst, resets, t)
+        # ha_setup_invariants()
+        if action == _ARM:
+            self._arm(obj, inst, fire_at)
+        elif action == _CANCEL:
+            inst.fire_at = inst.pushed = None
+        inst.until = self._until(inst, t)
         if self._on_move is not None:
             self._on_move(Moved(obj, t, STATES[src], event, STATES[dst]))
-        if rearm and (keep < 0 or inst.resets[keep] is None):
-            self._arm(obj, inst, t)
-        if inst.deadline is not None and inst.deadline <= t:
-            self.advance(t)  # the state just entered is already out of its invariant
 
-    def _reset(self, inst: _Instance, resets: tuple[int, ...], t: int) -> None:
-        for i in resets:
-            inst.resets[i] = t // self.tick if _JIFFY[i] else t
+    def _holds(self, inst: _Instance, inv: tuple, t: int) -> bool:
+        """ha_check_invariant_ns() / ha_check_invariant_jiffy() at t."""
+        clock, jiffy, bound = inv
+        b = bound(inst.params)
+        cell = inst.store[clock]
+        if jiffy:
+            # time_after64(cell, jiffies - B): strict, and an unset clock fails it
+            return (self.jiffies(t) - b - cell) % U64 > S64_MAX
+        # cell >= now - B in u64: non-strict, and it wraps while the uptime is below B
+        return cell >= (t - b) % U64
 
-    def _arm(self, obj, inst: _Instance, t: int) -> None:
-        """Set the timer of the state just entered (ha_setup_invariants)."""
-        deadline_of = _DEADLINE[inst.state]
-        if deadline_of is None:
-            inst.deadline = inst.armed = None
-            return
+    def _until(self, inst: _Instance, t: int) -> int:
+        """The last time up to which every event passes the current state's invariant
+        check, with its clock set; -1 when each event must be checked."""
+        inv = _INVARIANT[inst.state]
+        if inv is None:
+            return _NEVER
+        clock, jiffy, bound = inv
+        cell = inst.store[clock]
+        if cell == U64_MAX:
+            return -1
         try:
-            deadline = deadline_of(inst, t, self.tick)
-        except KeyError as exc:
-            raise MonitorError(_missing(exc)) from None
-        if deadline < t:
-            deadline = t
-        inst.deadline = deadline
-        if inst.armed != deadline:
-            # Entries are never removed: advance() skips those whose object moved on.
-            inst.armed = deadline
-            self._seq += 1
-            heapq.heappush(self._timers, (deadline, self._order[obj], self._seq, obj, inst))
-            if deadline < self._due:
-                self._due = deadline
+            b = bound(inst.params)
+        except KeyError:
+            return -1  # the check itself refuses the event
+        if jiffy:
+            j = self.jiffies(t)
+            if self.jiffies0 <= cell <= j and b < 1 << 62 and cell + b < U64:
+                return (cell + b - self.jiffies0) * self.tick - 1
+            return -1
+        if t < b:
+            return -1  # the u64 subtraction wraps: the check fails until t reaches B
+        return min(cell + b, U64_MAX)
+
+    def _timer_at(self, store: list, params: dict, inv: tuple, t: int) -> int:
+        """ha_start_timer_ns() / ha_start_timer_jiffy(): when the callback will run."""
+        clock, jiffy, bound = inv
+        b = bound(params)
+        cell = store[clock]
+        if jiffy:
+            j = self.jiffies(t)
+            passed = 0 if cell == U64_MAX else (j - cell) % U64
+            if self.wheel:
+                return self._mod_timer((j + b - passed) % U64, t)
+            # jiffies_to_nsecs() goes through jiffies_to_usecs(), an unsigned int
+            usecs = (USEC_PER_SEC // self.hz) * ((b - passed) % U64) % (1 << 32)
+            return self._hrtimer_start(usecs * 1000, t)
+        passed = 0 if cell == U64_MAX else (t - cell) % U64
+        if self.wheel:
+            ticks = ((b - passed + self.tick - 1) % U64) // (NSEC_PER_SEC // self.hz)
+            return self._mod_timer((self.jiffies(t) + ticks) % U64, t)
+        return self._hrtimer_start((b - passed) % U64, t)
+
+    def _hrtimer_start(self, rel: int, t: int) -> int:
+        """hrtimer_start(rel, HRTIMER_MODE_REL): ktime_add_safe() turns a negative or
+        overflowing expiry into KTIME_SEC_MAX seconds, which never comes."""
+        signed = rel - U64 if rel > S64_MAX else rel
+        expires = signed + t
+        if expires > S64_MAX or expires < 0 or expires < signed or expires < t:
+            expires = KTIME_SATURATED
+        return max(expires, t) + self.latency_ns
+
+    def _mod_timer(self, expires: int, t: int) -> int:
+        """mod_timer(): the timer runs at the expiry of the wheel bucket
+        calc_wheel_index() files it in, at the earliest the next jiffy."""
+        now = self.jiffies(t)
+        clk = (now + self.clk_ahead) % U64
+        delta = (expires - clk) % U64
+        if delta > S64_MAX:
+            bucket = clk  # already expired
+        else:
+            depth = 9 if self.hz > 100 else 8
+            top = (depth - 1) * LVL_CLK_SHIFT
+            cutoff = (LVL_SIZE - 1) << top
+            if delta >= cutoff:
+                expires = (clk + cutoff - (1 << top)) % U64
+                level = depth - 1
+            else:
+                level = 0
+                while level < depth - 1 and delta >= (LVL_SIZE - 1) << (level * LVL_CLK_SHIFT):
+                    level += 1
+            shift = level * LVL_CLK_SHIFT
+            bucket = (((expires >> shift) + 1) << shift) % U64
+        if (bucket - now - 1) % U64 > S64_MAX:  # time_before(bucket, now + 1)
+            bucket = (now + 1) % U64
+        return self._jiffy_start(bucket) + self.latency_ns
+
+    def _arm(self, obj, inst: _Instance, fire_at: int) -> None:
+        """Start the object's timer; a heap entry is added only for a new fire_at."""
+        inst.fire_at = fire_at
+        if fire_at >= _NEVER:
+            inst.pushed = None  # past any u64 time (a wrapped jiffies sum): it never runs
+            return
+        self._seq = inst.seq = self._seq + 1
+        if inst.pushed != fire_at:
+            # Entries are never removed: callbacks skip those whose object moved on.
+            inst.pushed = fire_at
+            self._pushes += 1
+            heapq.heappush(self._timers, (fire_at, self._pushes, obj, inst))
+            if fire_at < self._due:
+                self._due = fire_at
+
+    def _fire(self, t: int) -> None:
+        """__ha_monitor_timer_callback() for each armed timer due by t, in time order,
+        those due together in arming order."""
+        timers = self._timers
+        live = self.live
+        due = []
+        while timers and (timers[0][0] < t or (self.timer_first and timers[0][0] == t)):
+            fire_at, _, obj, inst = heapq.heappop(timers)
+            if live.get(obj) is inst and inst.fire_at == fire_at:
+                due.append((fire_at, inst.seq, obj, inst))
+        due.sort(key=_due_order)
+        for fire_at, _, obj, inst in due:
+            if live.get(obj) is inst:  # an object may have two entries for one fire_at
+                self._end(obj, inst, fire_at, None, "invariant")
 
     def _end(self, obj, inst: _Instance, t: int, event: str | None, kind: str) -> None:
         """A violation: report it; the object is idle until started again (da_monitor_reset)."""
         del self.live[obj]
         self._violated.add(obj)
-        self._report(
-            Violation(obj, t, STATES[inst.state], event, kind, _clocks(inst, t, self.tick),
-                      _residency(inst, t))
-        )
+        env = () if kind == "invalid_event" else self._env_values(inst, t)
+        self._report(Violation(obj, t, STATES[inst.state], event, kind,
+                               self._clock_values(inst, t), _residency(inst, t), env))
+
+    def _clock_values(self, inst: _Instance, t: int) -> tuple[tuple[str, int | None], ...]:
+        return tuple(
+            (name, None if cell == U64_MAX else (self._clock_now(i, t) - cell) % U64)
+            for i, (name, cell) in enumerate(zip(CLOCKS, inst.store, strict=True)))
+
+    def _env_values(self, inst: _Instance, t: int) -> tuple[tuple[str, int], ...]:
+        """ha_get_env_string(): every env as a u64; an unset clock reads now + 1."""
+        clocks = tuple((name, (self._clock_now(i, t) - cell) % U64)
+                       for i, (name, cell) in enumerate(zip(CLOCKS, inst.store, strict=True)))
+        return clocks + tuple((name, int(self._env.get(name, 0))) for name in ENVS)
 
 
-def _clocks(inst: _Instance, t: int, tick: int) -> tuple[tuple[str, int | None], ...]:
-    values = []
-    for i, reset in enumerate(inst.resets):
-        now = t // tick if _JIFFY[i] else t
-        values.append((CLOCKS[i], None if reset is None else now - reset))
-    return tuple(values)
+def _due_order(entry: tuple) -> tuple[int, int]:
+    return entry[0], entry[1]
 
 
 def _residency(inst: _Instance, t: int) -> tuple[tuple[str, int], ...]:
