@@ -1,6 +1,6 @@
 """Benchmark `hamodel check`: wall time and peak Python memory per model.
 
-Run on demand:  python bench/bench_check.py [--quick]
+Run on demand:  python bench/bench_check.py [--quick] [--upto N]
 Corpus: the upstream models and tlob variants in ../shared/models, then
 generated models (states x events x clocks) up to 1000 states.  Prints a table;
 nothing here asserts a time.
@@ -19,8 +19,10 @@ sys.path.insert(0, str(ROOT))
 
 from hamodel.check import Options, check_automaton  # noqa: E402
 from hamodel.check.params import configurations  # noqa: E402
+from hamodel.check.timing import platform_timer  # noqa: E402
 from hamodel.check.zones import explore  # noqa: E402
 from hamodel.load import load_model, load_text  # noqa: E402
+from hamodel.semantics import Platform, Tie  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "models"
 
@@ -65,8 +67,16 @@ def measure(a, diags) -> tuple[float, float, float, int, int, int]:
     """Whole check (s), exploration alone (s), peak MiB, zone nodes, findings, witnesses."""
     options = Options(timeout_s=600)
     configs, _ = configurations(a, {})
+    # both same-instant orders when there is a timer, as the check explores them
+    ties = [Tie.EVENT_FIRST, Tie.TIMER_FIRST] if any(s.invariant for s in a.states) else [
+        Tie.EVENT_FIRST]
     t0 = time.perf_counter()
-    nodes = sum(len(explore(a, params, budget_s=600).nodes) for _, params in configs)
+    nodes = 0
+    for tie in ties:
+        platform = Platform(tie=tie)
+        platform = Platform(tie=tie, timer=platform_timer(a, platform))
+        nodes += sum(len(explore(a, params, platform, budget_s=600).nodes)
+                     for _, params in configs)
     explore_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     report = check_automaton(a, options, diags)
@@ -88,6 +98,7 @@ def row(name: str, a, figures) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="stop the scaling series at 100 states")
+    ap.add_argument("--upto", type=int, default=1000, help="stop the scaling series at N states")
     args = ap.parse_args()
     print(f"{'model':<32} {'states':>6} {'edges':>6} {'clk':>3} {'nodes':>7} {'zones ms':>9}"
           f" {'check ms':>9} {'peak MiB':>8} {'findings':>8} {'witn.':>5}")
@@ -99,8 +110,8 @@ def main() -> None:
         print(row(str(path.relative_to(SHARED)), a, measure(a, diags)), flush=True)
     sizes = [(10, 2, 1), (10, 3, 2), (100, 2, 1), (100, 3, 2), (300, 3, 2), (1000, 2, 1),
              (1000, 3, 2)]
-    if args.quick:
-        sizes = [s for s in sizes if s[0] <= 100]
+    limit = 100 if args.quick else args.upto
+    sizes = [s for s in sizes if s[0] <= limit]
     for states, events, clocks in sizes:
         a, diags = load_text(scaling_model(states, events, clocks), f"gen_{states}.dot")
         assert a is not None, diags

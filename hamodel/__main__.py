@@ -1,5 +1,5 @@
 import sys
 
-from hamodel.cli import main
+from hamodel.entry import main
 
 sys.exit(main())

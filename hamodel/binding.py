@@ -28,6 +28,7 @@ from hamodel.binding_kernel import (
 )
 from hamodel.build import is_c_identifier
 from hamodel.diagnostics import Diagnostic
+from hamodel.load import read_text
 from hamodel.model import COMPARISONS, Automaton
 from hamodel.source import Span
 
@@ -216,22 +217,37 @@ def find_binding(
 
 def load_binding(path: str | Path, automaton: Automaton) -> tuple[Binding | None, list[Diagnostic]]:
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [dg.error(dg.IO_ERROR, f"{name}: {exc}", None)]
+    source, diags = read_text(path)
+    if source is None:
+        return None, diags
+    text = source.text
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", 1) or 1
-        col = getattr(exc, "colno", 1) or 1
-        message = str(exc).split(" (at line")[0]
-        return None, [dg.error(BINDING_ERROR, message, Span.point(name, line, col))]
+        return None, [dg.error(BINDING_ERROR, *_toml_error(exc, name, text))]
     reader = _Reader(name, text, automaton)
     binding = reader.binding(data)
     if dg.has_errors(reader.diags):
         return None, reader.diags
     return binding, reader.diags
+
+
+# tomllib gives the place only in its message before Python 3.14: "... (at line 3, column
+# 7)" or "... (at end of document)".
+_TOML_PLACE = re.compile(r" \(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, name: str, text: str) -> tuple[str, Span]:
+    message = str(exc)
+    m = _TOML_PLACE.search(message)
+    if m is None:
+        return message, Span.point(name, 1, 1)
+    if m.group(1):
+        line, col = int(m.group(1)), int(m.group(2))
+    else:  # the end of the document: after its last character
+        lines = text.split("\n")
+        line, col = len(lines), len(lines[-1]) + 1
+    return message[: m.start()], Span.point(name, line, col)
 
 
 _HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_]+)")
@@ -310,14 +326,18 @@ class _Reader(KernelReader):
         stop = self.marker(self.get(data, "stop", dict, None, "stop"), "stop")
         raw_events = self.get(data, "event", list, [], "event#0")
         events = []
+        named: set[object] = set()  # events some [[event]] table names, even a wrong one
         for i, raw in enumerate(raw_events):
             if not isinstance(raw, dict):
                 self.err(f"event #{i + 1} is {raw!r}: expected a [[event]] table", "event")
-            else:
-                events += self.event(i, raw)
+                continue
+            named.add(raw.get("event"))
+            events += self.event(i, raw)
         from hamodel.binding_coverage import unbound_events
 
-        self.diags += unbound_events(self.a, events, self.unknown, self.file)
+        # An event whose only [[event]] has an error is reported there, not again as unbound.
+        self.diags += unbound_events(self.a, events, self.unknown, self.file,
+                                     {n for n in named if isinstance(n, str)})
         exit_tp = self.get(monitor, "exit", str, None, "monitor")
         if exit_tp is not None and exit_tp not in TRACEPOINTS:
             self.err(f"unknown exit tracepoint {exit_tp!r}", exit_tp, "monitor")

@@ -24,12 +24,14 @@ BINDING_ERROR = "binding"  # HA030, registered by binding.py
 
 
 def unbound_events(a: Automaton, events: list[EventBinding],
-                   unknown: list[tuple[int, str, Span]], file: str) -> list[Diagnostic]:
+                   unknown: list[tuple[int, str, Span]], file: str,
+                   named: set[str] | frozenset[str] = frozenset()) -> list[Diagnostic]:
     """Model events no handler produces, at their `.dot` line, and [[event]]s naming no
-    model event; a pair of them that differ by a typo is one mistake and one error."""
+    model event; a pair of them that differ by a typo is one mistake and one error.
+    Events in `named` have an [[event]] whose error was reported: not unbound."""
     out: list[Diagnostic] = []
     bound = {e.event for e in events}
-    unbound = [ev for ev in a.events if ev.name not in bound]
+    unbound = [ev for ev in a.events if ev.name not in bound and ev.name not in named]
     paired: set[str] = set()
     for i, name, span in unknown:
         match = difflib.get_close_matches(name, [ev.name for ev in unbound

@@ -522,7 +522,8 @@ class _Builder:
                 self.warn(
                     dg.NONDETERMINISTIC,
                     f"event {event!r} has two edges from {src!r}: to {first.dst!r} and to"
-                    f" {other.dst!r}; both are kept, the first whose guard holds is taken",
+                    f" {other.dst!r}; the kernel's table keeps one next state per (state,"
+                    " event), the first edge's, and joins the guards of edges to it",
                     other.span,
                     Note(f"edge {src} -> {first.dst} here", first.span),
                 )

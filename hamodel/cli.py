@@ -3,7 +3,7 @@
 Exit codes shared by all subcommands: 0 success, 1 the model or trace was
 judged and found wanting (check errors, violations), 2 input the tool cannot
 read as a model or bad usage, 3 an incomplete answer (solver timeout, gaps in
-a trace).
+a trace), 130 and 143 stopped by SIGINT and SIGTERM (hamodel/signals.py).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import json
 import sys
 from collections.abc import Sequence
 
-from hamodel import __version__
+from hamodel import __version__, signals
 from hamodel import diagnostics as dg
 from hamodel.binding import find_binding, load_binding
 from hamodel.diagnostics import Diagnostic
 from hamodel.fmt import edge_line_text, format_dot, guard_text, invariant_text
 from hamodel.load import SOURCES, load_model
 from hamodel.model import Automaton
-from hamodel.output import write_atomic, write_tree
+from hamodel.output import OutputError, write_atomic, write_tree
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -35,10 +35,23 @@ PLUGINS: tuple[str, ...] = (
 )
 
 
+SHOWN_PER_CODE = 20  # diagnostics of one code and severity printed; the rest are counted
+
+
 def print_diagnostics(diags: Sequence[Diagnostic], stream=None) -> None:
+    """Render each diagnostic; past SHOWN_PER_CODE of one kind, one line counts the rest
+    (a flood of repeated statements must not become a flood of text)."""
     stream = stream or sys.stderr
+    seen: dict[tuple[str, str], int] = {}
     for d in diags:
-        print(dg.render_text(d, SOURCES), file=stream)
+        kind = (d.code, d.severity.value)
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= SHOWN_PER_CODE:
+            print(dg.render_text(d, SOURCES), file=stream)
+    for (code, severity), count in seen.items():
+        if count > SHOWN_PER_CODE:
+            print(f"hamodel: {count - SHOWN_PER_CODE} more {severity}s [{code}] not shown",
+                  file=stream)
 
 
 def load_or_report(path: str, name: str | None = None) -> Automaton | None:
@@ -120,7 +133,20 @@ def show_text(a: Automaton) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ltl_cli(path: str):
+    """hamodel/ltl/cli.py when `path` is an LTL spec (`*.ltl`), else None."""
+    from hamodel.ltl.load import is_ltl
+
+    if not is_ltl(path):
+        return None
+    from hamodel.ltl import cli as ltl_cli
+
+    return ltl_cli
+
+
 def cmd_show(args: argparse.Namespace) -> int:
+    if ltl := _ltl_cli(args.model):
+        return ltl.show(args)
     a = load_or_report(args.model, args.name)
     if a is None:
         return EXIT_BAD_INPUT
@@ -135,6 +161,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
+    if _ltl_cli(args.model):
+        print("hamodel fmt: formats .dot models; an .ltl spec is kept as written",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     a = load_or_report(args.model, args.name)
     if a is None:
         return EXIT_BAD_INPUT
@@ -156,6 +186,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
         print(f"hamodel draw: cannot tell the format of {args.output!r}"
               f" (expected one of {', '.join(FORMATS)})", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if ltl := _ltl_cli(args.model):
+        return ltl.draw(args, fmt)
     a = load_or_report(args.model, args.name)
     if a is None:
         return EXIT_BAD_INPUT
@@ -187,6 +219,9 @@ def cmd_gen(args: argparse.Namespace) -> int:
         if problem:
             print(f"hamodel gen: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if ltl := _ltl_cli(path):
+        args.model = path
+        return ltl.gen(args)
     a = load_or_report(path, args.name)
     if a is None:
         return EXIT_BAD_INPUT
@@ -248,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     def model_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("model", metavar="MODEL", help="the .dot model")
+        p.add_argument("model", metavar="MODEL", help="the .dot model (or .ltl spec)")
         p.add_argument("-n", "--name", help="monitor name (default: the file's stem)")
 
     p = sub.add_parser("show", help="print states, events, clocks, guards and the table")
@@ -297,11 +332,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through hamodel.signals
+        print(f"hamodel {args.command}: {signals.describe(exc)}", file=sys.stderr)
+        return signals.exit_status(exc)
     except BrokenPipeError:
         return EXIT_OK
-    except OSError as exc:  # an output that cannot be written: a usage problem, not a bug
+    except OutputError as exc:  # an output that cannot be written: a usage problem
+        unchanged = exc.note or "nothing was changed"
+        print(f"hamodel {args.command}: cannot write {exc.path}: {exc.reason} ({unchanged})",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         print(f"hamodel {args.command}: cannot write{where}: {exc.strerror or exc}",
               file=sys.stderr)

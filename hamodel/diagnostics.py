@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hamodel.source import SourceText, Span
+from hamodel.source import Excerpt, SourceText, Span
+
+Sources = Mapping[str, SourceText | Excerpt]
 
 
 class Severity(enum.Enum):
@@ -70,6 +72,11 @@ UNIT_AFTER_SYMBOL = register(
 SHAPE_CONFLICT = register("HA021", "kind-clash", "use one spelling for each parameter")
 UNIT_ON_VALUE = register("HA022", "unit-on-value", "drop the unit: this env is not a clock")
 KERNEL_LIMIT = register("HA023", "kernel-limit", "the kernel API cannot express this model")
+NOT_UTF8 = register("HA070", "not-utf8", "save the file as UTF-8 text")
+NUL_BYTE = register("HA071", "nul-byte", "a text file has no NUL bytes: is this the right file?")
+TOO_LARGE = register(
+    "HA072", "file-too-large", "a model or binding is at most 256 KiB (docs/model.md, Limits)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +123,7 @@ def sort_key(d: Diagnostic) -> tuple:
 # --- rendering ------------------------------------------------------------------
 
 
-def render_text(d: Diagnostic, sources: dict[str, SourceText] | None = None) -> str:
+def render_text(d: Diagnostic, sources: Sources | None = None) -> str:
     """`FILE:LINE:COL: error[HA005]: message`, the offending line and a caret."""
     lines = [_headline(d.span, f"{d.severity.value}[{d.number}]", d.message)]
     lines += _quote(d.span, sources)
@@ -134,14 +141,28 @@ def _headline(span: Span | None, kind: str, message: str) -> str:
     return f"{where}{kind}: {message}"
 
 
-def _quote(span: Span | None, sources: dict[str, SourceText] | None) -> list[str]:
+QUOTE_WIDTH = 120  # characters of a long line shown around the caret
+# Control characters of a quoted line (a task name may hold an escape sequence) are
+# shown as U+FFFD, one for one, so they cannot drive the terminal and columns stay.
+_UNPRINTABLE = {c: "\ufffd" for c in [*range(0x20), 0x7F] if c != 0x09}
+
+
+def _quote(span: Span | None, sources: Sources | None) -> list[str]:
     if span is None or not sources or span.file not in sources:
         return []
     text = sources[span.file].line(span.line)
-    if not text and span.line > 1:
+    if text is None:
         return []
     width = span.end_col - span.col if span.end_line == span.line else len(text) - span.col + 1
-    prefix = "".join(c if c == "\t" else " " for c in text[: span.col - 1])
+    col = span.col
+    if len(text) > QUOTE_WIDTH:  # show the part around the caret, marked as cut
+        first = max(0, min(col - 1 - QUOTE_WIDTH // 2, len(text) - QUOTE_WIDTH))
+        last = first + QUOTE_WIDTH
+        text = ("..." if first else "") + text[first:last] + ("..." if last < len(text) else "")
+        col = col - first + (3 if first else 0)
+        width = min(width, QUOTE_WIDTH)
+    text = text.translate(_UNPRINTABLE)
+    prefix = "".join(c if c == "\t" else " " for c in text[: col - 1])
     return [f"    {text}", f"    {prefix}^{'~' * max(0, width - 1)}"]
 
 

@@ -15,11 +15,13 @@ Findings are reported in the trace's own times.  The timer kind, the order of
 an event and a timer at the same ns and the callback latency are the
 `Platform` choices of hamodel.semantics (docs/replay.md).
 
-Memory grows with the objects being monitored, never with the length of the
-trace: the trace is read line by line.
+Memory grows with the objects being monitored (and the ids the monitor has
+seen), never with the length of the trace or of a line: hamodel/trace/stream.py
+reads files, pipes and tracefs's trace_pipe alike, in bounded chunks.
 
-Exit: 0 no violation, 1 violations, 2 bad input, 3 the trace has gaps (its
-answer is incomplete; violations found are still printed).
+Exit: 0 no violation, 1 violations, 2 bad input, 3 the trace has gaps or a cut
+last line (its answer is incomplete; violations found are still printed), 130 /
+143 a stream stopped by SIGINT / SIGTERM (after the summary of what was read).
 """
 
 from __future__ import annotations
@@ -27,23 +29,36 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TextIO
+from typing import TextIO
 
+from hamodel import diagnostics as dg
+from hamodel import signals
 from hamodel.binding import Binding
 from hamodel.gen.python import load_monitor
 from hamodel.model import Automaton
 from hamodel.replay_report import Invocation, Overrun, Reporter, Summary
+from hamodel.source import Excerpt, Span
 from hamodel.timeline import Timeline
 from hamodel.trace import bind
 from hamodel.trace.ftrace import Gap, TraceFormatError, line_time, scan
 from hamodel.trace.jsonl import JsonlError, read_jsonl
+from hamodel.trace.stream import MAX_LINE, Cut, TraceInput, TraceInputError
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_GAPS = 0, 1, 2, 3
+BAD_TRACE = dg.register("HA073", "bad-trace-line", "docs/replay.md describes the trace formats")
+TRACE_NOT_UTF8 = dg.register(
+    "HA074", "trace-not-utf8",
+    "trace text is UTF-8; a trace.dat is binary: convert it with `trace-cmd report -N -t`")
+TRACE_LINE_TOO_LONG = dg.register(
+    "HA075", "trace-line-too-long",
+    f"a trace line is at most {MAX_LINE} characters: is this file a trace?")
+INPUT_CODES = {"not-utf8": TRACE_NOT_UTF8, "too-long": TRACE_LINE_TOO_LONG}
 UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 PARAM_VALUE_RE = re.compile(r"([0-9]+)(ns|us|ms|s)?")  # ASCII digits only: not `²`
 U64_LIMIT = 1 << 64  # parameters and envs are u64 in the kernel
@@ -72,12 +87,19 @@ class Platform:
 
 
 class ReplayError(ValueError):
-    """Input replay cannot use; `line` is the trace line (0: not about a line)."""
+    """Input replay cannot use; `line` is the trace line (0: not about a line), `col`
+    the column (0: unknown) or `needle` text to find on the line, `text` the line
+    itself when the reader may no longer have it."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, col: int = 0, needle: str | None = None,
+                 text: str | None = None, code: str = "") -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.col = col
+        self.needle = needle
+        self.text = text
+        self.code = code or BAD_TRACE
 
 
 class Engine:
@@ -129,11 +151,12 @@ class Engine:
         unknown = sorted(set(params) - self.parameters)
         if unknown:
             raise ReplayError(line, f"{unknown[0]} is no parameter of the model (expected one "
-                                    f"of: {', '.join(sorted(self.parameters)) or 'none'})")
+                                    f"of: {', '.join(sorted(self.parameters)) or 'none'})",
+                              needle=unknown[0])
         for name, value in sorted(params.items()):
             if not 0 <= value < U64_LIMIT:
                 raise ReplayError(line, f"parameter {name}={value} is out of range "
-                                        "(0..2^64-1: a u64 in the kernel)")
+                                        "(0..2^64-1: a u64 in the kernel)", needle=str(value))
         self._call(line, self.advance, t)  # a timer due now ends the old invocation
         if obj not in self.live:
             self.invocations[obj] = Invocation(t, line, args)
@@ -176,18 +199,19 @@ class Engine:
             if unknown:
                 raise ReplayError(line, f"{unknown[0]} is no env of the model (expected one of: "
                                         f"{', '.join(sorted(self.envs)) or 'none'}; clocks "
-                                        "are the monitor's own, not read from the trace)")
+                                        "are the monitor's own, not read from the trace)",
+                                  needle=unknown[0])
         if handler == "event":
             if obj not in self.live:
                 # Ignored by the monitor anyway; dropped here on every input path, so
                 # the ranking of simultaneous timers does not depend on the trace format.
                 if event not in self.events:
-                    raise ReplayError(line, f"unknown event {event!r}")
+                    raise ReplayError(line, f"unknown event {event!r}", needle=event)
                 return
             try:
                 self.monitor.event(obj, t + self.shift, event, env)
             except self.error as exc:
-                raise ReplayError(line, str(exc)) from None
+                raise ReplayError(line, str(exc), needle=event) from None
             if self.timeline is not None:
                 self._sync(obj, t)
             return
@@ -195,7 +219,8 @@ class Engine:
         if obj not in self.live:
             self.invocations[obj] = Invocation(t, line, {})
             self.summary.invocations += 1
-        self._call(line, getattr(self.monitor, handler), obj, t + self.shift, event, env)
+        self._call(line, getattr(self.monitor, handler), obj, t + self.shift, event, env,
+                   needle=event)
         self._refresh()
         self._sync(obj, t)
 
@@ -227,11 +252,11 @@ class Engine:
 
     # --- internals ---
 
-    def _call(self, line: int, method, *args):
+    def _call(self, line: int, method, *args, needle: str | None = None):
         try:
             return method(*args)
         except self.error as exc:
-            raise ReplayError(line, str(exc)) from None
+            raise ReplayError(line, str(exc), needle=needle) from None
 
     def _sync(self, obj: object, t: int) -> None:
         """--plot: the object's state and armed deadline after a call (timeline.py)."""
@@ -266,40 +291,23 @@ class Engine:
         self.report.violation(v, inv, self.line)
 
 
-# --- reading ------------------------------------------------------------------------
+# --- reading ---
+
+CUT_LINE = "the last line is cut: it has no newline (was the trace still being written?)"
 
 
-def detect_format(path: Path) -> str:
-    with path.open(encoding="utf-8-sig", errors="replace") as f:
-        for text in itertools.islice(f, 64):
-            stripped = text.strip()
-            if stripped and not stripped.startswith("//"):
-                return "jsonl" if stripped.startswith("{") else "ftrace"
+def _telling(text: str) -> bool:
+    """Whether a line tells the format: it is not blank and not a `//` comment."""
+    stripped = text.strip()
+    return bool(stripped) and not stripped.startswith("//")
+
+
+def detect_format(first_lines: Iterable[str]) -> str:
+    """JSON lines when the first line that tells opens an object."""
+    for text in first_lines:
+        if _telling(text):
+            return "jsonl" if text.strip().startswith("{") else "ftrace"
     return "ftrace"
-
-
-def read_chunks(f: IO[str], progress: bool, size: int) -> Iterator[list[str]]:
-    """The file's lines a megabyte at a time; a progress bar on stderr if asked (tqdm)."""
-    bar = None
-    if progress:
-        try:
-            from tqdm import tqdm
-        except ImportError:  # no bar rather than no replay
-            tqdm = None
-        if tqdm is not None:
-            bar = tqdm(total=size, unit="B", unit_scale=True, desc="replay", file=sys.stderr,
-                       leave=False, dynamic_ncols=True)
-    try:
-        while True:
-            chunk = f.readlines(1 << 20)
-            if not chunk:
-                break
-            if bar is not None:
-                bar.update(sum(map(len, chunk)))
-            yield chunk
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 def first_event_time(lines: Iterable[str]) -> tuple[int | None, Iterator[str]]:
@@ -321,24 +329,30 @@ def first_event_time(lines: Iterable[str]) -> tuple[int | None, Iterator[str]]:
     return first, itertools.chain(seen, lines)
 
 
-def replay_ftrace(engine: Engine, binding: Binding, lines: Iterable[str]) -> Summary:
+def replay_ftrace(engine: Engine, binding: Binding, lines: Iterable[str],
+                  cut: Callable[[], Cut | None] = lambda: None) -> Summary:
+    """`cut` is asked once the lines are read: the last line, if it had no newline."""
     handlers = bind.handlers(binding, engine)
     if engine.uptime is not None:
         first, lines = first_event_time(lines)
         engine.place(first, None)
     try:
-        count, last = scan(lines, handlers, engine.gap, bind.skippable(binding), engine)
-        end = None
-        if last:
-            colon = last.find(": ")
-            end = line_time(last, colon, count)
+        count, last, last_number = scan(lines, handlers, engine.gap, bind.skippable(binding),
+                                        engine)
     except TraceFormatError as exc:
-        raise ReplayError(exc.line, exc.message) from None
+        raise ReplayError(exc.line, exc.message, exc.col, exc.needle) from None
+    end = None
+    if last:  # its timestamp was compared as text, maybe never parsed
+        try:
+            end = line_time(last, last.find(": "), last_number)
+        except TraceFormatError as exc:
+            raise ReplayError(exc.line, exc.message, exc.col, exc.needle, last) from None
     engine.summary.lines = count
-    return engine.finish(end)
+    return _end(engine, end, cut())
 
 
-def replay_jsonl(engine: Engine, lines: Iterable[str]) -> Summary:
+def replay_jsonl(engine: Engine, lines: Iterable[str],
+                 cut: Callable[[], Cut | None] = lambda: None) -> Summary:
     end = None
     count = 0
     try:
@@ -347,7 +361,8 @@ def replay_jsonl(engine: Engine, lines: Iterable[str]) -> Summary:
             if end is None:
                 engine.place(rec.time, DEFAULT_UPTIME)
             elif rec.time < end:
-                raise ReplayError(rec.line, f"time went back from {end} to {rec.time}")
+                raise ReplayError(rec.line, f"time went back from {end} to {rec.time}",
+                                  needle='"t"')
             end = rec.time
             if rec.kind == "event":
                 engine.event(rec.line, rec.time, rec.obj, rec.event, rec.handler, dict(rec.values))
@@ -359,10 +374,19 @@ def replay_jsonl(engine: Engine, lines: Iterable[str]) -> Summary:
                 engine.advance(rec.time)
                 engine.gap(Gap(rec.line, None, rec.lost, "the trace says events were lost"))
     except JsonlError as exc:
-        raise ReplayError(exc.line, exc.message) from None
+        raise ReplayError(exc.line, exc.message, exc.col, exc.needle) from None
     except engine.error as exc:
         raise ReplayError(count, str(exc)) from None
     engine.summary.lines = count
+    return _end(engine, end, cut())
+
+
+def _end(engine: Engine, end: int | None, cut: Cut | None) -> Summary:
+    """Finish at `end`; a cut last line is a gap after it: what it said is unknown."""
+    if cut is not None:
+        if end is not None and end >= engine.monitor.now:
+            engine.monitor.advance(end)
+        engine.gap(Gap(cut.line, None, None, CUT_LINE))
     return engine.finish(end)
 
 
@@ -376,6 +400,16 @@ def parse_ns(option: str, text: str, limit: int = U64_LIMIT) -> int:
     if value >= limit:
         raise ReplayError(0, f"{option} {text!r}: must be below 2^{limit.bit_length() - 1} ns")
     return value
+
+
+def _complete_json(cut: Cut | None) -> bool:
+    """A JSON line needs no newline to be whole: it is whole when it parses."""
+    if cut is None:
+        return False
+    try:
+        return isinstance(json.loads(cut.text), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def parse_params(items: list[str], automaton: Automaton) -> dict[str, int]:
@@ -399,27 +433,38 @@ def parse_params(items: list[str], automaton: Automaton) -> dict[str, int]:
     return out
 
 
-def replay(automaton: Automaton, binding: Binding | None, trace: Path, fmt: str,
-           params: dict[str, int], out: TextIO, trace_format: str = "auto",
+def replay(automaton: Automaton, binding: Binding | None, trace: TraceInput | str | Path,
+           fmt: str, params: dict[str, int], out: TextIO, trace_format: str = "auto",
            hz: int | None = None, platform: Platform | None = None,
            timeline: Timeline | None = None) -> Summary:
-    kind = detect_format(trace) if trace_format == "auto" else trace_format
-    engine = Engine(automaton, params, hz, Reporter(out, fmt), platform, timeline)
-    size = trace.stat().st_size
-    progress = sys.stderr.isatty() and size > (32 << 20)
-    # utf-8-sig: a byte order mark some editors write is not part of the first line.
-    with trace.open(encoding="utf-8-sig", newline="\n") as f:
-        lines = itertools.chain.from_iterable(read_chunks(f, progress, size))
-        if kind == "jsonl":
-            return replay_jsonl(engine, lines)
-        if binding is None:
-            raise ReplayError(0, f"{automaton.name} has no binding: kernel trace text needs one "
-                                 "(MODEL.binding.toml beside the model, or --binding FILE)")
-        kernel_only = binding.kernel_only()
-        if kernel_only:
-            raise ReplayError(0, f"the binding uses what only the kernel-C target follows"
-                                 f" ({kernel_only[0]}): trace text cannot show it")
-        return replay_ftrace(engine, binding, lines)
+    """Replay a trace (opened, or a path); a signal ends it early (`trace.stopped`) with
+    the summary of what was read."""
+    if not isinstance(trace, TraceInput):
+        with TraceInput.open(str(trace)) as opened:
+            return replay(automaton, binding, opened, fmt, params, out, trace_format, hz,
+                          platform, timeline)
+    kind = detect_format(trace.peek(_telling)) if trace_format == "auto" else trace_format
+    engine = Engine(automaton, params, hz, Reporter(out, fmt, flush=True), platform, timeline)
+    lines = itertools.chain.from_iterable(trace.chunks())
+    if kind == "jsonl":
+        whole: list[Cut] = []
+
+        def and_a_whole_last_line() -> Iterator[str]:
+            yield from lines
+            if _complete_json(trace.cut):
+                whole.append(trace.cut)  # type: ignore[arg-type]
+                yield trace.cut.text  # type: ignore[union-attr]
+
+        return replay_jsonl(engine, and_a_whole_last_line(),
+                            lambda: None if whole else trace.cut)
+    if binding is None:
+        raise ReplayError(0, f"{automaton.name} has no binding: kernel trace text needs one "
+                             "(MODEL.binding.toml beside the model, or --binding FILE)")
+    kernel_only = binding.kernel_only()
+    if kernel_only:
+        raise ReplayError(0, f"the binding uses what only the kernel-C target follows"
+                             f" ({kernel_only[0]}): trace text cannot show it")
+    return replay_ftrace(engine, binding, lines, lambda: trace.cut)
 
 
 def exit_code(s: Summary) -> int:
@@ -434,9 +479,10 @@ def exit_code(s: Summary) -> int:
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "replay", help="replay a recorded trace (JSON lines or ftrace text) through the model")
-    p.add_argument("model", metavar="MODEL", help="the .dot model")
+    p.add_argument("model", metavar="MODEL", help="the .dot model (or .ltl spec)")
     p.add_argument("trace", metavar="TRACE",
-                   help="JSON lines, tracefs `trace` text or `trace-cmd report -N -t` output")
+                   help="JSON lines, tracefs `trace` text or `trace-cmd report -N -t` output; "
+                        "`-`, a FIFO or tracefs `trace_pipe` are read as they come")
     p.add_argument("--format", choices=("text", "jsonl"), default="text", help="output format")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="default for a model parameter, e.g. BUDGET_NS=2ms")
@@ -454,6 +500,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--uptime", metavar="NS",
                    help="ns since boot at the trace's first line (default: kernel text "
                         "carries it; JSON lines start at 4400s)")
+    p.add_argument("--follow", action="store_true",
+                   help="at the end of a file, wait for more lines (until Ctrl-C)")
     p.add_argument("-n", "--name", help="monitor name (default: the file's stem)")
     p.add_argument("--plot", metavar="FILE.svg|png",
                    help="also draw each object's states over time, the armed invariant's"
@@ -463,9 +511,13 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from hamodel import cli
-    from hamodel import diagnostics as dg
     from hamodel.binding import find_binding, load_binding
+    from hamodel.ltl.load import is_ltl
 
+    if is_ltl(args.model):  # atom updates through the LTL reference monitor
+        from hamodel.ltl.replay import run as replay_ltl
+
+        return replay_ltl(args)
     a = cli.load_or_report(args.model, args.name)
     if a is None:
         return EXIT_BAD_INPUT
@@ -473,7 +525,6 @@ def run(args: argparse.Namespace) -> int:
     cli.print_diagnostics(diags)
     if dg.has_errors(diags):
         return EXIT_BAD_INPUT
-    trace = Path(args.trace)
     if args.hz is not None and args.hz not in HZ_RANGE:
         print(f"hamodel replay: --hz must be in {HZ_RANGE.start}..{HZ_RANGE.stop - 1}",
               file=sys.stderr)
@@ -488,29 +539,28 @@ def run(args: argparse.Namespace) -> int:
             print(f"hamodel replay: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
         timeline = Timeline(a.name, tuple(s.name for s in a.states))
+    trace: TraceInput | None = None
     try:
         params = parse_params(args.param, a)
         platform = Platform(
             hz=args.hz, timer=args.timer, tie=args.tie,
             latency_ns=parse_ns("--timer-latency", args.timer_latency, 1 << 63),
             uptime=None if args.uptime is None else parse_ns("--uptime", args.uptime, 1 << 63))
-        if not trace.is_file():
-            raise ReplayError(0, f"{trace}: no such file")
-        summary = replay(a, binding, trace, args.format, params, sys.stdout,
-                         args.trace_format, args.hz, platform, timeline)
-    except ReplayError as exc:
+        # A signal stops reading at a line boundary (never inside a monitor call);
+        # what was read so far is finished and summed up.
+        with signals.deferred():
+            trace = TraceInput.open(args.trace, args.follow, sys.stderr.isatty())
+            with trace:
+                summary = replay(a, binding, trace, args.format, params, sys.stdout,
+                                 args.trace_format, args.hz, platform, timeline)
+    except (ReplayError, TraceInputError) as exc:
         sys.stdout.flush()
-        where = f"{trace}:{exc.line}: " if exc.line else ""
-        print(f"hamodel replay: {where}{exc.message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except UnicodeDecodeError as exc:
-        print(f"hamodel replay: {trace}: not a text trace (byte {exc.start} is not UTF-8; "
-              "convert a trace.dat with `trace-cmd report -N -t`)", file=sys.stderr)
+        print_located(exc, trace)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         raise  # the reader of stdout went away: cli.main ends quietly
     except OSError as exc:
-        print(f"hamodel replay: {trace}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"hamodel replay: {args.trace}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if timeline is not None:
         from hamodel.output import write_atomic
@@ -522,4 +572,28 @@ def run(args: argparse.Namespace) -> int:
         except PlotError as exc:
             print(f"hamodel replay: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+    if trace.stopped is not None:
+        print(f"hamodel replay: {signals.describe(trace.stopped)} after line {trace.count}; "
+              "the summary covers the lines read", file=sys.stderr)
+        return signals.exit_status(trace.stopped)
     return exit_code(summary)
+
+
+def print_located(exc: ReplayError | TraceInputError, trace: TraceInput | None) -> None:
+    """`TRACE:LINE:COL: error[HA04x]: ...`, the line and a caret; one line when the error
+    is about no line (an option, a file that cannot be opened)."""
+    if not exc.line or trace is None:
+        print(f"hamodel replay: {exc.message}", file=sys.stderr)
+        return
+    text = exc.text if exc.text is not None else trace.line(exc.line)
+    col = exc.col
+    needle = getattr(exc, "needle", None)
+    if not col and needle and text is not None and needle in text:
+        col = text.index(needle) + 1
+    if not col:
+        col = 1 if text is None else len(text) - len(text.lstrip()) + 1
+    width = len(needle) if needle and text is not None and needle in text else 1
+    code = INPUT_CODES.get(getattr(exc, "kind", ""), getattr(exc, "code", BAD_TRACE))
+    span = Span.point(trace.name, exc.line, col, width)
+    sources = {} if text is None else {trace.name: Excerpt(trace.name, ((exc.line, text),))}
+    print(dg.render_text(dg.error(code, exc.message, span), sources), file=sys.stderr)

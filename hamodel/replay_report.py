@@ -67,13 +67,16 @@ def dominant(residency: tuple[tuple[str, int], ...]) -> str:
 class Reporter:
     """Writes findings as text lines or JSON objects, as they are found."""
 
-    def __init__(self, out: TextIO, fmt: str) -> None:
+    def __init__(self, out: TextIO, fmt: str, flush: bool = False) -> None:
         self.out = out
         self.json = fmt == "jsonl"
+        self.flush = flush  # each finding reaches a pipe as it is found (a live trace)
         self.units: dict[str, str] = {}  # clock -> "ns" | "jiffies", set by the engine
 
     def _emit(self, record: dict, text: str) -> None:
         self.out.write((json.dumps(record) if self.json else text) + "\n")
+        if self.flush:
+            self.out.flush()
 
     def violation(self, v, inv: Invocation | None, line: int) -> None:
         what = {

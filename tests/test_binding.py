@@ -105,3 +105,25 @@ def test_errors_are_located_in_their_own_table(tmp_path):
     b, diags = load_binding(bad, tlob())
     (err,) = [d for d in diags if d.is_error]
     assert err.span.line == 9
+
+
+def test_one_wrong_binding_is_one_error_not_also_an_unbound_warning(tmp_path):
+    """An [[event]] whose tracepoint is misspelt is reported there; the event it names
+    is not then said to be bound to no tracepoint."""
+    text = (ROOT / "models" / "tlob.binding.toml").read_text()
+    bad = tmp_path / "x.binding.toml"
+    bad.write_text(text.replace('tracepoint = "sched_wakeup"', 'tracepoint = "sched_wakeupx"'))
+    b, diags = load_binding(bad, tlob())
+    assert b is None
+    assert [(d.severity.value, d.span.line) for d in diags] == [("error", 48)]
+    assert "unknown tracepoint 'sched_wakeupx'" in diags[0].message
+
+
+def test_an_event_bound_nowhere_is_still_a_warning(tmp_path):
+    text = (ROOT / "models" / "tlob.binding.toml").read_text()
+    bad = tmp_path / "x.binding.toml"
+    bad.write_text(text[: text.rindex("[[event]]")])
+    b, diags = load_binding(bad, tlob())
+    assert b is not None
+    assert [d.message.split(":")[0] for d in diags] == [
+        "model event 'wakeup' is bound to no tracepoint"]

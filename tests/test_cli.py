@@ -140,3 +140,48 @@ def test_python_target_refuses_options_it_cannot_honour(tmp_path):
     assert proc.returncode == 2 and "takes no -t" in proc.stderr
     assert not (tmp_path / "o").exists()
     assert run("gen", "--target", "python", TLOB, "-o", str(tmp_path / "p")).returncode == 0
+
+
+def test_a_model_over_the_size_limit_is_refused_before_parsing(tmp_path):
+    """docs/model.md, Limits: 256 KiB; the caret stands where the limit falls."""
+    from located import one_error
+
+    from hamodel.load import MAX_FILE_BYTES
+
+    line = '\t"running" -> "waiting" [ label = "preempt" ];\n'
+    text = (ROOT / "models" / "tlob.dot").read_text()
+    flood = text[: text.rindex("}")] + line * (MAX_FILE_BYTES // len(line) + 1) + "}\n"
+    (tmp_path / "flood.dot").write_text(flood)
+    proc = run("show", str(tmp_path / "flood.dot"))
+    assert proc.returncode == 2
+    e = one_error(proc.stderr, flood, "larger than 256 KiB")
+    # the caret is on byte MAX_FILE_BYTES (from 0), the first one past the limit
+    assert len("\n".join(flood.split("\n")[: e.line - 1])) + e.col == MAX_FILE_BYTES
+
+
+def test_a_flood_of_repeated_edges_under_the_limit_is_diagnosed_and_summed_up(tmp_path):
+    """Each repeated statement is one warning (found with a dict: linear); the first
+    twenty of a kind are shown and the rest counted."""
+    line = '\t"running" -> "waiting" [ label = "preempt" ];\n'
+    text = (ROOT / "models" / "tlob.dot").read_text()
+    (tmp_path / "flood.dot").write_text(text[: text.rindex("}")] + line * 1000 + "}\n")
+    proc = run("show", str(tmp_path / "flood.dot"))
+    assert proc.returncode == 0
+    assert proc.stderr.count("warning[HA015]") == 20
+    assert "hamodel: 980 more warnings [repeated-edge-statement] not shown" in proc.stderr
+
+
+def test_binary_and_non_utf8_models_are_located_with_the_right_help(tmp_path):
+    from located import one_error
+
+    data = b'digraph x {\n\t"a\xe9b" -> "c";\n}\n'
+    (tmp_path / "m.dot").write_bytes(data)
+    proc = run("show", str(tmp_path / "m.dot"))
+    e = one_error(proc.stderr, data, "not UTF-8 text (byte 0xe9)", "save the file as UTF-8")
+    assert (proc.returncode, e.line, e.col, e.code) == (2, 2, 4, "HA070")
+    assert "check the path and permissions" not in proc.stderr
+    data = b'digraph x {\n\t"ab" -> "c\x00";\n}\n'
+    (tmp_path / "m.dot").write_bytes(data)
+    proc = run("show", str(tmp_path / "m.dot"))
+    e = one_error(proc.stderr, data, "NUL byte")
+    assert (proc.returncode, e.line, e.col, e.code) == (2, 2, 12, "HA071")

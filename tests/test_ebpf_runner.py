@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from conftest import ROOT
 
 from hamodel.bpf import elf, runner
 from hamodel.bpf.runner import RunConfig, UsageError, parse_budget
+from hamodel.signals import Interrupted
 
 TARGET_C = ROOT / "tests" / "programs" / "ebpf_target.c"
 
@@ -240,13 +242,19 @@ def test_generated_c_that_clang_rejects_exits_1_as_documented(target, tmp_path):
     assert "1 when the monitor cannot be built or loaded: clang rejects" in _exit_status_paragraph()
 
 
-def test_ctrl_c_before_attaching_exits_130_as_documented(target, monkeypatch, capsys):
+@pytest.mark.parametrize("signum,status,line", [
+    (signal.SIGINT, 130, "hamodel run: interrupted (SIGINT)\n"),
+    (signal.SIGTERM, 143, "hamodel run: stopped by SIGTERM\n"),
+])
+def test_a_signal_before_attaching_exits_as_documented(target, monkeypatch, capsys, signum,
+                                                      status, line):
     def interrupted(model, workdir):
-        raise KeyboardInterrupt
+        raise Interrupted(signum)
 
     monkeypatch.setattr(runner, "check_host", lambda: None)  # root or not, the same path
     monkeypatch.setattr(runner, "monitor_sources", interrupted)
     cfg = RunConfig("generated/tlob/ebpf", str(target), ("nop_start",), ("nop_stop",), ("5ms",))
-    assert runner.run(cfg) == 130
-    assert capsys.readouterr().err == "hamodel run: interrupted\n"
-    assert "130 after Ctrl-C before the monitor is attached" in _exit_status_paragraph()
+    assert runner.run(cfg) == status
+    assert capsys.readouterr().err == line
+    assert "130 after Ctrl-C (SIGINT) and 143 after SIGTERM, at any moment" in (
+        _exit_status_paragraph())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SHARED
+from located import one_error
 
 from hamodel import cli
 from hamodel.binding import find_binding
@@ -114,36 +115,51 @@ def test_gap_abandons_monitored_objects_and_exits_3(tmp_path):
     assert summary["violations"] == 0 and summary["abandoned"] == 1
 
 
-@pytest.mark.parametrize("trace,extra,message", [
-    ('{"t": 0, "start": 1}\n', (), "no value for parameter BUDGET_NS"),
-    ('{"t": 5, "start": 1}\n{"t": 4, "stop": 1}\n', ("--param", "BUDGET_NS=9"),
-     "t.jsonl:2: time went back from 5 to 4"),
+@pytest.mark.parametrize("trace,extra,where,message", [
+    ('{"t": 0, "start": 1}\n', (), (1, 1), "no value for parameter BUDGET_NS"),
+    ('{"t": 5, "start": 1}\n{"t": 4, "stop": 1}\n', ("--param", "BUDGET_NS=9"), (2, 2),
+     "time went back from 5 to 4"),
     ('{"t": 0, "start": 1}\n{"t": 1, "event": "nap", "obj": 1}\n',
-     ("--param", "BUDGET_NS=9"), "t.jsonl:2: unknown event 'nap'"),
-    ('{"t": 0, "stop": 1}\n{"t": 1, "stop": 1, "x": 2}\n', (), "t.jsonl:2: unexpected key"),
-    ('{"t": 0, "stop": 1}\n', ("--param", "BUDGET=1"), "--param 'BUDGET=1': expected NAME"),
-    ('{"t": 0, "start": 1, "params": {"BUDGET": 5}}\n', ("--param", "BUDGET_NS=9"),
-     "t.jsonl:1: BUDGET is no parameter of the model (expected one of: BUDGET_NS)"),
-    ('{"t": 0, "stop": 1}\n', ("--param", "BUDGET_NS=1h"), "VALUE is an integer"),
+     ("--param", "BUDGET_NS=9"), (2, 20), "unknown event 'nap'"),
+    ('{"t": 0, "stop": 1}\n{"t": 1, "stop": 1, "x": 2}\n', (), (2, 21), "unexpected key"),
+    ('{"t": 0, "start": 1, "params": {"BUDGET": 5}}\n', ("--param", "BUDGET_NS=9"), (1, 34),
+     "BUDGET is no parameter of the model (expected one of: BUDGET_NS)"),
 ])
-def test_bad_input_is_one_line_and_exit_2(tmp_path, trace, extra, message):
+def test_bad_trace_lines_are_located_and_exit_2(tmp_path, trace, extra, where, message):
     code, _, err = run(tmp_path, trace, *extra)
+    assert code == 2
+    e = one_error(err, trace, message)
+    assert (e.file, e.line, e.col) == (str(tmp_path / "t.jsonl"), *where)
+
+
+@pytest.mark.parametrize("extra,message", [
+    (("--param", "BUDGET=1"), "--param 'BUDGET=1': expected NAME"),
+    (("--param", "BUDGET_NS=1h"), "VALUE is an integer"),
+])
+def test_bad_options_are_one_line_and_exit_2(tmp_path, extra, message):
+    code, _, err = run(tmp_path, '{"t": 0, "stop": 1}\n', *extra)
     assert code == 2
     assert message in err
     assert "Traceback" not in err and len(err.splitlines()) == 1
 
 
 def test_binary_and_missing_traces_are_refused(tmp_path):
-    (tmp_path / "bin.dat").write_bytes(b"\x89\xff\xfe\x00 trace")
+    data = b"# tracer: nop\n\x89\xff\xfe\x00 trace\n"
+    (tmp_path / "bin.dat").write_bytes(data)
     code, _, err = run_path(tmp_path / "bin.dat")
-    assert code == 2 and "not a text trace" in err
+    assert code == 2
+    e = one_error(err, data, "not UTF-8 text (byte 0x89)", "trace-cmd report -N -t")
+    assert (e.line, e.col, e.code) == (2, 1, "HA074")
     code, _, err = run_path(tmp_path / "absent")
-    assert code == 2 and "no such file" in err
+    assert code == 2 and "no such file" in err and len(err.splitlines()) == 1
 
 
 def test_ftrace_line_that_is_no_trace_line_is_refused_with_its_number(tmp_path):
-    code, _, err = run(tmp_path, "# tracer: nop\nhello world\n", name="t.txt")
-    assert code == 2 and "t.txt:2: not a trace line" in err
+    trace = "# tracer: nop\n  hello world\n"
+    code, _, err = run(tmp_path, trace, name="t.txt")
+    assert code == 2
+    e = one_error(err, trace, "not a trace line")
+    assert (e.line, e.col) == (2, 3)
 
 
 def test_trace_marker_lines_start_and_stop_monitoring(tmp_path):
@@ -285,11 +301,14 @@ def test_bad_platform_options_are_one_line_and_exit_2(tmp_path, extra, message):
     assert code == 2 and message in err and len(err.splitlines()) == 1
 
 
-def test_progress_goes_to_stderr_and_is_erased(capsys):
-    from hamodel.replay import read_chunks
+def test_progress_goes_to_stderr_and_is_erased(tmp_path, capsys, monkeypatch):
+    from hamodel.trace import stream
 
-    text = "".join(f"line {i}\n" for i in range(200_000))
-    chunks = list(read_chunks(io.StringIO(text), True, len(text)))
+    monkeypatch.setattr(stream, "PROGRESS_BYTES", 1 << 20)
+    path = tmp_path / "t.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(200_000)))
+    with stream.TraceInput.open(str(path), progress=True) as trace:
+        chunks = list(trace.chunks())
     assert sum(len(c) for c in chunks) == 200_000 and len(chunks) > 1
     err = capsys.readouterr().err
     assert err.startswith("\rreplay:") and "2.29M" in err  # tqdm's bar, in bytes

@@ -75,7 +75,7 @@ def test_unknown_prev_state_is_refused():
 def run_scan(text: str, wanted=("sched_switch", "tlob_start")):
     seen, gaps = [], []
     handlers = {name: (lambda n, t, c, e, name=name: seen.append((n, name))) for name in wanted}
-    count, last = scan(text.splitlines(keepends=True), handlers, gaps.append)
+    count, last, _ = scan(text.splitlines(keepends=True), handlers, gaps.append)
     return seen, gaps, count, last
 
 

@@ -13,7 +13,6 @@ import ctypes
 import json
 import os
 import re
-import signal
 import struct
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from hamodel import signals
 from hamodel.bpf import elf, toolchain
 from hamodel.bpf.libbpf import BpfError, BpfObject, Uprobe
 from hamodel.bpf.records import Meta, MetaError, Report, decode, format_ns, json_line, text_line
@@ -35,7 +35,12 @@ _SCALE = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, None: 1}
 
 
 class UsageError(ValueError):
-    """Bad input: one line, exit status 2."""
+    """Bad input: one line, exit status 2; or, for a model or binding that does not
+    load, its diagnostics as rendered (`located`: FILE:LINE:COL, the line, a caret)."""
+
+    def __init__(self, message: str, located: str = "") -> None:
+        super().__init__(message)
+        self.located = located
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +141,10 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
 
     automaton, diags = load_model(path)
     if automaton is None or has_errors(diags):
-        first = next((d for d in diags if d.is_error), None)
-        where = f"{first.span}: " if first and first.span else ""
-        raise UsageError(f"{where}{first.message if first else 'cannot load ' + model}")
+        raise UsageError(f"cannot load {model}", _located(diags))
     binding, bdiags = find_binding(path, automaton)
-    first = next((d for d in bdiags if d.is_error), None)
-    if first is not None:
-        raise UsageError(f"{first.span}: {first.message}" if first.span else first.message)
+    if has_errors(bdiags):
+        raise UsageError(f"cannot load the binding of {model}", _located(bdiags))
     try:
         files = generate(automaton, GenOptions(model_path=str(path), binding=binding))
     except GenError as exc:
@@ -153,21 +155,19 @@ def monitor_sources(model: str, workdir: Path) -> tuple[Path, Meta]:
     return source, _read_meta(workdir / f"{automaton.name}.meta.json")
 
 
+def _located(diags: list) -> str:
+    """The errors among `diags`, each with its place, line and caret."""
+    from hamodel.diagnostics import render_text  # noqa: PLC0415
+    from hamodel.source import SOURCES  # noqa: PLC0415
+
+    return "\n".join(render_text(d, SOURCES) for d in diags if d.is_error)
+
+
 def _read_meta(path: Path) -> Meta:
     try:
         return Meta.read(path)
     except MetaError as exc:
         raise UsageError(f"{path}: {exc} (regenerate with hamodel gen --target ebpf)") from None
-
-
-class Stop:
-    """Set by SIGINT/SIGTERM: the poll loop ends and teardown runs."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self, signum: int, frame: object) -> None:
-        self.requested = True
 
 
 def budget_params(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -223,8 +223,10 @@ def window_values(meta: Meta, wins: tuple[Window, ...], params: tuple[str, ...])
 
 
 def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Returns the exit status: 0 done, 1 clang or the kernel refused the monitor,
-    2 bad input, 130 Ctrl-C before attaching (docs/ebpf.md says the same)."""
+    """Returns the exit status: after --duration 0 (no window violated) or 1 (one was);
+    1 when clang or the kernel refused the monitor; 2 bad input; 130 and 143 stopped
+    by SIGINT and SIGTERM, after detaching everything and printing the summary
+    (docs/ebpf.md says the same)."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:
@@ -246,17 +248,17 @@ def run(cfg: RunConfig, out: TextIO | None = None, err: TextIO | None = None) ->
             obj_path = toolchain.compile_object(source, Path(tmp) / "monitor.bpf.o")
             return _monitor(cfg, wins, meta, values, obj_path, out, err)
     except UsageError as exc:
-        print(f"hamodel run: {exc}", file=err)
+        print(exc.located or f"hamodel run: {exc}", file=err)
         return 2
     except toolchain.ToolchainError as exc:
         print(f"hamodel run: {exc}", file=err)
         if exc.log:
             print(exc.log, file=err, end="")
         return 2 if not exc.log else 1
-    except KeyboardInterrupt:
-        # Ctrl-C before the monitor was attached: nothing is loaded yet.
-        print("hamodel run: interrupted", file=err)
-        return 130
+    except KeyboardInterrupt as exc:
+        # A signal before the monitor was loaded: nothing is in the kernel yet.
+        print(f"hamodel run: {signals.describe(exc)}", file=err)
+        return signals.exit_status(exc)
 
 
 def _monitor(
@@ -276,8 +278,6 @@ def _monitor(
                     "~15 us here (a `nop` first instruction: ~1 us)",
                     file=err,
                 )
-    stop = Stop()
-    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     reports: list[Report] = []
     emit: Callable[[Report], str] = (
         (lambda r: json_line(meta, r, wins[r.binding].label))
@@ -290,6 +290,24 @@ def _monitor(
         reports.append(r)
         print(emit(r), file=out, flush=True)
 
+    # From loading on, a signal only ends the poll loop: attaching is never cut short
+    # with a link half made, and leaving the `with` destroys every link and map.
+    with signals.deferred():
+        status, ran = _load_attach_poll(cfg, wins, meta, values, obj_path, on_record, reports,
+                                        out, err)
+        stopped = signals.pending()
+    if ran and stopped is not None:  # the summary is out; the signal decides the status
+        print(f"hamodel run: {signals.describe()}; everything detached", file=err, flush=True)
+        return signals.exit_status()
+    return status
+
+
+def _load_attach_poll(cfg: RunConfig, wins: tuple[Window, ...], meta: Meta,
+                      values: list[bytes], obj_path: Path,
+                      on_record: Callable[[bytes], None], reports: list[Report],
+                      out: TextIO, err: TextIO) -> tuple[int, bool]:
+    """Load, attach, poll until --duration or a signal, detach: (status, whether it ran:
+    status 1 is then a violated window, else a monitor the kernel refused)."""
     try:
         t0 = time.monotonic()
         with BpfObject(str(obj_path)) as obj:
@@ -299,7 +317,7 @@ def _monitor(
             except BpfError as exc:
                 print(f"hamodel run: {exc}", file=err)
                 print(exc.log, file=err, end="")
-                return 1
+                return 1, False
             for i, value in enumerate(values):
                 obj.update(meta.maps["bindings"], struct.pack("<I", i), value)
             for prog in meta.tracepoint_programs:
@@ -318,20 +336,18 @@ def _monitor(
                 flush=True,
             )
             deadline = None if cfg.duration is None else time.monotonic() + cfg.duration
-            while not stop.requested and (deadline is None or time.monotonic() < deadline):
+            while signals.stop_requested() is None and (deadline is None
+                                                 or time.monotonic() < deadline):
                 obj.poll(rb, 100)
             obj.poll(rb, 0)  # what arrived while stopping
             counters = _counters(obj, meta)
         print(_summary(meta, counters, reports, cfg.fmt), file=out, flush=True)
-        return 1 if counters.get("violations") or reports else 0  # like replay: 1 = violated
+        return (1 if counters.get("violations") or reports else 0), True  # replay's 1
     except BpfError as exc:
         print(f"hamodel run: {exc}", file=err)
         if exc.log:
             print(exc.log.rstrip().splitlines()[-1], file=err)
-        return 1
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+        return 1, False
 
 
 def start_warnings(model: str) -> list[str]:

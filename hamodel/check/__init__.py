@@ -2,10 +2,14 @@
 
 codes.py       the HA1xx registry                 params.py          parameter analysis
 wellformed.py  untimed graph and bounds           zones.py / dbm.py  exact zone graph
-constraints.py guards as closed integer literals  witness.py         Z3 timing + replay
-timed.py       findings from the zone graph       smt.py             Z3 parameter regions
+cells.py       the kernel's transition table      timing.py          checks, timers per platform
+constraints.py guards as closed integer literals  concrete.py        witnesses from the zones
+goals.py       witnesses as data                  encoding.py        Z3 encoding of a path
+witness.py     path -> confirmed witness          confirm.py         replay through semantics
+findings.py    findings of one platform           behaviours.py      framework behaviours
+queries.py     --reach / --violate                smt.py / proof.py  Z3 regions, Spacer proofs
+timed.py       orders, parameters, merging        rootcause.py       consequences under their cause
 report.py      text / JSON / SARIF 2.1.0          command.py         the CLI subcommand
-rootcause.py   consequences folded into their cause
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from dataclasses import dataclass
 
 from hamodel import diagnostics as dg
 from hamodel.check import codes
-from hamodel.check.timed import Finding, Options, QueryAnswers, check_timed
+from hamodel.check.findings import Finding, table_diagnostics
+from hamodel.check.timed import Options, QueryAnswers, check_timed
+from hamodel.check.timing import Unsupported
 from hamodel.check.wellformed import check_structure
 from hamodel.check.witness import SolverUnknown
-from hamodel.check.zones import ExplorationLimit, Unsupported
+from hamodel.check.zones import ExplorationLimit
 from hamodel.diagnostics import Diagnostic, Severity
 from hamodel.model import Automaton
 
@@ -48,8 +54,9 @@ def check_automaton(
         findings += timed
     except Unsupported as exc:
         findings.append(Finding(Diagnostic(
-            Severity.WARNING, codes.NOT_ANALYSED, f"timed analysis skipped: {exc}", None
+            Severity.WARNING, codes.NOT_ANALYSED, f"timed analysis skipped: {exc}", exc.span
         )))
+        findings += [Finding(d) for _, d in table_diagnostics(a)]  # HA111 needs no zones
     except (ExplorationLimit, SolverUnknown) as exc:
         incomplete = True
         findings.append(Finding(dg.error(

@@ -20,20 +20,21 @@ BOUND_NOT_POSITIVE = register(
     "HA104", "bound-not-positive", "a clock bound of zero or less never lets time pass"
 )
 NON_STRICT_INVARIANT = register(
-    "HA105", "non-strict-invariant", "write `<`: the kernel arms `<=` timers like `<`"
+    "HA105", "non-strict-invariant", "write `<`: the framework does not read `<=`"
 )
 # timed (zone graph, witnesses)
 TIMED_UNREACHABLE = register(
     "HA110", "timed-unreachable", "the guards and invariants on every path exclude the state"
 )
-NONDETERMINISTIC = register(
-    "HA111", "overlapping-guards", "make the guards of the two edges disjoint"
+NOT_IN_TABLE = register(
+    "HA111", "edge-not-in-table",
+    "give each (state, event) one next state and one set of resets",
 )
 DEAD_GUARD = register(
     "HA112", "dead-guard", "the guard never holds where the edge starts: fix or drop the edge"
 )
 SHADOWED_EDGE = register(
-    "HA113", "shadowed-edge", "an earlier edge for the same event always wins: drop or fix one"
+    "HA113", "shadowed-edge", "another edge to the same state covers this one: drop one"
 )
 VACUOUS_GUARD = register(
     "HA114", "vacuous-guard", "the guard always holds where the edge starts: drop it"
@@ -50,8 +51,8 @@ TIMELOCK = register(
 BY_DESIGN = register(
     "HA118", "violation-by-design", "none: every run ends in a violation by design"
 )
-DISJOINT = register(
-    "HA119", "disjoint-guards", "none: the edges share an event but never compete"
+JOINED = register(
+    "HA119", "joined-guards", "none: the edges go to one state, the kernel joins their guards"
 )
 # parameters and analysis limits
 PARAM_NOT_MONOTONE = register(
@@ -68,6 +69,19 @@ INCOMPLETE = register(
 )
 WITNESS_FAILED = register(
     "HA124", "witness-not-confirmed", "report this: the checker and semantics.py disagree"
+)
+# framework behaviours and limits of the analysis
+SMALL_UPTIME = register(
+    "HA125", "small-uptime-wrap", "none in the model: the framework's ns check wraps after boot"
+)
+UNSET_JIFFY_CLOCK = register(
+    "HA126", "unset-jiffy-clock", "reset the jiffy clock on every path into the state"
+)
+IMPLICIT_MONITOR_CLOCKS = register(
+    "HA127", "clocks-on-implicit-monitor", "make it a per_task or per_obj monitor"
+)
+TIMER_NOT_EXACT = register(
+    "HA128", "timer-not-exact", "use an hrtimer, or jiffy bounds below 63 on the wheel"
 )
 # queries
 QUERY_REACH = register("HA130", "query-reach", "none: the answer to --reach")

@@ -16,6 +16,10 @@ from hamodel.check.codes import INCOMPLETE
 from hamodel.check.report import render_json, render_sarif, render_text
 from hamodel.diagnostics import has_errors
 from hamodel.load import SOURCES, load_model
+from hamodel.ltl.load import is_ltl
+from hamodel.platform_options import add_platform_options, platform_choice
+
+MONITOR_TYPES = ("global", "per_cpu", "per_task", "per_obj")
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -29,7 +33,7 @@ def add_parser(subparsers) -> None:
         description="Check models against the kernel's timed semantics; every timed verdict"
         " comes with a concrete trace replayed by hamodel.semantics.",
     )
-    p.add_argument("models", nargs="*", metavar="MODEL", help="the .dot models")
+    p.add_argument("models", nargs="*", metavar="MODEL", help="the .dot models and .ltl specs")
     p.add_argument("--kernel-tree", metavar="DIR",
                    help="check a kernel source tree: every model under tools/verification/models/,"
                    " its drift from the in-tree monitor, and the monitors' Makefile, Kconfig and"
@@ -46,6 +50,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="time budget per model for exploration and each solver query")
     p.add_argument("--hz", type=int, default=250, help="kernel HZ for jiffy clocks")
+    add_platform_options(p, tie_default=None)
+    p.add_argument("-t", "--type", choices=MONITOR_TYPES,
+                   help="the monitor type it will be generated as (as gen -t): global and"
+                        " per_cpu monitors with clocks are reported (HA127)")
     p.set_defaults(func=run)
 
 
@@ -76,9 +84,14 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(params, str):
         print(f"hamodel check: {params}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not (math.isfinite(args.timeout) and 0 < args.timeout <= 86_400) or args.hz <= 0:
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= 86_400) or not (
+            0 < args.hz <= 100_000):
         print("hamodel check: --timeout must be a number of seconds in (0, 86400],"
-              " --hz a positive integer", file=sys.stderr)
+              " --hz an integer in 1..100000", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    choice = platform_choice(args)
+    if isinstance(choice, str):
+        print(f"hamodel check: {choice}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.kernel_tree is not None or args.changed_since is not None:
         return _run_tree(args, params)
@@ -90,6 +103,13 @@ def run(args: argparse.Namespace) -> int:
     known_params: set[str] = set()
     known_states: set[str] = set()
     for path in args.models:
+        if is_ltl(path):  # an LTL spec: hamodel/ltl/check.py; --violate applies to it too
+            from hamodel.ltl.cli import check_file
+
+            report, readable = check_file(path, args.violate)
+            reports.append(report)
+            unreadable |= not readable
+            continue
         a, diags = load_model(path)
         if a is None:
             unreadable = True
@@ -103,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         mine = {k: v for k, v in params.items() if k in {p.name for p in a.parameters}}
         # A --reach state is asked of the models that have it.
         reach = tuple(r for r in args.reach if r in states)
-        options = Options(mine, args.timeout, reach, args.violate, args.hz)
+        options = Options(mine, args.timeout, reach, args.violate, args.hz, choice.timer,
+                          choice.tie, choice.latency_ns, args.type)
         try:
             reports.append(check_automaton(a, options, diags))
         except Exception as exc:  # a checker bug must still end in a clear message

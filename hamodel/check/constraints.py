@@ -6,11 +6,10 @@ The resulting automaton is *closed*, which is what makes the zone explorer
 exact for integer time (digitization: a closed timed automaton reaches the
 same locations with integer and with dense time).
 
-Two rules of the kernel are applied here, before any negation:
-* a comparison that reads an unset clock holds (`ha_monitor_env_invalid || ...`),
-  so it becomes TRUE per comparison, exactly as semantics.py evaluates it;
-* a symbolic bound may be "unbounded" (`INFINITE`): the parameter analysis
-  asks what happens when an upper-bound parameter is arbitrarily large.
+The kernel's unset-clock escape (`ha_monitor_env_invalid(c) || (guard)`) covers
+the whole guard, so it is not applied here but by the caller, per table cell
+(cells.py).  A symbolic bound may be "unbounded" (`INFINITE`): the parameter
+analysis asks what happens when an upper-bound parameter is arbitrarily large.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hamodel.model import And, Cmp, Guard, Invariant, Not, Number, Or, Value
+from hamodel.model import And, Cmp, Guard, Not, Number, Or, Value
 
 INFINITE = -1  # sentinel parameter value: "larger than any clock value"
 ENV_MAX = 2**64 - 1  # read-only envs are u64 in the kernel
@@ -71,7 +70,6 @@ def resolve(value: Value, params: Mapping[str, int]) -> int:
 def dnf(
     guard: Guard | None,
     clocks: frozenset[str],
-    unset: frozenset[str],
     params: Mapping[str, int],
     negate: bool = False,
 ) -> Dnf:
@@ -79,26 +77,21 @@ def dnf(
     if guard is None:
         return FALSE if negate else TRUE
     if isinstance(guard, Not):
-        return dnf(guard.operand, clocks, unset, params, not negate)
+        return dnf(guard.operand, clocks, params, not negate)
     if isinstance(guard, And | Or):
-        left = dnf(guard.left, clocks, unset, params, negate)
-        right = dnf(guard.right, clocks, unset, params, negate)
+        left = dnf(guard.left, clocks, params, negate)
+        right = dnf(guard.right, clocks, params, negate)
         conjunctive = isinstance(guard, And) != negate
         return conjoin(left, right) if conjunctive else left + right
-    return _cmp(guard, clocks, unset, params, negate)
+    return _cmp(guard, clocks, params, negate)
 
 
 def conjoin(left: Dnf, right: Dnf) -> Dnf:
     return tuple(a + b for a in left for b in right)
 
 
-def _cmp(
-    cmp: Cmp, clocks: frozenset[str], unset: frozenset[str], params: Mapping[str, int],
-    negate: bool,
-) -> Dnf:
+def _cmp(cmp: Cmp, clocks: frozenset[str], params: Mapping[str, int], negate: bool) -> Dnf:
     is_clock = cmp.env in clocks
-    if is_clock and cmp.env in unset:
-        return FALSE if negate else TRUE  # the unset-clock escape, then the negation
     op = _NEGATE[cmp.op] if negate else cmp.op
     c = resolve(cmp.value, params)
     if c == INFINITE:
@@ -118,16 +111,6 @@ def _cmp(
         "==": ((ClockLit(x, True, c), ClockLit(x, False, c)),),
         "!=": ((ClockLit(x, True, c - 1),), (ClockLit(x, False, c + 1),)),
     }[op]
-
-
-def invariant_bound(inv: Invariant | None, params: Mapping[str, int]) -> int | None:
-    """The closed upper bound the invariant puts on its clock; None when there is none."""
-    if inv is None:
-        return None
-    b = resolve(inv.bound, params)
-    if b == INFINITE:
-        return None
-    return b - 1 if inv.strict else b
 
 
 def env_solution(conj: Conj) -> dict[str, int] | None:

@@ -78,6 +78,19 @@ def reset(d: Matrix, n: int, i: int) -> Matrix:
     return tuple(m)
 
 
+def free(d: Matrix, n: int, i: int) -> Matrix:
+    """Forget everything about xi (it can be any value >= 0); the result stays canonical."""
+    size = n + 1
+    m = list(d)
+    for j in range(size):
+        if j != i:
+            m[i * size + j] = INF
+            m[j * size + i] = m[j * size]  # xj - xi <= xj - x0, as xi >= 0
+    m[i] = 0  # x0 - xi <= 0
+    m[i * size + i] = 0
+    return tuple(m)
+
+
 def includes(big: Matrix, small: Matrix) -> bool:
     return all(s <= b for s, b in zip(small, big, strict=True))
 

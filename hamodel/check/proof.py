@@ -2,18 +2,23 @@
 
 The zone explorer works on concrete parameter values, and params.py lifts its
 universal verdicts to all values only for monotone parameters.  For the rest,
-this module states the kernel's semantics as constrained Horn clauses with the
-parameters as unknowns and asks Z3's Spacer engine whether a state (or an
+this module states what the framework does as constrained Horn clauses with
+the parameters as unknowns and asks Z3's Spacer engine whether a state (or an
 edge's guard) is reachable.  "Unreachable" comes with one inductive invariant
 per state, which is then checked again, clause by clause, with a plain SMT
 solver: the proof does not rest on trusting Spacer.
 
-Encoding (the same rules as zones.py and semantics.py): per state a predicate
-over the clock values, a "set" flag per clock (an unset clock's value is the
-time since the timer was last armed) and the parameters; a delay clause bounded
-by the state's invariant; one clause per edge with the guard (a comparison on
-an unset clock passes), the negated guards of earlier edges for the same event,
-resets, re-arming, and the invariant of the destination at entry.
+Encoding (the rules of zones.py and hamodel.semantics): per state a predicate
+over the clock values, a "set" flag per clock, the timer mode (0 nothing
+armed, 1 armed, 2 armed on an expired invariant) and the parameters.  An unset
+invariant clock's value is the time since its timer was armed.  Clauses: the
+start (the `__init` resets and the initial timer when the model has such
+resets); time passing up to the last instant an event runs before the timer;
+one clause per table cell: the framework's check at the event, the joined
+guard with its whole-guard unset-clock escape, the first edge's resets, and
+the timer kept, armed or cancelled.  Where the timer's instant is only known
+to a window (timing.py) the clauses let events come at any time in it, so
+"unreachable" stays a proof.
 """
 
 from __future__ import annotations
@@ -23,10 +28,14 @@ from dataclasses import dataclass
 
 import z3
 
+from hamodel.check.cells import Cell, escapes_of, table
 from hamodel.check.constraints import ENV_MAX
-from hamodel.model import And, Automaton, Cmp, Guard, Invariant, Not, Number, Or, Value
+from hamodel.check.timing import clock_kind, platform_timer, rule
+from hamodel.model import And, Automaton, ClockKind, Cmp, Guard, Not, Number, Or, Value
+from hamodel.semantics import Platform
 
 Pred = Callable[[str, list], z3.BoolRef]
+NONE, ARMED, EXPIRED = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,24 +46,26 @@ class Proof:
 
 
 class _Clauses:
-    def __init__(self, a: Automaton, fixed: Mapping[str, int]) -> None:
+    def __init__(self, a: Automaton, fixed: Mapping[str, int], platform: Platform) -> None:
         self.a = a
+        self.tab = table(a)
+        unit = clock_kind(a)
+        self.jiffy = unit is ClockKind.JIFFIES
+        self.rule = rule(unit, platform_timer(a, platform), platform)
         self.clocks = [c.name for c in a.clocks]
         self.params = sorted({p.name for p in a.parameters})
         self.fixed = fixed
         self.cv = [z3.Int(f"{c}") for c in self.clocks]
         self.fv = [z3.Bool(f"{c}_set") for c in self.clocks]
+        self.mv = z3.Int("timer_mode")
         self.pv = [z3.Int(p) for p in self.params]
         self.sorts = (
             [z3.IntSort()] * len(self.clocks) + [z3.BoolSort()] * len(self.clocks)
-            + [z3.IntSort()] * len(self.params)
+            + [z3.IntSort()] + [z3.IntSort()] * len(self.params)
         )
-        self.siblings: dict[tuple[str, str], list[int]] = {}
-        for k, e in enumerate(a.edges):
-            self.siblings.setdefault((e.src, e.event), []).append(k)
 
-    def args(self, c: list, f: list) -> list:
-        return list(c) + list(f) + list(self.pv)
+    def args(self, c: list, f: list, m) -> list:
+        return list(c) + list(f) + [m] + list(self.pv)
 
     def value(self, v: Value) -> z3.ArithRef:
         if isinstance(v, Number):
@@ -62,32 +73,65 @@ class _Clauses:
         base = self.pv[self.params.index(v.name)]
         return base * (v.unit.scale if v.unit else 1)
 
-    def guard(self, g: Guard | None, c: list, f: list, env: dict) -> z3.BoolRef:
+    def guard(self, g: Guard | None, c: list, env: dict) -> z3.BoolRef:
         if g is None:
             return z3.BoolVal(True)
         if isinstance(g, And):
-            return z3.And(self.guard(g.left, c, f, env), self.guard(g.right, c, f, env))
+            return z3.And(self.guard(g.left, c, env), self.guard(g.right, c, env))
         if isinstance(g, Or):
-            return z3.Or(self.guard(g.left, c, f, env), self.guard(g.right, c, f, env))
+            return z3.Or(self.guard(g.left, c, env), self.guard(g.right, c, env))
         if isinstance(g, Not):
-            return z3.Not(self.guard(g.operand, c, f, env))
-        return self.cmp(g, c, f, env)
+            return z3.Not(self.guard(g.operand, c, env))
+        return self.cmp(g, c, env)
 
-    def cmp(self, cmp: Cmp, c: list, f: list, env: dict) -> z3.BoolRef:
+    def cmp(self, cmp: Cmp, c: list, env: dict) -> z3.BoolRef:
         right = self.value(cmp.value)
         if cmp.env in self.clocks:
-            i = self.clocks.index(cmp.env)
-            return z3.Or(z3.Not(f[i]), _op(cmp.op, c[i], right))
+            return _op(cmp.op, c[self.clocks.index(cmp.env)], right)
         if cmp.env not in env:
             env[cmp.env] = z3.Int(f"env_{cmp.env}")
         return _op(cmp.op, env[cmp.env], right)
 
-    def inv(self, inv: Invariant | None, c: list) -> z3.BoolRef:
+    def holds(self, guard: Guard | None, reads, c: list, f: list, env: dict) -> z3.BoolRef:
+        """A guard, escaped whole by any unset clock in `reads`."""
+        escape = [z3.Not(f[self.clocks.index(x)]) for x in sorted(reads)]
+        return z3.Or([*escape, self.guard(guard, c, env)])
+
+    # --- the framework's check and timer ---
+
+    def pass_max(self, state: str) -> z3.ArithRef | None:
+        inv = self.a.state(state).invariant
+        return None if inv is None else self.value(inv.bound) + self.rule.pass_off
+
+    def passes(self, state: str, c: list, f: list) -> z3.BoolRef:
+        inv = self.a.state(state).invariant
         if inv is None:
             return z3.BoolVal(True)
         i = self.clocks.index(inv.clock)
-        bound = self.value(inv.bound)
-        return c[i] < bound if inv.strict else c[i] <= bound
+        within = c[i] <= self.pass_max(state)
+        return z3.And(f[i], within) if self.jiffy else z3.Or(z3.Not(f[i]), within)
+
+    def before_timer(self, state: str, c: list, m) -> z3.BoolRef:
+        """While armed, events (and time) stop at the last instant before the callback."""
+        inv = self.a.state(state).invariant
+        if inv is None or (self.rule.limit is not None and self.rule.limit < 0):
+            return z3.BoolVal(True)
+        b = self.value(inv.bound)
+        bounded = c[self.clocks.index(inv.clock)] <= b + self.rule.event_off
+        if self.rule.limit is not None:
+            bounded = z3.Or(b > self.rule.limit, bounded)  # past it: a window, not bounded
+        return z3.Implies(m == ARMED, bounded)
+
+    def arm(self, state: str, c: list, f: list) -> tuple[list, z3.ArithRef]:
+        """ha_setup_invariants entering `state`: the clock values and the mode after."""
+        inv = self.a.state(state).invariant
+        if inv is None:
+            return c, z3.IntVal(NONE)
+        i = self.clocks.index(inv.clock)
+        c2 = list(c)
+        c2[i] = z3.If(f[i], c[i], z3.IntVal(0))  # passed = 0 for an unset clock
+        pm = self.pass_max(state)
+        return c2, z3.If(c2[i] <= pm, z3.IntVal(ARMED), z3.IntVal(EXPIRED))
 
     def base(self) -> z3.BoolRef:
         fixed = [p == self.fixed[n] for n, p in zip(self.params, self.pv, strict=True)
@@ -102,56 +146,58 @@ class _Clauses:
         started = {r.env for r in a.init_resets}
         c0 = [z3.IntVal(0)] * len(self.clocks)
         f0 = [z3.BoolVal(n in started) for n in self.clocks]
-        out.append(z3.Implies(z3.And(self.base(), self.inv(init.invariant, c0)),
-                              pred(init.name, self.args(c0, f0))))
+        m0: z3.ArithRef = z3.IntVal(NONE)
+        if a.init_resets:
+            c0, m0 = self.arm(init.name, c0, f0)
+        out.append(z3.Implies(self.base(), pred(init.name, self.args(c0, f0, m0))))
         d = z3.Int("delay")
+        here = self.args(self.cv, self.fv, self.mv)
         for s in a.states:
             later = [x + d for x in self.cv]
             out.append(z3.Implies(
-                z3.And(pred(s.name, self.args(self.cv, self.fv)), d >= 0,
-                       self.inv(s.invariant, later)),
-                pred(s.name, self.args(later, self.fv)),
+                z3.And(pred(s.name, here), d >= 0, self.mv != EXPIRED,
+                       self.before_timer(s.name, later, self.mv)),
+                pred(s.name, self.args(later, self.fv, self.mv)),
             ))
-        for k, e in enumerate(a.edges):
-            env: dict = {}
-            fire = [self.guard(e.guard, self.cv, self.fv, env)]
-            for j in self.siblings[(e.src, e.event)]:
-                if j == k:
-                    break
-                fire.append(z3.Not(self.guard(a.edges[j].guard, self.cv, self.fv, env)))
-            ranges = [z3.And(v >= 0, v <= ENV_MAX) for v in env.values()]
-            plain = e.src == e.dst and not e.resets
-            resets = set(e.reset_envs)
-            c2 = []
-            for n, x, f in zip(self.clocks, self.cv, self.fv, strict=True):
-                if n in resets:
-                    c2.append(z3.IntVal(0))
-                elif plain:
-                    c2.append(x)
-                else:  # re-arming: an unset clock counts from now
-                    c2.append(z3.If(f, x, z3.IntVal(0)))
-            f2 = [z3.BoolVal(True) if n in resets else f
-                  for n, f in zip(self.clocks, self.fv, strict=True)]
-            dst_inv = a.state(e.dst).invariant
-            out.append(z3.Implies(
-                z3.And([pred(e.src, self.args(self.cv, self.fv)), *fire, *ranges,
-                        self.inv(dst_inv, c2)]),
-                pred(e.dst, self.args(c2, f2)),
-            ))
+        for cell in self.tab.cells.values():
+            out.append(self._cell(pred, cell))
         kind, what = goal
-        here = self.args(self.cv, self.fv)
         if kind == "state":
             out.append(z3.Implies(pred(str(what), here), z3.BoolVal(False)))
         else:
-            e = a.edges[int(what)]  # type: ignore[arg-type]
-            env = {}
-            g = self.guard(e.guard, self.cv, self.fv, env)
+            k = int(what)  # type: ignore[call-overload]
+            cell = self.tab.cell_of_edge(k, a)
+            env: dict = {}
+            g = self.holds(a.edges[k].guard, escapes_of(a, cell, k), self.cv, self.fv, env)
             ranges = [z3.And(v >= 0, v <= ENV_MAX) for v in env.values()]
-            out.append(z3.Implies(z3.And([pred(e.src, here), g, *ranges]), z3.BoolVal(False)))
+            out.append(z3.Implies(
+                z3.And([pred(cell.src, here), self.mv != EXPIRED,
+                        self.before_timer(cell.src, self.cv, self.mv),
+                        self.passes(cell.src, self.cv, self.fv), g, *ranges]),
+                z3.BoolVal(False)))
         return out
 
+    def _cell(self, pred: Pred, cell: Cell) -> z3.BoolRef:
+        env: dict = {}
+        fire = self.holds(cell.guard, cell.reads, self.cv, self.fv, env)
+        ranges = [z3.And(v >= 0, v <= ENV_MAX) for v in env.values()]
+        resets = set(cell.resets)
+        c2 = [z3.IntVal(0) if n in resets else x
+              for n, x in zip(self.clocks, self.cv, strict=True)]
+        f2 = [z3.BoolVal(True) if n in resets else f
+              for n, f in zip(self.clocks, self.fv, strict=True)]
+        m2: z3.ArithRef = self.mv
+        if self.tab.rearms(cell):
+            c2, m2 = self.arm(cell.dst, c2, f2)
+        return z3.Implies(
+            z3.And([pred(cell.src, self.args(self.cv, self.fv, self.mv)), self.mv != EXPIRED,
+                    self.before_timer(cell.src, self.cv, self.mv),
+                    self.passes(cell.src, self.cv, self.fv), fire, *ranges]),
+            pred(cell.dst, self.args(c2, f2, m2)),
+        )
+
     def variables(self) -> list:
-        return list(self.cv) + list(self.fv) + list(self.pv) + [z3.Int("delay")]
+        return list(self.cv) + list(self.fv) + [self.mv] + list(self.pv) + [z3.Int("delay")]
 
 
 def _op(op: str, left, right) -> z3.BoolRef:
@@ -165,12 +211,14 @@ def prove(
     a: Automaton,
     goal: tuple[str, object],
     fixed: Mapping[str, int],
+    platform: Platform | None = None,
     timeout_s: float = 10.0,
 ) -> Proof | None:
-    """Proof that goal ("state", name) / ("edge", index) is unreachable for every
-    positive value of the free parameters; None when it is reachable or unknown."""
+    """Proof that goal ("state", name) / ("edge", index: its guard holds where the
+    check passes) is unreachable for every positive value of the free
+    parameters; None when it is reachable or unknown."""
     try:
-        return _prove(a, goal, fixed, timeout_s)
+        return _prove(a, goal, fixed, platform or Platform(), timeout_s)
     except z3.Z3Exception:
         return None  # no verdict, as for "unknown"
 
@@ -179,11 +227,10 @@ def _prove(
     a: Automaton,
     goal: tuple[str, object],
     fixed: Mapping[str, int],
-    timeout_s: float = 10.0,
+    platform: Platform,
+    timeout_s: float,
 ) -> Proof | None:
-    """Proof that goal ("state", name) / ("edge", index) is unreachable for every
-    positive value of the free parameters; None when it is reachable or unknown."""
-    cl = _Clauses(a, fixed)
+    cl = _Clauses(a, fixed, platform)
     preds = {s.name: z3.Function(f"R_{s.name}", *cl.sorts, z3.BoolSort()) for s in a.states}
 
     def apply(name: str, args: list) -> z3.BoolRef:
@@ -218,6 +265,6 @@ def _prove(
             return None
     texts = []
     for s in a.states:
-        text = str(z3.simplify(by_invariant(s.name, cl.args(cl.cv, cl.fv))))
+        text = str(z3.simplify(by_invariant(s.name, cl.args(cl.cv, cl.fv, cl.mv))))
         texts.append((s.name, " ".join(text.split())))
     return Proof(tuple(texts))

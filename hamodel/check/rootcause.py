@@ -1,10 +1,11 @@
 """One mistake, one finding: Findings -> Findings with consequences folded into their cause.
 
-Two edges for one (state, event) set off four reports: the build's HA014, the
-overlap HA111, the later edge shadowed (HA113) and, when that edge was the only
-way into its target, the target unreachable (HA110).  The overlap is the root
-cause: it stays, says which edge wins and why, and carries the others as
-notes; the findings that only restate it go.
+Two edges for one (state, event) that go to different states set off the
+build's HA014 and HA111 (the later edge is not in the kernel's table), and when
+that edge was the only way into its target, the target is never reached.
+HA111 is the root cause: it stays, says why the table keeps the edge it keeps,
+and carries the unreachable target as a note; the build's HA014 for the same
+pair only restates it and goes.
 """
 
 from __future__ import annotations
@@ -13,21 +14,20 @@ from dataclasses import replace
 
 from hamodel import diagnostics as dg
 from hamodel.check import codes
-from hamodel.check.timed import Finding
+from hamodel.check.cells import table
+from hamodel.check.findings import Finding
 from hamodel.diagnostics import Note
 from hamodel.model import Automaton, Edge
 from hamodel.source import Span
 
 
 def fold_consequences(a: Automaton, findings: list[Finding]) -> list[Finding]:
-    edge_at: dict[Span, Edge] = {e.span: e for e in a.edges if e.span is not None}
-    order = {s.name: i for i, s in enumerate(a.states)}
-    by_code: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_code.setdefault(f.diagnostic.code, []).append(f)
-    roots = by_code.get(codes.NONDETERMINISTIC, [])
+    roots = [f for f in findings if f.diagnostic.code == codes.NOT_IN_TABLE]
     if not roots:
         return findings
+    edge_at: dict[Span, Edge] = {e.span: e for e in a.edges if e.span is not None}
+    order = {s.name: i for i, s in enumerate(a.states)}
+    kept = _reachable(a)
     dropped: set[int] = set()
     replaced: dict[int, Finding] = {}
     for root in roots:
@@ -37,38 +37,33 @@ def fold_consequences(a: Automaton, findings: list[Finding]) -> list[Finding]:
         earlier = edge_at.get(other) if other else None
         if later is None or earlier is None:
             continue
-        notes = list(d.notes)
-        for f in by_code.get(dg.NONDETERMINISTIC, []):  # the build's HA014: the same fact
-            if f.diagnostic.span == d.span:
+        for f in findings:  # the build's HA014 for the same pair: the same fact
+            if f.diagnostic.code == dg.NONDETERMINISTIC and f.diagnostic.span == d.span:
                 dropped.add(id(f))
-        shadowed = [f for f in by_code.get(codes.SHADOWED_EDGE, [])
-                    if f.diagnostic.span == later.span]
-        for f in shadowed:
-            dropped.add(id(f))
-            notes.append(Note(f"so {_edge(later)} is never taken ({f.diagnostic.number})",
-                              later.span))
-        if shadowed and later.dst != earlier.dst:
-            into = [e for e in a.edges if e.dst == later.dst and e.src != later.dst]
-            only_way = all(e.span == later.span for e in into)
-            for f in by_code.get(codes.TIMED_UNREACHABLE, []):
-                state = a.state(later.dst)
-                if only_way and f.diagnostic.span == state.span:
-                    dropped.add(id(f))
-                    notes.append(Note(f"so state {later.dst!r} cannot be reached"
-                                      f" ({f.diagnostic.number})", state.span))
-        ranks = " < ".join(s.name for s in a.states)
-        where = ("always wins" if earlier.guard is None and later.guard is None
-                 else "wins wherever both guards hold")
-        wins = (f"; {_edge(earlier)} {where}: the edges of one state"
-                " and event are tried in the kernel's enum order of their targets (initial"
-                f" state first, then by name: {ranks}), and {earlier.dst!r} comes before"
-                f" {later.dst!r}")
-        if order[earlier.dst] >= order[later.dst]:
-            wins = ""  # one target, or not the enum order's doing: nothing to explain
+        notes = list(d.notes)
+        if later.dst != earlier.dst and later.dst not in kept:
+            state = a.state(later.dst)
+            notes.append(Note(f"so state {later.dst!r} is never reached", state.span))
+        why = ""
+        if order[earlier.dst] < order[later.dst]:
+            ranks = " < ".join(s.name for s in a.states)
+            why = (f"; {earlier.dst!r} is first because the edges of one state and event"
+                   " are ordered by the kernel's enum order of their targets (initial state"
+                   f" first, then by name: {ranks})")
         replaced[id(root)] = replace(
-            root, diagnostic=replace(d, message=d.message + wins, notes=tuple(notes)))
+            root, diagnostic=replace(d, message=d.message + why, notes=tuple(notes)))
     return [replaced.get(id(f), f) for f in findings if id(f) not in dropped]
 
 
-def _edge(e: Edge) -> str:
-    return f"{e.src} -{e.event}-> {e.dst}"
+def _reachable(a: Automaton) -> set[str]:
+    """States the kernel's table can reach from the initial one."""
+    cells = table(a).cells.values()
+    seen = {a.initial.name}
+    todo = [a.initial.name]
+    while todo:
+        src = todo.pop()
+        for c in cells:
+            if c.src == src and c.dst not in seen:
+                seen.add(c.dst)
+                todo.append(c.dst)
+    return seen

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import z3
 
 from hamodel.check.witness import Goal, PathEncoder, SolverUnknown
-from hamodel.check.zones import Step
+from hamodel.check.zones import Mode, Step
 from hamodel.model import Automaton
+from hamodel.semantics import Platform
 
 
 class _Collector:
@@ -45,12 +46,14 @@ def parameter_region(
     steps: Sequence[Step],
     goal: Goal,
     params: Mapping[str, int],
+    platform: Platform,
+    start_mode: Mode = Mode.ARMED,
     timeout_s: float = 10.0,
 ) -> Region | None:
     """None when the path has no free parameter."""
-    enc = PathEncoder(a, params)
+    enc = PathEncoder(a, params, platform, small_uptime=goal.kind == "wrap")
     col = _Collector()
-    enc.encode(col, steps, goal)  # type: ignore[arg-type]
+    enc.encode(col, steps, goal, start_mode)
     if not enc.param_vars:
         return None
     body = z3.And(col.constraints)

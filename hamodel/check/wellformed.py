@@ -9,7 +9,7 @@ from __future__ import annotations
 from hamodel import diagnostics as dg
 from hamodel.check import codes
 from hamodel.diagnostics import Diagnostic, Note, Severity
-from hamodel.model import Automaton, Number, comparisons
+from hamodel.model import Automaton, ClockKind, Number, comparisons
 
 
 def check_structure(a: Automaton) -> list[Diagnostic]:
@@ -35,6 +35,7 @@ def check_structure(a: Automaton) -> list[Diagnostic]:
             ))
     out += _unused_clocks(a)
     out += _bounds(a)
+    out += _joined(a)
     return out
 
 
@@ -89,18 +90,25 @@ def _bounds(a: Automaton) -> list[Diagnostic]:
             out.append(dg.error(
                 codes.BOUND_NOT_POSITIVE,
                 f"invariant of {s.name!r} is false at once ({inv.clock} {inv.op}"
-                f" {inv.bound.value}): entering the state is a violation",
+                f" {inv.bound.value}): the timer fires as the state is entered",
                 inv.bound.span or inv.span or s.span,
             ))
         if not inv.strict:
+            jiffy = any(c.name == inv.clock and c.clock_kind is ClockKind.JIFFIES
+                        for c in a.clocks)
+            effect = (
+                "for a jiffy clock it checks `<` (time_after64), so an event at the bound"
+                " is reported although the model allows it" if jiffy else
+                "for an ns clock the hrtimer fires at the bound, where the model still"
+                " holds"
+            )
             out.append(Diagnostic(
                 Severity.WARNING,
                 codes.NON_STRICT_INVARIANT,
-                f"invariant `{inv.clock} <= ...` of {s.name!r}: the kernel's timer API arms"
-                " `<=` at the bound like `<`, so an rvgen-generated monitor fires one unit"
-                " earlier than the model says (hamodel's semantics and generator use bound + 1)",
+                f"invariant `{inv.clock} <= ...` of {s.name!r}: the framework does not read"
+                f" `<` or `<=` (rvgen writes both the same way); {effect}",
                 inv.span or s.span,
-                (Note("see include/rv/ha_monitor.h, ha_setup_invariants"),),
+                (Note("see include/rv/ha_monitor.h, ha_check_invariant_ns/_jiffy"),),
             ))
     for e in a.edges:
         for c in comparisons(e.guard):
@@ -113,4 +121,28 @@ def _bounds(a: Automaton) -> list[Diagnostic]:
                     " the smallest clock value 0",
                     c.span or e.span,
                 ))
+    return out
+
+
+def _joined(a: Automaton) -> list[Diagnostic]:
+    """The answer to the build's nondeterministic-edge warning where the kernel's table
+    makes it moot: edges for one (state, event) that all go to one state, with the
+    same resets, become one table cell with their guards joined by ||."""
+    groups: dict[tuple[str, str], list] = {}
+    for e in a.edges:
+        groups.setdefault((e.src, e.event), []).append(e)
+    out: list[Diagnostic] = []
+    for (src, event), edges in groups.items():
+        if len(edges) < 2:
+            continue
+        if len({e.dst for e in edges}) > 1 or len({e.reset_envs for e in edges}) > 1:
+            continue  # HA111
+        out.append(Diagnostic(
+            Severity.NOTE,
+            codes.JOINED,
+            f"the {len(edges)} edges for event {event!r} from {src!r} all go to"
+            f" {edges[0].dst!r} with the same resets: the kernel's table joins their guards"
+            " with ||, so the model is deterministic here",
+            edges[-1].span,
+        ))
     return out

@@ -1,121 +1,35 @@
-"""Concrete timed traces: a zone-graph path -> Witness (integer ns, env values), and replay.
+"""Concrete timed traces: a zone-graph path -> Witness (integer ns, env values).
 
-The zone explorer finds *which* edges lead somewhere; Z3 then finds *when*:
-the path is encoded in linear integer arithmetic exactly as semantics.py runs
-it (guards read clocks before resets, unset clocks pass, edges are tried in
-order, a timer that is due fires before an event at the same instant, a plain
-self-loop keeps the running timer), and Optimize picks the earliest finish.
-Every witness is then replayed through `hamodel.semantics.Monitor`; a witness
-that does not reproduce its verdict is never reported.
+The zone explorer finds *which* table cells lead somewhere; this module finds
+*when*.  With every parameter concrete the path's exact zones give the
+earliest run (concrete.py); with free parameters, or for the small-uptime
+goal, Z3 does (encoding.py, Optimize: the earliest finish, then the smallest
+parameters).  Every witness is then replayed through `hamodel.semantics`
+(confirm.py), which fills in the timer's instant and the clock values and says
+whether the verdict is reached; a witness that does not reproduce its verdict
+is never reported.  tests/test_check_framework.py replays them on the verbatim
+kernel framework as well.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import z3
 
-from hamodel.check.constraints import ENV_MAX, INFINITE
-from hamodel.check.zones import Step, clock_kind
-from hamodel.model import (
-    And,
-    Automaton,
-    ClockKind,
-    Cmp,
-    Guard,
-    Not,
-    Number,
-    Or,
-    Value,
-    comparisons,
-)
-from hamodel.semantics import (
-    DEFAULT_HZ,
-    Monitor,
-    Moved,
-    Semantics,
-    Violation,
-    ViolationKind,
-    tick_nsec,
-)
+from hamodel.check.cells import Table, env_reads, table
+from hamodel.check.concrete import zone_witness
+from hamodel.check.confirm import confirms, judge, replay, run_witness
+from hamodel.check.constraints import INFINITE
+from hamodel.check.encoding import PathEncoder, SolverUnknown
+from hamodel.check.goals import Goal, TimedEvent, Witness
+from hamodel.check.timing import DEFAULT_UPTIME_NS, Timing, timing
+from hamodel.check.zones import Mode, Step
+from hamodel.model import Automaton, Number, Value, comparisons
+from hamodel.semantics import Platform
 
-OBJ = "obj"
-
-
-class SolverUnknown(RuntimeError):
-    """Z3 answered unknown (usually: its timeout expired)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TimedEvent:
-    time: int  # ns since start
-    event: str
-    env: tuple[tuple[str, int], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Goal:
-    """What the witness shows.
-
-    kind: "reach" (arrive in `state`), "invalid_event" | "guard" (the extra
-    `event` is a violation), "invariant" (the timer fires), "entry" (the last
-    edge enters a state whose invariant is already false), "overlap" (the
-    last event enables both `edge` and `other`).
-    """
-
-    kind: str
-    state: str
-    event: str | None = None
-    edge: int | None = None
-    other: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Witness:
-    goal: Goal
-    params: tuple[tuple[str, int], ...]
-    events: tuple[TimedEvent, ...]
-    end: int | None = None  # ns instant the invariant timer fires (goal "invariant")
-    # clock values (base units; None: unset) where the verdict is decided: at the
-    # last event, after its resets for "entry"
-    clocks: tuple[tuple[str, int | None], ...] = ()
-
-    def valuation(self, automaton: Automaton) -> str:
-        """`x = 2000001 ns` style text of `clocks`, or "" when there are none."""
-        units = {
-            c.name: "j" if c.clock_kind is ClockKind.JIFFIES else "ns" for c in automaton.clocks
-        }
-        parts = [
-            f"{c} unset" if v is None else f"{c} = {v} {units.get(c, 'ns')}"
-            for c, v in self.clocks
-        ]
-        env = self.events[-1].env if self.events and self.goal.kind != "entry" else ()
-        parts += [f"{k} = {v}" for k, v in env]
-        return ", ".join(parts)
-
-    def lines(self) -> list[str]:
-        out = []
-        if self.params:
-            out.append("with " + ", ".join(f"{k}={v}" for k, v in self.params))
-        out.append("t=0 start")
-        for ev in self.events:
-            env = "".join(f" {k}={v}" for k, v in ev.env)
-            out.append(f"t={ev.time} {ev.event}{env}")
-        if self.end is not None:
-            out.append(f"t={self.end} timer fires")
-        return out
-
-    def to_json(self) -> dict:
-        return {
-            "params": dict(self.params),
-            "events": [
-                {"time_ns": e.time, "event": e.event, "env": dict(e.env)} for e in self.events
-            ],
-            "timer_ns": self.end,
-            "clocks": dict(self.clocks),
-        }
+__all__ = ["Goal", "PathEncoder", "SolverUnknown", "TimedEvent", "Witness", "concretize",
+           "concretize_run", "confirms", "replay"]
 
 
 def concretize(
@@ -123,14 +37,52 @@ def concretize(
     steps: Sequence[Step],
     goal: Goal,
     params: Mapping[str, int],
-    hz: int = DEFAULT_HZ,
+    platform: Platform,
+    start_mode: Mode = Mode.ARMED,
     timeout_s: float = 10.0,
+    tab: Table | None = None,
+    tm: Timing | None = None,
+    solver: bool = False,
 ) -> Witness | None:
-    """The earliest integer-timed trace along `steps` that reaches `goal`, or None."""
-    enc = PathEncoder(automaton, params)
+    """The earliest integer-timed trace along `steps` that reaches `goal`, or None
+    (see concretize_run)."""
+    found = concretize_run(automaton, steps, goal, params, platform, start_mode, timeout_s,
+                           tab, tm, solver)
+    return None if found is None else found[0]
+
+
+def concretize_run(
+    automaton: Automaton,
+    steps: Sequence[Step],
+    goal: Goal,
+    params: Mapping[str, int],
+    platform: Platform,
+    start_mode: Mode = Mode.ARMED,
+    timeout_s: float = 10.0,
+    tab: Table | None = None,
+    tm: Timing | None = None,
+    solver: bool = False,
+) -> tuple[Witness, bool] | None:
+    """The earliest integer-timed trace along `steps` that reaches `goal`, or None;
+    with it, whether its replay from the monitor's start routine confirms it.
+
+    `platform` must name its timer kind; `tab` and `tm` may be given when known
+    (the table, and the timing of `params` on `platform`).  With every parameter
+    concrete the zones give the run (concrete.py); free parameters, the
+    small-uptime goal, or `solver` ask Z3.  The result is replayed through
+    hamodel.semantics to fill in the timer's instant and the clock values.
+    """
+    assert platform.timer is not None
+    small = goal.kind == "wrap"
+    concrete = all(params.get(p.name, INFINITE) != INFINITE for p in automaton.parameters)
+    if concrete and not small and not solver:
+        found = _from_zones(automaton, steps, goal, params, platform, start_mode, tab, tm)
+        if found is not None:
+            return found
+    enc = PathEncoder(automaton, params, platform, small_uptime=small, tab=tab, tm=tm)
     opt = z3.Optimize()
     opt.set("timeout", max(1, int(timeout_s * 1000)))
-    last = enc.encode(opt, steps, goal)
+    last = enc.encode(opt, steps, goal, start_mode)
     opt.minimize(last)
     for p in enc.param_vars.values():
         opt.minimize(p)
@@ -140,7 +92,7 @@ def concretize(
     if answer == z3.unsat:
         return None
     model = opt.model()
-    scale = tick_nsec(hz) if clock_kind(automaton) is ClockKind.JIFFIES else 1
+    scale = enc.tm.scale
 
     def val(x: z3.ArithRef) -> int:
         return model.eval(x, model_completion=True).as_long()
@@ -152,239 +104,80 @@ def concretize(
     chosen = {k: val(v) for k, v in enc.param_vars.items()}
     chosen.update({k: v for k, v in params.items() if v != INFINITE})
     for p in automaton.parameters:
-        # Not read along the path (an overlap's last event may still evaluate
-        # an earlier edge's guard in the oracle): any positive value will do.
-        chosen.setdefault(p.name, 1)
-    end = val(enc.timer) * scale if enc.timer is not None else None
+        chosen.setdefault(p.name, 1)  # not read along the path: any value will do
+    if small:
+        assert enc.uptime is not None
+        uptime = val(enc.uptime)
+    else:
+        uptime = _uptime(automaton, chosen, scale, enc.tm.tick_ns)
+    w = Witness(goal, tuple(sorted(chosen.items())), events, platform, uptime)
+    return _complete(automaton, w)
+
+
+def _from_zones(a: Automaton, steps: Sequence[Step], goal: Goal, params: Mapping[str, int],
+                platform: Platform, start_mode: Mode, tab: Table | None,
+                tm: Timing | None) -> tuple[Witness, bool] | None:
+    """The witness by concrete.zone_witness, with every env an event's edges read."""
+    tab = tab or table(a)
+    tm = tm or timing(a, platform, params)
+    found = zone_witness(a, steps, goal, params, start_mode, tab, tm)
+    if found is None:
+        return None
+    run, _ = found
+    reads = env_reads(a)
+    events = []
+    state = a.initial.name
+    for i, (t, event, env) in enumerate(run):
+        values = {name: env.get(name, 0) for name in reads.get((state, event), ())}
+        events.append(TimedEvent(t * tm.scale, event, tuple(sorted(values.items()))))
+        if i < len(steps):
+            state = tab.cell_of_edge(steps[i].edge, a).dst
+    chosen = dict(params)
+    w = Witness(goal, tuple(sorted(chosen.items())), tuple(events), platform,
+                _uptime(a, chosen, tm.scale, tm.tick_ns))
+    return _complete(a, w)
+
+
+_BOUNDS: dict[int, tuple[Automaton, list[Value]]] = {}
+
+
+def _bounds(a: Automaton) -> list[Value]:
+    """Every bound the model compares a clock or env with."""
+    cached = _BOUNDS.get(id(a))
+    if cached is None or cached[0] is not a:
+        values = [s.invariant.bound for s in a.states if s.invariant] + [
+            c.value for e in a.edges for c in comparisons(e.guard)]
+        if len(_BOUNDS) > 256:
+            _BOUNDS.clear()
+        cached = _BOUNDS[id(a)] = (a, values)
+    return cached[1]
+
+
+def _uptime(a: Automaton, params: Mapping[str, int], scale: int, tick: int) -> int:
+    """An uptime past every bound (no check wraps), on a jiffy boundary."""
+    biggest = 0
+    for v in _bounds(a):
+        n = v.value if isinstance(v, Number) else params.get(v.name, 0) * (
+            v.unit.scale if v.unit else 1)
+        biggest = max(biggest, n * scale)
+    up = max(DEFAULT_UPTIME_NS, 2 * biggest)
+    return -(-up // tick) * tick
+
+
+def _complete(a: Automaton, w: Witness) -> tuple[Witness, bool]:
+    """Fill in the timer's instant and the clock values from a replay from the start
+    routine, and say whether that replay confirms the witness."""
+    run = run_witness(a, w, "start")
+    end = None if run.deadline is None else run.deadline - w.uptime
     clocks: tuple[tuple[str, int | None], ...] = ()
-    if enc.probe is not None:
-        at, resets = enc.probe
-        clocks = tuple(
-            (c, None if r is None else val(at - r)) for c, r in sorted(resets.items())
-        )
-    return Witness(goal, tuple(sorted(chosen.items())), events, end, clocks)
+    obj = run.after if w.goal.kind in ("reach", "entry") else run.before
+    if obj is not None and w.goal.kind != "timer":
+        at = w.uptime + (w.events[-1].time if w.events else 0)
+        sem = run.monitor.sem
+        clocks = tuple((c, sem.clock_value(obj, c, at)) for c in sem.clock_names)
+    done = Witness(w.goal, w.params, w.events, w.platform, w.uptime,
+                   end if w.goal.kind == "timer" else None, clocks)
+    return done, judge(a, done, run)
 
 
-class PathEncoder:
-    """One zone-graph path and its goal as linear integer constraints (times,
-    env values, parameters), added to any object with `.add` (a solver)."""
-
-    def __init__(self, a: Automaton, params: Mapping[str, int]) -> None:
-        self.a = a
-        self.clocks = frozenset(c.name for c in a.clocks)
-        self.param_vars: dict[str, z3.ArithRef] = {}
-        self.params = params
-        self.trace: list[tuple[z3.ArithRef, str, list[tuple[str, z3.ArithRef]]]] = []
-        self.timer: z3.ArithRef | None = None
-        # (instant, clock resets) where the verdict is decided: for its clock values
-        self.probe: tuple[z3.ArithRef, dict] | None = None
-        self.n_env = 0
-        self.invariants = {st.name: st.invariant for st in a.states}
-        self.siblings: dict[tuple[str, str], list[int]] = {}
-        for k, e in enumerate(a.edges):
-            self.siblings.setdefault((e.src, e.event), []).append(k)
-
-    def value(self, v: Value, s: z3.Optimize) -> z3.ArithRef:
-        if isinstance(v, Number):
-            return z3.IntVal(v.value)
-        fixed = self.params.get(v.name, INFINITE)
-        if fixed != INFINITE:
-            base: z3.ArithRef = z3.IntVal(fixed)
-        else:
-            if v.name not in self.param_vars:
-                p = z3.Int(f"param_{v.name}")
-                s.add(p >= 1)
-                self.param_vars[v.name] = p
-            base = self.param_vars[v.name]
-        return base * (v.unit.scale if v.unit else 1)
-
-    def guard(self, g: Guard | None, ctx: dict, s: z3.Optimize) -> z3.BoolRef:
-        if g is None:
-            return z3.BoolVal(True)
-        if isinstance(g, And):
-            return z3.And(self.guard(g.left, ctx, s), self.guard(g.right, ctx, s))
-        if isinstance(g, Or):
-            return z3.Or(self.guard(g.left, ctx, s), self.guard(g.right, ctx, s))
-        if isinstance(g, Not):
-            return z3.Not(self.guard(g.operand, ctx, s))
-        return self.cmp(g, ctx, s)
-
-    def cmp(self, c: Cmp, ctx: dict, s: z3.Optimize) -> z3.BoolRef:
-        if c.env in self.clocks:
-            r = ctx["resets"][c.env]
-            if r is None:
-                return z3.BoolVal(True)
-            left = ctx["t"] - r
-        else:
-            env = ctx["env"]
-            if c.env not in env:
-                v = z3.Int(f"env_{self.n_env}_{c.env}")
-                self.n_env += 1
-                s.add(v >= 0, v <= ENV_MAX)
-                env[c.env] = v
-            left = env[c.env]
-        right = self.value(c.value, s)
-        return {
-            "==": left == right,
-            "!=": left != right,
-            "<": left < right,
-            "<=": left <= right,
-            ">": left > right,
-            ">=": left >= right,
-        }[c.op]
-
-    def touch_envs(self, state: str, event: str, ctx: dict, s: z3.Optimize) -> None:
-        """Give a value to every env any edge of (state, event) reads: the kernel
-        supplies them all with the event, and semantics.py may read any of them."""
-        for k in self.siblings.get((state, event), []):
-            for c in comparisons(self.a.edges[k].guard):
-                if c.env not in self.clocks and c.env not in ctx["env"]:
-                    v = z3.Int(f"env_{self.n_env}_{c.env}")
-                    self.n_env += 1
-                    s.add(v >= 0, v <= ENV_MAX)
-                    ctx["env"][c.env] = v
-
-    def deadline(self, state: str, resets: dict, now: z3.ArithRef, s: z3.Optimize):
-        inv = self.invariants[state]
-        if inv is None:
-            return None
-        bound = self.value(inv.bound, s)
-        r = resets[inv.clock]
-        base = now if r is None else r
-        return base + bound + (0 if inv.strict else 1)
-
-    def encode(self, s: z3.Optimize, steps: Sequence[Step], goal: Goal) -> z3.ArithRef:
-        a = self.a
-        t0 = z3.IntVal(0)
-        resets: dict = {c: None for c in sorted(self.clocks)}
-        for r in a.init_resets:
-            resets[r.env] = t0
-        state = a.initial.name
-        deadline = self.deadline(state, resets, t0, s)
-        if deadline is not None and (steps or goal.kind != "invariant"):
-            s.add(deadline > t0)
-        prev = t0
-        for i, step in enumerate(steps):
-            t = z3.Int(f"t_{i}")
-            s.add(t >= prev)
-            if deadline is not None:
-                s.add(t < deadline)
-            ctx = {"t": t, "resets": resets, "env": {}}
-            assert step.edge is not None
-            edge = a.edges[step.edge]
-            for k in self.siblings[(edge.src, edge.event)]:
-                if k == step.edge:
-                    break  # edges are tried in order: every earlier one must fail
-                s.add(z3.Not(self.guard(a.edges[k].guard, ctx, s)))
-            s.add(self.guard(edge.guard, ctx, s))
-            self.touch_envs(edge.src, step.event, ctx, s)
-            self.trace.append((t, step.event, sorted(ctx["env"].items())))
-            resets = dict(resets)
-            for r in edge.reset_envs:
-                resets[r] = t
-            if not (edge.src == edge.dst and not edge.resets):
-                deadline = self.deadline(edge.dst, resets, t, s)
-            entering_bad = goal.kind == "entry" and i == len(steps) - 1
-            if deadline is not None:
-                s.add(deadline <= t if entering_bad else deadline > t)
-            state = edge.dst
-            prev = t
-        return self._finish(s, goal, state, resets, deadline, prev)
-
-    def _finish(self, s, goal: Goal, state: str, resets: dict, deadline, prev):
-        a = self.a
-        if goal.kind in ("reach", "entry"):
-            self.probe = (prev, resets)
-            return prev
-        if goal.kind == "invariant":
-            assert deadline is not None
-            self.timer = z3.If(deadline > prev, deadline, prev)
-            return self.timer
-        t = z3.Int("t_last")
-        s.add(t >= prev)
-        if deadline is not None:
-            s.add(t < deadline)
-        ctx = {"t": t, "resets": resets, "env": {}}
-        edges = [a.edges[k] for k in self.siblings.get((state, goal.event or ""), [])]
-        if goal.kind == "guard":
-            for e in edges:
-                s.add(z3.Not(self.guard(e.guard, ctx, s)))
-        elif goal.kind == "overlap":
-            assert goal.edge is not None and goal.other is not None
-            s.add(self.guard(a.edges[goal.edge].guard, ctx, s))
-            s.add(self.guard(a.edges[goal.other].guard, ctx, s))
-        assert goal.event is not None
-        self.touch_envs(state, goal.event, ctx, s)
-        self.trace.append((t, goal.event, sorted(ctx["env"].items())))
-        self.probe = (t, resets)
-        return t
-
-
-# --- replay through the oracle ------------------------------------------------
-
-
-def replay(automaton: Automaton, w: Witness, hz: int = DEFAULT_HZ) -> list[Moved | Violation]:
-    m = Monitor(automaton, params=dict(w.params), hz=hz)
-    _, out = m.start(OBJ, 0)
-    for ev in w.events:
-        out += m.event(OBJ, ev.time, ev.event, dict(ev.env))
-    if w.end is not None:
-        out += m.advance(w.end)
-    return out
-
-
-def confirms(automaton: Automaton, w: Witness, hz: int = DEFAULT_HZ) -> bool:
-    """Does the oracle, replaying the witness, reach the witness's verdict?"""
-    g = w.goal
-    if g.kind == "overlap":
-        return _confirms_overlap(automaton, w, hz)
-    out = replay(automaton, w, hz)
-    moves, last = out[:-1], out[-1] if out else None
-    if g.kind == "reach":
-        if not w.events:
-            return not out and automaton.initial.name == g.state
-        return all(isinstance(o, Moved) for o in out) and out[-1].dst == g.state
-    if not all(isinstance(o, Moved) for o in moves) or not isinstance(last, Violation):
-        return False
-    kind = {
-        "invalid_event": ViolationKind.INVALID_EVENT,
-        "guard": ViolationKind.GUARD,
-        "invariant": ViolationKind.INVARIANT,
-        "entry": ViolationKind.INVARIANT,
-    }[g.kind]
-    if last.kind is not kind or last.state != g.state:
-        return False
-    if g.kind == "entry":
-        return bool(moves) and last.time == w.events[-1].time
-    return g.kind == "invariant" or last.event == g.event
-
-
-def _confirms_overlap(automaton: Automaton, w: Witness, hz: int) -> bool:
-    """Monitor moves on every event, and at the last one both guards hold.
-
-    The guards are evaluated by semantics.Semantics on the object state the same
-    events produce (stepped alongside, and checked to agree with Monitor).
-    """
-    g = w.goal
-    assert g.edge is not None and g.other is not None
-    # Every event moves; the last may enter a state whose invariant is already
-    # false (a further finding of its own), so outcomes after it do not matter.
-    out = replay(automaton, w, hz)[: len(w.events)]
-    if len(out) != len(w.events) or not all(isinstance(o, Moved) for o in out):
-        return False
-    sem = Semantics(automaton, hz)
-    obj = sem.start(0, dict(w.params))
-    for ev, moved in zip(w.events[:-1], out[:-1], strict=True):
-        if obj.deadline is not None and obj.deadline <= ev.time:
-            return False
-        new, outcome = sem.step(obj, ev.time, ev.event, dict(ev.env))
-        if new is None or outcome != dataclasses.replace(moved, obj=None):
-            return False
-        obj = new
-    last = w.events[-1]
-    if obj.state != g.state or (obj.deadline is not None and obj.deadline <= last.time):
-        return False
-    env = dict(last.env)
-    return all(
-        sem.guard_holds(automaton.edges[k].guard, obj, last.time, env) for k in (g.edge, g.other)
-    )
+# --- replay through the oracle ------------------------------------------------------

@@ -1,56 +1,77 @@
-"""Exact timed reachability: Automaton + parameter valuation -> ZoneGraph.
+"""Exact timed reachability: Automaton + parameter valuation + Timing -> ZoneGraph.
 
-The explorer walks the zone graph of the kernel's semantics (semantics.py), not
-UPPAAL's: an event with no edge, a false guard and an expired invariant are
-*outcomes* (violations) recorded where they can happen, never blocked moves.
+The explorer walks the zone graph of what the kernel's framework does with the
+monitor (hamodel.semantics), not UPPAAL's semantics: an event with no table
+cell, an invariant that fails the framework's check at an event, a false guard
+and a firing timer are *outcomes* (violations) recorded where they can happen,
+never blocked moves.
 
-A node is (state, set of unset clocks, zone).  An unset clock's column holds
-the time since the state's invariant timer was last armed, because the kernel
-arms a timer on an unset clock with `passed = 0` (ha_monitor.h); guards never
-read that column (constraints.py makes such comparisons TRUE).
+A node is (state, unset clocks, timer mode, zone).  The timer mode is what
+ha_setup_invariants left armed: NONE (no invariant, or monitoring started and
+nothing armed it yet), ARMED (it fires when the invariant clock reaches the
+state's `fire` value) or EXPIRED (armed while the framework's invariant was
+already false: the state is reached and traced, every event there fails the
+check, and the timer fires late or never).  An unset invariant clock's column
+holds the time since the arming, because `ha_invariant_passed_*` is 0 for an
+unset clock; other unset clocks' columns are free (nothing reads them: the
+guard's escape makes any guard reading an unset clock hold).
 
-Guarantee: integer time, closed constraints and Extra+_LU extrapolation with
-per-state bounds make the exploration finite and exact: a state, violation or
-guard overlap is recorded iff some integer-timed event sequence produces it.
-Search is breadth-first, so the first hit of anything has fewest events.
+Guarantee: integer time, closed constraints, and Extra+_LU extrapolation with
+per-state constants (every bound a guard, a check, an arming or a timer
+compares a clock with, propagated backwards over edges that keep the clock)
+make the exploration finite and exact for the exact timings of timing.py: a
+state, outcome or guard evaluation is recorded iff some integer-timed run
+produces it.  With an inexact timing (a firing window) the graph holds every
+run and possibly more.  Search is breadth-first, so the first hit of anything
+has fewest events.
 """
 
 from __future__ import annotations
 
+import enum
 import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hamodel.check import dbm
+from hamodel.check.cells import Cell, Table, edge_reads, escapes_of, table
 from hamodel.check.constraints import (
     ClockLit,
-    Conj,
     Dnf,
     clock_lits,
     conjoin,
     dnf,
     env_solution,
-    invariant_bound,
     resolve,
 )
-from hamodel.model import Automaton, ClockKind, comparisons
+from hamodel.check.timing import Timing, Unsupported, timing
+from hamodel.model import Automaton, comparisons
+from hamodel.semantics import Platform
+
+__all__ = ["ExplorationLimit", "Hit", "Mode", "Node", "Step", "Unsupported", "ZoneGraph",
+           "explore"]
 
 
 class ExplorationLimit(RuntimeError):
     """The time budget ran out before the zone graph was complete."""
 
 
-class Unsupported(ValueError):
-    """A model this explorer cannot analyse exactly (said in the message)."""
+class Mode(enum.Enum):
+    NONE = "none"
+    ARMED = "armed"
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One event of a path; `edge` indexes automaton.edges (None: no edge taken)."""
+    """One event of a path: the table cell taken (its first edge), the timer after,
+    and the disjunct of the cell's guard it took (-1: none read, or escaped)."""
 
     event: str
-    edge: int | None
+    edge: int
+    mode: Mode
+    part: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +79,7 @@ class Node:
     id: int
     state: str
     unset: frozenset[str]
+    mode: Mode
     zone: dbm.Matrix
     parent: int | None
     step: Step | None
@@ -66,7 +88,7 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """Something observed at `node`, optionally by firing `event` (over `edge`)."""
+    """Something observed at `node`, optionally by an `event` (of the cell of `edge`)."""
 
     node: int
     event: str | None = None
@@ -77,19 +99,29 @@ class Hit:
 class ZoneGraph:
     automaton: Automaton
     params: Mapping[str, int]
+    timing: Timing
+    table: Table
     clocks: tuple[str, ...]
     nodes: list[Node] = field(default_factory=list)
     by_state: dict[str, list[int]] = field(default_factory=dict)
     reached: dict[str, Hit] = field(default_factory=dict)
+    # outcomes, in semantics' ViolationKind words
     invalid_event: dict[tuple[str, str], Hit] = field(default_factory=dict)
     guard_violation: dict[tuple[str, str], Hit] = field(default_factory=dict)
-    invariant_violation: dict[str, Hit] = field(default_factory=dict)
-    entry_violation: dict[int, Hit] = field(default_factory=dict)  # per edge index
+    late_event: dict[tuple[str, str], Hit] = field(default_factory=dict)  # check fails
+    timer: dict[str, Hit] = field(default_factory=dict)  # the callback reports
+    expired_entry: dict[int, Hit] = field(default_factory=dict)  # per cell (first edge)
+    # per edge: where its guard was evaluated (the check passed), held, failed,
+    # held alone among the cell's edges; per dropped edge: where its own guard held
+    evaluated: dict[int, Hit] = field(default_factory=dict)
+    evaluated_set: set[int] = field(default_factory=set)  # ... with no clock unset
     guard_holds: dict[int, Hit] = field(default_factory=dict)
     guard_fails: dict[int, Hit] = field(default_factory=dict)
-    taken: dict[int, Hit] = field(default_factory=dict)
-    overlap: dict[tuple[int, int], Hit] = field(default_factory=dict)
-    time_unbounded: set[str] = field(default_factory=set)  # states where time can diverge
+    only: dict[int, Hit] = field(default_factory=dict)
+    dropped_holds: dict[int, Hit] = field(default_factory=dict)
+    taken: dict[tuple[str, str], Hit] = field(default_factory=dict)
+    # states where a move from an armed node leaves, or re-arms to a later deadline
+    timer_escape: set[str] = field(default_factory=set)
 
     def path(self, node_id: int) -> tuple[Step, ...]:
         steps: list[Step] = []
@@ -101,72 +133,43 @@ class ZoneGraph:
         return tuple(reversed(steps))
 
     def violation_hits(self) -> list[tuple[str, Hit]]:
-        """Every violation found, as (kind, hit), kinds in semantics' ViolationKind words."""
+        """Every violation found, as (goal kind, hit)."""
         out: list[tuple[str, Hit]] = []
         out += [("invalid_event", h) for h in self.invalid_event.values()]
         out += [("guard", h) for h in self.guard_violation.values()]
-        out += [("invariant", h) for h in self.invariant_violation.values()]
-        out += [("entry", h) for h in self.entry_violation.values()]
+        out += [("late", h) for h in self.late_event.values()]
+        out += [("timer", h) for h in self.timer.values()]
         return out
-
-
-def clock_kind(automaton: Automaton) -> ClockKind:
-    """The one time base of the model's clocks (the explorer needs a single one)."""
-    kinds = {c.clock_kind for c in automaton.clocks if c.clock_kind is not None}
-    if len(kinds) > 1:
-        raise Unsupported("clocks of both ns and jiffies in one model: timed analysis skipped")
-    return kinds.pop() if kinds else ClockKind.NS
 
 
 def explore(
     automaton: Automaton,
     params: Mapping[str, int],
+    platform: Platform | None = None,
     budget_s: float = 10.0,
     max_nodes: int = 500_000,
 ) -> ZoneGraph:
-    clock_kind(automaton)
+    tm = timing(automaton, platform or Platform(), params)
     clocks = tuple(c.name for c in automaton.clocks)
-    for s in automaton.states:
-        if s.invariant is not None and s.invariant.clock not in clocks:
-            raise Unsupported(
-                f"invariant of {s.name} is on {s.invariant.clock}, which is not a clock"
-            )
-    g = ZoneGraph(automaton, params, clocks)
-    ex = _Explorer(automaton, params, clocks, g, time.monotonic() + budget_s, max_nodes)
-    ex.run()
+    g = ZoneGraph(automaton, params, tm, table(automaton), clocks)
+    _Explorer(g, time.monotonic() + budget_s, max_nodes).run()
     return g
 
 
 class _Explorer:
-    def __init__(
-        self,
-        a: Automaton,
-        params: Mapping[str, int],
-        clocks: tuple[str, ...],
-        g: ZoneGraph,
-        deadline: float,
-        max_nodes: int,
-    ) -> None:
-        self.a, self.params, self.g = a, params, g
-        self.clocks = clocks
-        self.clockset = frozenset(clocks)
-        self.n = len(clocks)
-        self.index = {c: i + 1 for i, c in enumerate(clocks)}
+    def __init__(self, g: ZoneGraph, deadline: float, max_nodes: int) -> None:
+        self.g = g
+        self.a = g.automaton
+        self.params = g.params
+        self.tm = g.timing
+        self.clocks = g.clocks
+        self.clockset = frozenset(g.clocks)
+        self.n = len(g.clocks)
+        self.index = {c: i + 1 for i, c in enumerate(g.clocks)}
         self.deadline, self.max_nodes = deadline, max_nodes
-        self.edges_by_key: dict[tuple[str, str], list[int]] = {}
-        for k, e in enumerate(a.edges):
-            self.edges_by_key.setdefault((e.src, e.event), []).append(k)
-        self.inv = {
-            s.name: (
-                (self.index[s.invariant.clock], invariant_bound(s.invariant, params))
-                if s.invariant is not None
-                else None
-            )
-            for s in a.states
-        }
         self.lows, self.ups = self._bounds()
         self._dnf_cache: dict[tuple, Dnf] = {}
-        self.passed: dict[tuple[str, frozenset[str]], list[dbm.Matrix]] = {}
+        self.passed: dict[tuple, list[tuple[dbm.Matrix, int]]] = {}
 
     # --- extrapolation constants: per state, propagated backwards over edges ---
 
@@ -174,25 +177,28 @@ class _Explorer:
         size = self.n + 1
         lows = {s.name: [-1] * size for s in self.a.states}
         ups = {s.name: [-1] * size for s in self.a.states}
-        for s in self.a.states:
-            inv = self.inv[s.name]
-            if inv is not None and inv[1] is not None:
-                i, b = inv
-                # The entry check negates the invariant (`x >= b + 1`): a lower bound too.
-                ups[s.name][i] = max(ups[s.name][i], b, 0)
-                lows[s.name][i] = max(lows[s.name][i], b + 1)
+
+        def note(state: str, clock: str, c: int | None) -> None:
+            if c is None or c < 0:
+                return
+            i = self.index[clock]
+            # a bound used both ways (checks, negated guards): count it as both
+            for table_ in (lows, ups):
+                table_[state][i] = max(table_[state][i], c + 1)
+
+        for name, st in self.tm.states.items():
+            for c in (st.pass_max, st.fire_lo, st.fire_hi, st.event_max):
+                note(name, st.clock, c)
         for e in self.a.edges:
             for cmp in comparisons(e.guard):
-                if cmp.env not in self.clockset:
-                    continue
-                c = resolve(cmp.value, self.params)
-                if c < 0:  # INFINITE or a negative bound: no constant to remember
-                    continue
-                i = self.index[cmp.env]
-                # Negated guards (edge priority, guard violations) turn lower
-                # bounds into upper ones, so each constant counts as both.
-                for table in (lows, ups):
-                    table[e.src][i] = max(table[e.src][i], c + 1)
+                if cmp.env in self.clockset:
+                    c = resolve(cmp.value, self.params)
+                    if c >= 0:  # INFINITE (-1): no constant to remember
+                        note(e.src, cmp.env, c)
+            # the arming at the destination compares the clock in the source's zone
+            st = self.tm.states.get(e.dst)
+            if st is not None:
+                note(e.src, st.clock, st.pass_max)
         changed = True
         while changed:
             changed = False
@@ -201,20 +207,19 @@ class _Explorer:
                 for i in range(1, size):
                     if i in reset:
                         continue
-                    for table in (lows, ups):
-                        if table[e.dst][i] > table[e.src][i]:
-                            table[e.src][i] = table[e.dst][i]
+                    for table_ in (lows, ups):
+                        if table_[e.dst][i] > table_[e.src][i]:
+                            table_[e.src][i] = table_[e.dst][i]
                             changed = True
         return lows, ups
 
     # --- helpers ---
 
-    def _dnf(self, edge: int, unset: frozenset[str], negate: bool) -> Dnf:
-        key = (edge, unset, negate)
-        if key not in self._dnf_cache:
-            guard = self.a.edges[edge].guard
-            self._dnf_cache[key] = dnf(guard, self.clockset, unset, self.params, negate)
-        return self._dnf_cache[key]
+    def _dnf(self, key: object, guard, negate: bool) -> Dnf:
+        k = (key, negate)
+        if k not in self._dnf_cache:
+            self._dnf_cache[k] = dnf(guard, self.clockset, self.params, negate)
+        return self._dnf_cache[k]
 
     def _apply(self, zone: dbm.Matrix, lits: tuple[ClockLit, ...]) -> dbm.Matrix:
         for lit in lits:
@@ -227,126 +232,196 @@ class _Explorer:
                 break
         return zone
 
-    def _restrict(self, zone: dbm.Matrix, formula: Dnf) -> list[tuple[dbm.Matrix, Conj]]:
-        """The non-empty parts of the zone where a disjunct holds for some env values."""
+    def _restrict(self, zone: dbm.Matrix, formula: Dnf) -> list[tuple[dbm.Matrix, int]]:
+        """The non-empty parts of the zone where a disjunct holds for some env values,
+        with the disjunct's index."""
         out = []
-        for conj in formula:
+        for index, conj in enumerate(formula):
             if env_solution(conj) is None:
                 continue
             z = self._apply(zone, clock_lits(conj))
             if not dbm.is_empty(z, self.n):
-                out.append((z, conj))
+                out.append((z, index))
         return out
 
-    def _with_invariant(self, state: str, zone: dbm.Matrix) -> dbm.Matrix:
-        inv = self.inv[state]
-        if inv is None or inv[1] is None:
-            return zone
-        i, b = inv
-        return dbm.upper(zone, self.n, i, b)
+    def _upper(self, zone: dbm.Matrix, clock: str, c: int) -> dbm.Matrix:
+        return dbm.upper(zone, self.n, self.index[clock], c)
 
-    def _violates_invariant(self, state: str, zone: dbm.Matrix) -> bool:
-        inv = self.inv[state]
-        if inv is None or inv[1] is None:
-            return False
-        i, b = inv
-        return not dbm.is_empty(dbm.lower(zone, self.n, i, b + 1), self.n)
+    def _lower(self, zone: dbm.Matrix, clock: str, c: int) -> dbm.Matrix:
+        return dbm.lower(zone, self.n, self.index[clock], c)
+
+    def _empty(self, zone: dbm.Matrix) -> bool:
+        return dbm.is_empty(zone, self.n)
 
     # --- search ---
 
     def run(self) -> None:
+        a = self.a
+        unset = self.clockset - frozenset(r.env for r in a.init_resets)
         zone = dbm.zero(self.n)
-        unset = frozenset(self.clocks) - frozenset(r.env for r in self.a.init_resets)
+        mode = Mode.NONE
+        st = self.tm.states.get(a.initial.name)
+        if a.init_resets and st is not None:
+            # the generated start path applies the `__init` resets and arms the timer
+            mode = Mode.ARMED if st.pass_max is None or st.pass_max >= 0 else Mode.EXPIRED
         queue: deque[int] = deque()
-        initial = self.a.initial.name
-        root = self._add(initial, unset, zone, None, None, 0, queue)
-        if root is None:  # the initial invariant is false at once
-            self.g.nodes.append(Node(0, initial, unset, zone, None, None, 0))
-            self.g.invariant_violation[initial] = Hit(0)
-            return
+        self._add(a.initial.name, unset, mode, zone, None, None, 0, queue)
         while queue:
             if time.monotonic() > self.deadline or len(self.g.nodes) > self.max_nodes:
                 raise ExplorationLimit(f"zone graph not complete after {len(self.g.nodes)} nodes")
             self._expand(self.g.nodes[queue.popleft()], queue)
 
-    def _add(
-        self,
-        state: str,
-        unset: frozenset[str],
-        entry_zone: dbm.Matrix,
-        parent: int | None,
-        step: Step | None,
-        depth: int,
-        queue: deque[int],
-    ) -> int | None:
-        zone = self._with_invariant(state, entry_zone)
-        if dbm.is_empty(zone, self.n):
-            return None
-        zone = self._with_invariant(state, dbm.up(zone, self.n))
-        key = (state, unset)
-        size = self.n + 1
-        lows = tuple(self.lows[state][:size])
-        ups = tuple(self.ups[state][:size])
-        zone = dbm.extrapolate_lu(zone, self.n, lows, ups)
-        seen = self.passed.setdefault(key, [])
-        if any(dbm.includes(old, zone) for old in seen):
-            return -1
-        seen.append(zone)
-        node = Node(len(self.g.nodes), state, unset, zone, parent, step, depth)
-        self.g.nodes.append(node)
-        self.g.by_state.setdefault(state, []).append(node.id)
-        self.g.reached.setdefault(state, Hit(node.id))
-        if self.inv[state] is None or self.inv[state][1] is None:
-            self.g.time_unbounded.add(state)
+    def _add(self, state: str, unset: frozenset[str], mode: Mode, entry: dbm.Matrix,
+             parent: int | None, step: Step | None, depth: int, queue: deque[int]) -> int:
+        """The node for this entry, or the earlier one that covers it."""
+        st = self.tm.states.get(state)
+        for c in sorted(unset):
+            if not (mode is Mode.ARMED and st is not None and c == st.clock):
+                entry = dbm.free(entry, self.n, self.index[c])
+        if mode is Mode.EXPIRED:
+            zone = entry  # a leaf: only violations follow, the first at once
         else:
-            self.g.invariant_violation.setdefault(state, Hit(node.id))
+            zone = dbm.up(entry, self.n)
+            if mode is Mode.ARMED and st is not None and st.fire_hi is not None:
+                zone = self._upper(zone, st.clock, st.fire_hi)
+        zone = dbm.extrapolate_lu(zone, self.n, tuple(self.lows[state]), tuple(self.ups[state]))
+        # An expired node is a leaf that shows how it was entered: one per entering cell.
+        key = (state, unset, mode, step.edge if mode is Mode.EXPIRED and step else None)
+        seen = self.passed.setdefault(key, [])
+        for old, nid in seen:
+            if dbm.includes(old, zone):
+                return nid
+        g = self.g
+        node = Node(len(g.nodes), state, unset, mode, zone, parent, step, depth)
+        seen.append((zone, node.id))
+        g.nodes.append(node)
+        g.by_state.setdefault(state, []).append(node.id)
+        g.reached.setdefault(state, Hit(node.id))
+        if mode is Mode.ARMED or (mode is Mode.EXPIRED and st is not None and st.expired_fires):
+            if st is not None and st.fire_lo is not None:
+                g.timer.setdefault(state, Hit(node.id))
         queue.append(node.id)
         return node.id
 
+    def _events_zone(self, node: Node) -> dbm.Matrix:
+        """Where an event can still come before the timer's callback."""
+        st = self.tm.states.get(node.state)
+        if node.mode is Mode.ARMED and st is not None and st.event_max is not None:
+            return self._upper(node.zone, st.clock, st.event_max)
+        if node.mode is Mode.EXPIRED and st is not None and st.expired_now:
+            assert st.pass_max is not None  # armed at the bound: due at once
+            return self._lower(node.zone, st.clock, st.pass_max + 2)
+        return node.zone
+
+    def _check(self, node: Node, zone: dbm.Matrix) -> tuple[dbm.Matrix | None, bool]:
+        """ha_verify_invariants at an event: (where it passes or None, whether it can fail)."""
+        st = self.tm.states.get(node.state)
+        if st is None:
+            return zone, False
+        if node.mode is Mode.EXPIRED:
+            return None, True
+        if st.clock in node.unset:
+            return (zone, False) if st.unset_passes else (None, True)
+        if st.pass_max is None:
+            return zone, False
+        ok = self._upper(zone, st.clock, st.pass_max)
+        bad = self._lower(zone, st.clock, st.pass_max + 1)
+        return (None if self._empty(ok) else ok), not self._empty(bad)
+
     def _expand(self, node: Node, queue: deque[int]) -> None:
         g = self.g
+        zone = self._events_zone(node)
+        if self._empty(zone):
+            return  # the timer runs before any event could
         for ev in self.a.events:
             e = ev.name
-            edges = self.edges_by_key.get((node.state, e), [])
-            if not edges:
+            cell = g.table.get(node.state, e)
+            if cell is None:
                 g.invalid_event.setdefault((node.state, e), Hit(node.id, e))
                 continue
-            fails = self._restrict(node.zone, self._all_fail(edges, node.unset))
+            ok, fails = self._check(node, zone)
             if fails:
-                g.guard_violation.setdefault((node.state, e), Hit(node.id, e))
-            earlier: Dnf = ((),)
-            for pos, k in enumerate(edges):
-                holds = self._dnf(k, node.unset, False)
-                if self._restrict(node.zone, holds):
-                    g.guard_holds.setdefault(k, Hit(node.id, e, k))
-                if self._restrict(node.zone, self._dnf(k, node.unset, True)):
-                    g.guard_fails.setdefault(k, Hit(node.id, e, k))
-                for k2 in edges[pos + 1:]:
-                    both = conjoin(holds, self._dnf(k2, node.unset, False))
-                    if self._restrict(node.zone, both):
-                        g.overlap.setdefault((k, k2), Hit(node.id, e, k))
-                for zone, _ in self._restrict(node.zone, conjoin(earlier, holds)):
-                    g.taken.setdefault(k, Hit(node.id, e, k))
-                    self._take(node, k, zone, queue)
-                earlier = conjoin(earlier, self._dnf(k, node.unset, True))
+                g.late_event.setdefault((node.state, e), Hit(node.id, e, cell.first))
+            if ok is None:
+                continue
+            self._evaluate(node, cell, ok, queue)
 
-    def _all_fail(self, edges: list[int], unset: frozenset[str]) -> Dnf:
-        out: Dnf = ((),)
-        for k in edges:
-            out = conjoin(out, self._dnf(k, unset, True))
-        return out
+    def _evaluate(self, node: Node, cell: Cell, ok: dbm.Matrix, queue: deque[int]) -> None:
+        """ha_verify_guards on the part of the zone where the check passed."""
+        g = self.g
+        hit = Hit(node.id, cell.event, cell.first)
+        if cell.reads & node.unset or cell.guard is None:
+            holds = [(ok, -1)]
+        else:
+            holds = self._restrict(ok, self._dnf(("cell", cell.key), cell.guard, False))
+            if self._restrict(ok, self._dnf(("cell", cell.key), cell.guard, True)):
+                g.guard_violation.setdefault(cell.key, hit)
+        # each edge's own guard, for the findings about edges
+        for k in cell.edges:
+            at = Hit(node.id, cell.event, k)
+            g.evaluated.setdefault(k, at)
+            if escapes_of(self.a, cell, k) & node.unset:
+                g.guard_holds.setdefault(k, at)
+                continue
+            g.evaluated_set.add(k)
+            guard = self.a.edges[k].guard
+            if self._restrict(ok, self._dnf(("edge", k), guard, False)):
+                g.guard_holds.setdefault(k, at)
+            if self._restrict(ok, self._dnf(("edge", k), guard, True)):
+                g.guard_fails.setdefault(k, at)
+            if len(cell.edges) > 1 and k not in g.only and not any(
+                    escapes_of(self.a, cell, j) & node.unset for j in cell.edges):
+                alone = self._dnf(("edge", k), guard, False)
+                for j in cell.edges:
+                    if j != k:
+                        alone = conjoin(alone, self._dnf(("edge", j),
+                                                         self.a.edges[j].guard, True))
+                if self._restrict(ok, alone):
+                    g.only[k] = at
+        for k in cell.dropped:
+            if k in g.dropped_holds:
+                continue
+            if edge_reads(self.a, k) & node.unset or self._restrict(
+                    ok, self._dnf(("edge", k), self.a.edges[k].guard, False)):
+                g.dropped_holds[k] = Hit(node.id, cell.event, k)
+        for part, index in holds:
+            g.taken.setdefault(cell.key, hit)
+            self._take(node, cell, part, index, queue)
 
-    def _take(self, node: Node, k: int, zone: dbm.Matrix, queue: deque[int]) -> None:
-        edge = self.a.edges[k]
+    def _take(self, node: Node, cell: Cell, zone: dbm.Matrix, part: int,
+              queue: deque[int]) -> None:
+        """The resets, then ha_setup_invariants: keep, arm, or cancel the timer."""
         unset = node.unset
-        for r in edge.reset_envs:
+        for r in cell.resets:
             zone = dbm.reset(zone, self.n, self.index[r])
-        unset = unset - frozenset(edge.reset_envs)
-        plain_loop = edge.src == edge.dst and not edge.resets
-        if not plain_loop:
-            # Re-arming the timer: an unset clock counts from now (`passed = 0`).
-            for c in sorted(unset):
-                zone = dbm.reset(zone, self.n, self.index[c])
-        if self._violates_invariant(edge.dst, zone):
-            self.g.entry_violation.setdefault(k, Hit(node.id, edge.event, k))
-        self._add(edge.dst, unset, zone, node.id, Step(edge.event, k), node.depth + 1, queue)
+        unset = unset - frozenset(cell.resets)
+        src_st = self.tm.states.get(node.state)
+        if not self.g.table.rearms(cell):
+            self._add(cell.dst, unset, node.mode, zone, node.id,
+                      Step(cell.event, cell.first, node.mode, part), node.depth + 1, queue)
+            return
+        st = self.tm.states.get(cell.dst)
+        if node.mode is Mode.ARMED and src_st is not None and (
+                cell.dst != cell.src or src_st.clock in cell.resets
+                or src_st.clock in node.unset):
+            self.g.timer_escape.add(node.state)
+        parts: list[tuple[Mode, dbm.Matrix]]
+        if st is None:
+            parts = [(Mode.NONE, zone)]
+        elif st.clock in unset:
+            # passed = 0: the timer counts from now
+            zone = dbm.reset(zone, self.n, self.index[st.clock])
+            armed = st.pass_max is None or st.pass_max >= 0
+            parts = [(Mode.ARMED if armed else Mode.EXPIRED, zone)]
+        elif st.pass_max is None:
+            parts = [(Mode.ARMED, zone)]
+        else:
+            parts = [(Mode.ARMED, self._upper(zone, st.clock, st.pass_max)),
+                     (Mode.EXPIRED, self._lower(zone, st.clock, st.pass_max + 1))]
+        for mode, zone_part in parts:
+            if self._empty(zone_part):
+                continue
+            nid = self._add(cell.dst, unset, mode, zone_part, node.id,
+                            Step(cell.event, cell.first, mode, part), node.depth + 1, queue)
+            if mode is Mode.EXPIRED:
+                self.g.expired_entry.setdefault(cell.first, Hit(nid))

@@ -1,4 +1,4 @@
-"""Rebuild generated/: every model in models/ for every target.
+"""Rebuild generated/: every model in models/ for every target, every LTL spec for kernel C.
 
     python -m hamodel.gen.regenerate            # rewrite generated/
     python -m hamodel.gen.regenerate --check    # exit 1 and list what is stale
@@ -38,6 +38,28 @@ def expected_tree(root: Path = ROOT) -> dict[str, str]:
             files = target_module(target).generate(automaton, options)
             for rel, text in files.items():
                 tree[f"{automaton.name}/{target}/{rel}"] = text
+    tree.update(ltl_tree(root))
+    return tree
+
+
+def ltl_tree(root: Path = ROOT) -> dict[str, str]:
+    """generated/<m>/kernel-c/ of every LTL spec in models/ (hamodel/gen/kernel_c_ltl.py)."""
+    from hamodel.gen import kernel_c_ltl
+    from hamodel.ltl.binding import find_ltl_binding
+    from hamodel.ltl.load import load_ltl
+
+    tree: dict[str, str] = {}
+    for path in sorted((root / "models").glob("*.ltl")):
+        spec, diags = load_ltl(path)
+        if spec is None:
+            raise SystemExit(f"{path}: " + "; ".join(d.message for d in diags if d.is_error))
+        binding, bdiags = find_ltl_binding(path, spec)
+        if dg.has_errors(bdiags):
+            raise SystemExit(f"{path}: binding: " + "; ".join(d.message for d in bdiags))
+        options = kernel_c_ltl.LtlOptions(model_path=path.relative_to(root).as_posix(),
+                                          binding=binding)
+        for rel, text in kernel_c_ltl.generate(spec, options).items():
+            tree[f"{spec.name}/kernel-c/{rel}"] = text
     return tree
 
 

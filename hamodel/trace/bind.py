@@ -147,8 +147,10 @@ def _format_handler(tp: str, pattern: re.Pattern[str], groups: tuple[_Group, ...
     def handle(number: int, text: str, colon: int, end: int) -> None:
         m = pattern.match(text, end + 1)
         if m is None:
+            fields = text[end + 1:]
             raise TraceFormatError(number, f"the fields of this {tp} line do not follow the "
-                                           f"kernel's format: {text[end + 1:].strip()[:120]!r}")
+                                           f"kernel's format: {fields.strip()[:120]!r}",
+                                   col=end + 2 + len(fields) - len(fields.lstrip()))
         t = None
         for group in groups:
             field = group.object_field
@@ -256,10 +258,11 @@ def _value(name: str, value: str | None, number: int) -> int:
 
 def _int(value: str | None, name: str, number: int) -> int:
     if value is None:
-        raise TraceFormatError(number, f"the event has no field {name!r}")
+        raise TraceFormatError(number, f"the event has no field {name!r}", needle=": ")
     try:
         if value[:2] in ("0x", "0X"):
             return int(value, 16)  # uprobe arguments of type x64
         return int(value)
     except ValueError:
-        raise TraceFormatError(number, f"field {name}={value!r} is not a number") from None
+        raise TraceFormatError(number, f"field {name}={value!r} is not a number",
+                               needle=f"{name}={value}") from None

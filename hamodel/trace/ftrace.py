@@ -47,12 +47,18 @@ TASK_STATE_LETTERS = PREV_STATE_LETTERS
 
 
 class TraceFormatError(ValueError):
-    """A line that is neither a trace event, a gap marker, a comment nor blank."""
+    """A line that is neither a trace event, a gap marker, a comment nor blank.
 
-    def __init__(self, line: int, message: str) -> None:
+    Where on the line: `col` (from 1) when known, else the first place of `needle`
+    in the line, else its start."""
+
+    def __init__(self, line: int, message: str, col: int = 0, needle: str | None = None
+                 ) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.col = col
+        self.needle = needle
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,7 @@ def parse_time(text: str, line: int) -> int:
             line,
             f"timestamp {text!r} is not seconds with up to 9 decimals "
             "(record with a clock in seconds: trace_clock mono, local, boot, ...)",
+            needle=text,
         )
     return int(sec) * NS_PER_S + int(frac) * 10 ** (9 - len(frac))
 
@@ -93,7 +100,8 @@ def parse_head(head: str, line: int) -> Head:
     m = HEAD_RE.match(head)
     if m is None:
         raise TraceFormatError(
-            line, f"not a trace line (TASK-PID [CPU] TIMESTAMP): {head.strip()!r}"
+            line, f"not a trace line (TASK-PID [CPU] TIMESTAMP): {head.strip()!r}",
+            col=len(head) - len(head.lstrip()) + 1,
         )
     return Head(m["comm"].strip(), int(m["pid"]), int(m["cpu"]), parse_time(m["ts"], line))
 
@@ -115,7 +123,8 @@ def task_state(text: str, line: int) -> int:
     value = 0
     for letter in letters.split("|"):
         if letter not in TASK_STATE_LETTERS:
-            raise TraceFormatError(line, f"unknown task state {text!r} in prev_state")
+            raise TraceFormatError(line, f"unknown task state {text!r} in prev_state",
+                                   needle="=" + text)
         value |= TASK_STATE_LETTERS[letter]
     return value
 
@@ -137,20 +146,20 @@ def scan(
     on_gap: Callable[[Gap], None],
     skippable: frozenset[str] = frozenset(),
     monitored: Monitored | None = None,
-) -> tuple[int, str]:
+) -> tuple[int, str, int]:
     """Call the handler of every event line whose name has one; report every gap.
 
     Comment lines (`#`), blank lines and trace-cmd's preamble (`version = N`,
     `cpus=N`, `CPU N is empty`) are skipped; any other line that is not an
     event or a gap marker is refused.  Returns (number of lines, the last
-    event line) so the caller learns where the trace ends.
+    event line, its number) so the caller learns where the trace ends.
 
     This loop is the hot path of `hamodel replay`: a line whose event nobody
     asked for costs two `find`s and a dict look-up, and a line of a
     `skippable` event that contains none of `monitored.tokens` is dropped
     here, without calling its handler.
     """
-    number = 0
+    number = last_number = 0
     last = ""
     stamp, width = "", 0  # the last timestamp as printed, its length: see _later_stamp
     get = handlers.get
@@ -163,8 +172,9 @@ def scan(
             continue
         end = text.find(":", colon + 2)
         if end < 0:
-            raise TraceFormatError(number, f"not a trace line: {text.strip()[:80]!r}")
-        last = text
+            raise TraceFormatError(number, f"not a trace line: {text.strip()[:80]!r}",
+                                   col=len(text) - len(text.lstrip()) + 1)
+        last, last_number = text, number
         # Time never goes back, on any line: compared as text while the width holds.
         now = text[colon - width : colon]
         if now < stamp or colon <= width or text[colon - width - 1] != " ":
@@ -184,7 +194,7 @@ def scan(
         handler = get(name)
         if handler is not None:
             handler(number, text, colon, end)
-    return number, last
+    return number, last, last_number
 
 
 def _later_stamp(text: str, colon: int, before: str, number: int) -> str:
@@ -198,7 +208,8 @@ def _later_stamp(text: str, colon: int, before: str, number: int) -> str:
     timestamp order, so a step back means a damaged or spliced trace."""
     now = text[text.rfind(" ", 0, colon) + 1 : colon]
     if before and parse_time(now, number) < parse_time(before, number - 1):
-        raise TraceFormatError(number, f"time went back from {before} to {now}")
+        raise TraceFormatError(number, f"time went back from {before} to {now}",
+                               col=colon - len(now) + 1)
     return now
 
 
@@ -214,7 +225,8 @@ def _other_line(number: int, text: str, on_gap: Callable[[Gap], None]) -> None:
         return
     lost = LOST_RE.match(text)
     if lost is None:
-        raise TraceFormatError(number, f"not a trace line: {stripped[:80]!r}")
+        raise TraceFormatError(number, f"not a trace line: {stripped[:80]!r}",
+                               col=len(text) - len(text.lstrip()) + 1)
     count = lost[2] or lost[3]
     on_gap(Gap(number, int(lost[1]), int(count) if count else None, "events were lost"))
 
@@ -259,7 +271,8 @@ def event_fields(event: str, text: str, start: int, line: int) -> re.Match[str] 
     m = pattern.match(text, start)
     if m is None:
         raise TraceFormatError(line, f"the fields of this {event} line do not follow the "
-                                     f"kernel's format: {text[start:].strip()[:120]!r}")
+                                     f"kernel's format: {text[start:].strip()[:120]!r}",
+                               col=start + 1 + len(text[start:]) - len(text[start:].lstrip()))
     return m
 
 

@@ -20,6 +20,8 @@ Any other shape is refused with the line number and what is wrong.
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -28,10 +30,15 @@ HANDLERS = ("event", "start_event", "start_run_event")
 
 
 class JsonlError(ValueError):
-    def __init__(self, line: int, message: str) -> None:
+    """A line that is no trace record; `col` (from 1) or `needle` says where on it."""
+
+    def __init__(self, line: int, message: str, col: int = 0, needle: str | None = None
+                 ) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.col = col
+        self.needle = needle
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +63,15 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[Record]:
         try:
             item = json.loads(stripped)
         except json.JSONDecodeError as exc:
-            raise JsonlError(number, f"not JSON: {exc.msg} (column {exc.colno})") from None
+            indent = len(text) - len(text.lstrip())
+            raise JsonlError(number, f"not JSON: {exc.msg}", col=indent + exc.colno) from None
         except ValueError:  # an integer longer than int() reads (sys.int_info)
-            raise JsonlError(number, "a number on this line is too long") from None
+            digits = re.search(rf"\d{{{sys.get_int_max_str_digits() + 1},}}", text)
+            raise JsonlError(number, "a number on this line is too long",
+                             col=digits.start() + 1 if digits else 0) from None
         except RecursionError:
-            raise JsonlError(number, "nested too deep for a trace record") from None
+            raise JsonlError(number, "nested too deep for a trace record",
+                             needle="[" * 64) from None
         yield record(item, number)
 
 
@@ -69,7 +80,8 @@ def record(item: object, number: int) -> Record:
         raise JsonlError(number, "each line must be a JSON object")
     t = item.get("t")
     if not _is_int(t) or t < 0:
-        raise JsonlError(number, f'"t" must be a non-negative integer (ns), not {t!r}')
+        raise JsonlError(number, f'"t" must be a non-negative integer (ns), not {t!r}',
+                         needle='"t"')
     kinds = [k for k in ("start", "stop", "event", "lost") if k in item]
     if len(kinds) != 1:
         raise JsonlError(number, 'give exactly one of "start", "stop", "event", "lost"')
@@ -79,21 +91,25 @@ def record(item: object, number: int) -> Record:
     )
     extra = sorted(set(item) - allowed)
     if extra:
-        raise JsonlError(number, f"unexpected key {extra[0]!r} in a {kind} line")
+        raise JsonlError(number, f"unexpected key {extra[0]!r} in a {kind} line",
+                         needle=json.dumps(extra[0]))
     if kind == "lost":
         lost = item["lost"]
         if lost is not None and (not _is_int(lost) or lost < 0):
-            raise JsonlError(number, f'"lost" must be a count or null, not {lost!r}')
+            raise JsonlError(number, f'"lost" must be a count or null, not {lost!r}',
+                             needle='"lost"')
         return Record(number, "lost", t, lost=lost)
     if kind == "event":
         name = item["event"]
         if not isinstance(name, str):
-            raise JsonlError(number, f'"event" must be a string, not {name!r}')
+            raise JsonlError(number, f'"event" must be a string, not {name!r}',
+                             needle='"event"')
         if "obj" not in item:
-            raise JsonlError(number, 'an event line needs "obj"')
+            raise JsonlError(number, 'an event line needs "obj"', needle='"event"')
         handler = item.get("handler", "event")
         if handler not in HANDLERS:
-            raise JsonlError(number, f'"handler" must be one of {", ".join(HANDLERS)}')
+            raise JsonlError(number, f'"handler" must be one of {", ".join(HANDLERS)}',
+                             needle='"handler"')
         return Record(number, "event", t, _obj(item["obj"], number), name, handler,
                       _values(item.get("env", {}), "env", number))
     return Record(number, kind, t, _obj(item[kind], number),
@@ -107,16 +123,19 @@ def _is_int(value: object) -> bool:
 def _obj(value: object, number: int) -> int | str:
     if _is_int(value) or isinstance(value, str):
         return value  # type: ignore[return-value]
-    raise JsonlError(number, f"an object id is an integer or a string, not {value!r}")
+    raise JsonlError(number, f"an object id is an integer or a string, not {value!r}",
+                     needle=json.dumps(value))
 
 
 def _values(raw: object, what: str, number: int) -> tuple[tuple[str, int], ...]:
     if not isinstance(raw, dict):
-        raise JsonlError(number, f'"{what}" must be an object of integers')
+        raise JsonlError(number, f'"{what}" must be an object of integers', needle=f'"{what}"')
     for name, value in raw.items():
         if not _is_int(value):
-            raise JsonlError(number, f'"{what}" value {name!r} must be an integer, not {value!r}')
+            raise JsonlError(number, f'"{what}" value {name!r} must be an integer, not {value!r}',
+                             needle=json.dumps(name))
         if not 0 <= value < U64_LIMIT:
             raise JsonlError(number, f'"{what}" value {name!r} must be in 0..2^64-1 '
-                                     f"(a u64 in the kernel), not {value}")
+                                     f"(a u64 in the kernel), not {value}",
+                             needle=json.dumps(name))
     return tuple(sorted(raw.items()))

@@ -1,0 +1,204 @@
+"""Replaying witnesses through hamodel.semantics: Witness -> does it reach its verdict?
+
+The oracle is `semantics.Monitor` on the witness's platform, started as the
+witness says (the monitor's start routine, a start event whose event is not
+processed, or a start-run event of its first event).  A fresh Monitor is a
+deep copy of a pristine one that shares its Semantics, whose construction
+costs more than a whole replay.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from hamodel.check.cells import edge_reads, escapes_of, table
+from hamodel.check.goals import Witness
+from hamodel.model import And, Automaton, ClockKind, Guard, Not, Or
+from hamodel.semantics import (
+    U64,
+    U64_MAX,
+    Monitor,
+    Moved,
+    Platform,
+    Semantics,
+    Violation,
+    ViolationKind,
+)
+
+OBJ = "obj"
+
+
+_TEMPLATES: dict[tuple, tuple[Automaton, Monitor]] = {}
+
+
+def _monitor(a: Automaton, params: Mapping[str, int], platform: Platform) -> Monitor:
+    """A fresh Monitor: a deep copy of a pristine one that shares its Semantics (whose
+    construction costs more than a whole witness's replay)."""
+    key = (id(a), tuple(sorted(params.items())), platform)
+    cached = _TEMPLATES.get(key)
+    if cached is None or cached[0] is not a:
+        if len(_TEMPLATES) > 256:
+            _TEMPLATES.clear()
+        cached = (a, Monitor(a, params=dict(params), platform=platform))
+        _TEMPLATES[key] = cached
+    template = cached[1]
+    shared = {id(x): x for x in (template.sem, template.automaton, template.params,
+                                 template.platform)}
+    return copy.deepcopy(template, shared)
+
+
+@dataclass
+class _Run:
+    monitor: Monitor
+    outcomes: list
+    before: object  # the object state before the last event (timers due by then run)
+    after: object  # ... after the last event
+    deadline: int | None  # when the armed timer fired (goal "timer")
+
+
+def run_witness(a: Automaton, w: Witness, start: str) -> _Run:
+    m = _monitor(a, dict(w.params), w.platform)
+    u = w.uptime
+    events = list(w.events)
+    out: list = []
+    before = None
+    if start == "start":
+        _, out = m.start(OBJ, u)
+    elif start == "start_event":
+        out = m.start_event(OBJ, u, a.events[0].name)
+    else:
+        first = events.pop(0)
+        if not events:
+            before = m.sem.start(u, dict(w.params))
+        out = m.start_run_event(OBJ, u, first.event, dict(first.env))
+    for i, ev in enumerate(events):
+        if i == len(events) - 1:
+            out += m.advance(u + ev.time)
+            before = m.object_state(OBJ)
+        out += m.event(OBJ, u + ev.time, ev.event, dict(ev.env))
+    after = m.object_state(OBJ)
+    deadline = None
+    if w.goal.kind == "timer":
+        deadline = m.next_deadline()
+        if deadline is not None:
+            out += m.advance(deadline + 1)  # past it: callbacks due by then have run
+    return _Run(m, out, before, after, deadline)
+
+
+def replay(automaton: Automaton, w: Witness, start: str = "start") -> list[Moved | Violation]:
+    return run_witness(automaton, w, start).outcomes
+
+
+def confirms(automaton: Automaton, w: Witness, starts: Sequence[str] | None = None) -> bool:
+    """Does the oracle, replaying the witness from each start it allows (or those
+    given), reach its verdict?"""
+    return all(_confirms(automaton, w, start) for start in starts or w.start_kinds())
+
+
+def _confirms(a: Automaton, w: Witness, start: str) -> bool:
+    return judge(a, w, run_witness(a, w, start))
+
+
+def judge(a: Automaton, w: Witness, run: _Run) -> bool:
+    """Whether a replay of the witness reached its verdict."""
+    g = w.goal
+    mon, out, before = run.monitor, run.outcomes, run.before
+    moves_needed = len(w.events) - (0 if g.kind in ("reach", "entry", "timer") else 1)
+    moves, rest = out[:moves_needed], out[moves_needed:]
+    if len(moves) != moves_needed or not all(isinstance(o, Moved) for o in moves):
+        return False
+    sem = mon.sem
+    if g.kind in ("reach", "entry"):
+        if rest:
+            return False
+        obj = run.after
+        if obj is None or obj.state != g.state:
+            return False
+        at = w.uptime + (w.events[-1].time if w.events else 0)
+        if g.unset is not None and _unset(sem, obj) != g.unset:
+            return False
+        if g.armed is not None and (obj.fire_at is not None) != g.armed:
+            return False
+        if g.kind == "entry":
+            return bool(w.events) and not _framework_invariant(sem, obj, at)
+        return True
+    if g.kind == "timer":
+        return (len(rest) == 1 and isinstance(rest[0], Violation)
+                and rest[0].kind is ViolationKind.INVARIANT and rest[0].event is None
+                and rest[0].state == g.state)
+    last_event = w.events[-1]
+    if before is None or before.state != g.state:
+        return False
+    if g.kind in ("invalid_event", "guard", "late", "wrap"):
+        kind = {"invalid_event": ViolationKind.INVALID_EVENT, "guard": ViolationKind.GUARD,
+                "late": ViolationKind.INVARIANT, "wrap": ViolationKind.INVARIANT}[g.kind]
+        return (len(rest) == 1 and isinstance(rest[0], Violation) and rest[0].kind is kind
+                and rest[0].state == g.state and rest[0].event == g.event)
+    # holds / only / dropped: the check passed and the guard is read as the goal says
+    if len(rest) != 1 or (isinstance(rest[0], Violation)
+                          and rest[0].kind is not ViolationKind.GUARD):
+        return False
+    assert g.edge is not None
+    t = w.uptime + last_event.time
+    env = _env_at(w)
+    tab = table(a)
+    cell = tab.get(g.state, last_event.event)
+    assert cell is not None
+    reads = edge_reads(a, g.edge) if g.kind == "dropped" else escapes_of(a, cell, g.edge)
+    if not _guard_holds(sem, a.edges[g.edge].guard, reads, before, t, env):
+        return False
+    if g.kind == "only":
+        return not any(_guard_holds(sem, a.edges[j].guard, escapes_of(a, cell, j), before, t,
+                                    env) for j in cell.edges if j != g.edge)
+    return True
+
+
+def _env_at(w: Witness) -> dict[str, int]:
+    """The env values the last event brings (what its guards read)."""
+    return dict(w.events[-1].env) if w.events else {}
+
+
+def _unset(sem: Semantics, obj) -> frozenset[str]:
+    return frozenset(c for c, v in zip(sem.clock_names, obj.store, strict=True)
+                     if v == U64_MAX)
+
+
+def _framework_invariant(sem: Semantics, obj, t: int) -> bool:
+    """Whether the framework's check of the object's state holds at t (clk <= B for
+    ns clocks, clk < B for jiffy clocks; the model's < or <= is not read)."""
+    inv = sem.automaton.state(obj.state).invariant
+    if inv is None:
+        return True
+    c = sem.clock_value(obj, inv.clock, t)
+    if c is None:
+        return True
+    b = sem.value(inv.bound, obj) % U64
+    jiffy = any(x.name == inv.clock and x.clock_kind is ClockKind.JIFFIES
+                for x in sem.automaton.clocks)
+    return c < b if jiffy else c <= b
+
+
+def _guard_holds(sem: Semantics, guard: Guard | None, reads: frozenset[str], obj, t: int,
+                 env: Mapping[str, int]) -> bool:
+    """A guard as the generated ha_verify_guards reads it: any unset clock it reads
+    makes it hold; comparisons are u64."""
+    if any(sem.clock_value(obj, c, t) is None for c in reads):
+        return True
+    return _eval(sem, guard, obj, t, env)
+
+
+def _eval(sem: Semantics, g: Guard | None, obj, t: int, env: Mapping[str, int]) -> bool:
+    if g is None:
+        return True
+    if isinstance(g, And):
+        return _eval(sem, g.left, obj, t, env) and _eval(sem, g.right, obj, t, env)
+    if isinstance(g, Or):
+        return _eval(sem, g.left, obj, t, env) or _eval(sem, g.right, obj, t, env)
+    if isinstance(g, Not):
+        return not _eval(sem, g.operand, obj, t, env)
+    left = sem.env_value(obj, g.env, t, env)
+    right = sem.value(g.value, obj) % U64
+    return {"==": left == right, "!=": left != right, "<": left < right,
+            "<=": left <= right, ">": left > right, ">=": left >= right}[g.op]

@@ -1,0 +1,279 @@
+"""A trace input -> its lines, in bounded memory: a file, `-`, a FIFO, a character
+device, or tracefs's `trace_pipe` (also `instances/NAME/trace_pipe`).
+
+Everything is read the same way, with read(2) a chunk at a time: on a file that
+gives whole chunks, on a pipe or `trace_pipe` whatever has arrived, so a line
+reaches the monitor as soon as its newline does.  Lines come out a chunk at a
+time as lists of str without their newline (the caller chains them), and the
+last chunks are kept so an error can quote its line.
+
+Bounds: a line longer than MAX_LINE characters is refused as soon as it is
+that long, without reading the rest of it; memory holds at most one chunk and
+one partial line.  A last line with no newline is not given out: it may be cut
+(a trace still being written, a copy that stopped short); the reader keeps it
+in `cut` for the caller to report.
+
+With `follow`, the end of a regular file is not the end of the trace: the
+reader waits for more, as `tail -f` does, until a signal stops it.  A signal
+(hamodel/signals.py) ends reading quietly at a line boundary and is kept in
+`stopped`, so the caller can finish and print what it found so far.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from hamodel import signals
+
+MAX_LINE = 1 << 16  # characters in one trace line (tracefs prints at most a page per event)
+CHUNK = 1 << 16  # read(2) size: small enough that splitting it stays in the CPU cache
+FOLLOW_POLL_S = 0.2
+PROGRESS_BYTES = 32 << 20  # a progress bar (tqdm) for files bigger than this, on a terminal
+BOM = b"\xef\xbb\xbf"
+
+
+class TraceInputError(ValueError):
+    """Input that is no trace text: a line too long, bytes that are not UTF-8, a file
+    that cannot be read.  `line` 0: about the input as a whole."""
+
+    def __init__(self, line: int, message: str, col: int = 1, text: str | None = None,
+                 kind: str = "bad-line") -> None:
+        super().__init__(message)
+        self.line = line
+        self.col = col
+        self.message = message
+        self.text = text
+        self.kind = kind  # bad-line | not-utf8 | too-long | unreadable
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """The last line, without its newline: `line` is its number."""
+
+    line: int
+    text: str
+
+
+class TraceInput:
+    """One trace input, opened; iterate `chunks()` once."""
+
+    def __init__(self, name: str, fd: int, follow: bool = False, progress: bool = False
+                 ) -> None:
+        self.name = name
+        self.fd = fd
+        info = os.fstat(fd)
+        self.regular = stat.S_ISREG(info.st_mode)
+        self.size = info.st_size if self.regular else 0
+        self.follow = follow and self.regular
+        self.progress = progress and self.regular and self.size > PROGRESS_BYTES
+        self.count = 0  # complete lines read so far
+        self.offset = 0  # bytes read so far
+        self.cut: Cut | None = None
+        self.stopped: signals.Interrupted | KeyboardInterrupt | None = None
+        self._carry = b""
+        self._ahead: list[tuple[int, list[str]]] = []  # read by `peek`, not yet given out
+        self._recent: deque[tuple[int, list[str]]] = deque(maxlen=3)
+        self._error: TraceInputError | None = None
+        self._eof = False
+        self._bar = None  # tqdm's progress bar, made at the first read
+
+    # --- opening ---
+
+    @classmethod
+    def open(cls, path: str, follow: bool = False, progress: bool = False) -> TraceInput:
+        """`-` is standard input; anything else is opened for reading (which waits for a
+        writer on a FIFO, so it may be interrupted)."""
+        if path == "-":
+            return cls("<stdin>", os.dup(sys.stdin.fileno()), follow, progress)
+        try:
+            with signals.raising():
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise TraceInputError(0, f"{path}: no such file", kind="unreadable") from None
+        except OSError as exc:
+            raise TraceInputError(0, f"{path}: {exc.strerror or exc}",
+                                  kind="unreadable") from None
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise TraceInputError(0, f"{path}: is a folder, not a trace", kind="unreadable")
+        return cls(path, fd, follow, progress)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> TraceInput:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reading ---
+
+    def peek(self, enough: Callable[[str], bool], most: int = 64) -> list[str]:
+        """The first lines up to the first one that is `enough`, at most `most`, read
+        ahead (`chunks` still gives them out): on a stream, no more is waited for."""
+        seen: list[str] = []
+        while len(seen) < most and not self._eof and self._error is None:
+            got = self._next()
+            if got is None:
+                break
+            self._ahead.append(got)
+            for text in got[1]:
+                seen.append(text)
+                if enough(text):
+                    return seen
+        return seen[:most]
+
+    def chunks(self) -> Iterator[list[str]]:
+        """The lines, a list at a time; raises TraceInputError after the good lines
+        before the bad one."""
+        while True:
+            if self._ahead:
+                got: tuple[int, list[str]] | None = self._ahead.pop(0)
+            elif self._error is not None:
+                raise self._error
+            else:
+                got = self._next()
+            if got is None:
+                if self._error is not None:
+                    raise self._error
+                return
+            self._recent.append(got)
+            if got[1]:
+                yield got[1]
+
+    def line(self, number: int) -> str | None:
+        """The text of a line given out lately (for quoting it in an error)."""
+        if self.cut is not None and self.cut.line == number:
+            return self.cut.text
+        for first, lines in self._recent:
+            if first <= number < first + len(lines):
+                return lines[number - first]
+        return None
+
+    # --- internals ---
+
+    def _next(self) -> tuple[int, list[str]] | None:
+        """The next complete lines (first number, lines), or None at the end."""
+        while not self._eof:
+            data = self._read()
+            if data is None:
+                break
+            first = self.count + 1
+            lines = self._take(data)
+            if lines or self._error is not None:
+                return first, lines
+        self._finish()
+        return None
+
+    def _read(self) -> bytes | None:
+        """The next bytes; None at the end of the input or when a signal stopped it."""
+        try:
+            while True:
+                if (signum := signals.stop_requested()) is not None:
+                    raise signals.Interrupted(signum)
+                with signals.raising():
+                    data = os.read(self.fd, CHUNK)
+                if data:
+                    self.offset += len(data)
+                    self._show_progress(len(data))
+                    return data
+                if not self.follow:
+                    return None
+                if os.fstat(self.fd).st_size < self.offset:
+                    raise TraceInputError(0, f"{self.name} shrank while it was followed "
+                                             "(truncated or replaced)", kind="unreadable")
+                with signals.raising():
+                    time.sleep(FOLLOW_POLL_S)
+        except KeyboardInterrupt as exc:
+            self.stopped = exc
+            return None
+        except OSError as exc:
+            raise TraceInputError(0, f"{self.name}: {exc.strerror or exc}",
+                                  kind="unreadable") from None
+
+    def _take(self, data: bytes) -> list[str]:
+        """Split `data` after the carried partial line into complete lines."""
+        buf = self._carry + data if self._carry else data
+        if self.offset == len(data) and buf.startswith(BOM):
+            buf = buf[len(BOM):]  # an editor's byte order mark, not part of line 1
+        end = buf.rfind(b"\n")
+        if end < 0:
+            self._carry = buf
+            self._check_partial()
+            return []
+        block, self._carry = buf[:end], buf[end + 1:]
+        lines = self._decode(block)
+        self._check_partial()
+        return lines
+
+    def _decode(self, block: bytes) -> list[str]:
+        try:
+            lines = block.decode("utf-8").split("\n")
+        except UnicodeDecodeError as exc:
+            good = block.rfind(b"\n", 0, exc.start) + 1
+            lines = block[: good - 1].decode("utf-8").split("\n") if good else []
+            bad_line = self.count + len(lines) + 1
+            rest = block[good:]
+            stop = rest.find(b"\n")
+            shown = (rest if stop < 0 else rest[:stop]).decode("utf-8", errors="replace")
+            col = len(block[good:exc.start].decode("utf-8", errors="replace")) + 1
+            self._fail(TraceInputError(
+                bad_line, f"not UTF-8 text (byte 0x{block[exc.start]:02x})", col,
+                shown[: MAX_LINE], kind="not-utf8"))
+        if lines and max(map(len, lines)) > MAX_LINE:
+            at = next(i for i, text in enumerate(lines) if len(text) > MAX_LINE)
+            long_line = lines[at]
+            del lines[at:]
+            self._fail(self._too_long(self.count + at + 1, long_line))
+        self.count += len(lines)
+        return lines
+
+    def _check_partial(self) -> None:
+        # 4 bytes per character at most: past this, the line is surely too long.
+        if len(self._carry) > 4 * MAX_LINE and self._error is None:
+            text = self._carry[: 4 * MAX_LINE].decode("utf-8", errors="replace")
+            self._fail(self._too_long(self.count + 1, text))
+
+    def _too_long(self, number: int, text: str) -> TraceInputError:
+        return TraceInputError(number, f"longer than {MAX_LINE} characters (the limit for a "
+                                       "trace line)", MAX_LINE + 1, text[: MAX_LINE + 40],
+                               kind="too-long")
+
+    def _fail(self, error: TraceInputError) -> None:
+        """Give out the good lines first, then raise (at the next read)."""
+        if self._error is None:
+            self._error = error
+        self._eof = True
+        self._carry = b""
+
+    def _finish(self) -> None:
+        self._eof = True
+        if self._carry and self._error is None:
+            text = self._carry.decode("utf-8", errors="replace")
+            self.cut = Cut(self.count + 1, text[: MAX_LINE])
+        self._carry = b""
+        if self._bar is not None:
+            self._bar.close()  # leave=False: the line is erased
+            self._bar = None
+
+    def _show_progress(self, read: int) -> None:
+        if not self.progress:
+            return
+        if self._bar is None:
+            try:
+                from tqdm import tqdm  # noqa: PLC0415 (only for a big file on a terminal)
+            except ImportError:  # no bar rather than no replay
+                self.progress = False
+                return
+            self._bar = tqdm(total=self.size, unit="B", unit_scale=True, desc="replay",
+                             file=sys.stderr, leave=False, dynamic_ncols=True)
+        self._bar.update(read)
