@@ -787,11 +787,13 @@ static void tlob_kunit_send_wakeup(struct task_struct *task)
 	da_handle_event(task->pid, NULL, wakeup_tlob);
 }
 
+/* A case's next path starts from "not monitoring". */
 static void tlob_kunit_reset(struct task_struct *task)
 {
 	da_reset(task->pid, NULL);
 }
 
+/* The state by name, which a case compares with the model's. */
 static const char *tlob_kunit_state(struct task_struct *task)
 {
 	struct da_monitor *da_mon;
