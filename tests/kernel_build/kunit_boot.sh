@@ -7,7 +7,8 @@
 #
 # Takes the tree build_check.py prepared and wired ($RVKIT_WORK/src: every generated
 # monitor in kernel/trace/rv/monitors/, its KUnit lines in rv_monitors_test.c), builds a
-# tinyconfig kernel with KUnit and every monitor that builds on 6.12 built in
+# tinyconfig kernel with KUnit and every monitor that builds on 6.12 built in (and ACPI:
+# qemu's HPET makes hrtimers high-resolution when the cases run)
 # ($RVKIT_WORK/kunit-boot[-hzN], HZ=250 or RVKIT_HZ), boots it RUNS times (default 1)
 # under qemu (TCG, 1 and 2 CPUs in turn) and prints the rv_mon suite's summary of each
 # run.  Exit 1 when a run has a failed case, a WARNING, a BUG or no summary.
@@ -31,7 +32,7 @@ if [ ! -f "$O/.config" ]; then
 	for m in $MONITORS; do on="$on -e RV_MON_$m"; done
 	# shellcheck disable=SC2086
 	"$SRC/scripts/config" --file "$O/.config" \
-		-e 64BIT -e PRINTK -e PRINTK_TIME -e TTY -e SERIAL_8250 -e SERIAL_8250_CONSOLE \
+		-e 64BIT -e ACPI -e PRINTK -e PRINTK_TIME -e TTY -e SERIAL_8250 -e SERIAL_8250_CONSOLE \
 		-e BINFMT_ELF -e PROC_FS -e SYSFS -e FUTEX -e HIGH_RES_TIMERS -e FTRACE -e TRACING \
 		-e KUNIT -e RV -e RV_REACTORS -e RV_REACT_PRINTK -e RV_MONITORS_KUNIT_TEST \
 		--set-val RV_PER_TASK_MONITORS 8 -e SMP -d PREEMPT_NONE -e PREEMPT \

@@ -350,7 +350,8 @@ static void rv_test_tlob_refused(struct kunit *test)
 
 /*
  * Each state whose invariant a case can overrun: past a tiny bound, the
- * timer or the next event's check reacts, exactly once.
+ * timer or the next event's check reacts, exactly once.  The case stays on
+ * one CPU, where the monitor's timer is armed.
  */
 static void rv_test_tlob_overrun(struct kunit *test)
 {
@@ -359,13 +360,16 @@ static void rv_test_tlob_overrun(struct kunit *test)
 
 	task->pid = 1001;
 	prepare_test(test, &rv_tlob_ops.mon);
+	/* the timer is armed on this CPU: the case stays on it */
+	guard(migrate)();
 
 	/* running: clk_elapsed past a tiny bound */
 	rv_tlob_ops.reset(task);
 	RV_KUNIT_EXPECT_REACTION_HERE(test, ctx) {
 		KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, 1000ull), 0);
 		rv_tlob_kunit_wait_ns(ktime_get_ns(), 1000ull);
-		rv_tlob_ops.send_preempt(task);
+		scoped_guard(irqsave)
+			rv_tlob_ops.send_preempt(task);
 	}
 }
 
