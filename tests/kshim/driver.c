@@ -7,7 +7,7 @@
  * The build (tests/kshim/__init__.py) writes kshim_build.h, which includes
  * the monitor source and says what it offers (KSHIM_MODEL: direct
  * da_handle_*() calls; KSHIM_START/KSHIM_STOP: a monitor's own start and
- * stop; KSHIM_KUNIT: a KUnit suite).
+ * stop; KSHIM_KUNIT: the KUnit suites of rv_monitors_test.c).
  *
  * Input: "T [@CPU] OP ARGS"; before OP runs, an RCU grace period ends and
  * the timers due by T fire (kshim_advance).
@@ -71,7 +71,11 @@ void rv_put_task_monitor_slot(int slot)
 	kshim_task_slot_used &= ~(1 << slot);
 }
 
-/* The reaction, as the printk reactor would print it. */
+/*
+ * The reaction, as the printk reactor would print it; then the monitor's own
+ * react(), which a KUnit case sets to count reactions (rv_reactors.c calls
+ * only that one).
+ */
 void rv_react(struct rv_monitor *monitor, const char *msg, ...)
 {
 	char line[512];
@@ -81,7 +85,44 @@ void rv_react(struct rv_monitor *monitor, const char *msg, ...)
 	vsnprintf(line, sizeof(line), msg, args);
 	va_end(args);
 	kshim_log("react", "%s", line);
+	if (monitor->react) {
+		va_start(args, msg);
+		monitor->react(msg, args);
+		va_end(args);
+	}
 }
+
+/* The containers the monitors may register under (monitors/<c>/<c>.c). */
+struct rv_monitor rv_sched = { .name = "sched" };
+struct rv_monitor rv_deadline = { .name = "deadline" };
+struct sched_class *rv_ext_sched_class;
+
+#ifdef KSHIM_KUNIT
+/*
+ * rv.c's KUnit support (rv.c itself is not compiled): the suite runs while no
+ * monitor is enabled, and rv_get_current() may return a mock task.
+ */
+static struct task_struct *kshim_mock_current;
+
+int rv_set_testing(struct kunit_suite *suite)
+{
+	return rv_this.enabled ? -EBUSY : 0;
+}
+
+void rv_clear_testing(struct kunit_suite *suite)
+{
+}
+
+void rv_mock_current(struct task_struct *tsk)
+{
+	kshim_mock_current = tsk;
+}
+
+struct task_struct *rv_get_mock_current(void)
+{
+	return kshim_mock_current ?: current;
+}
+#endif
 
 /* --- objects the input names --------------------------------------------------------- */
 
@@ -443,25 +484,61 @@ static int kshim_parse_lines(void)
 #endif
 
 #ifdef KSHIM_KUNIT
-/* "kunit" mode: every case of the monitor's suite, "ok NAME" or "not ok NAME". */
+/* One case as KUnit runs it: init, the case, exit, then its resources. */
+static enum kshim_kunit_status kshim_kunit_case(struct kunit_suite *suite, struct kunit_case *c,
+						 struct kunit *test)
+{
+	test->name = c->name;
+	kshim_kunit_current = test;
+	if (!setjmp(test->end)) {
+		if (suite->init && suite->init(test))
+			kshim_kunit_failed(test, __FILE__, __LINE__, "the suite's init to pass");
+		else
+			c->run_case(test);
+	}
+	if (!setjmp(test->end)) {
+		if (suite->exit)
+			suite->exit(test);
+		kshim_kunit_release(test);
+	}
+	kshim_kunit_current = NULL;
+	kshim_grace_period();
+	return test->status;
+}
+
+/* "kunit" mode: every suite, a line per case: ok, not ok, or ok with # SKIP. */
 static int kshim_kunit(void)
 {
 	int failed = 0;
 
-	for (struct kunit_case *c = kshim_kunit_suite->test_cases; c->run_case; c++) {
-		struct kunit test = { .name = c->name };
+	for (struct kunit_suite **s = kshim_kunit_suites; *s; s++) {
+		struct kunit_suite *suite = *s;
+		int n = 0;
 
-		if (kshim_kunit_suite->init(&test)) {
-			printf("not ok %s (init)\n", c->name);
+		if (suite->suite_init && suite->suite_init(suite)) {
+			printf("not ok %s (suite_init)\n", suite->name);
 			failed = 1;
 			continue;
 		}
-		c->run_case(&test);
-		kshim_kunit_suite->exit(&test);
-		for (int i = 0; i < test.n_allocations; i++)
-			free(test.allocations[i]);
-		printf("%s %s\n", test.failed ? "not ok" : "ok", c->name);
-		failed |= test.failed;
+		for (struct kunit_case *c = suite->test_cases; c->run_case; c++) {
+			static struct kunit test;
+
+			memset(&test, 0, sizeof(test));
+			switch (kshim_kunit_case(suite, c, &test)) {
+			case KSHIM_KUNIT_PASS:
+				printf("ok %d %s\n", ++n, c->name);
+				break;
+			case KSHIM_KUNIT_SKIP:
+				printf("ok %d %s # SKIP %s\n", ++n, c->name, test.skip_reason);
+				break;
+			default:
+				printf("not ok %d %s\n", ++n, c->name);
+				failed = 1;
+			}
+			fflush(stdout);
+		}
+		if (suite->suite_exit)
+			suite->suite_exit(suite);
 	}
 	return failed;
 }
