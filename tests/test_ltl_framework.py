@@ -18,6 +18,7 @@ to run more.  A failure prints the spec, the set-up and the calls.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -35,6 +36,7 @@ from hamodel.ltl.buchi import build_buchi
 from hamodel.ltl.formula import LtlSpec, explicit, text
 from hamodel.ltl.load import load_ltl, load_ltl_text
 from hamodel.ltl.monitor import AtomSetup, LtlMonitor
+from hamodel.ltl.replay import Report, replay_ftrace
 from hamodel.ltl.sat import Witness, first_violation
 
 pytestmark = pytest.mark.skipif(not kshim.available(), reason=kshim.MISSING)
@@ -203,6 +205,42 @@ def test_random_calls_on_random_specs(f, data):
         build = build_ltl(spec, Path(tmp))
         _compare(build, data.draw(setups(spec.atoms)),
                  data.draw(calls(spec.atoms, 60, _witness(build))))
+
+
+# --- hamodel replay reads what the kernel traced -------------------------------------------
+
+
+def _tracefs(lines: list[str]) -> list[str]:
+    """The driver's trace lines as tracefs prints them (`comm-pid [cpu] flags time: ...`)."""
+    out = []
+    for line in lines:
+        t, kind, body = line.split(" ", 2)
+        if kind == "trace":
+            pid = body.split("[", 1)[1].split("]", 1)[0]
+            out.append(f"  task{pid}-{pid} [000] d..1. 100.{int(t):06d}: {body}")
+    return out
+
+
+@pytest.mark.parametrize("name", ["pagefault", "sleep", "wakeup"])
+def test_replay_of_the_kernels_trace_agrees_with_it(name, tmp_path_factory):
+    """Every step the kernel printed is the reference's (cut atom lists included), every
+    error_<m> follows a step to no state."""
+    build = _build(name, tmp_path_factory)
+
+    @settings(max_examples=EXAMPLES or 15, deadline=None, derandomize=not EXAMPLES,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(setup=setups(build.spec.atoms),
+           ops=calls(build.spec.atoms, witness=_witness(build)))
+    def check(setup, ops):
+        trace = _tracefs(build.run(ops, setup))
+        out = io.StringIO()
+        s = replay_ftrace(build.spec, build.buchi, trace, Report(out, "text", build.buchi))
+        note("\n".join(trace))
+        assert (s.disagreements, s.violations, s.steps) == (
+            0, sum("error_" in x for x in trace), sum("event_" in x for x in trace)), \
+            out.getvalue()
+
+    check()
 
 
 # --- the tables, for every valuation ------------------------------------------------------

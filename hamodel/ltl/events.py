@@ -101,7 +101,7 @@ class EventLine:
     next: str
     atoms_cut: bool
     states_cut: bool
-    start: int  # the column (from 1) where `event_` starts
+    atoms_at: int  # where the atom names start on the line (from 0)
 
 
 def read_event(text: str) -> EventLine | None:
@@ -113,7 +113,7 @@ def read_event(text: str) -> EventLine | None:
     return EventLine(m["monitor"], int(m["pid"]), m["states"],
                      tuple(a for a in atoms.split(",") if a), m["next"],
                      len(atoms) >= ATOMS_BUFFER - 1,
-                     len(m["states"]) >= full or len(m["next"]) >= full, m.start() + 1)
+                     len(m["states"]) >= full or len(m["next"]) >= full, m.start("atoms"))
 
 
 def read_error(text: str) -> tuple[str, int] | None:
