@@ -144,9 +144,12 @@ def _record(line: int, text: str) -> dict | None:
         rec = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _error(line, f"not JSON: {exc.msg}", col=exc.colno) from None
-    except (RecursionError, ValueError):  # too deep; an integer longer than int() reads
-        raise _error(line, "not a JSON object hamodel reads (nested too deep, or a number"
-                           " too long)") from None
+    except ValueError:  # an integer longer than int() reads (sys.get_int_max_str_digits)
+        digits = re.search(rf"\d{{{sys.get_int_max_str_digits() + 1},}}", text)
+        raise _error(line, "a number on this line is too long",
+                     col=digits.start() + 1 if digits else 0) from None
+    except RecursionError:
+        raise _error(line, "nested too deep for a trace record", "[" * 64) from None
     if not isinstance(rec, dict):
         raise _error(line, "expected a JSON object per line")
     unknown = sorted(set(rec) - _KEYS)
@@ -273,7 +276,7 @@ class _Kernel:
             return
         error = read_error(text)
         if error is not None and error[0] == self.spec.name:
-            self.error(number, error[1])
+            self.violation_line(number, error[1])
 
     def step(self, number: int, text: str, event) -> None:
         m = self.spec.name
@@ -347,7 +350,7 @@ class _Kernel:
                          col=at + 1)
         return certain, choices
 
-    def error(self, number: int, task: int) -> None:
+    def violation_line(self, number: int, task: int) -> None:
         m = self.spec.name
         self.s.violations += 1
         step = self.pending.pop(task, None)
