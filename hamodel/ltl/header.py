@@ -2,16 +2,18 @@
 
 `parse_header` reads the layout both rvgen and `hamodel gen` write:
 `enum ltl_atom`, `bool x = test_bit(LTL_X, mon->atoms);`,
-`bool valN = a && b;` / `||` / `!a`, `ltl_start()`'s `if (cond) __set_bit(Sk, ...)`
-and the `case Sk:` blocks of `ltl_possible_next_states()`.  Conditions become
-truth tables over the atoms (Python ints, one bit per valuation), so two
-tables compare exactly whatever their intermediate names; `isomorphism`
-finds the renaming of states between two automata, if there is one.
+`bool valN = a && b;` / `||` / `!a` (each function's own), `ltl_start()`'s
+`if (cond) __set_bit(Sk, ...)` and the `case Sk:` blocks of
+`ltl_possible_next_states()`.  Conditions become truth tables over the atoms
+(Python ints, one bit per valuation), so two tables compare exactly whatever
+their intermediate names; `isomorphism` finds the renaming of states between
+two automata, if there is one.
 
 `matches(spec, text)` answers whether a kernel tree's `<m>.h` is the monitor
-of its `.ltl` spec (the tests run it on the in-tree headers; a pre-merge
-check of a kernel tree can too).  Specs of more than MAX_ATOMS atoms are not
-compared (2^atoms valuations).
+of its `.ltl` spec; `hamodel check --kernel-tree` (hamodel/tree/ltl_drift.py)
+says more: which atoms or names differ, and a run that tells the two apart
+(compare.py).  Specs of more than MAX_ATOMS atoms are not compared (2^atoms
+valuations).
 """
 
 from __future__ import annotations
