@@ -126,6 +126,9 @@ static inline __printf(2, 3) void kshim_log(const char *tag, const char *fmt, ..
 	}								\
 } while (0)
 #define BUILD_BUG_ON(cond) _Static_assert(!(cond), #cond)
+/* <linux/build_bug.h>: the message is optional */
+#undef static_assert
+#define static_assert(expr, ...) _Static_assert(expr, #expr)
 
 /* Module glue: the driver calls the init and exit functions itself. */
 #define module_init(fn) static int (*kshim_module_init)(void) __maybe_unused = fn

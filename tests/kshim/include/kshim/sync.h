@@ -83,6 +83,9 @@ static inline void spin_lock(spinlock_t *l) { kshim_lock(&l->held); }
 static inline void spin_unlock(spinlock_t *l) { l->held = 0; }
 static inline void mutex_lock(struct mutex *m) { kshim_lock(&m->held); }
 static inline void mutex_unlock(struct mutex *m) { m->held = 0; }
+/* one reader at a time is all one thread needs */
+#define read_lock(l) kshim_lock(&(l)->held)
+#define read_unlock(l) ((l)->held = 0)
 
 /* --- RCU -------------------------------------------------------------------- */
 
