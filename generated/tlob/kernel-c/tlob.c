@@ -384,22 +384,30 @@ static void tlob_retire_slot(struct work_struct *work)
 static int tlob_release_slot(struct tlob_target *target)
 {
 	struct da_monitor *da_mon;
+	struct ha_monitor *ha_mon;
 	int ret;
 
 	scoped_guard(rcu) {
 		da_mon = da_get_monitor(target->pid, target);
+		ha_mon = to_ha_monitor(da_mon);
 		/*
-		 * Past the deadline with the timer not run yet (its interrupt is late):
-		 * the stop is an event of its own that finds the invariant false, and
-		 * reports it the way the timer would.
+		 * The stop and the timer must not both report, so the timer comes off
+		 * its queue first. Taken off past the deadline (its interrupt is late),
+		 * it has not reported: the stop finds the invariant false and reports
+		 * as the timer would. Not taken off, it has run or runs now on another
+		 * CPU: wait for it to report and reset.
 		 */
-		if (da_monitoring(da_mon) &&
-		    !ha_verify_invariants(to_ha_monitor(da_mon), READ_ONCE(da_mon->curr_state), 0,
-					  READ_ONCE(da_mon->curr_state), ha_get_ns()))
-			__ha_monitor_timer_callback(to_ha_monitor(da_mon));
+		if (ha_cancel_timer(ha_mon)) {
+			if (da_monitoring(da_mon) &&
+			    !ha_verify_invariants(ha_mon, READ_ONCE(da_mon->curr_state), 0,
+						  READ_ONCE(da_mon->curr_state), ha_get_ns()))
+				__ha_monitor_timer_callback(ha_mon);
+		} else {
+			tlob_cancel_timer_sync(ha_mon);
+		}
 		ret = da_monitoring(da_mon) ? 0 : -EOVERFLOW;
 		da_monitor_reset(da_mon);
-		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
+		tlob_cancel_timer_sync(ha_mon);
 	}
 	target->retiring = true;
 	if (!queue_rcu_work(system_wq, &target->retire))
