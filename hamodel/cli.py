@@ -230,7 +230,8 @@ class Planned(NamedTuple):
     name: str  # the monitor's name: its folder, unless -o says otherwise
     files: dict[str, str]
     notes: tuple[str, ...]  # what is left for the user to write
-    kernel: tuple[str | None, str | None] | None  # kernel-c: (trace class, parent)
+    # kernel-c: (trace class, parent, its lines in rv_monitors_test.c)
+    kernel: tuple[str | None, str | None, tuple[str, tuple[str, ...]] | None] | None
 
 
 def cmd_gen(args: argparse.Namespace) -> int:
@@ -351,10 +352,12 @@ def _plan(args: argparse.Namespace, path: str) -> Planned | None:
     notes = tuple(getattr(module, "notes", lambda *_: ())(a, options))
     if args.target != "kernel-c":
         return Planned(path, a.name, files, notes, None)
+    from hamodel.gen import kernel_kunit
     from hamodel.gen.kernel_c import build_view
 
     view = build_view(a, options)
-    return Planned(path, view.name, files, notes, (view.class_type, view.parent))
+    kunit = kernel_kunit.monitors_test_lines(view.kunit)
+    return Planned(path, view.name, files, notes, (view.class_type, view.parent, kunit))
 
 
 def _binding_in_dirs(model: str, dirs: list[str]) -> str | None:
@@ -381,7 +384,9 @@ def _patch_each(args: argparse.Namespace, ready: list[Planned]) -> int:
             for rel in sorted(p.files):
                 print(f"wrote {out.rstrip('/')}/{rel}")
         else:
-            status = rvgen_cli.write_kernel_monitor(args, p.name, p.files, *p.kernel)
+            trace_class, parent, kunit = p.kernel
+            status = rvgen_cli.write_kernel_monitor(args, p.name, p.files, trace_class,
+                                                    parent, kunit=kunit)
             if status != EXIT_OK:
                 return status
         sys.stdout.writelines(f"{n}\n" for n in p.notes)

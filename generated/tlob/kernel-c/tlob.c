@@ -52,6 +52,7 @@ typedef struct tlob_target *monitor_target;
  * the monitor and marks the slot retiring; one RCU grace period later (a
  * handler that saw the monitor running has returned by then) tlob_retire_slot()
  * cancels the timer synchronously, destroys the storage and frees the slot.
+ * The same task may start again meanwhile: its retiring slot is taken back.
  */
 #define TLOB_SLOTS 64
 #define TLOB_THRESHOLD_NS_MIN 1000ull
@@ -63,11 +64,15 @@ struct tlob_target {
 	pid_t pid;
 	/* stopped, waiting for tlob_retire_slot() */
 	bool retiring;
+	/* stopped again while the retire work was queued: it waits one more grace period */
+	bool requeue;
 	struct rcu_work retire;
 	u64 threshold_ns;
 	/* time spent in each state since the start, and when the current one began */
 	u64 residency_ns[state_max_tlob];
 	u64 entered_ns;
+	/* the instant of the error being reported, see ha_get_env() */
+	u64 report_ns;
 };
 
 static struct tlob_target tlob_slots[TLOB_SLOTS];
@@ -83,7 +88,10 @@ static struct tlob_target *tlob_find_slot(struct task_struct *task)
 	return NULL;
 }
 
-/* Whether the storage of @pid is still retiring: it cannot be made again yet. */
+/*
+ * Whether the storage of @pid is retiring for another task (the pid was reused):
+ * it cannot be made again yet.
+ */
 static bool tlob_pid_retiring(pid_t pid)
 {
 	for (int i = 0; i < TLOB_SLOTS; i++) {
@@ -114,6 +122,11 @@ static DEFINE_PER_CPU(u64, tlob_event_ns);
  */
 static u64 ha_get_env(struct ha_monitor *ha_mon, enum envs_tlob env, u64 time_ns)
 {
+	/*
+	 * The framework reads every env for the text of an error at the instant it
+	 * reports: the residency that handle_error_env() adds counts to that instant.
+	 */
+	ha_get_target(ha_mon)->report_ns = time_ns;
 	if (env == clk_elapsed_tlob)
 		return ha_get_clk_ns(ha_mon, env, time_ns);
 	return ENV_INVALID_VALUE;
@@ -195,6 +208,11 @@ static bool ha_verify_constraint(struct ha_monitor *ha_mon,
 {
 	/* the instant the handler read for this tracepoint hit, see tlob_event_ns */
 	time_ns = __this_cpu_read(tlob_event_ns);
+	/*
+	 * A handler another CPU ran late may bring a stamp older than the last move
+	 * (or than a restart of the task): it happens no earlier than that.
+	 */
+	time_ns = max(time_ns, ha_get_target(ha_mon)->entered_ns);
 
 	/*
 	 * The initial arrow resets clk_elapsed_tlob: it is unset only when
@@ -273,10 +291,11 @@ static inline void tlob_cancel_timer_sync(struct ha_monitor *ha_mon)
  *
  * Return: 0 when monitoring started, -ENODEV when the monitor is disabled,
  * -ERANGE when a parameter is outside its limits,
- * -EALREADY when @task is being monitored, -EBUSY when the storage of a
- * previous run of its pid is still retiring (one RCU grace period after its
- * stop), -ENOSPC when all TLOB_SLOTS slots are taken or retiring,
- * -ENOMEM when the monitor storage cannot be allocated.
+ * -EALREADY when @task is being monitored, -EBUSY when the storage of an
+ * exited task with the same pid is still retiring (one RCU grace period after
+ * its stop), -ENOSPC when all TLOB_SLOTS slots are taken or retiring,
+ * -ENOMEM when the monitor storage cannot be allocated. A task that stopped
+ * moments ago starts again on its own retiring slot.
  */
 int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 {
@@ -291,16 +310,20 @@ int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 
 	guard(spinlock)(&tlob_slots_lock);
 	guard(rcu)();
-	if (tlob_pid_retiring(task->pid))
-		return -EBUSY;
 	target = tlob_find_slot(task);
 	if (target) {
-		/* a violation stopped the monitor, the slot waits for the stop */
+		/*
+		 * A violation stopped the monitor and the slot waits for the stop, or
+		 * the task stopped and its slot is retiring: take it back.
+		 */
 		da_mon = da_get_monitor(task->pid, target);
 		if (da_monitoring(da_mon))
 			return -EALREADY;
 		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
+		target->retiring = false;
 	} else {
+		if (tlob_pid_retiring(task->pid))
+			return -EBUSY;
 		target = tlob_find_slot(NULL);
 		if (!target)
 			return -ENOSPC;
@@ -320,10 +343,12 @@ int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 }
 
 /*
- * The second phase of a release, one RCU grace period after the first: every
- * handler that saw the monitor running has returned, so nothing arms the timer
- * again or writes the slot. A work item, not an RCU callback: it waits for the
- * timer callback and takes the slots lock, in process context.
+ * The second phase of a release, one RCU grace period after the last stop:
+ * every handler that saw the monitor running has returned, so nothing arms the
+ * timer again or writes the slot. A work item, not an RCU callback: it waits
+ * for the timer callback and takes the slots lock, in process context. A slot
+ * its task took back meanwhile stays; one stopped again after this work was
+ * queued waits for one more grace period.
  */
 static void tlob_retire_slot(struct work_struct *work)
 {
@@ -332,13 +357,20 @@ static void tlob_retire_slot(struct work_struct *work)
 
 	target = container_of(to_rcu_work(work), struct tlob_target, retire);
 
+	/* the storage's hash table has one writer at a time: starts hold the lock */
+	guard(spinlock)(&tlob_slots_lock);
+	if (target->requeue) {
+		target->requeue = false;
+		queue_rcu_work(system_wq, &target->retire);
+		return;
+	}
+	if (!target->retiring)
+		return;
 	scoped_guard(rcu) {
 		da_mon = da_get_monitor(target->pid, target);
 		if (da_mon)
 			tlob_cancel_timer_sync(to_ha_monitor(da_mon));
 	}
-	/* the storage's hash table has one writer at a time: starts hold the lock */
-	guard(spinlock)(&tlob_slots_lock);
 	da_destroy_storage(target->pid);
 	target->task = NULL;
 	target->retiring = false;
@@ -352,16 +384,34 @@ static void tlob_retire_slot(struct work_struct *work)
 static int tlob_release_slot(struct tlob_target *target)
 {
 	struct da_monitor *da_mon;
+	struct ha_monitor *ha_mon;
 	int ret;
 
 	scoped_guard(rcu) {
 		da_mon = da_get_monitor(target->pid, target);
+		ha_mon = to_ha_monitor(da_mon);
+		/*
+		 * The stop and the timer must not both report, so the timer comes off
+		 * its queue first. Taken off past the deadline (its interrupt is late),
+		 * it has not reported: the stop finds the invariant false and reports
+		 * as the timer would. Not taken off, it has run or runs now on another
+		 * CPU: wait for it to report and reset.
+		 */
+		if (ha_cancel_timer(ha_mon)) {
+			if (da_monitoring(da_mon) &&
+			    !ha_verify_invariants(ha_mon, READ_ONCE(da_mon->curr_state), 0,
+						  READ_ONCE(da_mon->curr_state), ha_get_ns()))
+				__ha_monitor_timer_callback(ha_mon);
+		} else {
+			tlob_cancel_timer_sync(ha_mon);
+		}
 		ret = da_monitoring(da_mon) ? 0 : -EOVERFLOW;
 		da_monitor_reset(da_mon);
-		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
+		tlob_cancel_timer_sync(ha_mon);
 	}
 	target->retiring = true;
-	queue_rcu_work(system_wq, &target->retire);
+	if (!queue_rcu_work(system_wq, &target->retire))
+		target->requeue = true;
 	return ret;
 }
 
@@ -390,11 +440,13 @@ static void tlob_init_slots(void)
 		INIT_RCU_WORK(&tlob_slots[i].retire, tlob_retire_slot);
 }
 
-/* Wait until every retiring slot is free. */
+/* Wait until every retiring slot is free (a work may queue itself once more). */
 static void tlob_flush_retiring(void)
 {
-	for (int i = 0; i < TLOB_SLOTS; i++)
-		flush_rcu_work(&tlob_slots[i].retire);
+	for (int i = 0; i < TLOB_SLOTS; i++) {
+		while (flush_rcu_work(&tlob_slots[i].retire))
+			;
+	}
 }
 
 /* Disabling the monitor destroys every storage: free every slot first. */
@@ -410,18 +462,26 @@ static void tlob_free_slots(void)
 }
 
 /*
- * After the invariant timer's error_env_tlob (event "none"), report the time
- * spent in each state, the current interval included. This probe runs inside
- * the timer callback, before the monitor is reset; the slot stays taken until
- * tlob_retire_slot() has waited for the callback.
+ * After each error_env_tlob, whether the timer found the overrun (event
+ * "none") or an event that came before the timer ran, report the time spent in
+ * each state up to the instant of the error, the current interval included.
+ * The probe runs before the monitor is reset, inside the timer callback or the
+ * event's handler; the slot stays taken until tlob_retire_slot() has waited
+ * for both. The state is the one the error names: an event has already moved
+ * curr_state on.
  */
 static void handle_error_env(void *data, int id, char *state, char *event, char *env)
 {
 	struct tlob_target *target;
 	u64 residency_ns[state_max_tlob];
 	struct da_monitor *da_mon;
+	int s;
 
-	if (strcmp(event, EVENT_NONE_LBL))
+	for (s = 0; s < state_max_tlob; s++) {
+		if (!strcmp(state, model_get_state_name(s)))
+			break;
+	}
+	if (s == state_max_tlob)
 		return;
 	guard(rcu)();
 	da_mon = da_get_monitor(id, NULL);
@@ -429,7 +489,7 @@ static void handle_error_env(void *data, int id, char *state, char *event, char 
 		return;
 	target = da_get_target(da_mon);
 	memcpy(residency_ns, target->residency_ns, sizeof(residency_ns));
-	residency_ns[READ_ONCE(da_mon->curr_state)] += ktime_get_ns() - target->entered_ns;
+	residency_ns[s] += target->report_ns - target->entered_ns;
 	trace_detail_env_tlob(id, target->threshold_ns,
 			      residency_ns[running_tlob],
 			      residency_ns[waiting_tlob],
@@ -750,6 +810,138 @@ MODULE_LICENSE("GPL");
 MODULE_AUTHOR("hamodel: auto-generated");
 MODULE_DESCRIPTION("tlob: task latency over budget");
 
-#if IS_ENABLED(CONFIG_RV_MON_TLOB_KUNIT_TEST)
-#include "tlob_kunit.c"
+#if IS_ENABLED(CONFIG_RV_MONITORS_KUNIT_TEST)
+#include <kunit/visibility.h>
+#include "tlob_kunit.h"
+
+/*
+ * For the KUnit cases in tlob_kunit.c: each model event sent the way the
+ * handlers above send it, with no tracepoint, so a case drives the model and
+ * not the binding.
+ */
+static void tlob_kunit_send_preempt(struct task_struct *task)
+{
+	guard(preempt)();
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+	da_handle_event(task->pid, NULL, preempt_tlob);
+}
+
+static void tlob_kunit_send_sleep(struct task_struct *task)
+{
+	guard(preempt)();
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+	da_handle_event(task->pid, NULL, sleep_tlob);
+}
+
+static void tlob_kunit_send_switch_in(struct task_struct *task)
+{
+	guard(preempt)();
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+	da_handle_event(task->pid, NULL, switch_in_tlob);
+}
+
+static void tlob_kunit_send_wakeup(struct task_struct *task)
+{
+	guard(preempt)();
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+	da_handle_event(task->pid, NULL, wakeup_tlob);
+}
+
+/* A case's next path starts from "not monitoring". */
+static void tlob_kunit_reset(struct task_struct *task)
+{
+	da_reset(task->pid, NULL);
+}
+
+/* The state by name, which a case compares with the model's. */
+static const char *tlob_kunit_state(struct task_struct *task)
+{
+	struct da_monitor *da_mon;
+
+	guard(rcu)();
+	da_mon = da_get_monitor(task->pid, NULL);
+	if (!da_mon || !da_monitoring(da_mon))
+		return "not monitoring";
+	return model_get_state_name(READ_ONCE(da_mon->curr_state));
+}
+
+/* enable_tlob() without attaching probes: the cases call the monitor directly. */
+static int tlob_kunit_init(void)
+{
+	int retval;
+
+	retval = ha_monitor_init();
+	if (retval)
+		return retval;
+	tlob_init_slots();
+	return 0;
+}
+
+/* disable_tlob() without the probes: every slot is freed first. */
+static void tlob_kunit_destroy(void)
+{
+	tlob_free_slots();
+	ha_monitor_destroy();
+}
+
+static u64 tlob_kunit_entered_ns(struct task_struct *task)
+{
+	struct da_monitor *da_mon;
+
+	guard(rcu)();
+	da_mon = da_get_monitor(task->pid, NULL);
+	return da_mon ? da_get_target(da_mon)->entered_ns : 0;
+}
+
+static u64 tlob_kunit_residency_ns(struct task_struct *task)
+{
+	struct tlob_target *target;
+	struct da_monitor *da_mon;
+	u64 spent_ns = 0;
+
+	guard(rcu)();
+	da_mon = da_get_monitor(task->pid, NULL);
+	if (!da_mon)
+		return 0;
+	target = da_get_target(da_mon);
+	for (int i = 0; i < state_max_tlob; i++)
+		spent_ns += target->residency_ns[i];
+	return spent_ns;
+}
+
+static int tlob_kunit_parse_binding(char *line, struct rv_tlob_kunit_line *out)
+{
+	struct tlob_binding_line b = { };
+	int ret;
+
+	ret = tlob_parse_binding(line, &b);
+	if (ret)
+		return ret;
+	out->remove = b.remove;
+	out->path = b.path;
+	out->start = b.start;
+	out->stop = b.stop;
+	out->threshold_ns = b.threshold_ns;
+	return 0;
+}
+
+const struct rv_tlob_ops rv_tlob_ops = {
+	.mon = {
+		.rv_this = &rv_this,
+		.monitor_init = tlob_kunit_init,
+		.monitor_destroy = tlob_kunit_destroy,
+	},
+	.send_preempt = tlob_kunit_send_preempt,
+	.send_sleep = tlob_kunit_send_sleep,
+	.send_switch_in = tlob_kunit_send_switch_in,
+	.send_wakeup = tlob_kunit_send_wakeup,
+	.reset = tlob_kunit_reset,
+	.state = tlob_kunit_state,
+	.start_task = tlob_start_task,
+	.stop_task = tlob_stop_task,
+	.entered_ns = tlob_kunit_entered_ns,
+	.residency_ns = tlob_kunit_residency_ns,
+	.parse_binding = tlob_kunit_parse_binding,
+};
+EXPORT_SYMBOL_IF_KUNIT(rv_tlob_ops);
 #endif
