@@ -22,6 +22,9 @@ The traces, made deterministically in a temporary folder:
 - synthetic: tracefs lines between two busy tasks and a marker task, half of
   its invocations over budget (the figure of earlier versions).
 
+Last, the peak resident set of the replay process on the real line mix a
+quarter as long and whole (imports included): flat when they are alike.
+
 With --reference, the same measurements of git revision REV (the project as
 committed there, `git archive`d into a temporary directory) run in the same
 rounds, and the per-round ratio of this tree to REV is printed too.  Not a
@@ -34,6 +37,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -230,7 +234,8 @@ def worker(what: str, count: int, trace: str | None) -> None:
         rates = WORKERS[what](count)
     else:
         rates = WORKERS[what](Path(trace or ""), count)
-    print(json.dumps(rates))
+    # the process's peak resident set (KiB on Linux): replay's memory, imports included
+    print(json.dumps([*rates, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))
 
 
 # --- driving ---------------------------------------------------------------------------
@@ -248,8 +253,10 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}..{max(values):.3f})"
 
 
-def run_in(tree: Path, what: str, count: int, trace: Path | None) -> tuple[float, float]:
-    """One measurement in a fresh process importing hamodel from `tree`."""
+def run_in(tree: Path, what: str, count: int, trace: Path | None
+           ) -> tuple[float, float, int]:
+    """One measurement in a fresh process importing hamodel from `tree`: the wall and
+    CPU rates, and the process's peak resident set in KiB."""
     argv = [sys.executable, str(Path(__file__).resolve()), "--worker", what, "--count",
             str(count)] + (["--trace", str(trace)] if trace else [])
     env = dict(os.environ, PYTHONPATH=str(tree), HAMODEL_BENCH_TREE=str(tree))
@@ -290,8 +297,11 @@ def main() -> None:
             repeat_real(REAL, idle, args.lines, monitored=False)
             traces += [(f"real line mix ({n} lines, {REAL.name} repeated)", real, n, False),
                        (f"real line mix, nothing monitored ({n} lines)", idle, n, True)]
+            quarter = Path(tmp) / "real-quarter.txt"
+            memory = [(repeat_real(REAL, quarter, args.lines // 4), quarter), (n, real)]
         else:
             print(f"note: {REAL} is absent: no real-trace figure")
+            memory = []
         synth = Path(tmp) / "synth.txt"
         n = synthesize(synth, args.lines)
         traces.append((f"synthetic ({n} lines)", synth, n, False))
@@ -323,6 +333,13 @@ def main() -> None:
                     # CPU time ratio = the reference's rate over replay's
                     ratios = [r[1] / x[1] for x, r in zip(rates[name], ref_rates, strict=True)]
                     print(f"  CPU time of {name} / {ref_name}: median, min..max {spread(ratios)}")
+        # Memory flat in trace length: the same real line mix, a quarter as long and whole.
+        for name, tree in trees.items():
+            peaks = [(count, [run_in(tree, "replay", count, path)[2] / 1024
+                              for _ in range(args.runs)]) for count, path in memory]
+            if peaks:
+                print(f"peak resident set of replay ({name}), real line mix: " + ", ".join(
+                    f"{count} lines {spread(mib)} MiB" for count, mib in peaks))
 
 
 def report(trees: dict[str, Path], rates: dict[str, list[tuple[float, float]]],

@@ -14,13 +14,15 @@ in wall time and in CPU time (user + system of the child), and each command's
 per-round ratio to the bare interpreter of the same round, so load from other
 users of the machine falls on both alike.  With --reference, the commands of
 git revision REV (`git archive`d into a temporary directory) run in the same
-rounds.  Not a test: nothing here asserts a speed.
+rounds.  Every child reads compiled byte-code, as an installed hamodel does (see
+PYCACHE below).  Not a test: nothing here asserts a speed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,9 +47,17 @@ print(time.perf_counter() - t0, time.process_time() - c0)
 """
 
 
+# Byte-code: an installed hamodel has its modules compiled (pip does it), so the
+# children read theirs from one cache made by a warm-up round, even where the
+# environment says PYTHONDONTWRITEBYTECODE (compiling every module at each start
+# would add tens of milliseconds that no user pays).
+PYCACHE = tempfile.mkdtemp(prefix="hamodel-bench-pycache-")
+
+
 def timed(argv: list[str], tree: Path) -> tuple[float, float, str]:
     """Wall and CPU seconds of one child process, and its standard output."""
-    env = dict(os.environ, PYTHONPATH=str(tree))
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONPYCACHEPREFIX=PYCACHE)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=tree, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL)
@@ -119,6 +129,10 @@ def main() -> None:
         cpu: dict[str, list[float]] = {}
         ratio_wall: dict[str, list[float]] = {}
         ratio_cpu: dict[str, list[float]] = {}
+        for tree in trees.values():  # warm-up: fills the byte-code cache
+            for argv in commands(tree).values():
+                timed(argv, tree)
+            timed([sys.executable, "-c", OWN_WORK, MODEL], tree)
         for _ in range(args.runs):
             base_wall, base_cpu, _ = timed(bare, ROOT)
             wall.setdefault("python -c pass", []).append(base_wall)
@@ -138,6 +152,7 @@ def main() -> None:
                 cpu.setdefault(key, []).append(own_cpu)
         if UPSTREAM.is_dir():
             one, each = gen_many(Path(tmp) / "gen")
+            timed(one, ROOT)
             for _ in range(args.runs):
                 base_wall, base_cpu, _ = timed(bare, ROOT)
                 w1, c1, _ = timed(one, ROOT)
@@ -162,6 +177,7 @@ def main() -> None:
             w = spread(wall[key]) if wall[key] else ""
             c = spread(cpu[key]) if cpu[key] else ""
             print(f"{key:{width}}  {w:>28}  {c:>26}  {rw:>22}  {rc:>22}")
+    shutil.rmtree(PYCACHE, ignore_errors=True)
 
 
 if __name__ == "__main__":
