@@ -1,6 +1,6 @@
 """Benchmark: what the eBPF tlob monitor costs a context switch, and how long it takes to start.
 
-    sudo python3 bench/bench_ebpf.py [--rounds 12] [--trips 200000]
+    sudo python3 bench/bench_ebpf.py [--rounds 12] [--trips 200000] [--against REV|DIR]
 
 A pipe ping-pong between two tasks pinned to one CPU does two context
 switches per round trip.  Runs are interleaved (detached; the floor: two
@@ -16,6 +16,15 @@ measured in every round twice, the tasks outside any window and both inside
 one, in alternating order.  Printed: the median, min and max over the rounds,
 and a distribution-free 95 % interval for the median (order statistics): when
 its width is under 1 % of the median, a +1 % change of the program shows.
+Only the programs of the bench's own runner count (by program id), not another
+monitor someone runs on the machine at the same time.
+
+With --against, this program and another (a generated tlob eBPF folder, or a git
+revision's) are attached at the same time in ROUNDS pairs of rounds and counted
+over the same ping-pong runs; the program attached second runs second at each
+hit, which costs it (or saves it) several percent, so each pair of rounds takes
+both orders and the square root of the two ratios' product is the figure
+(`--against generated/tlob/ebpf`: the program against itself, the noise).
 Load+attach time is what `hamodel run` reports (clang not included), compile
 time is measured separately.
 """
@@ -208,6 +217,7 @@ class Attached:
 
     def __init__(self, binary: Path, start: str = "nop_start", stop: str = "nop_stop",
                  generated: Path = GENERATED) -> None:
+        loaded = {p.get("id") for p in tlob_programs()}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hamodel", "run", str(generated), "--binary", str(binary),
              "--start", start, "--stop", stop, "--budget", "3600s"],
@@ -220,6 +230,10 @@ class Attached:
             if m:
                 self.load_ms = float(m.group(1))
                 os.set_blocking(self.proc.stdout.fileno(), False)  # type: ignore[union-attr]
+                # its programs: those loaded while it started (bpftool here names no
+                # holder pids)
+                self.ids = frozenset(p["id"] for p in tlob_programs()
+                                     if p.get("id") not in loaded)
                 return
         raise SystemExit("hamodel run failed: " + self.proc.stdout.read())
 
@@ -255,18 +269,30 @@ def per_hit_costs(run: Attached, binary: Path, trips: int, cpu: int, windowed: b
                   ) -> dict[str, float] | None:
     """ns per hit of each program over one ping-pong run (bpf_stats counters before
     and after); None when a window ended during a windowed run."""
-    before_ended = run.ended_windows()
-    before = program_costs()
+    return per_hit_costs_of([run], binary, trips, cpu, windowed)[0]
+
+
+def per_hit_costs_of(runs: list[Attached], binary: Path, trips: int, cpu: int,
+                     windowed: bool) -> list[dict[str, float] | None]:
+    """per_hit_costs of monitors attached at the same time, over one ping-pong run
+    (each counted by the programs its own runner holds); all None when a window of
+    any ended during a windowed run."""
+    before_ended = [run.ended_windows() for run in runs]
+    before = [program_costs(run.ids) for run in runs]
     switch_ns(binary, trips, windowed, cpu)
-    after = program_costs()
-    if windowed and run.ended_windows() > before_ended:
-        return None
-    out = {}
-    for name, (ns, cnt) in after.items():
-        ns0, cnt0 = before.get(name, (0, 0))
-        if cnt > cnt0:
-            out[name] = (ns - ns0) / (cnt - cnt0)
-    return out
+    after = [program_costs(run.ids) for run in runs]
+    if windowed and any(run.ended_windows() > n for run, n in zip(runs, before_ended,
+                                                                   strict=True)):
+        return [None] * len(runs)
+    outs: list[dict[str, float] | None] = []
+    for b, a in zip(before, after, strict=True):
+        out = {}
+        for name, (ns, cnt) in a.items():
+            ns0, cnt0 = b.get(name, (0, 0))
+            if cnt > cnt0:
+                out[name] = (ns - ns0) / (cnt - cnt0)
+        outs.append(out)
+    return outs
 
 
 def median_interval(values: list[float]) -> tuple[float, float]:
@@ -285,15 +311,17 @@ def median_interval(values: list[float]) -> tuple[float, float]:
     return ordered[k - 1], ordered[n - k]
 
 
-def program_costs() -> dict[str, tuple[int, int]]:
-    """run_time_ns and run_cnt of each loaded tlob program (kernel.bpf_stats_enabled)."""
+def tlob_programs() -> list[dict]:
+    """bpftool's record of each loaded program named tlob_*."""
     out = subprocess.run(["bpftool", "--json", "prog", "show"], capture_output=True, text=True)
-    costs = {}
-    for prog in json.loads(out.stdout or "[]"):
-        name = prog.get("name", "")
-        if name.startswith("tlob_") and prog.get("run_cnt"):
-            costs[name] = (prog["run_time_ns"], prog["run_cnt"])
-    return costs
+    return [p for p in json.loads(out.stdout or "[]") if p.get("name", "").startswith("tlob_")]
+
+
+def program_costs(ids: frozenset[int]) -> dict[str, tuple[int, int]]:
+    """run_time_ns and run_cnt of the loaded programs `ids` (one monitor's; another
+    monitor on the machine must not count), with kernel.bpf_stats_enabled."""
+    return {p["name"]: (p["run_time_ns"], p["run_cnt"]) for p in tlob_programs()
+            if p.get("id") in ids and p.get("run_cnt")}
 
 
 def set_stats(on: bool) -> str:
@@ -318,36 +346,47 @@ def other_program(against: str, tmp: Path) -> Path:
 
 
 def compare(args: argparse.Namespace, binary: Path, cpu: int, other: Path) -> list[str]:
-    """Per-hit costs of this tree's program and another, attached in turn in every
-    round (order alternating): the per-round ratio other/this cancels the machine's
-    drift, which moves both alike."""
+    """Per-hit costs of this tree's program and another, both attached at the same time
+    (the order of attaching, hence of running at each hit, turning every round) and
+    counted over the same ping-pong runs: the per-round ratio other/this then sees
+    the same switches under the same load."""
     samples: dict[str, dict[tuple[str, str], list[float | None]]] = {"this": {}, "other": {}}
-    for i in range(args.rounds):
-        for variant in ("this", "other")[:: 1 if i % 2 == 0 else -1]:
-            run = Attached(binary, generated=GENERATED if variant == "this" else other)
-            old = set_stats(True)
-            try:
-                for where in ("outside", "inside")[:: 1 if i % 2 == 0 else -1]:
-                    costs = per_hit_costs(run, binary, args.trips // 2, cpu, where == "inside")
+    rounds = 2 * args.rounds  # ROUNDS pairs of rounds, one of each order
+    for i in range(rounds):
+        order = ("this", "other")[:: 1 if i % 2 == 0 else -1]
+        runs = {variant: Attached(binary, generated=GENERATED if variant == "this" else other)
+                for variant in order}
+        old = set_stats(True)
+        try:
+            for where in ("outside", "inside")[:: 1 if i % 2 == 0 else -1]:
+                costs = per_hit_costs_of([runs[v] for v in order], binary, args.trips // 2,
+                                         cpu, where == "inside")
+                for variant, cost in zip(order, costs, strict=True):
                     for name in ("tlob_sched_switch", "tlob_sched_wakeup"):
-                        row = samples[variant].setdefault((name, where), [None] * args.rounds)
-                        row[i] = None if costs is None else costs.get(name)
-            finally:
-                set_stats(old == "1")
+                        row = samples[variant].setdefault((name, where), [None] * rounds)
+                        row[i] = None if cost is None else cost.get(name)
+        finally:
+            set_stats(old == "1")
+        for run in runs.values():
             run.close()
-    lines = [f"  {args.against} against this tree, per hit, {args.rounds} paired rounds: "
-             "ratio other/this, median (min..max), 95 % interval of the median"]
+    lines = [f"  {args.against} against this tree, both attached, per hit, {rounds} "
+             "rounds: ratio other/this (the two orders of a pair of rounds multiplied, square "
+             "root), median (min..max), 95 % interval of the median"]
     for key in sorted(samples["this"]):
-        pairs = [(t, o) for t, o in zip(samples["this"][key], samples["other"][key], strict=True)
-                 if t is not None and o is not None]
-        if len(pairs) < 2:
+        ratios = [o / t if t is not None and o is not None else None
+                  for t, o in zip(samples["this"][key], samples["other"][key], strict=True)]
+        # Rounds 2k and 2k+1 run the two programs in both orders: their product
+        # cancels what running first or second costs.
+        balanced = [math.sqrt(a * b) for a, b in zip(ratios[::2], ratios[1::2], strict=False)
+                    if a is not None and b is not None]
+        if len(balanced) < 2:
             lines.append(f"  {key[0]:24s} {key[1]:7s} too few rounds with both windows whole")
             continue
-        ratios = [o / t for t, o in pairs]
-        low, high = median_interval(ratios)
-        lines.append(f"  {key[0]:24s} {key[1]:7s} {statistics.median(ratios):.4f} "
-                     f"({min(ratios):.4f}..{max(ratios):.4f})  [{low:.4f}, {high:.4f}]  "
-                     f"{len(pairs)} rounds")
+        low, high = median_interval(balanced)
+        lines.append(f"  {key[0]:24s} {key[1]:7s} {statistics.median(balanced):.4f} "
+                     f"({min(balanced):.4f}..{max(balanced):.4f})  [{low:.4f}, {high:.4f}]  "
+                     f"{len(balanced)} pairs of rounds; per round: "
+                     + " ".join("-" if r is None else f"{r:.3f}" for r in ratios))
     return lines
 
 
