@@ -24,6 +24,7 @@ must say so (replay adds `Platform`-independent offsets, see hamodel.replay).
 
 from __future__ import annotations
 
+import copy
 import enum
 import heapq
 from collections.abc import Hashable, Mapping
@@ -618,6 +619,17 @@ class Monitor:
         if slot.status == "monitoring":
             slot.status, slot.obj = "idle", None
         return out
+
+    def fork(self) -> Monitor:
+        """An independent copy that shares what never changes (the automaton, the
+        Semantics, the immutable object states): the checker replays witnesses
+        that share a prefix from one copy of the state after it."""
+        twin = copy.copy(self)
+        twin._slots = {k: _Slot(s.status, s.obj) for k, s in self._slots.items()}
+        twin._timers = list(self._timers)
+        twin._armed_seq = dict(self._armed_seq)
+        twin._env = dict(self._env)
+        return twin
 
     def advance(self, t: int) -> list[Outcome]:
         """Run the timer callbacks due by t."""

@@ -4,7 +4,8 @@ The oracle is `semantics.Monitor` on the witness's platform, started as the
 witness says (the monitor's start routine, a start event whose event is not
 processed, or a start-run event of its first event).  A fresh Monitor is a
 deep copy of a pristine one that shares its Semantics, whose construction
-costs more than a whole replay.
+costs more than a whole replay; `Replays` shares the replay of common prefixes
+between the witnesses of one zone graph.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from hamodel.check.cells import edge_reads, escapes_of, table
+from hamodel.check.cells import Table, edge_reads, escapes_of, table
 from hamodel.check.goals import Witness
 from hamodel.model import And, Automaton, ClockKind, Guard, Not, Or
 from hamodel.semantics import (
@@ -52,7 +53,8 @@ def _monitor(a: Automaton, params: Mapping[str, int], platform: Platform) -> Mon
 @dataclass
 class _Run:
     monitor: Monitor
-    outcomes: list
+    prefix_ok: bool  # each event before the last moved the object, nothing else was traced
+    outcomes: list  # from the last event on: the timers due by then, the event, the callback
     before: object  # the object state before the last event (timers due by then run)
     after: object  # ... after the last event
     deadline: int | None  # when the armed timer fired (goal "timer")
@@ -73,21 +75,82 @@ def run_witness(a: Automaton, w: Witness, start: str) -> _Run:
         if not events:
             before = m.sem.start(u, dict(w.params))
         out = m.start_run_event(OBJ, u, first.event, dict(first.env))
+    tail_from = 0 if start == "start_run_event" and not events else len(out)
     for i, ev in enumerate(events):
         if i == len(events) - 1:
+            tail_from = len(out)
             out += m.advance(u + ev.time)
             before = m.object_state(OBJ)
         out += m.event(OBJ, u + ev.time, ev.event, dict(ev.env))
+    prefix = out[:tail_from]
+    ok = len(prefix) == max(len(w.events) - 1, 0) and all(isinstance(o, Moved) for o in prefix)
+    return _finish(w, m, ok, out[tail_from:], before)
+
+
+def _finish(w: Witness, m: Monitor, prefix_ok: bool, tail: list, before) -> _Run:
     after = m.object_state(OBJ)
     deadline = None
     if w.goal.kind == "timer":
         deadline = m.next_deadline()
         if deadline is not None:
-            out += m.advance(deadline + 1)  # past it: callbacks due by then have run
-    return _Run(m, out, before, after, deadline)
+            tail += m.advance(deadline + 1)  # past it: callbacks due by then have run
+    return _Run(m, prefix_ok, tail, before, after, deadline)
+
+
+class Replays:
+    """Replays from the monitor's start routine that share their common prefixes.
+
+    The witnesses of one zone graph (one platform, one parameter valuation, one
+    uptime) are chains of concrete.RunNode; the oracle's state after a node is
+    kept on the node, so each event of a shared prefix is replayed once and a
+    witness costs its own last events only.
+    """
+
+    def __init__(self, a: Automaton, params: Mapping[str, int], platform: Platform,
+                 uptime: int) -> None:
+        self.a, self.params, self.platform, self.uptime = a, dict(params), platform, uptime
+        self._start: tuple[Monitor, bool] | None = None
+
+    def _after(self, node) -> tuple[Monitor, bool]:
+        """The oracle after the chain that ends at `node` (None: just started), and
+        whether every event of it moved the object.  Shared: fork before use."""
+        todo = []
+        while node is not None and node.snapshot is None:
+            todo.append(node)
+            node = node.parent
+        if node is not None:
+            m, ok = node.snapshot
+        else:
+            if self._start is None:
+                first = _monitor(self.a, self.params, self.platform)
+                _, out = first.start(OBJ, self.uptime)
+                self._start = (first, not out)
+            m, ok = self._start
+        for node in reversed(todo):
+            if ok:
+                m = m.fork()
+                ev = node.event
+                out = m.event(OBJ, self.uptime + ev.time, ev.event, dict(ev.env))
+                ok = len(out) == 1 and isinstance(out[0], Moved)
+            node.snapshot = (m, ok)
+        return m, ok
+
+    def run(self, w: Witness, prefix) -> _Run:
+        """Replay `w`, whose events before the last are the chain ending at `prefix`."""
+        m, ok = self._after(prefix)
+        m = m.fork()
+        tail: list = []
+        before = None
+        if w.events:
+            ev = w.events[-1]
+            tail += m.advance(self.uptime + ev.time)
+            before = m.object_state(OBJ)
+            tail += m.event(OBJ, self.uptime + ev.time, ev.event, dict(ev.env))
+        return _finish(w, m, ok, tail, before)
 
 
 def replay(automaton: Automaton, w: Witness, start: str = "start") -> list[Moved | Violation]:
+    """What the oracle traces from the witness's last event on."""
     return run_witness(automaton, w, start).outcomes
 
 
@@ -104,9 +167,12 @@ def _confirms(a: Automaton, w: Witness, start: str) -> bool:
 def judge(a: Automaton, w: Witness, run: _Run) -> bool:
     """Whether a replay of the witness reached its verdict."""
     g = w.goal
-    mon, out, before = run.monitor, run.outcomes, run.before
-    moves_needed = len(w.events) - (0 if g.kind in ("reach", "entry", "timer") else 1)
-    moves, rest = out[:moves_needed], out[moves_needed:]
+    mon, before = run.monitor, run.before
+    if not run.prefix_ok:
+        return False
+    # the last event moves the object too, unless it is the one reported
+    moves_needed = 1 if w.events and g.kind in ("reach", "entry", "timer") else 0
+    moves, rest = run.outcomes[:moves_needed], run.outcomes[moves_needed:]
     if len(moves) != moves_needed or not all(isinstance(o, Moved) for o in moves):
         return False
     sem = mon.sem
@@ -143,8 +209,7 @@ def judge(a: Automaton, w: Witness, run: _Run) -> bool:
     assert g.edge is not None
     t = w.uptime + last_event.time
     env = _env_at(w)
-    tab = table(a)
-    cell = tab.get(g.state, last_event.event)
+    cell = _table(a).get(g.state, last_event.event)
     assert cell is not None
     reads = edge_reads(a, g.edge) if g.kind == "dropped" else escapes_of(a, cell, g.edge)
     if not _guard_holds(sem, a.edges[g.edge].guard, reads, before, t, env):
@@ -153,6 +218,19 @@ def judge(a: Automaton, w: Witness, run: _Run) -> bool:
         return not any(_guard_holds(sem, a.edges[j].guard, escapes_of(a, cell, j), before, t,
                                     env) for j in cell.edges if j != g.edge)
     return True
+
+
+_TABLES: dict[int, tuple[Automaton, Table]] = {}
+
+
+def _table(a: Automaton) -> Table:
+    """The kernel's table of `a`, built once per model (judged once per witness)."""
+    cached = _TABLES.get(id(a))
+    if cached is None or cached[0] is not a:
+        if len(_TABLES) > 256:
+            _TABLES.clear()
+        cached = _TABLES[id(a)] = (a, table(a))
+    return cached[1]
 
 
 def _env_at(w: Witness) -> dict[str, int]:

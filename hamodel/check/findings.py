@@ -22,7 +22,7 @@ from hamodel.check.constraints import INFINITE
 from hamodel.check.proof import prove
 from hamodel.check.smt import parameter_region
 from hamodel.check.texts import bound_text, proof_notes
-from hamodel.check.witness import Goal, Witness, concretize_run
+from hamodel.check.witness import Goal, GraphWitnesses, Witness, concretize_run
 from hamodel.check.zones import Hit, Mode, Step, ZoneGraph, explore
 from hamodel.diagnostics import Diagnostic, Note, Severity
 from hamodel.model import Automaton, Symbol, comparisons
@@ -64,16 +64,36 @@ class Checker:
         self.tab = table(a)
         self.pending: list[Pending] = []
         self.scopes: dict[Witness, str] = {}
+        self.shared: dict[int, tuple[ZoneGraph, GraphWitnesses]] = {}  # per graph
 
     # --- witnesses ---
 
-    def witness(self, g: ZoneGraph, steps: tuple[Step, ...], goal: Goal) -> Witness | None:
-        found = concretize_run(self.a, steps, goal, g.params, self.platform, g.nodes[0].mode,
-                               self.timeout_s, self.tab, g.timing)
+    def witness(self, g: ZoneGraph, steps: tuple[Step, ...] | None, goal: Goal,
+                node: int | None = None) -> Witness | None:
+        """The confirmed witness of `goal` along `steps`, or along the path of `node`
+        (then the witnesses of one graph share their common prefixes)."""
+        found = None
+        shared = node is not None and goal.kind != "wrap" and all(
+            v != INFINITE for v in g.params.values())
+        if shared:
+            key = id(g)
+            if key not in self.shared:
+                self.shared[key] = (g, GraphWitnesses(self.a, g, self.platform, self.tab))
+            found = self.shared[key][1].at(node, goal)
+        if steps is None:
+            assert node is not None
+            path = g.path
+            steps_of = lambda: path(node)  # noqa: E731
+        else:
+            steps_of = lambda: steps  # noqa: E731
+        if found is None:
+            found = concretize_run(self.a, steps_of(), goal, g.params, self.platform,
+                                   g.nodes[0].mode, self.timeout_s, self.tab, g.timing,
+                                   solver=shared)
         w, confirmed = found if found is not None else (None, False)
         if w is not None and any(v == INFINITE or k not in self.fixed
                                  for k, v in g.params.items()):
-            region = parameter_region(self.a, steps, goal, self.fixed, self.platform,
+            region = parameter_region(self.a, steps_of(), goal, self.fixed, self.platform,
                                       g.nodes[0].mode, self.timeout_s)
             if region is not None:
                 self.scopes[w] = (
@@ -98,7 +118,7 @@ class Checker:
         return w
 
     def at(self, g: ZoneGraph, hit: Hit, goal: Goal) -> Witness | None:
-        return self.witness(g, g.path(hit.node), goal)
+        return self.witness(g, None, goal, hit.node)
 
     def finding(self, d: Diagnostic, w: Witness | None, scoped: bool = True) -> Finding:
         """A finding; `scoped`: say which parameter values its witness needs."""
