@@ -27,11 +27,11 @@ from hamodel.semantics import Platform, Tie  # noqa: E402
 SHARED = ROOT.parent / "shared" / "models"
 
 
-def scaling_model(states: int, events: int, clocks: int) -> str:
+def scaling_model(states: int, events: int, clocks: int, invariant_every: int = 3) -> str:
     """A ring with chords: each state has one edge per event, guards and resets on clocks.
 
-    Every third state has an invariant; edges alternate lower and upper bounds,
-    so the zone graph is not the untimed graph.
+    Every `invariant_every`-th state has an invariant; edges alternate lower and
+    upper bounds, so the zone graph is not the untimed graph.
     """
     names = [f"s{i}" for i in range(states)]
     clk = [f"c{k}" for k in range(clocks)]
@@ -45,7 +45,7 @@ def scaling_model(states: int, events: int, clocks: int) -> str:
     arrow = '\t"__init_s0" -> "s0"'
     lines.append(f'{arrow} [ label = "{init}" ];' if clk else f"{arrow};")
     for i, n in enumerate(names):
-        if clk and i % 3 == 0:
+        if clk and i % invariant_every == 0:
             lines.append(f'\t"{n}" [label = "{n}\\n{clk[i % clocks]} < {5 + i % 7}ms"];')
         else:
             lines.append(f'\t"{n}" [label = "{n}"];')

@@ -212,6 +212,7 @@ class Semantics:
         self._reads_ns = any(not j for j in self._jiffy)
         self._readonly = tuple(e.name for e in a.envs if not e.stored)
         self._state_index = {s.name: i for i, s in enumerate(a.states)}
+        self._state_names = tuple(s.name for s in a.states)
         self._invariant = {s.name: s.invariant for s in a.states}
         self._events = {e.name for e in a.events}
         self._table: dict[tuple[str, str], _Transition] = {}
@@ -453,7 +454,7 @@ class Semantics:
     def residency(self, obj: ObjectState, t: int) -> tuple[tuple[str, int], ...]:
         spent = list(obj.residency)
         spent[self._state_index[obj.state]] += t - obj.entered_at
-        return tuple((s.name, spent[i]) for i, s in enumerate(self.automaton.states))
+        return tuple(zip(self._state_names, spent, strict=True))
 
     def violation(
         self,
@@ -626,7 +627,11 @@ class Monitor:
         that share a prefix from one copy of the state after it."""
         twin = copy.copy(self)
         twin._slots = {k: _Slot(s.status, s.obj) for k, s in self._slots.items()}
-        twin._timers = list(self._timers)
+        # only the live timers: the others are skipped when they come due anyway
+        twin._timers = [entry for entry in self._timers
+                        if self._slots[entry[3]].status == "monitoring"
+                        and self._slots[entry[3]].obj is entry[4]]
+        heapq.heapify(twin._timers)
         twin._armed_seq = dict(self._armed_seq)
         twin._env = dict(self._env)
         return twin

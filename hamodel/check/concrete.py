@@ -131,22 +131,25 @@ class RunNode:
     once (confirm.Replays keeps the oracle's state after each node).
     """
 
-    __slots__ = ("parent", "event", "depth", "snapshot")
+    __slots__ = ("parent", "event", "snapshot", "run")
 
     def __init__(self, parent: RunNode | None, event: TimedEvent) -> None:
         self.parent = parent
         self.event = event
-        self.depth = 1 if parent is None else parent.depth + 1
         self.snapshot: object = None  # confirm.Replays' state after this event
+        self.run: tuple[TimedEvent, ...] | None = None  # the events up to here, once asked
 
     def events(self) -> tuple[TimedEvent, ...]:
+        """The run up to this node (kept: a witness holds the same tuple, and a later
+        one that extends it copies it instead of walking the chain again)."""
         out: list[TimedEvent] = []
         node: RunNode | None = self
-        while node is not None:
+        while node is not None and node.run is None:
             out.append(node.event)
             node = node.parent
         out.reverse()
-        return tuple(out)
+        self.run = (node.run if node is not None and node.run else ()) + tuple(out)
+        return self.run
 
 
 class Prefix:

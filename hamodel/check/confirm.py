@@ -14,7 +14,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from hamodel.check.cells import Table, edge_reads, escapes_of, table
+from hamodel.check.cells import edge_reads, escapes_of, table
 from hamodel.check.goals import Witness
 from hamodel.model import And, Automaton, ClockKind, Guard, Not, Or
 from hamodel.semantics import (
@@ -209,7 +209,7 @@ def judge(a: Automaton, w: Witness, run: _Run) -> bool:
     assert g.edge is not None
     t = w.uptime + last_event.time
     env = _env_at(w)
-    cell = _table(a).get(g.state, last_event.event)
+    cell = table(a).get(g.state, last_event.event)
     assert cell is not None
     reads = edge_reads(a, g.edge) if g.kind == "dropped" else escapes_of(a, cell, g.edge)
     if not _guard_holds(sem, a.edges[g.edge].guard, reads, before, t, env):
@@ -220,22 +220,22 @@ def judge(a: Automaton, w: Witness, run: _Run) -> bool:
     return True
 
 
-_TABLES: dict[int, tuple[Automaton, Table]] = {}
-
-
-def _table(a: Automaton) -> Table:
-    """The kernel's table of `a`, built once per model (judged once per witness)."""
-    cached = _TABLES.get(id(a))
-    if cached is None or cached[0] is not a:
-        if len(_TABLES) > 256:
-            _TABLES.clear()
-        cached = _TABLES[id(a)] = (a, table(a))
-    return cached[1]
-
-
 def _env_at(w: Witness) -> dict[str, int]:
     """The env values the last event brings (what its guards read)."""
     return dict(w.events[-1].env) if w.events else {}
+
+
+_INVARIANTS: dict[int, tuple[Automaton, dict]] = {}
+
+
+def _invariants(a: Automaton) -> dict:
+    """Per state name its invariant (looked up once per witness)."""
+    cached = _INVARIANTS.get(id(a))
+    if cached is None or cached[0] is not a:
+        if len(_INVARIANTS) > 256:
+            _INVARIANTS.clear()
+        cached = _INVARIANTS[id(a)] = (a, {s.name: s.invariant for s in a.states})
+    return cached[1]
 
 
 def _unset(sem: Semantics, obj) -> frozenset[str]:
@@ -246,7 +246,7 @@ def _unset(sem: Semantics, obj) -> frozenset[str]:
 def _framework_invariant(sem: Semantics, obj, t: int) -> bool:
     """Whether the framework's check of the object's state holds at t (clk <= B for
     ns clocks, clk < B for jiffy clocks; the model's < or <= is not read)."""
-    inv = sem.automaton.state(obj.state).invariant
+    inv = _invariants(sem.automaton)[obj.state]
     if inv is None:
         return True
     c = sem.clock_value(obj, inv.clock, t)

@@ -22,6 +22,7 @@ from hamodel.check.constraints import INFINITE
 from hamodel.check.proof import prove
 from hamodel.check.smt import parameter_region
 from hamodel.check.texts import bound_text, proof_notes
+from hamodel.check.wellformed import closure
 from hamodel.check.witness import Goal, GraphWitnesses, Witness, concretize_run
 from hamodel.check.zones import Hit, Mode, Step, ZoneGraph, explore
 from hamodel.diagnostics import Diagnostic, Note, Severity
@@ -62,6 +63,7 @@ class Checker:
         self.monotone = monotone  # free monotone parameter -> True for an upper bound
         self.failures = failures
         self.tab = table(a)
+        self.states = {s.name: s for s in a.states}
         self.pending: list[Pending] = []
         self.scopes: dict[Witness, str] = {}
         self.shared: dict[int, tuple[ZoneGraph, GraphWitnesses]] = {}  # per graph
@@ -112,7 +114,7 @@ class Checker:
                 codes.WITNESS_FAILED,
                 f"internal: no confirmed witness for {goal.kind} {goal.state}"
                 f" ({'no integer solution' if w is None else 'semantics.py disagrees'})",
-                self.a.state(goal.state).span,
+                self.states[goal.state].span,
             )))
             return None
         return w
@@ -183,7 +185,7 @@ class Checker:
             return [self.finding(Diagnostic(
                 Severity.INFO, codes.PARAM_DEPENDENT,
                 f"state {state!r} is reachable {self._threshold(state, g)}",
-                self.a.state(state).span), w)]
+                self.states[state].span), w)]
 
         self.add(("parameter-dependent", state), make)
 
@@ -422,17 +424,9 @@ def table_diagnostics(a: Automaton) -> list[tuple[int, Diagnostic]]:
 
 def _reachable(a: Automaton, tab) -> set[str]:
     """States reachable from the initial one over the edges (tab None) or the table."""
-    seen = {a.initial.name}
-    todo = [a.initial.name]
-    while todo:
-        src = todo.pop()
-        dsts = ([c.dst for c in tab.cells.values() if c.src == src] if tab is not None
-                else [e.dst for e in a.edges_from(src)])
-        for dst in dsts:
-            if dst not in seen:
-                seen.add(dst)
-                todo.append(dst)
-    return seen
+    arcs = ([(c.src, c.dst) for c in tab.cells.values()] if tab is not None
+            else [(e.src, e.dst) for e in a.edges])
+    return closure({a.initial.name}, arcs)
 
 
 def _by_design(a: Automaton) -> bool:

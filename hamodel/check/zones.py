@@ -199,18 +199,28 @@ class _Explorer:
             st = self.tm.states.get(e.dst)
             if st is not None:
                 note(e.src, st.clock, st.pass_max)
-        changed = True
-        while changed:
-            changed = False
-            for e in self.a.edges:
-                reset = {self.index[r] for r in e.reset_envs}
+        # a worklist: a state whose constants grew passes them on to its predecessors
+        before: dict[str, list[tuple[str, frozenset[int]]]] = {}
+        for e in self.a.edges:
+            before.setdefault(e.dst, []).append(
+                (e.src, frozenset(self.index[r] for r in e.reset_envs)))
+        todo = deque(s.name for s in self.a.states)
+        waiting = set(todo)
+        while todo:
+            dst = todo.popleft()
+            waiting.discard(dst)
+            for src, reset in before.get(dst, ()):
+                grew = False
                 for i in range(1, size):
                     if i in reset:
                         continue
                     for table_ in (lows, ups):
-                        if table_[e.dst][i] > table_[e.src][i]:
-                            table_[e.src][i] = table_[e.dst][i]
-                            changed = True
+                        if table_[dst][i] > table_[src][i]:
+                            table_[src][i] = table_[dst][i]
+                            grew = True
+                if grew and src not in waiting:
+                    waiting.add(src)
+                    todo.append(src)
         return lows, ups
 
     # --- helpers ---
