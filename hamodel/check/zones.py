@@ -35,18 +35,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hamodel.check import dbm
-from hamodel.check.cells import Cell, Table, edge_reads, escapes_of, table
-from hamodel.check.constraints import (
-    ClockLit,
-    Dnf,
-    clock_lits,
-    conjoin,
-    dnf,
-    env_solution,
-    resolve,
-)
+from hamodel.check.cells import Table, table
+from hamodel.check.plans import CellPlan, Formula, cell_plans, extrapolation_bounds
 from hamodel.check.timing import Timing, Unsupported, timing
-from hamodel.model import Automaton, comparisons
+from hamodel.model import Automaton
 from hamodel.semantics import Platform
 
 __all__ = ["ExplorationLimit", "Hit", "Mode", "Node", "Step", "Unsupported", "ZoneGraph",
@@ -61,6 +53,10 @@ class Mode(enum.Enum):
     NONE = "none"
     ARMED = "armed"
     EXPIRED = "expired"
+
+    # members are singletons: hash them by identity (in C), as the explorer keys
+    # its tables by mode once per node
+    __hash__ = object.__hash__
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,108 +156,48 @@ class _Explorer:
     def __init__(self, g: ZoneGraph, deadline: float, max_nodes: int) -> None:
         self.g = g
         self.a = g.automaton
-        self.params = g.params
         self.tm = g.timing
-        self.clocks = g.clocks
         self.clockset = frozenset(g.clocks)
         self.n = len(g.clocks)
         self.index = {c: i + 1 for i, c in enumerate(g.clocks)}
         self.deadline, self.max_nodes = deadline, max_nodes
-        self.lows, self.ups = self._bounds()
-        self._dnf_cache: dict[tuple, Dnf] = {}
+        self.lows, self.ups = extrapolation_bounds(self.a, self.tm, g.params, self.index)
+        # per state: its timing and the DBM column of its invariant's clock
+        self.states = {s.name: (self.tm.states.get(s.name), self.index.get(
+            s.invariant.clock, 0) if s.invariant else 0) for s in self.a.states}
+        self.plans = cell_plans(self.a, g.table, g.params, self.index)
+        self.events = tuple(e.name for e in self.a.events)
         self.passed: dict[tuple, list[tuple[dbm.Matrix, int]]] = {}
+        self._freed: dict[tuple, tuple[int, ...]] = {}
 
-    # --- extrapolation constants: per state, propagated backwards over edges ---
+    # --- zone helpers ---
 
-    def _bounds(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-        size = self.n + 1
-        lows = {s.name: [-1] * size for s in self.a.states}
-        ups = {s.name: [-1] * size for s in self.a.states}
+    def _some(self, zone: dbm.Matrix, f: Formula) -> bool:
+        """Whether a disjunct of f holds somewhere in the zone."""
+        n = self.n
+        for d in f:
+            z = zone
+            for i, upper, b in d.bounds:
+                z = dbm.upper(z, n, i, b) if upper else dbm.lower(z, n, i, b)
+                if z[0] < 0:
+                    break
+            if z[0] >= 0:
+                return True
+        return False
 
-        def note(state: str, clock: str, c: int | None) -> None:
-            if c is None or c < 0:
-                return
-            i = self.index[clock]
-            # a bound used both ways (checks, negated guards): count it as both
-            for table_ in (lows, ups):
-                table_[state][i] = max(table_[state][i], c + 1)
-
-        for name, st in self.tm.states.items():
-            for c in (st.pass_max, st.fire_lo, st.fire_hi, st.event_max):
-                note(name, st.clock, c)
-        for e in self.a.edges:
-            for cmp in comparisons(e.guard):
-                if cmp.env in self.clockset:
-                    c = resolve(cmp.value, self.params)
-                    if c >= 0:  # INFINITE (-1): no constant to remember
-                        note(e.src, cmp.env, c)
-            # the arming at the destination compares the clock in the source's zone
-            st = self.tm.states.get(e.dst)
-            if st is not None:
-                note(e.src, st.clock, st.pass_max)
-        # a worklist: a state whose constants grew passes them on to its predecessors
-        before: dict[str, list[tuple[str, frozenset[int]]]] = {}
-        for e in self.a.edges:
-            before.setdefault(e.dst, []).append(
-                (e.src, frozenset(self.index[r] for r in e.reset_envs)))
-        todo = deque(s.name for s in self.a.states)
-        waiting = set(todo)
-        while todo:
-            dst = todo.popleft()
-            waiting.discard(dst)
-            for src, reset in before.get(dst, ()):
-                grew = False
-                for i in range(1, size):
-                    if i in reset:
-                        continue
-                    for table_ in (lows, ups):
-                        if table_[dst][i] > table_[src][i]:
-                            table_[src][i] = table_[dst][i]
-                            grew = True
-                if grew and src not in waiting:
-                    waiting.add(src)
-                    todo.append(src)
-        return lows, ups
-
-    # --- helpers ---
-
-    def _dnf(self, key: object, guard, negate: bool) -> Dnf:
-        k = (key, negate)
-        if k not in self._dnf_cache:
-            self._dnf_cache[k] = dnf(guard, self.clockset, self.params, negate)
-        return self._dnf_cache[k]
-
-    def _apply(self, zone: dbm.Matrix, lits: tuple[ClockLit, ...]) -> dbm.Matrix:
-        for lit in lits:
-            i = self.index[lit.clock]
-            if lit.upper:
-                zone = dbm.upper(zone, self.n, i, lit.bound)
-            else:
-                zone = dbm.lower(zone, self.n, i, lit.bound)
-            if dbm.is_empty(zone, self.n):
-                break
-        return zone
-
-    def _restrict(self, zone: dbm.Matrix, formula: Dnf) -> list[tuple[dbm.Matrix, int]]:
-        """The non-empty parts of the zone where a disjunct holds for some env values,
-        with the disjunct's index."""
+    def _parts(self, zone: dbm.Matrix, f: Formula) -> list[tuple[dbm.Matrix, int]]:
+        """The non-empty parts of the zone where a disjunct holds, with its index."""
+        n = self.n
         out = []
-        for index, conj in enumerate(formula):
-            if env_solution(conj) is None:
-                continue
-            z = self._apply(zone, clock_lits(conj))
-            if not dbm.is_empty(z, self.n):
-                out.append((z, index))
+        for d in f:
+            z = zone
+            for i, upper, b in d.bounds:
+                z = dbm.upper(z, n, i, b) if upper else dbm.lower(z, n, i, b)
+                if z[0] < 0:
+                    break
+            if z[0] >= 0:
+                out.append((z, d.index))
         return out
-
-    def _upper(self, zone: dbm.Matrix, clock: str, c: int) -> dbm.Matrix:
-        return dbm.upper(zone, self.n, self.index[clock], c)
-
-    def _lower(self, zone: dbm.Matrix, clock: str, c: int) -> dbm.Matrix:
-        return dbm.lower(zone, self.n, self.index[clock], c)
-
-    def _empty(self, zone: dbm.Matrix) -> bool:
-        return dbm.is_empty(zone, self.n)
 
     # --- search ---
 
@@ -276,28 +212,37 @@ class _Explorer:
             mode = Mode.ARMED if st.pass_max is None or st.pass_max >= 0 else Mode.EXPIRED
         queue: deque[int] = deque()
         self._add(a.initial.name, unset, mode, zone, None, None, 0, queue)
+        nodes = self.g.nodes
         while queue:
-            if time.monotonic() > self.deadline or len(self.g.nodes) > self.max_nodes:
-                raise ExplorationLimit(f"zone graph not complete after {len(self.g.nodes)} nodes")
-            self._expand(self.g.nodes[queue.popleft()], queue)
+            if time.monotonic() > self.deadline or len(nodes) > self.max_nodes:
+                raise ExplorationLimit(f"zone graph not complete after {len(nodes)} nodes")
+            self._expand(nodes[queue.popleft()], queue)
 
     def _add(self, state: str, unset: frozenset[str], mode: Mode, entry: dbm.Matrix,
              parent: int | None, step: Step | None, depth: int, queue: deque[int]) -> int:
         """The node for this entry, or the earlier one that covers it."""
-        st = self.tm.states.get(state)
-        for c in sorted(unset):
-            if not (mode is Mode.ARMED and st is not None and c == st.clock):
-                entry = dbm.free(entry, self.n, self.index[c])
+        n = self.n
+        st, col = self.states[state]
+        key = (state, unset, mode)
+        freed = self._freed.get(key)
+        if freed is None:
+            freed = self._freed[key] = tuple(
+                self.index[c] for c in sorted(unset)
+                if not (mode is Mode.ARMED and st is not None and c == st.clock))
+        for i in freed:
+            entry = dbm.free(entry, n, i)
         if mode is Mode.EXPIRED:
             zone = entry  # a leaf: only violations follow, the first at once
         else:
-            zone = dbm.up(entry, self.n)
+            zone = dbm.up(entry, n)
             if mode is Mode.ARMED and st is not None and st.fire_hi is not None:
-                zone = self._upper(zone, st.clock, st.fire_hi)
-        zone = dbm.extrapolate_lu(zone, self.n, tuple(self.lows[state]), tuple(self.ups[state]))
+                zone = dbm.upper(zone, n, col, st.fire_hi)
+        zone = dbm.extrapolate_lu(zone, n, self.lows[state], self.ups[state])
         # An expired node is a leaf that shows how it was entered: one per entering cell.
-        key = (state, unset, mode, step.edge if mode is Mode.EXPIRED and step else None)
-        seen = self.passed.setdefault(key, [])
+        seen_key = (state, unset, mode, step.edge if mode is Mode.EXPIRED and step else None)
+        seen = self.passed.get(seen_key)
+        if seen is None:
+            seen = self.passed[seen_key] = []
         for old, nid in seen:
             if dbm.includes(old, zone):
                 return nid
@@ -306,10 +251,11 @@ class _Explorer:
         seen.append((zone, node.id))
         g.nodes.append(node)
         g.by_state.setdefault(state, []).append(node.id)
-        g.reached.setdefault(state, Hit(node.id))
+        if state not in g.reached:
+            g.reached[state] = Hit(node.id)
         if mode is Mode.ARMED or (mode is Mode.EXPIRED and st is not None and st.expired_fires):
-            if st is not None and st.fire_lo is not None:
-                g.timer.setdefault(state, Hit(node.id))
+            if st is not None and st.fire_lo is not None and state not in g.timer:
+                g.timer[state] = Hit(node.id)
         queue.append(node.id)
         return node.id
 
@@ -317,10 +263,10 @@ class _Explorer:
         """Where an event can still come before the timer's callback."""
         st = self.tm.states.get(node.state)
         if node.mode is Mode.ARMED and st is not None and st.event_max is not None:
-            return self._upper(node.zone, st.clock, st.event_max)
+            return dbm.upper(node.zone, self.n, self.index[st.clock], st.event_max)
         if node.mode is Mode.EXPIRED and st is not None and st.expired_now:
             assert st.pass_max is not None  # armed at the bound: due at once
-            return self._lower(node.zone, st.clock, st.pass_max + 2)
+            return dbm.lower(node.zone, self.n, self.index[st.clock], st.pass_max + 2)
         return node.zone
 
     def _check(self, node: Node, zone: dbm.Matrix) -> tuple[dbm.Matrix | None, bool]:
@@ -334,85 +280,85 @@ class _Explorer:
             return (zone, False) if st.unset_passes else (None, True)
         if st.pass_max is None:
             return zone, False
-        ok = self._upper(zone, st.clock, st.pass_max)
-        bad = self._lower(zone, st.clock, st.pass_max + 1)
-        return (None if self._empty(ok) else ok), not self._empty(bad)
+        i = self.index[st.clock]
+        ok = dbm.upper(zone, self.n, i, st.pass_max)
+        bad = dbm.lower(zone, self.n, i, st.pass_max + 1)
+        return (None if ok[0] < 0 else ok), bad[0] >= 0
 
     def _expand(self, node: Node, queue: deque[int]) -> None:
         g = self.g
         zone = self._events_zone(node)
-        if self._empty(zone):
+        if zone[0] < 0:
             return  # the timer runs before any event could
-        for ev in self.a.events:
-            e = ev.name
-            cell = g.table.get(node.state, e)
-            if cell is None:
-                g.invalid_event.setdefault((node.state, e), Hit(node.id, e))
+        ok, fails = self._check(node, zone)
+        state = node.state
+        plans = self.plans
+        for e in self.events:
+            key = (state, e)
+            plan = plans.get(key)
+            if plan is None:
+                if key not in g.invalid_event:
+                    g.invalid_event[key] = Hit(node.id, e)
                 continue
-            ok, fails = self._check(node, zone)
-            if fails:
-                g.late_event.setdefault((node.state, e), Hit(node.id, e, cell.first))
-            if ok is None:
-                continue
-            self._evaluate(node, cell, ok, queue)
+            if fails and key not in g.late_event:
+                g.late_event[key] = Hit(node.id, e, plan.first)
+            if ok is not None:
+                self._evaluate(node, plan, ok, queue)
 
-    def _evaluate(self, node: Node, cell: Cell, ok: dbm.Matrix, queue: deque[int]) -> None:
+    def _evaluate(self, node: Node, plan: CellPlan, ok: dbm.Matrix, queue: deque[int]) -> None:
         """ha_verify_guards on the part of the zone where the check passed."""
         g = self.g
-        hit = Hit(node.id, cell.event, cell.first)
-        if cell.reads & node.unset or cell.guard is None:
+        unset = node.unset
+        key, event = plan.key, plan.event
+        if plan.escaped or plan.reads & unset:
             holds = [(ok, -1)]
         else:
-            holds = self._restrict(ok, self._dnf(("cell", cell.key), cell.guard, False))
-            if self._restrict(ok, self._dnf(("cell", cell.key), cell.guard, True)):
-                g.guard_violation.setdefault(cell.key, hit)
-        # each edge's own guard, for the findings about edges
-        for k in cell.edges:
-            at = Hit(node.id, cell.event, k)
-            g.evaluated.setdefault(k, at)
-            if escapes_of(self.a, cell, k) & node.unset:
-                g.guard_holds.setdefault(k, at)
+            holds = self._parts(ok, plan.holds)
+            if key not in g.guard_violation and self._some(ok, plan.fails):
+                g.guard_violation[key] = Hit(node.id, event, plan.first)
+        # each edge's own guard, for the findings about edges (each fact once)
+        for ep in plan.edges:
+            k = ep.edge
+            if k not in g.evaluated:
+                g.evaluated[k] = Hit(node.id, event, k)
+            if ep.escapes & unset:
+                if k not in g.guard_holds:
+                    g.guard_holds[k] = Hit(node.id, event, k)
                 continue
             g.evaluated_set.add(k)
-            guard = self.a.edges[k].guard
-            if self._restrict(ok, self._dnf(("edge", k), guard, False)):
-                g.guard_holds.setdefault(k, at)
-            if self._restrict(ok, self._dnf(("edge", k), guard, True)):
-                g.guard_fails.setdefault(k, at)
-            if len(cell.edges) > 1 and k not in g.only and not any(
-                    escapes_of(self.a, cell, j) & node.unset for j in cell.edges):
-                alone = self._dnf(("edge", k), guard, False)
-                for j in cell.edges:
-                    if j != k:
-                        alone = conjoin(alone, self._dnf(("edge", j),
-                                                         self.a.edges[j].guard, True))
-                if self._restrict(ok, alone):
-                    g.only[k] = at
-        for k in cell.dropped:
-            if k in g.dropped_holds:
-                continue
-            if edge_reads(self.a, k) & node.unset or self._restrict(
-                    ok, self._dnf(("edge", k), self.a.edges[k].guard, False)):
-                g.dropped_holds[k] = Hit(node.id, cell.event, k)
+            if k not in g.guard_holds and self._some(ok, ep.holds):
+                g.guard_holds[k] = Hit(node.id, event, k)
+            if k not in g.guard_fails and self._some(ok, ep.fails):
+                g.guard_fails[k] = Hit(node.id, event, k)
+            if ep.alone is not None and k not in g.only and not (plan.any_escapes & unset) \
+                    and self._some(ok, ep.alone):
+                g.only[k] = Hit(node.id, event, k)
+        for dp in plan.dropped:
+            k = dp.edge
+            if k not in g.dropped_holds and (dp.reads & unset or self._some(ok, dp.holds)):
+                g.dropped_holds[k] = Hit(node.id, event, k)
+        if holds and key not in g.taken:
+            g.taken[key] = Hit(node.id, event, plan.first)
         for part, index in holds:
-            g.taken.setdefault(cell.key, hit)
-            self._take(node, cell, part, index, queue)
+            self._take(node, plan, part, index, queue)
 
-    def _take(self, node: Node, cell: Cell, zone: dbm.Matrix, part: int,
+    def _take(self, node: Node, plan: CellPlan, zone: dbm.Matrix, part: int,
               queue: deque[int]) -> None:
         """The resets, then ha_setup_invariants: keep, arm, or cancel the timer."""
+        n = self.n
         unset = node.unset
-        for r in cell.resets:
-            zone = dbm.reset(zone, self.n, self.index[r])
-        unset = unset - frozenset(cell.resets)
-        src_st = self.tm.states.get(node.state)
-        if not self.g.table.rearms(cell):
-            self._add(cell.dst, unset, node.mode, zone, node.id,
-                      Step(cell.event, cell.first, node.mode, part), node.depth + 1, queue)
+        dst, first = plan.dst, plan.first
+        for i in plan.resets:
+            zone = dbm.reset(zone, n, i)
+        if plan.reset_names:
+            unset = unset - plan.reset_names
+        if not plan.rearms:
+            self._add(dst, unset, node.mode, zone, node.id,
+                      Step(plan.event, first, node.mode, part), node.depth + 1, queue)
             return
-        st = self.tm.states.get(cell.dst)
+        src_st, st = self.states[plan.src][0], self.states[dst][0]
         if node.mode is Mode.ARMED and src_st is not None and (
-                cell.dst != cell.src or src_st.clock in cell.resets
+                dst != plan.src or src_st.clock in plan.reset_names
                 or src_st.clock in node.unset):
             self.g.timer_escape.add(node.state)
         parts: list[tuple[Mode, dbm.Matrix]]
@@ -420,18 +366,19 @@ class _Explorer:
             parts = [(Mode.NONE, zone)]
         elif st.clock in unset:
             # passed = 0: the timer counts from now
-            zone = dbm.reset(zone, self.n, self.index[st.clock])
+            zone = dbm.reset(zone, n, self.index[st.clock])
             armed = st.pass_max is None or st.pass_max >= 0
             parts = [(Mode.ARMED if armed else Mode.EXPIRED, zone)]
         elif st.pass_max is None:
             parts = [(Mode.ARMED, zone)]
         else:
-            parts = [(Mode.ARMED, self._upper(zone, st.clock, st.pass_max)),
-                     (Mode.EXPIRED, self._lower(zone, st.clock, st.pass_max + 1))]
+            i = self.index[st.clock]
+            parts = [(Mode.ARMED, dbm.upper(zone, n, i, st.pass_max)),
+                     (Mode.EXPIRED, dbm.lower(zone, n, i, st.pass_max + 1))]
         for mode, zone_part in parts:
-            if self._empty(zone_part):
+            if zone_part[0] < 0:
                 continue
-            nid = self._add(cell.dst, unset, mode, zone_part, node.id,
-                            Step(cell.event, cell.first, mode, part), node.depth + 1, queue)
-            if mode is Mode.EXPIRED:
-                self.g.expired_entry.setdefault(cell.first, Hit(nid))
+            nid = self._add(dst, unset, mode, zone_part, node.id,
+                            Step(plan.event, first, mode, part), node.depth + 1, queue)
+            if mode is Mode.EXPIRED and first not in self.g.expired_entry:
+                self.g.expired_entry[first] = Hit(nid)
