@@ -40,6 +40,8 @@ class _Path:
         self.T = self.n
         self.index = {c: i + 1 for i, c in enumerate(self.clocks)}
         self.rule = rule(tm.unit, tm.timer, tm.platform)
+        self.param_items = tuple(sorted(params.items()))
+        self._dnfs: dict[tuple[int, bool], Dnf] = {}
 
     # --- zone helpers ---
 
@@ -61,7 +63,11 @@ class _Path:
         return z
 
     def dnf(self, guard: Guard | None, negate: bool = False) -> Dnf:
-        return _dnf(guard, self.clockset, tuple(sorted(self.params.items())), negate)
+        key = (id(guard), negate)  # the model's guards live as long as this path
+        found = self._dnfs.get(key)
+        if found is None:
+            found = self._dnfs[key] = _dnf(guard, self.clockset, self.param_items, negate)
+        return found
 
     def event_max(self, state: str) -> int | None:
         """As witness.PathEncoder.event_max for a concrete bound."""

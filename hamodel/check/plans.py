@@ -21,7 +21,9 @@ from hamodel.check.constraints import Dnf, clock_lits, conjoin, dnf, env_solutio
 from hamodel.check.timing import Timing
 from hamodel.model import Automaton, comparisons
 
-Bound = tuple[int, bool, int]  # (DBM column, upper, bound): x <= bound or x >= bound
+# (i, j, c): the DBM constraint xi - xj <= c (x0 is 0): `x <= b` is (x, 0, b), `x >= b`
+# is (0, x, -b)
+Bound = tuple[int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +72,14 @@ class CellPlan:
     reset_names: frozenset[str]
     rearms: bool  # ha_setup_invariants runs (not a self-loop that keeps the timer)
     key: tuple[str, str]  # (src, event)
+    # one edge whose guard is the cell's: its findings follow from the cell's guard
+    single: bool
 
 
 def formula(d: Dnf, index: Mapping[str, int]) -> Formula:
     return tuple(
-        Disjunct(i, tuple((index[lit.clock], lit.upper, lit.bound) for lit in clock_lits(conj)))
+        Disjunct(i, tuple((index[lit.clock], 0, lit.bound) if lit.upper
+                          else (0, index[lit.clock], -lit.bound) for lit in clock_lits(conj)))
         for i, conj in enumerate(d) if env_solution(conj) is not None)
 
 
@@ -129,7 +134,8 @@ def _build(a: Automaton, tab: Table, params: Mapping[str, int],
             guard_formula(guard, False) if guard is not None else (),
             guard_formula(guard, True) if guard is not None else (), tuple(edges), escapes,
             dropped, tuple(index[r] for r in cell.resets), frozenset(cell.resets),
-            tab.rearms(cell), key)
+            tab.rearms(cell), key,
+            len(cell.edges) == 1 and a.edges[cell.first].guard is guard)
     return plans
 
 

@@ -59,6 +59,9 @@ class Mode(enum.Enum):
     __hash__ = object.__hash__
 
 
+_ARMED, _EXPIRED = Mode.ARMED, Mode.EXPIRED  # module names: read once per node
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One event of a path: the table cell taken (its first edge), the timer after,
@@ -175,10 +178,11 @@ class _Explorer:
     def _some(self, zone: dbm.Matrix, f: Formula) -> bool:
         """Whether a disjunct of f holds somewhere in the zone."""
         n = self.n
+        constrain = dbm.constrain
         for d in f:
             z = zone
-            for i, upper, b in d.bounds:
-                z = dbm.upper(z, n, i, b) if upper else dbm.lower(z, n, i, b)
+            for i, j, c in d.bounds:
+                z = constrain(z, n, i, j, c)
                 if z[0] < 0:
                     break
             if z[0] >= 0:
@@ -188,11 +192,12 @@ class _Explorer:
     def _parts(self, zone: dbm.Matrix, f: Formula) -> list[tuple[dbm.Matrix, int]]:
         """The non-empty parts of the zone where a disjunct holds, with its index."""
         n = self.n
+        constrain = dbm.constrain
         out = []
         for d in f:
             z = zone
-            for i, upper, b in d.bounds:
-                z = dbm.upper(z, n, i, b) if upper else dbm.lower(z, n, i, b)
+            for i, j, c in d.bounds:
+                z = constrain(z, n, i, j, c)
                 if z[0] < 0:
                     break
             if z[0] >= 0:
@@ -211,7 +216,7 @@ class _Explorer:
             # the generated start path applies the `__init` resets and arms the timer
             mode = Mode.ARMED if st.pass_max is None or st.pass_max >= 0 else Mode.EXPIRED
         queue: deque[int] = deque()
-        self._add(a.initial.name, unset, mode, zone, None, None, 0, queue)
+        self._add(a.initial.name, unset, mode, zone, None, None, -1, queue)
         nodes = self.g.nodes
         while queue:
             if time.monotonic() > self.deadline or len(nodes) > self.max_nodes:
@@ -219,8 +224,9 @@ class _Explorer:
             self._expand(nodes[queue.popleft()], queue)
 
     def _add(self, state: str, unset: frozenset[str], mode: Mode, entry: dbm.Matrix,
-             parent: int | None, step: Step | None, depth: int, queue: deque[int]) -> int:
-        """The node for this entry, or the earlier one that covers it."""
+             parent: Node | None, plan: CellPlan | None, part: int, queue: deque[int]) -> int:
+        """The node for this entry (made by `plan`'s cell from `parent`, on its
+        guard's disjunct `part`), or the earlier one that covers it."""
         n = self.n
         st, col = self.states[state]
         key = (state, unset, mode)
@@ -228,18 +234,19 @@ class _Explorer:
         if freed is None:
             freed = self._freed[key] = tuple(
                 self.index[c] for c in sorted(unset)
-                if not (mode is Mode.ARMED and st is not None and c == st.clock))
+                if not (mode is _ARMED and st is not None and c == st.clock))
         for i in freed:
             entry = dbm.free(entry, n, i)
-        if mode is Mode.EXPIRED:
+        if mode is _EXPIRED:
             zone = entry  # a leaf: only violations follow, the first at once
         else:
             zone = dbm.up(entry, n)
-            if mode is Mode.ARMED and st is not None and st.fire_hi is not None:
-                zone = dbm.upper(zone, n, col, st.fire_hi)
+            if mode is _ARMED and st is not None and st.fire_hi is not None:
+                zone = dbm.constrain(zone, n, col, 0, st.fire_hi)
         zone = dbm.extrapolate_lu(zone, n, self.lows[state], self.ups[state])
         # An expired node is a leaf that shows how it was entered: one per entering cell.
-        seen_key = (state, unset, mode, step.edge if mode is Mode.EXPIRED and step else None)
+        seen_key = (state, unset, mode,
+                    plan.first if mode is _EXPIRED and plan is not None else None)
         seen = self.passed.get(seen_key)
         if seen is None:
             seen = self.passed[seen_key] = []
@@ -247,13 +254,17 @@ class _Explorer:
             if dbm.includes(old, zone):
                 return nid
         g = self.g
-        node = Node(len(g.nodes), state, unset, mode, zone, parent, step, depth)
+        if parent is None or plan is None:
+            node = Node(len(g.nodes), state, unset, mode, zone, None, None, 0)
+        else:
+            node = Node(len(g.nodes), state, unset, mode, zone, parent.id,
+                        Step(plan.event, plan.first, mode, part), parent.depth + 1)
         seen.append((zone, node.id))
         g.nodes.append(node)
         g.by_state.setdefault(state, []).append(node.id)
         if state not in g.reached:
             g.reached[state] = Hit(node.id)
-        if mode is Mode.ARMED or (mode is Mode.EXPIRED and st is not None and st.expired_fires):
+        if mode is _ARMED or (mode is _EXPIRED and st is not None and st.expired_fires):
             if st is not None and st.fire_lo is not None and state not in g.timer:
                 g.timer[state] = Hit(node.id)
         queue.append(node.id)
@@ -261,28 +272,29 @@ class _Explorer:
 
     def _events_zone(self, node: Node) -> dbm.Matrix:
         """Where an event can still come before the timer's callback."""
-        st = self.tm.states.get(node.state)
-        if node.mode is Mode.ARMED and st is not None and st.event_max is not None:
-            return dbm.upper(node.zone, self.n, self.index[st.clock], st.event_max)
-        if node.mode is Mode.EXPIRED and st is not None and st.expired_now:
+        st, col = self.states[node.state]
+        if st is None:
+            return node.zone
+        if node.mode is _ARMED and st.event_max is not None:
+            return dbm.constrain(node.zone, self.n, col, 0, st.event_max)
+        if node.mode is _EXPIRED and st.expired_now:
             assert st.pass_max is not None  # armed at the bound: due at once
-            return dbm.lower(node.zone, self.n, self.index[st.clock], st.pass_max + 2)
+            return dbm.constrain(node.zone, self.n, 0, col, -(st.pass_max + 2))
         return node.zone
 
     def _check(self, node: Node, zone: dbm.Matrix) -> tuple[dbm.Matrix | None, bool]:
         """ha_verify_invariants at an event: (where it passes or None, whether it can fail)."""
-        st = self.tm.states.get(node.state)
+        st, col = self.states[node.state]
         if st is None:
             return zone, False
-        if node.mode is Mode.EXPIRED:
+        if node.mode is _EXPIRED:
             return None, True
         if st.clock in node.unset:
             return (zone, False) if st.unset_passes else (None, True)
         if st.pass_max is None:
             return zone, False
-        i = self.index[st.clock]
-        ok = dbm.upper(zone, self.n, i, st.pass_max)
-        bad = dbm.lower(zone, self.n, i, st.pass_max + 1)
+        ok = dbm.constrain(zone, self.n, col, 0, st.pass_max)
+        bad = dbm.constrain(zone, self.n, 0, col, -(st.pass_max + 1))
         return (None if ok[0] < 0 else ok), bad[0] >= 0
 
     def _expand(self, node: Node, queue: deque[int]) -> None:
@@ -310,14 +322,34 @@ class _Explorer:
         g = self.g
         unset = node.unset
         key, event = plan.key, plan.event
+        fails: bool | None = None  # whether the joined guard fails somewhere, once known
         if plan.escaped or plan.reads & unset:
             holds = [(ok, -1)]
         else:
             holds = self._parts(ok, plan.holds)
-            if key not in g.guard_violation and self._some(ok, plan.fails):
-                g.guard_violation[key] = Hit(node.id, event, plan.first)
+            if key not in g.guard_violation:
+                fails = self._some(ok, plan.fails)
+                if fails:
+                    g.guard_violation[key] = Hit(node.id, event, plan.first)
+        if plan.single:
+            # the edge's guard is the cell's: what holds and fails is known already
+            k = plan.first
+            if k not in g.evaluated:
+                g.evaluated[k] = Hit(node.id, event, k)
+            if plan.reads & unset:
+                if k not in g.guard_holds:
+                    g.guard_holds[k] = Hit(node.id, event, k)
+            else:
+                g.evaluated_set.add(k)
+                if holds and k not in g.guard_holds:
+                    g.guard_holds[k] = Hit(node.id, event, k)
+                if k not in g.guard_fails and not plan.escaped:
+                    if fails is None:
+                        fails = self._some(ok, plan.fails)
+                    if fails:
+                        g.guard_fails[k] = Hit(node.id, event, k)
         # each edge's own guard, for the findings about edges (each fact once)
-        for ep in plan.edges:
+        for ep in () if plan.single else plan.edges:
             k = ep.edge
             if k not in g.evaluated:
                 g.evaluated[k] = Hit(node.id, event, k)
@@ -353,11 +385,11 @@ class _Explorer:
         if plan.reset_names:
             unset = unset - plan.reset_names
         if not plan.rearms:
-            self._add(dst, unset, node.mode, zone, node.id,
-                      Step(plan.event, first, node.mode, part), node.depth + 1, queue)
+            self._add(dst, unset, node.mode, zone, node, plan, part, queue)
             return
-        src_st, st = self.states[plan.src][0], self.states[dst][0]
-        if node.mode is Mode.ARMED and src_st is not None and (
+        src_st = self.states[plan.src][0]
+        st, col = self.states[dst]
+        if node.mode is _ARMED and src_st is not None and (
                 dst != plan.src or src_st.clock in plan.reset_names
                 or src_st.clock in node.unset):
             self.g.timer_escape.add(node.state)
@@ -366,19 +398,17 @@ class _Explorer:
             parts = [(Mode.NONE, zone)]
         elif st.clock in unset:
             # passed = 0: the timer counts from now
-            zone = dbm.reset(zone, n, self.index[st.clock])
+            zone = dbm.reset(zone, n, col)
             armed = st.pass_max is None or st.pass_max >= 0
-            parts = [(Mode.ARMED if armed else Mode.EXPIRED, zone)]
+            parts = [(_ARMED if armed else _EXPIRED, zone)]
         elif st.pass_max is None:
-            parts = [(Mode.ARMED, zone)]
+            parts = [(_ARMED, zone)]
         else:
-            i = self.index[st.clock]
-            parts = [(Mode.ARMED, dbm.upper(zone, n, i, st.pass_max)),
-                     (Mode.EXPIRED, dbm.lower(zone, n, i, st.pass_max + 1))]
+            parts = [(_ARMED, dbm.constrain(zone, n, col, 0, st.pass_max)),
+                     (_EXPIRED, dbm.constrain(zone, n, 0, col, -(st.pass_max + 1)))]
         for mode, zone_part in parts:
             if zone_part[0] < 0:
                 continue
-            nid = self._add(dst, unset, mode, zone_part, node.id,
-                            Step(plan.event, first, mode, part), node.depth + 1, queue)
-            if mode is Mode.EXPIRED and first not in self.g.expired_entry:
+            nid = self._add(dst, unset, mode, zone_part, node, plan, part, queue)
+            if mode is _EXPIRED and first not in self.g.expired_entry:
                 self.g.expired_entry[first] = Hit(nid)
