@@ -11,6 +11,7 @@ between the witnesses of one zone graph.
 from __future__ import annotations
 
 import copy
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ from hamodel.semantics import (
 )
 
 OBJ = "obj"
+SNAPSHOT_EVERY = 16  # Replays keeps the oracle's state on every 16th event of a chain
+SNAPSHOTS = 128  # ... and at most this many states (each holds per-state residency)
 
 
 _TEMPLATES: dict[tuple, tuple[Automaton, Monitor]] = {}
@@ -110,10 +113,16 @@ class Replays:
                  uptime: int) -> None:
         self.a, self.params, self.platform, self.uptime = a, dict(params), platform, uptime
         self._start: tuple[Monitor, bool] | None = None
+        self._kept: deque = deque()  # the nodes that hold a state, oldest first
 
     def _after(self, node) -> tuple[Monitor, bool]:
         """The oracle after the chain that ends at `node` (None: just started), and
-        whether every event of it moved the object.  Shared: fork before use."""
+        whether every event of it moved the object.  Shared: fork before use.
+
+        The state is kept on the asked node and on every SNAPSHOT_EVERY-th node of
+        the way there: a later witness replays at most that many events of a
+        prefix it shares, and the copies stay few."""
+        asked = node
         todo = []
         while node is not None and node.snapshot is None:
             todo.append(node)
@@ -126,14 +135,28 @@ class Replays:
                 _, out = first.start(OBJ, self.uptime)
                 self._start = (first, not out)
             m, ok = self._start
-        for node in reversed(todo):
+        working = False  # whether m is this call's own copy
+        for i, node in enumerate(reversed(todo), 1):
             if ok:
-                m = m.fork()
+                if not working:
+                    m, working = m.fork(), True
                 ev = node.event
                 out = m.event(OBJ, self.uptime + ev.time, ev.event, dict(ev.env))
                 ok = len(out) == 1 and isinstance(out[0], Moved)
-            node.snapshot = (m, ok)
+            if node is asked:
+                self._keep(node, m, ok)  # the last one: nothing changes m after it
+            elif i % SNAPSHOT_EVERY == 0:
+                self._keep(node, m.fork() if working else m, ok)
         return m, ok
+
+    def _keep(self, node, m: Monitor, ok: bool) -> None:
+        """Keep the state on the node; past SNAPSHOTS kept, forget the oldest (the
+        witnesses of one finding kind come in model order, so recent prefixes are
+        the ones the next witnesses share)."""
+        node.snapshot = (m, ok)
+        self._kept.append(node)
+        if len(self._kept) > SNAPSHOTS:
+            self._kept.popleft().snapshot = None
 
     def run(self, w: Witness, prefix) -> _Run:
         """Replay `w`, whose events before the last are the chain ending at `prefix`."""
