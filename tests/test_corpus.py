@@ -74,8 +74,10 @@ EXPECTED = {
         {
             ("running", "preempt"): "waiting",
             ("running", "sleep"): "sleeping",
+            ("running", "wakeup"): "running",
             ("sleeping", "wakeup"): "waiting",
             ("waiting", "switch_in"): "running",
+            ("waiting", "wakeup"): "waiting",
         },
         ["running"],
     ),

@@ -82,11 +82,11 @@ def test_text_output_says_where_the_time_went(tmp_path):
 
 
 def test_an_event_the_model_forbids_is_a_violation(tmp_path):
-    trace = jsonl({"t": 0, "start": 1}, {"t": 5, "event": "wakeup", "obj": 1})
+    trace = jsonl({"t": 0, "start": 1}, {"t": 5, "event": "switch_in", "obj": 1})
     code, out, _ = run(tmp_path, trace, "--param", "BUDGET_NS=2ms", "--format", "jsonl")
     assert code == 1
     v = json.loads(out.splitlines()[0])
-    assert (v["kind"], v["event"], v["state"], v["time"]) == ("invalid_event", "wakeup",
+    assert (v["kind"], v["event"], v["state"], v["time"]) == ("invalid_event", "switch_in",
                                                              "running", 5)
 
 

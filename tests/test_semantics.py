@@ -254,8 +254,8 @@ def test_start_event_and_start_run_event():
 def test_invalid_event_is_a_violation_and_ends_monitoring():
     m = tlob(5)
     m.start(1, U)
-    (v,) = m.event(1, U + 1 * MS, "wakeup")  # running has no wakeup edge
-    assert v.kind is ViolationKind.INVALID_EVENT and v.event == "wakeup"
+    (v,) = m.event(1, U + 1 * MS, "switch_in")  # running has no switch_in edge
+    assert v.kind is ViolationKind.INVALID_EVENT and v.event == "switch_in"
     assert v.state == "running" and dict(v.clocks) == {"clk_elapsed": 1 * MS}
     assert m.event(1, U + 2 * MS, "sleep") == []  # ignored until started again
     assert m.advance(U + 100 * MS) == []  # the timer was cancelled with the monitor

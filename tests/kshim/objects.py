@@ -26,6 +26,7 @@ from hamodel.model import Automaton
 from hamodel.semantics import (
     Monitor,
     Moved,
+    Platform,
     StartResult,
     StopResult,
     Violation,
@@ -137,9 +138,10 @@ class Reference:
     """
 
     def __init__(self, a: Automaton, binding: Binding, slots: int, pids: Iterable[int],
-                 uptime: int = UPTIME) -> None:
+                 uptime: int = UPTIME, platform: Platform | None = None) -> None:
         self.a, self.binding, self.slots = a, binding, slots
         self.uptime = uptime
+        self.platform = platform
         self.pids = sorted(pids)
         self.view = kernel_c.build_view(a, GenOptions(a.file or "model.dot", binding=binding))
         self.param = self.view.objects.params[0]
@@ -150,7 +152,7 @@ class Reference:
         self._fresh(0)
 
     def _fresh(self, t: int) -> None:
-        self.mon = Monitor(self.a)
+        self.mon = Monitor(self.a, platform=self.platform)
 
     def _emit(self, outs) -> None:
         """Outcomes as the driver prints them, times relative to the uptime."""
@@ -176,8 +178,7 @@ class Reference:
                             f" state {o.state} with env {env}")
             self.out.append(f"{t} trace error_env_{m}: {o.obj}: event {event} not"
                             f" expected in the state {o.state} with env {env}")
-            if o.kind is ViolationKind.INVARIANT and o.event is None and \
-                    self.view.objects.residency:
+            if self.view.objects.residency:  # after every error_env, timer's or event's
                 spent = dict(o.residency)
                 o_ = self.view.objects
                 values = [(p.c_name, self.held[o.obj]) for p in o_.params]

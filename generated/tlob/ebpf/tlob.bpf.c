@@ -115,7 +115,7 @@ static const volatile __s8 next_state_tlob[state_max_tlob][event_max_tlob] = {
 		[preempt_tlob] = waiting_tlob,
 		[sleep_tlob] = sleeping_tlob,
 		[switch_in_tlob] = -1,
-		[wakeup_tlob] = -1,
+		[wakeup_tlob] = running_tlob,
 	},
 	[sleeping_tlob] = {
 		[preempt_tlob] = -1,
@@ -127,7 +127,7 @@ static const volatile __s8 next_state_tlob[state_max_tlob][event_max_tlob] = {
 		[preempt_tlob] = -1,
 		[sleep_tlob] = -1,
 		[switch_in_tlob] = running_tlob,
-		[wakeup_tlob] = -1,
+		[wakeup_tlob] = waiting_tlob,
 	},
 };
 

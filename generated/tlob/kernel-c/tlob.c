@@ -52,6 +52,7 @@ typedef struct tlob_target *monitor_target;
  * the monitor and marks the slot retiring; one RCU grace period later (a
  * handler that saw the monitor running has returned by then) tlob_retire_slot()
  * cancels the timer synchronously, destroys the storage and frees the slot.
+ * The same task may start again meanwhile: its retiring slot is taken back.
  */
 #define TLOB_SLOTS 64
 #define TLOB_THRESHOLD_NS_MIN 1000ull
@@ -63,11 +64,15 @@ struct tlob_target {
 	pid_t pid;
 	/* stopped, waiting for tlob_retire_slot() */
 	bool retiring;
+	/* stopped again while the retire work was queued: it waits one more grace period */
+	bool requeue;
 	struct rcu_work retire;
 	u64 threshold_ns;
 	/* time spent in each state since the start, and when the current one began */
 	u64 residency_ns[state_max_tlob];
 	u64 entered_ns;
+	/* the instant of the error being reported, see ha_get_env() */
+	u64 report_ns;
 };
 
 static struct tlob_target tlob_slots[TLOB_SLOTS];
@@ -83,7 +88,10 @@ static struct tlob_target *tlob_find_slot(struct task_struct *task)
 	return NULL;
 }
 
-/* Whether the storage of @pid is still retiring: it cannot be made again yet. */
+/*
+ * Whether the storage of @pid is retiring for another task (the pid was reused):
+ * it cannot be made again yet.
+ */
 static bool tlob_pid_retiring(pid_t pid)
 {
 	for (int i = 0; i < TLOB_SLOTS; i++) {
@@ -114,6 +122,11 @@ static DEFINE_PER_CPU(u64, tlob_event_ns);
  */
 static u64 ha_get_env(struct ha_monitor *ha_mon, enum envs_tlob env, u64 time_ns)
 {
+	/*
+	 * The framework reads every env for the text of an error at the instant it
+	 * reports: the residency that handle_error_env() adds counts to that instant.
+	 */
+	ha_get_target(ha_mon)->report_ns = time_ns;
 	if (env == clk_elapsed_tlob)
 		return ha_get_clk_ns(ha_mon, env, time_ns);
 	return ENV_INVALID_VALUE;
@@ -195,6 +208,11 @@ static bool ha_verify_constraint(struct ha_monitor *ha_mon,
 {
 	/* the instant the handler read for this tracepoint hit, see tlob_event_ns */
 	time_ns = __this_cpu_read(tlob_event_ns);
+	/*
+	 * A handler another CPU ran late may bring a stamp older than the last move
+	 * (or than a restart of the task): it happens no earlier than that.
+	 */
+	time_ns = max(time_ns, ha_get_target(ha_mon)->entered_ns);
 
 	/*
 	 * The initial arrow resets clk_elapsed_tlob: it is unset only when
@@ -273,10 +291,11 @@ static inline void tlob_cancel_timer_sync(struct ha_monitor *ha_mon)
  *
  * Return: 0 when monitoring started, -ENODEV when the monitor is disabled,
  * -ERANGE when a parameter is outside its limits,
- * -EALREADY when @task is being monitored, -EBUSY when the storage of a
- * previous run of its pid is still retiring (one RCU grace period after its
- * stop), -ENOSPC when all TLOB_SLOTS slots are taken or retiring,
- * -ENOMEM when the monitor storage cannot be allocated.
+ * -EALREADY when @task is being monitored, -EBUSY when the storage of an
+ * exited task with the same pid is still retiring (one RCU grace period after
+ * its stop), -ENOSPC when all TLOB_SLOTS slots are taken or retiring,
+ * -ENOMEM when the monitor storage cannot be allocated. A task that stopped
+ * moments ago starts again on its own retiring slot.
  */
 int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 {
@@ -291,16 +310,20 @@ int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 
 	guard(spinlock)(&tlob_slots_lock);
 	guard(rcu)();
-	if (tlob_pid_retiring(task->pid))
-		return -EBUSY;
 	target = tlob_find_slot(task);
 	if (target) {
-		/* a violation stopped the monitor, the slot waits for the stop */
+		/*
+		 * A violation stopped the monitor and the slot waits for the stop, or
+		 * the task stopped and its slot is retiring: take it back.
+		 */
 		da_mon = da_get_monitor(task->pid, target);
 		if (da_monitoring(da_mon))
 			return -EALREADY;
 		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
+		target->retiring = false;
 	} else {
+		if (tlob_pid_retiring(task->pid))
+			return -EBUSY;
 		target = tlob_find_slot(NULL);
 		if (!target)
 			return -ENOSPC;
@@ -320,10 +343,12 @@ int tlob_start_task(struct task_struct *task, u64 threshold_ns)
 }
 
 /*
- * The second phase of a release, one RCU grace period after the first: every
- * handler that saw the monitor running has returned, so nothing arms the timer
- * again or writes the slot. A work item, not an RCU callback: it waits for the
- * timer callback and takes the slots lock, in process context.
+ * The second phase of a release, one RCU grace period after the last stop:
+ * every handler that saw the monitor running has returned, so nothing arms the
+ * timer again or writes the slot. A work item, not an RCU callback: it waits
+ * for the timer callback and takes the slots lock, in process context. A slot
+ * its task took back meanwhile stays; one stopped again after this work was
+ * queued waits for one more grace period.
  */
 static void tlob_retire_slot(struct work_struct *work)
 {
@@ -332,13 +357,20 @@ static void tlob_retire_slot(struct work_struct *work)
 
 	target = container_of(to_rcu_work(work), struct tlob_target, retire);
 
+	/* the storage's hash table has one writer at a time: starts hold the lock */
+	guard(spinlock)(&tlob_slots_lock);
+	if (target->requeue) {
+		target->requeue = false;
+		queue_rcu_work(system_wq, &target->retire);
+		return;
+	}
+	if (!target->retiring)
+		return;
 	scoped_guard(rcu) {
 		da_mon = da_get_monitor(target->pid, target);
 		if (da_mon)
 			tlob_cancel_timer_sync(to_ha_monitor(da_mon));
 	}
-	/* the storage's hash table has one writer at a time: starts hold the lock */
-	guard(spinlock)(&tlob_slots_lock);
 	da_destroy_storage(target->pid);
 	target->task = NULL;
 	target->retiring = false;
@@ -356,12 +388,22 @@ static int tlob_release_slot(struct tlob_target *target)
 
 	scoped_guard(rcu) {
 		da_mon = da_get_monitor(target->pid, target);
+		/*
+		 * Past the deadline with the timer not run yet (its interrupt is late):
+		 * the stop is an event of its own that finds the invariant false, and
+		 * reports it the way the timer would.
+		 */
+		if (da_monitoring(da_mon) &&
+		    !ha_verify_invariants(to_ha_monitor(da_mon), READ_ONCE(da_mon->curr_state), 0,
+					  READ_ONCE(da_mon->curr_state), ha_get_ns()))
+			__ha_monitor_timer_callback(to_ha_monitor(da_mon));
 		ret = da_monitoring(da_mon) ? 0 : -EOVERFLOW;
 		da_monitor_reset(da_mon);
 		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
 	}
 	target->retiring = true;
-	queue_rcu_work(system_wq, &target->retire);
+	if (!queue_rcu_work(system_wq, &target->retire))
+		target->requeue = true;
 	return ret;
 }
 
@@ -390,11 +432,13 @@ static void tlob_init_slots(void)
 		INIT_RCU_WORK(&tlob_slots[i].retire, tlob_retire_slot);
 }
 
-/* Wait until every retiring slot is free. */
+/* Wait until every retiring slot is free (a work may queue itself once more). */
 static void tlob_flush_retiring(void)
 {
-	for (int i = 0; i < TLOB_SLOTS; i++)
-		flush_rcu_work(&tlob_slots[i].retire);
+	for (int i = 0; i < TLOB_SLOTS; i++) {
+		while (flush_rcu_work(&tlob_slots[i].retire))
+			;
+	}
 }
 
 /* Disabling the monitor destroys every storage: free every slot first. */
@@ -410,18 +454,26 @@ static void tlob_free_slots(void)
 }
 
 /*
- * After the invariant timer's error_env_tlob (event "none"), report the time
- * spent in each state, the current interval included. This probe runs inside
- * the timer callback, before the monitor is reset; the slot stays taken until
- * tlob_retire_slot() has waited for the callback.
+ * After each error_env_tlob, whether the timer found the overrun (event
+ * "none") or an event that came before the timer ran, report the time spent in
+ * each state up to the instant of the error, the current interval included.
+ * The probe runs before the monitor is reset, inside the timer callback or the
+ * event's handler; the slot stays taken until tlob_retire_slot() has waited
+ * for both. The state is the one the error names: an event has already moved
+ * curr_state on.
  */
 static void handle_error_env(void *data, int id, char *state, char *event, char *env)
 {
 	struct tlob_target *target;
 	u64 residency_ns[state_max_tlob];
 	struct da_monitor *da_mon;
+	int s;
 
-	if (strcmp(event, EVENT_NONE_LBL))
+	for (s = 0; s < state_max_tlob; s++) {
+		if (!strcmp(state, model_get_state_name(s)))
+			break;
+	}
+	if (s == state_max_tlob)
 		return;
 	guard(rcu)();
 	da_mon = da_get_monitor(id, NULL);
@@ -429,7 +481,7 @@ static void handle_error_env(void *data, int id, char *state, char *event, char 
 		return;
 	target = da_get_target(da_mon);
 	memcpy(residency_ns, target->residency_ns, sizeof(residency_ns));
-	residency_ns[READ_ONCE(da_mon->curr_state)] += ktime_get_ns() - target->entered_ns;
+	residency_ns[s] += target->report_ns - target->entered_ns;
 	trace_detail_env_tlob(id, target->threshold_ns,
 			      residency_ns[running_tlob],
 			      residency_ns[waiting_tlob],

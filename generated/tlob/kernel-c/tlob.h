@@ -58,9 +58,9 @@ static const struct automaton_tlob automaton_tlob = {
 		"clk_elapsed",
 	},
 	.function = {
-		{       waiting_tlob,      sleeping_tlob,      INVALID_STATE,      INVALID_STATE },
+		{       waiting_tlob,      sleeping_tlob,      INVALID_STATE,       running_tlob },
 		{      INVALID_STATE,      INVALID_STATE,      INVALID_STATE,       waiting_tlob },
-		{      INVALID_STATE,      INVALID_STATE,       running_tlob,      INVALID_STATE },
+		{      INVALID_STATE,      INVALID_STATE,       running_tlob,       waiting_tlob },
 	},
 	.initial_state = running_tlob,
 	.final_states = { 1, 0, 0 },

@@ -269,6 +269,19 @@ static void tlob_kunit_running_sleep(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
 }
 
+static void tlob_kunit_running_wakeup(struct kunit *test)
+{
+	struct task_struct *task = tlob_kunit_task(test);
+	u64 start_ns;
+
+	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
+	start_ns = tlob_kunit_entered_ns(task);
+	tlob_kunit_event(task, wakeup_tlob);
+	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), running_tlob);
+	tlob_kunit_expect_residency(test, task, start_ns);
+	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
+}
+
 static void tlob_kunit_sleeping_wakeup(struct kunit *test)
 {
 	struct task_struct *task = tlob_kunit_task(test);
@@ -297,6 +310,20 @@ static void tlob_kunit_waiting_switch_in(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
 }
 
+static void tlob_kunit_waiting_wakeup(struct kunit *test)
+{
+	struct task_struct *task = tlob_kunit_task(test);
+	u64 start_ns;
+
+	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
+	start_ns = tlob_kunit_entered_ns(task);
+	tlob_kunit_event(task, preempt_tlob);
+	tlob_kunit_event(task, wakeup_tlob);
+	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), waiting_tlob);
+	tlob_kunit_expect_residency(test, task, start_ns);
+	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
+}
+
 /* The cases call the monitor's functions directly: it must be enabled, by them. */
 static int tlob_kunit_init(struct kunit *test)
 {
@@ -320,8 +347,10 @@ static struct kunit_case tlob_kunit_cases[] = {
 	KUNIT_CASE(tlob_kunit_start_stop),
 	KUNIT_CASE(tlob_kunit_running_preempt),
 	KUNIT_CASE(tlob_kunit_running_sleep),
+	KUNIT_CASE(tlob_kunit_running_wakeup),
 	KUNIT_CASE(tlob_kunit_sleeping_wakeup),
 	KUNIT_CASE(tlob_kunit_waiting_switch_in),
+	KUNIT_CASE(tlob_kunit_waiting_wakeup),
 	{}
 };
 

@@ -105,12 +105,12 @@ def _bound_0(p):
 
 
 def _bound_1(p):
-    # tlob.dot:13: sleeping: clk_elapsed < BUDGET_NS()
+    # tlob.dot:14: sleeping: clk_elapsed < BUDGET_NS()
     return p['BUDGET_NS'] % U64
 
 
 def _bound_2(p):
-    # tlob.dot:15: waiting: clk_elapsed < BUDGET_NS()
+    # tlob.dot:16: waiting: clk_elapsed < BUDGET_NS()
     return p['BUDGET_NS'] % U64
 
 
@@ -126,14 +126,16 @@ _KEEP, _ARM, _CANCEL = 0, 1, 2
 # reset, timer action, whether an hrtimer re-armed here keeps its deadline) ---
 _TABLE: tuple[dict[str, tuple], ...] = (
     {  # running
-        'preempt': (None, 2, (), _ARM, True),  # tlob.dot:12
-        'sleep': (None, 1, (), _ARM, True),  # tlob.dot:11
+        'preempt': (None, 2, (), _ARM, True),  # tlob.dot:13
+        'sleep': (None, 1, (), _ARM, True),  # tlob.dot:12
+        'wakeup': (None, 0, (), _KEEP, True),  # tlob.dot:11
     },
     {  # sleeping
-        'wakeup': (None, 2, (), _ARM, True),  # tlob.dot:14
+        'wakeup': (None, 2, (), _ARM, True),  # tlob.dot:15
     },
     {  # waiting
-        'switch_in': (None, 0, (), _ARM, True),  # tlob.dot:16
+        'switch_in': (None, 0, (), _ARM, True),  # tlob.dot:17
+        'wakeup': (None, 2, (), _KEEP, True),  # tlob.dot:18
     },
 )
 # Moves event() and feed() do inline, as (destination, re-armed): no guard, no reset,

@@ -55,6 +55,8 @@ typedef unsigned int gfp_t;
 #define CONCATENATE(a, b) __CONCAT_(a, b)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define max(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); _a > _b ? _a : _b; })
+#define min(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); _a < _b ? _a : _b; })
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 #define IS_ENABLED(option) __is_defined(option)
 /* the kernel's trick: a CONFIG_ symbol defined as 1 expands to a non-empty word */
