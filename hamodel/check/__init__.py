@@ -10,6 +10,7 @@ findings.py    findings of one platform           behaviours.py      framework b
 queries.py     --reach / --violate                smt.py / proof.py  Z3 regions, Spacer proofs
 timed.py       orders, parameters, merging        rootcause.py       consequences under their cause
 report.py      text / JSON / SARIF 2.1.0          command.py         the CLI subcommand
+plans.py       per-cell plans for the explorer
 """
 
 from __future__ import annotations

@@ -12,6 +12,12 @@ the disjunct's literals (constraints.env_solution).  The result is replayed by
 witness.py like a Z3 witness; the Z3 encoding remains for free parameters and
 the small-uptime goal.
 
+Sharing (`ZoneRuns`): the prefixes of one zone graph's paths are computed once
+per zone-graph node, and each prefix remembers which valuation the backward
+pass picked for its last event given the next event's point; a later witness
+whose backward pass reaches the same prefix with the same point takes the rest
+of the run from there (`RunNode` chains), so common prefixes are built once.
+
 Exactness: the explorer's abstraction (Extra+_LU) is a simulation, so every
 path it records, with the disjuncts it took, is realised by a run; the zones
 here are not abstracted, so a picked valuation is one such run.

@@ -82,12 +82,13 @@ class Checker:
             if key not in self.shared:
                 self.shared[key] = (g, GraphWitnesses(self.a, g, self.platform, self.tab))
             found = self.shared[key][1].at(node, goal)
-        if steps is None:
+
+        def steps_of() -> tuple[Step, ...]:  # only the solver needs the path spelt out
+            if steps is not None:
+                return steps
             assert node is not None
-            path = g.path
-            steps_of = lambda: path(node)  # noqa: E731
-        else:
-            steps_of = lambda: steps  # noqa: E731
+            return g.path(node)
+
         if found is None:
             found = concretize_run(self.a, steps_of(), goal, g.params, self.platform,
                                    g.nodes[0].mode, self.timeout_s, self.tab, g.timing,

@@ -24,6 +24,10 @@ state, outcome or guard evaluation is recorded iff some integer-timed run
 produces it.  With an inexact timing (a firing window) the graph holds every
 run and possibly more.  Search is breadth-first, so the first hit of anything
 has fewest events.
+
+What depends on the model only (each cell's guards as DBM bounds, escapes,
+resets, the extrapolation constants) is compiled once in plans.py; per node the
+explorer does zone arithmetic, and records each fact about an edge once.
 """
 
 from __future__ import annotations
