@@ -35,7 +35,6 @@ from hamodel.check import Options, check_automaton  # noqa: E402
 from hamodel.check.params import configurations  # noqa: E402
 from hamodel.check.timing import platform_timer  # noqa: E402
 from hamodel.check.zones import explore  # noqa: E402
-from hamodel.export.tchecker import render, translate  # noqa: E402
 from hamodel.load import load_model, load_text  # noqa: E402
 from hamodel.semantics import Platform, Tie  # noqa: E402
 
@@ -162,6 +161,8 @@ def tck_reach(path: Path, rounds: int) -> tuple[int, list[float]] | None:
 
 
 def compare_with_tchecker(models: list[tuple[str, str]], rounds: int, where: Path) -> None:
+    from hamodel.export.tchecker import render, translate
+
     where.mkdir(parents=True, exist_ok=True)
     print(f"\nzone exploration, one order (event-first), beside TChecker on the same automata"
           f" ({where}/*.tck)")
@@ -198,6 +199,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="runs per figure (median, min, max)")
     ap.add_argument("--tck-dir", type=Path, default=ROOT / "out" / "bench-tck",
                     help="where the TChecker translations are written")
+    ap.add_argument("--no-tchecker", action="store_true",
+                    help="skip part 3 (e.g. to time a checker from before `hamodel export`)")
     args = ap.parse_args()
     rounds = max(1, args.rounds)
     print(f"{'model':<32} {'states':>6} {'edges':>6} {'clk':>3} {'nodes':>7} {'zones ms':>9}"
@@ -236,7 +239,8 @@ def main() -> None:
     if len(points) > 1:
         print(f"growth: time ~ N^{fit_exponent(points):.2f} (least squares over"
               f" N = {points[0][0]}..{points[-1][0]})")
-    compare_with_tchecker(generated, rounds, args.tck_dir)
+    if not args.no_tchecker:
+        compare_with_tchecker(generated, rounds, args.tck_dir)
 
 
 if __name__ == "__main__":

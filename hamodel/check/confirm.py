@@ -31,7 +31,7 @@ from hamodel.semantics import (
 
 OBJ = "obj"
 SNAPSHOT_EVERY = 16  # Replays keeps the oracle's state on every 16th event of a chain
-SNAPSHOTS = 128  # ... and at most this many states (each holds per-state residency)
+SNAPSHOTS = 128  # ... and on the last prefixes asked for, at most this many
 
 
 _TEMPLATES: dict[tuple, tuple[Automaton, Monitor]] = {}
@@ -143,16 +143,16 @@ class Replays:
                 ev = node.event
                 out = m.event(OBJ, self.uptime + ev.time, ev.event, dict(ev.env))
                 ok = len(out) == 1 and isinstance(out[0], Moved)
-            if node is asked:
+            if i % SNAPSHOT_EVERY == 0:
+                node.snapshot = (m.fork() if working and node is not asked else m, ok)
+            elif node is asked:
                 self._keep(node, m, ok)  # the last one: nothing changes m after it
-            elif i % SNAPSHOT_EVERY == 0:
-                self._keep(node, m.fork() if working else m, ok)
         return m, ok
 
     def _keep(self, node, m: Monitor, ok: bool) -> None:
-        """Keep the state on the node; past SNAPSHOTS kept, forget the oldest (the
-        witnesses of one finding kind come in model order, so recent prefixes are
-        the ones the next witnesses share)."""
+        """Keep the state at a witness's prefix; past SNAPSHOTS of those, forget the
+        oldest.  (The states on every SNAPSHOT_EVERY-th event stay: from any node
+        a replay resumes within that many events.)"""
         node.snapshot = (m, ok)
         self._kept.append(node)
         if len(self._kept) > SNAPSHOTS:
