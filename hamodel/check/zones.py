@@ -176,6 +176,7 @@ class _Explorer:
         self.events = tuple(e.name for e in self.a.events)
         self.passed: dict[tuple, list[tuple[dbm.Matrix, int]]] = {}
         self._freed: dict[tuple, tuple[int, ...]] = {}
+        self.rows: dict[str, tuple[tuple[str, tuple[str, str], CellPlan | None], ...]] = {}
 
     # --- zone helpers ---
 
@@ -307,11 +308,11 @@ class _Explorer:
         if zone[0] < 0:
             return  # the timer runs before any event could
         ok, fails = self._check(node, zone)
-        state = node.state
-        plans = self.plans
-        for e in self.events:
-            key = (state, e)
-            plan = plans.get(key)
+        row = self.rows.get(node.state)
+        if row is None:  # per state: each event, its (state, event) key and its cell's plan
+            row = self.rows[node.state] = tuple(
+                (e, (node.state, e), self.plans.get((node.state, e))) for e in self.events)
+        for e, key, plan in row:
             if plan is None:
                 if key not in g.invalid_event:
                     g.invalid_event[key] = Hit(node.id, e)
