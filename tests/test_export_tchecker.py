@@ -262,6 +262,10 @@ def test_export_refuses_with_clear_errors(tmp_path):
     bad = _hamodel("export", "--format", "tchecker", "models/tlob.dot", "--param",
                    "BUDGET_NS=5", "--timer-latency", "soon")
     assert bad.returncode == 2 and bad.stderr.startswith("hamodel export: --timer-latency")
+    ltl = _hamodel("export", "--format", "tchecker", "models/pagefault.ltl")
+    assert ltl.returncode == 2 and ltl.stderr == (
+        "hamodel export: models/pagefault.ltl is an LTL spec; --format tchecker takes a .dot"
+        " automaton\n")
     nofile = _hamodel("export", "--format", "tchecker", str(tmp_path / "none.dot"))
     assert nofile.returncode == 2 and "Traceback" not in nofile.stderr
     (tmp_path / "a_file").write_text("")

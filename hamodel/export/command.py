@@ -14,6 +14,7 @@ from hamodel.check.command import _params
 from hamodel.check.timing import Unsupported, platform_timer
 from hamodel.diagnostics import Diagnostic, Severity
 from hamodel.load import SOURCES, load_model
+from hamodel.ltl.load import is_ltl
 from hamodel.output import write_atomic
 from hamodel.platform_options import add_platform_options, platform_choice
 from hamodel.semantics import Platform, Tie
@@ -50,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"hamodel export: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     assert not isinstance(params, str) and not isinstance(choice, str)
+    if is_ltl(args.model):
+        print(f"hamodel export: {args.model} is an LTL spec; --format tchecker takes a"
+              " .dot automaton", file=sys.stderr)
+        return EXIT_BAD_INPUT
     a, diags = load_model(args.model)
     for d in diags:
         print(dg.render_text(d, SOURCES), file=sys.stderr)
