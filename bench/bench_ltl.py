@@ -32,7 +32,7 @@ from hamodel.ltl.binding import find_ltl_binding  # noqa: E402
 from hamodel.ltl.buchi import build_buchi  # noqa: E402
 from hamodel.ltl.check import check_spec  # noqa: E402
 from hamodel.ltl.load import load_ltl  # noqa: E402
-from hamodel.ltl.replay import _Report, replay_jsonl  # noqa: E402
+from hamodel.ltl.replay import replay  # noqa: E402
 
 PAGEFAULT = ROOT / "models" / "pagefault.ltl"
 SLEEP = ROOT.parent / "shared" / "models" / "upstream-ltl" / "rtapp" / "sleep.ltl"
@@ -96,9 +96,8 @@ def main() -> int:
                 for line in f:
                     json.loads(line)
 
-        def monitor() -> None:
-            with trace.open() as f:
-                replay_jsonl(spec, buchi, binding, f, _Report(io.StringIO(), "text", buchi))
+        def monitor() -> None:  # the command's path: the bounded reader, the monitor
+            replay(spec, buchi, binding, trace, "text", io.StringIO())
 
         for what, work in (("json only (reference)", reference), ("replay", monitor)):
             med, lo, hi = timed(args.runs, work)

@@ -224,7 +224,7 @@ def load_binding(path: str | Path, automaton: Automaton) -> tuple[Binding | None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return None, [dg.error(BINDING_ERROR, *_toml_error(exc, name, text))]
+        return None, [dg.error(BINDING_ERROR, *toml_error(exc, name, text))]
     reader = _Reader(name, text, automaton)
     binding = reader.binding(data)
     if dg.has_errors(reader.diags):
@@ -237,7 +237,8 @@ def load_binding(path: str | Path, automaton: Automaton) -> tuple[Binding | None
 _TOML_PLACE = re.compile(r" \(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 
-def _toml_error(exc: tomllib.TOMLDecodeError, name: str, text: str) -> tuple[str, Span]:
+def toml_error(exc: tomllib.TOMLDecodeError, name: str, text: str) -> tuple[str, Span]:
+    """tomllib's message without its place, and the place as a Span (any Python)."""
     message = str(exc)
     m = _TOML_PLACE.search(message)
     if m is None:

@@ -254,11 +254,13 @@ def cmd_gen(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     notes = getattr(target_module(args.target), "notes", lambda *_: ())  # what is left to write
     if args.target == "kernel-c":
+        from hamodel.gen import kernel_kunit
         from hamodel.gen.kernel_c import build_view
 
         view = build_view(a, options)
-        status = rvgen_cli.write_kernel_monitor(args, view.name, files, view.class_type,
-                                                view.parent)
+        status = rvgen_cli.write_kernel_monitor(
+            args, view.name, files, view.class_type, view.parent,
+            kunit=kernel_kunit.monitors_test_lines(view.kunit))
         sys.stdout.writelines(f"{n}\n" for n in notes(a, options))
         return status
     out = args.output or a.name

@@ -131,8 +131,10 @@ def linux_612(request, tmp_path_factory) -> Path:
 
 
 def overlay_newest_rv(tree: Path) -> None:
-    """Put the newest RV files of ../shared over a 6.12 tree: the upstream models, the
-    RV Makefile/Kconfig/rv_trace.h, and the in-tree monitors the newest Makefile builds
+    """Put the newest RV files of ../shared over a 6.12 tree: the upstream models (the
+    rtapp LTL specs in their newest version, ../shared/models/upstream-ltl), the RV
+    Makefile/Kconfig/rv_trace.h/rv_monitors_test.c, and the in-tree monitors the newest
+    Makefile builds
     (the kit's newer copies over ../shared/kernel/monitors/; tss and sncid, removed
     upstream, are left out as upstream left them)."""
     import shutil
@@ -140,9 +142,11 @@ def overlay_newest_rv(tree: Path) -> None:
     models = tree / "tools/verification/models"
     shutil.rmtree(models)
     shutil.copytree(MODELS / "upstream", models)
+    for spec in sorted((MODELS / "upstream-ltl" / "rtapp").glob("*.ltl")):
+        shutil.copy(spec, models / "rtapp" / spec.name)
     rv = tree / "kernel/trace/rv"
     framework = SHARED_KERNEL / "rv-framework/kernel/trace/rv"
-    for name in ("Makefile", "Kconfig", "rv_trace.h"):
+    for name in ("Makefile", "Kconfig", "rv_trace.h", "rv_monitors_test.c"):
         shutil.copy(framework / name, rv / name)
     makefile = (rv / "Makefile").read_text()
     for source in (SHARED_KERNEL / "monitors", framework / "monitors"):

@@ -29,14 +29,18 @@ from hamodel import cli
 ROOT = Path(__file__).resolve().parent.parent
 TLOB = (ROOT / "models" / "tlob.dot").read_text()
 BINDING = (ROOT / "models" / "tlob.binding.toml").read_text()
+PAGEFAULT = (ROOT / "models" / "pagefault.ltl").read_text()
+PF_BINDING = (ROOT / "models" / "pagefault.binding.toml").read_text()
 
 # Modules whose error-making places must all be reached by a case, and the calls that
 # make an error there.
 SITE_MODULES = ("load.py", "parse.py", "build.py", "binding.py", "binding_kernel.py",
                 "binding_coverage.py", "replay.py",
-                "trace/ftrace.py", "trace/bind.py", "trace/jsonl.py", "trace/stream.py")
+                "trace/ftrace.py", "trace/bind.py", "trace/jsonl.py", "trace/stream.py",
+                "ltl/load.py", "ltl/parse.py", "ltl/build.py", "ltl/binding.py",
+                "ltl/replay.py")
 SITE_CALLS = {"err", "error", "TraceFormatError", "JsonlError", "ReplayError",
-              "TraceInputError", "_too_long"}
+              "TraceInputError", "_too_long", "_error"}
 # Places no input can reach, with the reason.
 UNREACHABLE = {
     ("load.py", "the model is nested too deeply"): "a backstop: parse.py limits nesting first",
@@ -48,6 +52,10 @@ UNREACHABLE = {
         "needs a file shrinking under --follow: tests/test_replay_stream.py",
     ("trace/stream.py", 'raise TraceInputError(0, f"{self.name}: {exc.strerror or exc}",'):
         "read(2) failing on an opened trace (EIO): no file here does that",
+    ("ltl/load.py", "the formula is nested too deeply"):
+        "a backstop: parse.py and build.py bound the nesting first",
+    ("ltl/replay.py", "raise _error(line, str(exc), json.dumps(atom)) from None"):
+        "a backstop: the atom was checked against the spec just before",
 }
 
 
@@ -277,6 +285,110 @@ CASES = [
     replayed("--param too big", JSTART, "--param", f"BUDGET_NS={BIG}", one_line=True),
     replayed("--timer-latency value", JSTART, "--timer-latency", "5h", one_line=True),
     replayed("--uptime too big", JSTART, "--uptime", str(2**63), one_line=True),
+]
+
+
+# --- LTL specs (hamodel/ltl/): reading, the binding, replay ---
+
+
+def ltl(name: str, text: str, **kw) -> Case:
+    return Case(name, ("show", "{model}"), text, files={"model": "p.ltl"}, **kw)
+
+
+def ltl_bound(name: str, old: str, new: str) -> Case:
+    assert old in PF_BINDING, old
+    return ltl_binding(name, PF_BINDING.replace(old, new, 1))
+
+
+def ltl_binding(name: str, binding: str | bytes) -> Case:
+    return Case(name, ("replay", "{model}", "/dev/null", "--binding", "{binding}"), PAGEFAULT,
+                binding=binding, files={"model": "pagefault.ltl"})
+
+
+def ltl_replayed(name: str, trace: str | bytes | None, *extra: str, files=None, **kw) -> Case:
+    return Case(name, ("replay", "{model}", "{trace}", "--binding", "{binding}", *extra),
+                PAGEFAULT, binding=PF_BINDING, trace=trace,
+                files={"model": "pagefault.ltl", **(files or {})}, **kw)
+
+
+def macros(depth: int, body: str) -> str:
+    """RULE = M0, each macro M<i> = body with M<i+1> for X, the last one an atom."""
+    lines = ["RULE = M0"] + [f"M{i} = " + body.replace("X", f"M{i + 1}") for i in range(depth)]
+    return "\n".join(lines) + f"\nM{depth} = A\n"
+
+
+JFORK = '{"task": 1, "init": "fork"}\n'
+JRT = '{"task": 1, "fetch": {"RT": false}}\n'
+EVENT_PF = "  <...>-7 [000] d..1. 12.000001: event_pagefault: x[7]: ({}) x ({}) -> ({})\n"
+
+CASES += [
+    ltl("LTL syntax", "RULE = A invalid B\n"),
+    ltl("LTL character", "RULE = A & B\n"),
+    ltl("LTL end of file", "RULE = always (A\n"),
+    ltl("LTL word", "RULE = always (rt)\n"),
+    ltl("LTL nested too deep", "RULE = " + "not " * 250 + "A\n"),
+    ltl("LTL defined twice", "RULE = A\nRULE = B\n"),
+    ltl("LTL no RULE", "M = A\n"),
+    ltl("LTL macro cycle", "RULE = M\nM = N\nN = M\n"),
+    ltl("LTL expansion too large", macros(16, "X and X")),
+    ltl("LTL expansion too deep", macros(5, "not " * 50 + "X")),
+    ltl_bound("LTL binding syntax", "[monitor]", "[monitor"),
+    ltl_binding("LTL binding not UTF-8", PF_BINDING.encode().replace(b"per_task",
+                                                                     b"per_t\xffask")),
+    ltl_bound("LTL binding type", 'type = "per_task"', "type = 5"),
+    ltl_bound("LTL unknown table", "[monitor]", "[monitr]\nx = 1\n[monitor]"),
+    ltl_bound("LTL monitor type", 'type = "per_task"', 'type = "per_cpu"'),
+    ltl_bound("LTL monitor key", 'type = "per_task"', 'type = "per_task"\ncolour = 1'),
+    ltl_binding("LTL event not a table", 'event = [1]\n[monitor]\ntype = "per_task"\n'),
+    ltl_bound("LTL atom of no spec", "[atoms.RT]", "[atoms.NOPE]\ninit = true\n[atoms.RT]"),
+    ltl_binding("LTL atom not a table", '[monitor]\ntype = "per_task"\n[atoms]\nRT = 5\n'),
+    ltl_bound("LTL atom key", 'fetch = "rt_or_dl_task"', 'fetch = "rt_or_dl_task"\ncolour = 1'),
+    ltl_bound("LTL fetch", 'fetch = "rt_or_dl_task"', 'fetch = "is_rt"'),
+    ltl_bound("LTL init and fetch", 'fetch = "rt_or_dl_task"',
+              'fetch = "rt_or_dl_task"\ninit = true'),
+    ltl_bound("LTL new tasks without init", "init = false\n", ""),
+    ltl_bound("LTL event key", 'handler = "page_fault"', 'handler = "page_fault"\ncolour = 1'),
+    ltl_bound("LTL tracepoint shape", 'tracepoint = ["page_fault_kernel", "page_fault_user"]',
+              "tracepoint = []"),
+    ltl_bound("LTL unknown tracepoint", '"page_fault_user"]', '"page_fault_usr"]'),
+    ltl_bound("LTL prototypes", '"page_fault_user"]', '"sched_switch"]'),
+    ltl_bound("LTL handler", 'handler = "page_fault"', 'handler = "page fault"'),
+    ltl_bound("LTL task", 'task = "common_pid"', 'task = "prev_pid"'),
+    ltl_bound("LTL event atom", 'atom = "PAGEFAULT"', 'atom = "FAULT"'),
+    ltl_bound("LTL action", 'action = "pulse"', 'action = "toggle"'),
+    ltl_bound("LTL value missing", "value = true\n", ""),
+    ltl_bound("LTL when shape", "value = true\n", "value = true\nwhen = 5\n"),
+    ltl_bound("LTL condition shape", "value = true\n", "value = true\nwhen = [5]\n"),
+    ltl_bound("LTL condition field", "value = true\n",
+              'value = true\nwhen = { field = "addr", op = "==", value = 1 }\n'),
+    ltl_bound("LTL condition operator", "value = true\n",
+              'value = true\nwhen = { field = "error_code", op = "=~", value = 1 }\n'),
+    ltl_bound("LTL condition value", "value = true\n",
+              'value = true\nwhen = { field = "error_code", op = "&", value = -1 }\n'),
+    ltl_replayed("LTL not JSON", JFORK + '  {"task": 1, \n'),
+    ltl_replayed("LTL number too long", '{"task": ' + "9" * 5000 + ', "init": "fork"}\n'),
+    ltl_replayed("LTL nested too deep", '{"task": 1, "init": ' + "[" * 20_000 + "]" * 20_000
+                 + "}\n"),
+    ltl_replayed("LTL not an object", "[1, 2]\n", "--trace-format", "jsonl"),
+    ltl_replayed("LTL unknown key", JFORK + '{"task": 1, "init": "fork", "x": 1}\n'),
+    ltl_replayed("LTL two kinds", '{"task": 1, "init": "fork", "set": "RT"}\n'),
+    ltl_replayed("LTL bad t", '{"t": -1, "task": 1, "init": "fork"}\n'),
+    ltl_replayed("LTL time back", '{"t": 5, "task": 1, "init": "fork"}\n'
+                 '{"t": 4, "task": 1, "init": "fork"}\n'),
+    ltl_replayed("LTL bad task", '{"task": [1], "init": "fork"}\n'),
+    ltl_replayed("LTL init", '{"task": 1, "init": "boot"}\n'),
+    ltl_replayed("LTL fetch shape", '{"task": 1, "fetch": {"RT": 1}}\n'),
+    ltl_replayed("LTL fetch atom", '{"task": 1, "fetch": {"PAGEFAULT": true}}\n'),
+    ltl_replayed("LTL update value", JFORK + '{"task": 1, "update": "RT", "value": 1}\n'),
+    ltl_replayed("LTL update atom", JFORK + '{"task": 1, "set": "NOPE", "value": true}\n'),
+    ltl_replayed("LTL fetch first", JFORK + '{"task": 1, "pulse": "PAGEFAULT", "value": true}\n'),
+    ltl_replayed("LTL kernel atom", EVENT_PF.format("0", "pa,zz", "0")),
+    ltl_replayed("LTL kernel cut atom", EVENT_PF.format("0", "pa," * 20 + "qqq", "0")),
+    ltl_replayed("LTL kernel states", EVENT_PF.format("0", "pa", "1-")),
+    ltl_replayed("LTL trace not UTF-8", (JFORK + JRT).encode().replace(b"RT", b"R\xffT")),
+    ltl_replayed("LTL trace line too long", JFORK + JRT + "x" * 70_000 + "\n"),
+    ltl_replayed("LTL missing trace", None, one_line=True, files={"trace": "-absent-"}),
+    ltl_replayed("LTL automaton option", JFORK, "--uptime", "1s", one_line=True),
 ]
 
 

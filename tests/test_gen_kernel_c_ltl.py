@@ -186,55 +186,5 @@ def test_checkpatch_strict_clean(label, path, checkpatch, tmp_path):
     assert done.returncode == 0 and not done.stdout.strip(), done.stdout
 
 
-# --- the generated tables compiled with gcc, against the reference monitor ----------------
-
-C_TABLES = ROOT / "tests" / "ltl_c"
-
-
-def _c_tables(spec, tmp_path: Path) -> list[str]:
-    files = generate(spec, LtlOptions("t.ltl"))
-    (tmp_path / "model.h").write_text(files[f"{spec.name}.h"])
-    exe = tmp_path / "tables"
-    subprocess.run(["gcc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror",
-                    "-Wno-unused-parameter", "-Wno-unused-function", "-I", str(C_TABLES), "-I", str(tmp_path),
-                    "-o", str(exe), str(C_TABLES / "tables.c")], check=True, timeout=120)
-    return subprocess.run([str(exe)], check=True, capture_output=True, text=True,
-                          timeout=120).stdout.splitlines()
-
-
-def _python_tables(spec) -> list[str]:
-    from hamodel.ltl.monitor import LtlMonitor
-
-    mon = LtlMonitor(build_buchi(spec))
-    lines = []
-    for atoms in range(1 << len(spec.atoms)):
-        lines.append(f"start {atoms} {mon._start(atoms)}")
-        lines += [f"next {atoms} {s} {mon.successors(1 << s, atoms)}"
-                  for s in range(len(mon.edges))]
-    return lines
-
-
-needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
-
-
-@needs_gcc
-@pytest.mark.skipif(not UPSTREAM, reason="../shared/models/upstream-ltl is not here")
-@pytest.mark.parametrize("name", ["rtapp/sleep.ltl", "rtapp/wakeup.ltl",
-                                  "rvgen-tests/test_ltl.ltl"])
-def test_compiled_tables_agree_with_the_reference(name, tmp_path):
-    spec, _ = load_ltl(MODELS / "upstream-ltl" / name, "m")
-    assert _c_tables(spec, tmp_path) == _python_tables(spec)
-
-
-@needs_gcc
-@settings(max_examples=25, deadline=None)
-@given(formulas(max_leaves=7))
-def test_compiled_tables_of_random_formulas_agree(f):
-    import tempfile
-
-    spec, _ = load_ltl_text(f"RULE = {text(f)}\n", "r.ltl", "r")
-    b = build_buchi(spec)
-    if not spec.atoms or len(b.states) > 32:
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        assert _c_tables(spec, Path(tmp)) == _python_tables(spec)
+# The generated tables compiled with the verbatim ltl_monitor.h, against the reference
+# monitor, for every valuation of the atoms: tests/test_ltl_framework.py.

@@ -12,7 +12,7 @@ from conftest import ROOT
 from kernel_build import build_check, findings, monitors
 
 from hamodel.gen import GenOptions
-from hamodel.gen.kernel_c import generate
+from hamodel.gen.kernel_c import build_view, generate
 from hamodel.load import load_model
 
 TLOB_C = (ROOT / "generated/tlob/kernel-c/tlob.c").read_text()
@@ -87,9 +87,13 @@ def test_monitors_are_wired_in_their_event_class_section(tmp_path):
     anchors = [build_check.class_anchor(f"\tselect {c}\n") for c in (
         "HA_MON_EVENTS_ID", "DA_MON_EVENTS_IMPLICIT", "DA_MON_EVENTS_ID")]
     (rv / "rv_trace.h").write_text("\n".join(anchors) + "\n")
+    (rv / "rv_monitors_test.c").write_text(
+        '#include "monitors/sco/sco_kunit.c"\n\n'
+        "static struct kunit_case rv_mon_test_cases[] = {\n\tKUNIT_CASE(rv_test_sco),\n\t{}\n};\n")
     a, _ = load_model(ROOT / "models/tlob.dot")
-    files = generate(a, GenOptions("tlob.dot", monitor_type="per_task", name="mon"))
-    m = build_check.Monitor("mon", files, True)
+    options = GenOptions("tlob.dot", monitor_type="per_task", name="mon")
+    files = generate(a, options)
+    m = build_check.Monitor("mon", files, True, build_view(a, options).kunit)
     for _ in range(2):  # a second run adds nothing
         build_check.wire(tmp_path, m)
     trace = (rv / "rv_trace.h").read_text().splitlines()
@@ -100,6 +104,9 @@ def test_monitors_are_wired_in_their_event_class_section(tmp_path):
     assert makefile.count("CFLAGS_monitors/mon/mon.o += -Werror -include ") == 1
     assert (rv / "Kconfig").read_text().count('source "kernel/trace/rv/monitors/mon/Kconfig"') == 1
     assert (rv / "monitors/mon/mon.c").read_text() == files["mon.c"]
+    tests = (rv / "rv_monitors_test.c").read_text()
+    assert tests.count('#include "monitors/mon/mon_kunit.c"') == 1
+    assert tests.count("\tKUNIT_CASE(rv_test_mon),\n") == 1
 
 
 def test_the_check_builds_every_monitor_but_those_6_12_cannot():

@@ -82,7 +82,14 @@ def test_gen_auto_patch_wires_the_monitor_and_is_idempotent(newest):
     changed = sorted(k for k in after if before.get(k) != after[k])
     assert changed == [f"{RV}/Kconfig", f"{RV}/Makefile", f"{RV}/monitors/stall2/Kconfig",
                        f"{RV}/monitors/stall2/stall2.c", f"{RV}/monitors/stall2/stall2.h",
-                       f"{RV}/monitors/stall2/stall2_trace.h", f"{RV}/rv_trace.h"]
+                       f"{RV}/monitors/stall2/stall2_kunit.c",
+                       f"{RV}/monitors/stall2/stall2_kunit.h",
+                       f"{RV}/monitors/stall2/stall2_trace.h", f"{RV}/rv_monitors_test.c",
+                       f"{RV}/rv_trace.h"]
+    tests = (newest / RV / "rv_monitors_test.c").read_text()
+    assert ('#include "monitors/sleep/sleep_kunit.c"\n'
+            '#include "monitors/stall2/stall2_kunit.c"\n') in tests
+    assert "\tKUNIT_CASE(rv_test_sleep),\n\tKUNIT_CASE(rv_test_stall2),\n" in tests
     makefile = (newest / RV / "Makefile").read_text()
     assert ("obj-$(CONFIG_RV_MON_STALL2) += monitors/stall2/stall2.o\n# Add new monitors here"
             in makefile)
@@ -275,6 +282,6 @@ def test_rvgens_long_spellings_mean_the_same(tmp_path):
                    "-o", tmp_path / "long", cwd=tmp_path)
     assert short.returncode == long.returncode == 0, short.stderr + long.stderr
     files = sorted(p.name for p in (tmp_path / "short").iterdir())
-    assert files == ["Kconfig", "x.c", "x.h", "x_trace.h"]
+    assert files == ["Kconfig", "x.c", "x.h", "x_kunit.c", "x_kunit.h", "x_trace.h"]
     for name in files:
         assert (tmp_path / "short" / name).read_bytes() == (tmp_path / "long" / name).read_bytes()

@@ -50,7 +50,8 @@ def test_binding_binds_every_event_and_generates_without_xxx(u):
     binding, diags = load_binding(u.binding, automaton)
     assert binding is not None and not diags, [d.message for d in diags]
     files = monitors.generate_upstream(u)
-    assert sorted(files) == sorted([f"{u.name}.c", f"{u.name}.h", f"{u.name}_trace.h", "Kconfig"])
+    assert sorted(files) == sorted([f"{u.name}.c", f"{u.name}.h", f"{u.name}_trace.h", "Kconfig",
+                                    f"{u.name}_kunit.c", f"{u.name}_kunit.h"])
     for rel, text in files.items():
         assert "XXX" not in text, rel
 

@@ -25,6 +25,7 @@ from hamodel.gen import (
     GenOptions,
     environment,
     kernel_handlers,
+    kernel_kunit,
     kernel_objects,
     kernel_params,
     render,
@@ -173,6 +174,7 @@ class View:
     objects: Objects | None  # start/stop markers: target pool, start/stop, residency, uprobes
     # bound handlers read the clock once per tracepoint hit; every event it sends shares it
     shared_stamp: bool
+    kunit: kernel_kunit.Kunit  # the rv_<m>_ops table and the KUnit cases
 
     def probe_lines(self, verb: str) -> tuple[str, ...]:
         """rv_<verb>_trace_probe() calls (the template indents them one tab) for every
@@ -216,8 +218,8 @@ def generate(automaton: Automaton, options: GenOptions) -> dict[str, str]:
         f"{m}_trace.h": render(TARGET, "trace.h.j2", v=view),
         "Kconfig": render(TARGET, "Kconfig.j2", v=view),
     }
-    if view.objects:
-        files[f"{m}_kunit.c"] = render(TARGET, "kunit.c.j2", v=view)
+    files[f"{m}_kunit.h"] = render(TARGET, "kunit.h.j2", v=view, k=view.kunit)
+    files[f"{m}_kunit.c"] = render(TARGET, "kunit.c.j2", v=view, k=view.kunit)
     return files
 
 
@@ -370,6 +372,17 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         where = Span.point(binding.file, 1, 1) if binding else None
         raise GenError([dg.error(dg.KERNEL_LIMIT, str(exc), where)]) from exc
     width = max(max(len(s.name) for s in a.states), len("INVALID_STATE")) + len(suffix)
+    start_event_helper = bool(a.init_resets) and (
+        any(eb.handler == "start_event" for eb in binding.events) if binding
+        else "start_event" in start_events.values())
+    shared_stamp = binding is not None and any(c.name not in jiffy for c in clocks)
+    facts = kernel_kunit.Facts(
+        name=name, suffix=suffix, monitor_type=monitor_type,
+        kinds=_sender_kinds(a, binding, start_events), start_helper=start_event_helper,
+        objects=objects, dl_entities=bound.dl_entities,
+        shared_stamp=f"{name}_event_ns" if shared_stamp else None,
+        module_params=tuple(p.name for p in definitions if p.kind == "parameter"),
+        binding=binding, own_setup=objects is not None)
     return View(
         name=name,
         name_upper=name.upper(),
@@ -411,9 +424,7 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         setup_skip=_setup_skip(a, suffix),
         initial_setup=_initial_setup(a, names, jiffy) if a.init_resets else (),
         init_clock=names.env(a.init_resets[0].env) if a.init_resets else None,
-        start_event_helper=bool(a.init_resets) and (
-            any(eb.handler == "start_event" for eb in binding.events) if binding
-            else "start_event" in start_events.values()),
+        start_event_helper=start_event_helper,
         handlers=bound.handlers,
         probes=bound.probes,
         enable=bound.enable,
@@ -423,8 +434,27 @@ def build_view(a: Automaton, options: GenOptions) -> View:
         cleanup=bound.cleanup,
         skeleton=binding is None,
         objects=objects,
-        shared_stamp=binding is not None and any(c.name not in jiffy for c in clocks),
+        shared_stamp=shared_stamp,
+        kunit=kernel_kunit.kunit(a, facts),
     )
+
+
+# the kind a KUnit sender uses when a binding sends one event several ways: the one
+# that starts monitoring (it processes the event like the others once monitoring)
+_KIND_ORDER = ("start_run_event", "start_event", "event")
+
+
+def _sender_kinds(a: Automaton, binding: Binding | None,
+                  start_events: dict[str, str]) -> dict[str, str]:
+    """The da_handle_*() kind of each event's KUnit sender: the binding's, else the
+    one the skeleton handler calls."""
+    if binding is None:
+        return dict(start_events)
+    out = {}
+    for ev in a.events:
+        kinds = {eb.handler for eb in binding.events if eb.event == ev.name}
+        out[ev.name] = next((k for k in _KIND_ORDER if k in kinds), "event")
+    return out
 
 
 def _timer(a: Automaton, binding: Binding | None) -> tuple[str | None, tuple[str, ...]]:

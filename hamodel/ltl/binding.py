@@ -35,9 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hamodel import diagnostics as dg
-from hamodel.binding import binding_path
+from hamodel.binding import binding_path, toml_error
 from hamodel.build import is_c_identifier
 from hamodel.diagnostics import Diagnostic
+from hamodel.load import read_text
 from hamodel.ltl import codes
 from hamodel.ltl.formula import LtlSpec
 from hamodel.ltl.monitor import AtomSetup
@@ -150,17 +151,14 @@ def find_ltl_binding(spec_path: str | Path, spec: LtlSpec
 def load_ltl_binding(path: str | Path, spec: LtlSpec
                      ) -> tuple[LtlBinding | None, list[Diagnostic]]:
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [dg.error(dg.IO_ERROR, f"{name}: {exc}", None)]
+    source, diags = read_text(path)  # size, encoding and NUL bytes located, as for automata
+    if source is None:
+        return None, diags
+    text = source.text
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", 1) or 1
-        col = getattr(exc, "colno", 1) or 1
-        return None, [dg.error(codes.LTL_BINDING, str(exc).split(" (at line")[0],
-                               Span.point(name, line, col))]
+        return None, [dg.error(codes.LTL_BINDING, *toml_error(exc, name, text))]
     reader = _Reader(name, text, spec)
     binding = reader.binding(data)
     if dg.has_errors(reader.diags):

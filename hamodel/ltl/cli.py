@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from hamodel import diagnostics as dg
 from hamodel.check import Report
 from hamodel.check.timed import Finding
+from hamodel.diagnostics import Diagnostic
 from hamodel.ltl.binding import LtlBinding, find_ltl_binding, load_ltl_binding
 from hamodel.ltl.buchi import Buchi, BuchiTooLarge, build_buchi, label_text
 from hamodel.ltl.check import check_spec
@@ -165,15 +167,22 @@ def gen(args: argparse.Namespace) -> int:
 def check_file(path: str, violate: bool) -> tuple[Report, bool]:
     """The Report of one spec for `hamodel check`, and whether it could be read."""
     spec, diags = load_ltl(path)
+    return check_loaded(path, path, spec, diags, violate)
+
+
+def check_loaded(name: str, path: str | Path, spec: LtlSpec | None, diags: list[Diagnostic],
+                 violate: bool) -> tuple[Report, bool]:
+    """check_file for a spec already read (`name`: as the report names it; `path`: where
+    its binding may be)."""
     if spec is None:
-        return Report(path, tuple(Finding(d) for d in diags)), False
+        return Report(name, tuple(Finding(d) for d in diags)), False
     binding, bdiags = find_ltl_binding(path, spec)
-    diags += bdiags
+    diags = diags + bdiags
     if dg.has_errors(bdiags):
-        return Report(path, tuple(Finding(d) for d in diags)), False
+        return Report(name, tuple(Finding(d) for d in diags)), False
     result = check_spec(spec, binding, violate)
     findings = sorted([Finding(d) for d in diags] + list(result.findings),
                       key=lambda f: dg.sort_key(f.diagnostic))
     queries = (("violate", bool(result.can_report)),) if violate and \
         result.can_report is not None else ()
-    return Report(path, tuple(findings), result.incomplete, queries), True
+    return Report(name, tuple(findings), result.incomplete, queries), True

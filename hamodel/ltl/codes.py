@@ -54,3 +54,6 @@ CHECK_INCOMPLETE = register(
 # binding, generation, replay
 LTL_BINDING = register("HA350", "ltl-binding", "see docs/ltl.md for the LTL binding format")
 LTL_GEN = register("HA351", "ltl-gen", "see `hamodel gen --help` and docs/ltl.md")
+LTL_BAD_TRACE = register(
+    "HA352", "ltl-bad-trace-line", "docs/ltl.md describes the traces `hamodel replay X.ltl` reads"
+)

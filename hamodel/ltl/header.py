@@ -2,16 +2,18 @@
 
 `parse_header` reads the layout both rvgen and `hamodel gen` write:
 `enum ltl_atom`, `bool x = test_bit(LTL_X, mon->atoms);`,
-`bool valN = a && b;` / `||` / `!a`, `ltl_start()`'s `if (cond) __set_bit(Sk, ...)`
-and the `case Sk:` blocks of `ltl_possible_next_states()`.  Conditions become
-truth tables over the atoms (Python ints, one bit per valuation), so two
-tables compare exactly whatever their intermediate names; `isomorphism`
-finds the renaming of states between two automata, if there is one.
+`bool valN = a && b;` / `||` / `!a` (each function's own), `ltl_start()`'s
+`if (cond) __set_bit(Sk, ...)` and the `case Sk:` blocks of
+`ltl_possible_next_states()`.  Conditions become truth tables over the atoms
+(Python ints, one bit per valuation), so two tables compare exactly whatever
+their intermediate names; `isomorphism` finds the renaming of states between
+two automata, if there is one.
 
 `matches(spec, text)` answers whether a kernel tree's `<m>.h` is the monitor
-of its `.ltl` spec (the tests run it on the in-tree headers; a pre-merge
-check of a kernel tree can too).  Specs of more than MAX_ATOMS atoms are not
-compared (2^atoms valuations).
+of its `.ltl` spec; `hamodel check --kernel-tree` (hamodel/tree/ltl_drift.py)
+says more: which atoms or names differ, and a run that tells the two apart
+(compare.py).  Specs of more than MAX_ATOMS atoms are not compared (2^atoms
+valuations).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ class Table:
     atoms: tuple[str, ...]
     start: dict[int, str]  # state -> condition (C)
     next: dict[int, dict[int, str]]  # state -> successor -> condition (C)
-    values: dict[str, str]  # local bool -> C expression
+    values: dict[str, str]  # local bool of ltl_possible_next_states() -> C expression
+    start_values: dict[str, str] | None = None  # ltl_start()'s locals; None: `values`
 
 
 _ENUM = re.compile(r"enum ltl_atom \{(.*?)\};", re.S)
@@ -48,15 +51,20 @@ def parse_header(text: str) -> Table:
         raise HeaderError("no enum ltl_atom, ltl_start() or ltl_possible_next_states()")
     atoms = tuple(a.strip().removeprefix("LTL_") for a in enum.group(1).split(",")
                   if a.strip() and a.strip() != "LTL_NUM_ATOM")
-    values = {m.group(1): " ".join(m.group(2).split()) for m in _BOOL.finditer(text)}
     start_body = text[text.index("ltl_start("):text.index("ltl_possible_next_states(")]
+    next_body = text[text.index("ltl_possible_next_states("):]
     start = {int(s): " ".join(c.split()) for c, s in _SET.findall(start_body)}
     trans: dict[int, dict[int, str]] = {}
     body = text[text.index("switch (state)"):]
     for case in re.split(r"\bcase S", body)[1:]:
         src = int(re.match(r"(\d+):", case).group(1))
         trans[src] = {int(s): " ".join(c.split()) for c, s in _SET.findall(case)}
-    return Table(atoms, start, trans, values)
+    # each function has its own locals: a hand edit may make them differ
+    return Table(atoms, start, trans, _locals(next_body), _locals(start_body))
+
+
+def _locals(body: str) -> dict[str, str]:
+    return {m.group(1): " ".join(m.group(2).split()) for m in _BOOL.finditer(body)}
 
 
 def truth_tables(atoms: tuple[str, ...]) -> dict[str, int]:
@@ -73,8 +81,8 @@ def truth_tables(atoms: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-def evaluate(expr: str, table: Table, env: dict[str, int], full: int) -> int:
-    """Truth table of a C condition over the header's locals."""
+def evaluate(expr: str, values: dict[str, str], env: dict[str, int], full: int) -> int:
+    """Truth table of a C condition over a function's locals (`values`)."""
     tokens = re.findall(r"\|\||&&|!|\(|\)|\w+", expr)
     pos = 0
 
@@ -84,8 +92,8 @@ def evaluate(expr: str, table: Table, env: dict[str, int], full: int) -> int:
         if name == "false":
             return 0
         if name not in env:
-            m = re.fullmatch(r"test_bit\(LTL_(\w+), mon->atoms\)", table.values[name])
-            env[name] = env[m.group(1)] if m else evaluate(table.values[name], table, env, full)
+            m = re.fullmatch(r"test_bit\(LTL_(\w+), mon->atoms\)", values[name])
+            env[name] = env[m.group(1)] if m else evaluate(values[name], values, env, full)
         return env[name]
 
     def disj() -> int:
@@ -127,23 +135,35 @@ class Graph:
     label: tuple[int, ...]  # per state: the valuations in which it may be entered
     initial: frozenset[int]
     successors: tuple[frozenset[int], ...]
+    # per state: the valuations in which ltl_start() sets it (0 for a state it never sets);
+    # the label, unless a header's ltl_start() says otherwise
+    start_label: tuple[int, ...] | None = None
+
+    def starts(self, state: int) -> int:
+        return self.label[state] if self.start_label is None else self.start_label[state]
 
 
 def graph_of_table(t: Table) -> Graph:
     if len(t.atoms) > MAX_ATOMS:
         raise HeaderError(f"{len(t.atoms)} atoms: more than {MAX_ATOMS} are not compared")
     full = (1 << (1 << len(t.atoms))) - 1
-    env = dict(truth_tables(t.atoms))
+    atoms = truth_tables(t.atoms)
     n = len(t.next)
+    env = dict(atoms)
+    start_values = t.values if t.start_values is None else t.start_values
+    starts = {dst: evaluate(cond, start_values, env, full) for dst, cond in t.start.items()}
     labels: dict[int, int] = {}
-    for dst, cond in t.start.items():
-        labels[dst] = evaluate(cond, t, env, full)
+    env = dict(atoms)
     for src in t.next:
         for dst, cond in t.next[src].items():
-            tt = evaluate(cond, t, env, full)
-            assert labels.setdefault(dst, tt) == tt, "a state entered under two conditions"
-    return Graph(t.atoms, tuple(labels[i] for i in range(n)), frozenset(t.start),
-                 tuple(frozenset(t.next[i]) for i in range(n)))
+            tt = evaluate(cond, t.values, env, full)
+            if labels.setdefault(dst, tt) != tt:
+                raise HeaderError(f"S{dst} is entered under two conditions: the automaton"
+                                  " has no labels on its states")
+    label = tuple(labels.get(i, starts.get(i, 0)) for i in range(n))
+    start_label = tuple(starts.get(i, 0) for i in range(n))
+    return Graph(t.atoms, label, frozenset(t.start), tuple(frozenset(t.next[i]) for i in range(n)),
+                 None if all(start_label[i] == label[i] for i in t.start) else start_label)
 
 
 def graph_of_buchi(b: Buchi) -> Graph:
@@ -181,7 +201,8 @@ def isomorphism(a: Graph, b: Graph) -> dict[int, int] | None:
     n = len(a.label)
 
     def sig(g: Graph, i: int) -> tuple:
-        return (g.label[i], i in g.initial, len(g.successors[i]), i in g.successors[i])
+        start = g.starts(i) if i in g.initial else 0
+        return (g.label[i], i in g.initial, start, len(g.successors[i]), i in g.successors[i])
 
     candidates = [[j for j in range(n) if sig(b, j) == sig(a, i)] for i in range(n)]
     mapping: dict[int, int] = {}

@@ -1,6 +1,7 @@
 """The stable codes of `hamodel check --kernel-tree` (HA2xx).
 
-HA20x-HA21x: drift between a model and the in-tree monitor made from it;
+HA20x-HA21x: drift between a model (or an LTL spec: HA213-HA215) and the in-tree
+monitor made from it;
 HA22x: how the monitor is wired into kernel/trace/rv/ (Makefile, Kconfig,
 rv_trace.h).  docs/kernel-tree.md lists them with examples.
 """
@@ -45,6 +46,17 @@ DRIFT_CLOCK_KIND = register(
 )
 UNREAD_MONITOR = register(
     "HA212", "monitor-not-read", "compare this part by hand, or regenerate it with hamodel gen"
+)
+DRIFT_LTL_ATOMS = register(
+    "HA213", "drift-ltl-atoms", "regenerate the header from the .ltl spec, or fix the spec"
+)
+DRIFT_LTL_ATOM_NAMES = register(
+    "HA214", "drift-ltl-atom-names", "ltl_atom_str() gives each atom rvgen's name, which the"
+    " trace prints and tools read back"
+)
+DRIFT_LTL_AUTOMATON = register(
+    "HA215", "drift-ltl-automaton", "regenerate the header from the .ltl spec (hamodel gen"
+    " --target kernel-c, or rvgen), or fix the spec"
 )
 NOT_IN_MAKEFILE = register(
     "HA220", "monitor-not-in-makefile", "add `obj-$(CONFIG_RV_MON_<M>) += monitors/<m>/<m>.o`"

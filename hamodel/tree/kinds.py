@@ -1,9 +1,9 @@
 """Model readers by file suffix: each turns one model file (and the in-tree monitor
 of the same name, if any) into a Report of check findings and drift findings.
 
-`.dot` is read here.  Another kind of model (the LTL `.ltl` specifications)
-joins by adding an entry to KINDS: a function with the same signature as
-`examine_dot`; the tree command needs no other change.
+`.dot` is read here, `.ltl` (the LTL specifications) in ltl_drift.py.  Another
+kind of model joins by adding an entry to KINDS: a function with the same
+signature as `examine_dot`; the tree command needs no other change.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from hamodel.tree.cheader import HeaderError, read_header
 from hamodel.tree.ctokens import CFile, tokenize
 from hamodel.tree.dot_drift import constraint_drift, header_drift
 from hamodel.tree.layout import KernelTree, Monitor
+from hamodel.tree.ltl_drift import examine_ltl
 
 # (tree, model path relative to the tree, its monitor or None, check options) -> Report
 Examine = Callable[[KernelTree, str, Monitor | None, Options], Report]
@@ -77,4 +78,5 @@ def examine_dot(tree: KernelTree, rel: str, monitor: Monitor | None, options: Op
 
 KINDS: dict[str, Examine] = {
     ".dot": examine_dot,
+    ".ltl": examine_ltl,
 }

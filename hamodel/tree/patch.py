@@ -2,7 +2,9 @@
 
 rvgen's workflow adds three lines by hand or with `-a`: the object to the
 Makefile, the monitor's Kconfig to the RV Kconfig, and its `<m>_trace.h` to
-rv_trace.h, each above a marker comment the kernel keeps for this.  Here each
+rv_trace.h, each above a marker comment the kernel keeps for this; a kernel
+with the in-tree RV KUnit suite also gets the monitor's `<m>_kunit.c` include
+and cases in rv_monitors_test.c (hamodel.gen.kernel_kunit says where).  Here each
 edit is a pure function of the file's text: the line goes above the first
 line that is exactly the marker, nothing changes when the line is already
 there (so running twice is harmless), and a missing marker is an error
@@ -14,9 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hamodel.gen.kernel_kunit import add_monitors_test_lines
 from hamodel.tree.layout import RV_DIR
 
 MAKEFILE_MARKER = "# Add new monitors here"
+MONITORS_TEST = "rv_monitors_test.c"
 
 
 class PatchError(ValueError):
@@ -32,6 +36,8 @@ class Wiring:
     parent: str | None
     trace_class: str | None
     container: bool = False
+    # its KUnit lines in rv_monitors_test.c: the #include and the KUNIT_CASE() entries
+    kunit: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def makefile_line(self) -> str:
@@ -114,6 +120,14 @@ def wiring_edits(root: Path, w: Wiring) -> list[Edit]:
     if w.trace_class is not None:
         rel, text = read("rv_trace.h")
         edits.append(Edit(rel, text, insert_above(text, w.trace_marker, [w.trace_line], rel)))
+    # a kernel older than the in-tree RV KUnit suite has no such file: nothing to add
+    if w.kunit is not None and (root / RV_DIR / MONITORS_TEST).is_file():
+        rel, text = read(MONITORS_TEST)
+        try:
+            edits.append(Edit(rel, text, add_monitors_test_lines(text, *w.kunit)))
+        except ValueError as exc:
+            raise PatchError(f"{rel}: {exc} (add `{w.kunit[0]}` and its cases by hand)"
+                             ) from None
     return edits
 
 
@@ -155,5 +169,11 @@ def checklist(w: Wiring, out_dir: str, patched: list[Edit] | None, monitor_dir: 
     if w.trace_class is not None:
         steps += [f"  - {RV_DIR}/rv_trace.h, above `{w.trace_marker}`:",
                   f"        {w.trace_line}"]
+    if w.kunit is not None:
+        include, cases = w.kunit
+        steps += [f"  - {RV_DIR}/{MONITORS_TEST} (the KUnit suite), beside the other monitors:",
+                  f"        {include}",
+                  "    and in rv_mon_test_cases[]:",
+                  *(f"        {case}" for case in cases)]
     steps.append(f"  - copy {out_dir.rstrip('/')}/ to {RV_DIR}/monitors/{w.name}/")
     return steps

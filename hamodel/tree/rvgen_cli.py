@@ -72,9 +72,11 @@ def check_class(args: argparse.Namespace, a: Automaton) -> str | None:
 
 def write_kernel_monitor(args: argparse.Namespace, name: str, files: dict[str, str],
                          trace_class: str | None, parent: str | None,
-                         container: bool = False) -> int:
-    """Write the files (into the tree with -a, wiring it in) and print the checklist."""
-    wiring = Wiring(name, parent, trace_class, container)
+                         container: bool = False,
+                         kunit: tuple[str, tuple[str, ...]] | None = None) -> int:
+    """Write the files (into the tree with -a, wiring it in) and print the checklist;
+    `kunit`: the monitor's lines in rv_monitors_test.c."""
+    wiring = Wiring(name, parent, trace_class, container, kunit)
     if not args.auto_patch:
         out = args.output or name
         write_tree(out, files)

@@ -13,9 +13,10 @@ there.  This script then
    (Kconfig source line, rv_trace.h include in its class's section, Makefile
    object), replacing the kernel's own files of the same name;
 3. configures $RVKIT_WORK/hamodel (x86_64_defconfig, CONFIG_WERROR, every
-   monitor on) and builds each monitor object and rv.o, which instantiates all
-   their trace events, with `make W=1 C=1` (gcc's extra warnings as errors,
-   and sparse);
+   monitor on, KUnit) and builds each monitor object, rv.o, which instantiates
+   all their trace events, and rv_monitors_test.o, which includes every
+   monitor's KUnit cases (their lines added as `hamodel gen` says), with
+   `make W=1 C=1` (gcc's extra warnings as errors, and sparse);
 4. runs `scripts/checkpatch.pl --strict` on every generated file.
 
 Every diagnostic fails the check unless tests/kernel_build/findings.py accepts
@@ -40,6 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # hamodel, run as a script
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # kernel_build
 
+from hamodel.gen.kernel_kunit import Kunit, patch_monitors_test  # noqa: E402
 from kernel_build import findings, monitors  # noqa: E402
 
 KIT = monitors.ROOT.parent / "shared" / "kernel"
@@ -59,6 +61,7 @@ class Monitor:
     name: str
     files: dict[str, str]
     build: bool  # compiled (False: 6.12 lacks what it needs, monitors.NOT_ON_6_12)
+    kunit: Kunit | None = None  # its KUnit cases' lines in rv_monitors_test.c
 
 
 def log(message: str) -> None:
@@ -85,10 +88,11 @@ def generated_monitors(only: set[str]) -> list[Monitor]:
     out = []
     for name, folder in monitors.checked_in():
         files = {p.name: p.read_text() for p in sorted(folder.iterdir()) if p.is_file()}
-        out.append(Monitor(name, files, name not in monitors.NOT_ON_6_12))
+        out.append(Monitor(name, files, name not in monitors.NOT_ON_6_12,
+                           monitors.checked_in_kunit(name)))
     for u in monitors.upstream():
         out.append(Monitor(u.name, monitors.generate_upstream(u),
-                           u.name not in monitors.NOT_ON_6_12))
+                           u.name not in monitors.NOT_ON_6_12, monitors.upstream_kunit(u)))
     names = [m.name for m in out]
     if len(set(names)) != len(names):
         raise BuildError(f"two monitors share a name: {sorted(names)}")
@@ -164,6 +168,10 @@ def wire(src: Path, m: Monitor) -> None:
     if f"CFLAGS_{obj}" not in makefile.read_text():
         insert_above(makefile, "# Add new monitors here",
                      f"CFLAGS_{obj} += -Werror -include {KIT / 'compat/rv_compat_6_12.h'}")
+    # its KUnit cases: the #include and KUNIT_CASE() lines `hamodel gen` prints
+    tests = src / RV / "rv_monitors_test.c"
+    if m.kunit is not None and tests.is_file():
+        tests.write_text(patch_monitors_test(tests.read_text(), m.kunit))
 
 
 # --- 3. configure and build --------------------------------------------------------
@@ -175,8 +183,6 @@ def configure(src: Path, out: Path, mons: list[Monitor]) -> None:
         out.mkdir(parents=True, exist_ok=True)
         run(["make", "-s", "-C", str(src), f"O={out}", "x86_64_defconfig"])
     symbols = CONFIG + [f"RV_MON_{m.name.upper()}" for m in mons if m.build]
-    symbols += [f"RV_MON_{m.name.upper()}_KUNIT_TEST" for m in mons
-                if m.build and f"config RV_MON_{m.name.upper()}_KUNIT_TEST" in m.files["Kconfig"]]
     wanted = {f"CONFIG_{s}=y" for s in symbols} | {
         f"CONFIG_RV_PER_TASK_MONITORS={PER_TASK_SLOTS}"}
     ready = out / "include/generated/autoconf.h"
@@ -205,7 +211,8 @@ def build(src: Path, out: Path, mons: list[Monitor]) -> tuple[list[str], str, li
     diagnostic follows the CC or CHECK line of its file.  Returns the targets, make's
     output and the targets that did not build."""
     targets = [f"{RV}/monitors/{m.name}/{m.name}.o" for m in mons if m.build]
-    targets.append(f"{RV}/rv.o")
+    # rv.o instantiates every monitor's trace events, rv_monitors_test.o every KUnit case
+    targets += [f"{RV}/rv.o", f"{RV}/rv_monitors_test.o"]
     for t in targets:
         (out / t).unlink(missing_ok=True)  # sparse checks only what is compiled
     started = time.monotonic()

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hamodel import diagnostics as dg
-from hamodel.binding import load_binding
+from hamodel.binding import find_binding, load_binding
 from hamodel.gen import GenOptions
-from hamodel.gen.kernel_c import generate
+from hamodel.gen.kernel_c import build_view, generate
+from hamodel.gen.kernel_kunit import Kunit
 from hamodel.load import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,15 +46,35 @@ def upstream() -> list[Upstream]:
     return out
 
 
-def generate_upstream(u: Upstream) -> dict[str, str]:
-    """`hamodel gen --target kernel-c MODEL --binding BINDING`, in process."""
+def _options(u: Upstream):
     automaton, diags = load_model(u.model)
     if automaton is None:
         raise ValueError(f"{u.model}: " + "; ".join(d.message for d in diags if d.is_error))
     binding, diags = load_binding(u.binding, automaton)
     if binding is None or dg.has_errors(diags):
         raise ValueError(f"{u.binding}: " + "; ".join(d.message for d in diags))
-    return generate(automaton, GenOptions(str(u.model), binding=binding))
+    return automaton, GenOptions(str(u.model), binding=binding)
+
+
+def generate_upstream(u: Upstream) -> dict[str, str]:
+    """`hamodel gen --target kernel-c MODEL --binding BINDING`, in process."""
+    return generate(*_options(u))
+
+
+def upstream_kunit(u: Upstream) -> Kunit:
+    """The KUnit part of that monitor (its lines in rv_monitors_test.c)."""
+    return build_view(*_options(u)).kunit
+
+
+def checked_in_kunit(name: str) -> Kunit | None:
+    """The KUnit part of generated/<name>/kernel-c/, from models/<name>.dot and its binding;
+    None for a monitor from an LTL specification (its generator writes no cases)."""
+    model = ROOT / "models" / f"{name}.dot"
+    if not model.is_file():
+        return None
+    automaton, _ = load_model(model)
+    binding, _ = find_binding(model, automaton)
+    return build_view(automaton, GenOptions(f"models/{name}.dot", binding=binding)).kunit
 
 
 def checked_in() -> list[tuple[str, Path]]:

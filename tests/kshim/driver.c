@@ -7,7 +7,7 @@
  * The build (tests/kshim/__init__.py) writes kshim_build.h, which includes
  * the monitor source and says what it offers (KSHIM_MODEL: direct
  * da_handle_*() calls; KSHIM_START/KSHIM_STOP: a monitor's own start and
- * stop; KSHIM_KUNIT: a KUnit suite).
+ * stop; KSHIM_KUNIT: the KUnit suites of rv_monitors_test.c).
  *
  * Input: "T [@CPU] OP ARGS"; before OP runs, an RCU grace period ends and
  * the timers due by T fire (kshim_advance).
@@ -19,15 +19,21 @@
  *   destroy OBJ        da_destroy_storage() (per-object monitors)
  *   switch PREV NEXT PREEMPT PREV_STATE | wakeup PID | exit PID   tracepoints
  *   start PID VALUE | stop PID | hit PID OFFSET | write TEXT | read
+ *   setup ATOM INIT NEW FETCHED | fork PID | prop PID ATOM V |
+ *   update PID ATOM V | pulse PID ATOM V | set PID ATOM V
+ *                      an LTL monitor (KSHIM_LTL): what its ltl_atoms_init() and
+ *                      ltl_atoms_fetch() do, task_newtask, what a fetch reads,
+ *                      ltl_atom_update/_pulse/_set()
  *   pause              the next line runs on a second thread, as a handler on
  *                      another CPU (CPU 1 unless the line says), and stops at its
  *                      first compare-and-exchange until
  *   resume             lets it finish (so does any wait for a grace period)
  * After every line, "T state OBJ on|off STATE STORE..." for each object the
- * line named (model monitors).
+ * line named (model monitors); "T ltl PID STATES ATOMS UNKNOWN" (LTL).
  * Options: -l LATENCY_NS -t (timers first at a tie) -c (wheel clock ahead),
  * -u UPTIME_NS (the clock at the start); a last argument "parse" or "kunit"
- * runs the binding-line parser or the KUnit suite instead.
+ * runs the binding-line parser or the KUnit suite instead, "tables" prints an
+ * LTL monitor's ltl_start() and ltl_possible_next_states() for all atoms.
  */
 #include <pthread.h> /* before the kernel's names: see kshim/time.h */
 #include <unistd.h>
@@ -71,7 +77,11 @@ void rv_put_task_monitor_slot(int slot)
 	kshim_task_slot_used &= ~(1 << slot);
 }
 
-/* The reaction, as the printk reactor would print it. */
+/*
+ * The reaction, as the printk reactor would print it; then the monitor's own
+ * react(), which a KUnit case sets to count reactions (rv_reactors.c calls
+ * only that one).
+ */
 void rv_react(struct rv_monitor *monitor, const char *msg, ...)
 {
 	char line[512];
@@ -81,7 +91,44 @@ void rv_react(struct rv_monitor *monitor, const char *msg, ...)
 	vsnprintf(line, sizeof(line), msg, args);
 	va_end(args);
 	kshim_log("react", "%s", line);
+	if (monitor->react) {
+		va_start(args, msg);
+		monitor->react(msg, args);
+		va_end(args);
+	}
 }
+
+/* The containers the monitors may register under (monitors/<c>/<c>.c). */
+struct rv_monitor rv_sched = { .name = "sched" };
+struct rv_monitor rv_deadline = { .name = "deadline" };
+struct sched_class *rv_ext_sched_class;
+
+#ifdef KSHIM_KUNIT
+/*
+ * rv.c's KUnit support (rv.c itself is not compiled): the suite runs while no
+ * monitor is enabled, and rv_get_current() may return a mock task.
+ */
+static struct task_struct *kshim_mock_current;
+
+int rv_set_testing(struct kunit_suite *suite)
+{
+	return rv_this.enabled ? -EBUSY : 0;
+}
+
+void rv_clear_testing(struct kunit_suite *suite)
+{
+}
+
+void rv_mock_current(struct task_struct *tsk)
+{
+	kshim_mock_current = tsk;
+}
+
+struct task_struct *rv_get_mock_current(void)
+{
+	return kshim_mock_current ?: current;
+}
+#endif
 
 /* --- objects the input names --------------------------------------------------------- */
 
@@ -185,6 +232,137 @@ static struct task_struct *kshim_task(const char *word)
 	return &kshim_tasks[pid];
 }
 
+#ifdef KSHIM_LTL
+/*
+ * An LTL monitor on include/rv/ltl_monitor.h, driven the way its generated
+ * handlers drive it: ltl_atom_update(), ltl_atom_pulse(), ltl_atom_set().
+ * What a monitor's own ltl_atoms_init() and ltl_atoms_fetch() do is set by
+ * "setup ATOM INIT NEW FETCHED": the value init gives the atom (-1: none),
+ * whether only at a fork, and whether fetch reads it from the task, where
+ * "prop" puts what such a read finds.
+ */
+static int kshim_ltl_init[LTL_NUM_ATOM] = { [0 ... LTL_NUM_ATOM - 1] = -1 };
+static bool kshim_ltl_new_only[LTL_NUM_ATOM];
+static bool kshim_ltl_fetched[LTL_NUM_ATOM];
+static bool kshim_ltl_props[KSHIM_TASKS][LTL_NUM_ATOM];
+
+static void ltl_atoms_fetch(struct task_struct *task, struct ltl_monitor *mon)
+{
+	for (int i = 0; i < LTL_NUM_ATOM; i++) {
+		if (kshim_ltl_fetched[i])
+			ltl_atom_set(mon, i, kshim_ltl_props[task->pid][i]);
+	}
+}
+
+static void ltl_atoms_init(struct task_struct *task, struct ltl_monitor *mon, bool task_creation)
+{
+	for (int i = 0; i < LTL_NUM_ATOM; i++) {
+		if (kshim_ltl_init[i] >= 0 && (task_creation || !kshim_ltl_new_only[i]))
+			ltl_atom_set(mon, i, kshim_ltl_init[i]);
+	}
+}
+
+static int kshim_ltl_enable(void)
+{
+	return ltl_monitor_init();
+}
+
+static void kshim_ltl_disable(void)
+{
+	rv_this.enabled = 0;
+	ltl_monitor_destroy();
+}
+
+static struct rv_monitor rv_this = {
+	.name = __stringify(MONITOR_NAME),
+	.enable = kshim_ltl_enable,
+	.disable = kshim_ltl_disable,
+};
+
+static int __init kshim_ltl_register(void)
+{
+	return rv_register_monitor(&rv_this, NULL);
+}
+module_init(kshim_ltl_register);
+
+/* "T ltl PID STATES ATOMS UNKNOWN": the task's bitmaps, the atoms it knows only. */
+static void kshim_ltl_print(struct task_struct *task)
+{
+	struct ltl_monitor *mon = ltl_get_monitor(task);
+
+	printf("%llu ltl %d %lx %lx %lx\n", kshim_now_ns, task->pid, mon->states[0],
+	       mon->atoms[0] & ~mon->unknown_atoms[0], mon->unknown_atoms[0]);
+}
+
+/*
+ * setup ATOM INIT NEW FETCHED | fork PID | prop PID ATOM V | update PID ATOM V |
+ * pulse PID ATOM V | set PID ATOM V
+ */
+static int kshim_ltl_exec(const char *op, const char *line)
+{
+	int atom = 0, value = 0, new_only, fetched;
+	struct task_struct *task;
+	char pid[32];
+
+	if (!strcmp(op, "setup")) {
+		if (sscanf(line, "%d %d %d %d", &atom, &value, &new_only, &fetched) != 4 ||
+		    atom < 0 || atom >= LTL_NUM_ATOM)
+			return -1;
+		kshim_ltl_init[atom] = value;
+		kshim_ltl_new_only[atom] = new_only;
+		kshim_ltl_fetched[atom] = fetched;
+		return 0;
+	}
+	if (!strcmp(op, "fork")) {
+		if (sscanf(line, "%31s", pid) != 1)
+			return -1;
+	} else if (sscanf(line, "%31s %d %d", pid, &atom, &value) != 3 || atom < 0 ||
+		   atom >= LTL_NUM_ATOM || (value != 0 && value != 1)) {
+		return -1;
+	}
+	task = kshim_task(pid);
+	if (!strcmp(op, "fork"))
+		trace_task_newtask(task, 0);
+	else if (!strcmp(op, "prop"))
+		kshim_ltl_props[task->pid][atom] = value;
+	else if (!rv_this.enabled && (!strcmp(op, "update") || !strcmp(op, "pulse") ||
+				       !strcmp(op, "set")))
+		return 0; /* the handlers that would call these are detached */
+	else if (!strcmp(op, "update"))
+		ltl_atom_update(task, atom, value);
+	else if (!strcmp(op, "pulse"))
+		ltl_atom_pulse(task, atom, value);
+	else if (!strcmp(op, "set"))
+		ltl_atom_set(ltl_get_monitor(task), atom, value);
+	else
+		return -1;
+	if (rv_this.enabled)
+		kshim_ltl_print(task);
+	return 0;
+}
+
+/* "tables" mode: what ltl_start() and ltl_possible_next_states() set, for all atoms. */
+static int kshim_ltl_tables(void)
+{
+	for (unsigned long atoms = 0; atoms < 1UL << LTL_NUM_ATOM; atoms++) {
+		struct ltl_monitor mon;
+
+		memset(&mon, 0, sizeof(mon));
+		mon.atoms[0] = atoms;
+		ltl_start(NULL, &mon);
+		printf("start %lu %lu\n", atoms, mon.states[0]);
+		for (unsigned int state = 0; state < RV_NUM_BA_STATES; state++) {
+			DECLARE_BITMAP(next, RV_MAX_BA_STATES);
+
+			memset(next, 0, sizeof(next));
+			ltl_possible_next_states(&mon, state, next);
+			printf("next %lu %u %lu\n", atoms, state, next[0]);
+		}
+	}
+	return 0;
+}
+#endif /* KSHIM_LTL */
+
 static void kshim_enable(void)
 {
 	int ret = rv_this.enable();
@@ -283,6 +461,9 @@ static int kshim_exec(const char *op, char *line)
 		kshim_read_file();
 	} else if (!strcmp(op, "hit") && sscanf(line, "%31s %llu", a, &v) == 2) {
 		kshim_hit(kshim_task(a), v);
+#endif
+#ifdef KSHIM_LTL
+	} else if (!kshim_ltl_exec(op, line)) {
 #endif
 	} else {
 		return -1;
@@ -443,25 +624,61 @@ static int kshim_parse_lines(void)
 #endif
 
 #ifdef KSHIM_KUNIT
-/* "kunit" mode: every case of the monitor's suite, "ok NAME" or "not ok NAME". */
+/* One case as KUnit runs it: init, the case, exit, then its resources. */
+static enum kshim_kunit_status kshim_kunit_case(struct kunit_suite *suite, struct kunit_case *c,
+						 struct kunit *test)
+{
+	test->name = c->name;
+	kshim_kunit_current = test;
+	if (!setjmp(test->end)) {
+		if (suite->init && suite->init(test))
+			kshim_kunit_failed(test, __FILE__, __LINE__, "the suite's init to pass");
+		else
+			c->run_case(test);
+	}
+	if (!setjmp(test->end)) {
+		if (suite->exit)
+			suite->exit(test);
+		kshim_kunit_release(test);
+	}
+	kshim_kunit_current = NULL;
+	kshim_grace_period();
+	return test->status;
+}
+
+/* "kunit" mode: every suite, a line per case: ok, not ok, or ok with # SKIP. */
 static int kshim_kunit(void)
 {
 	int failed = 0;
 
-	for (struct kunit_case *c = kshim_kunit_suite->test_cases; c->run_case; c++) {
-		struct kunit test = { .name = c->name };
+	for (struct kunit_suite **s = kshim_kunit_suites; *s; s++) {
+		struct kunit_suite *suite = *s;
+		int n = 0;
 
-		if (kshim_kunit_suite->init(&test)) {
-			printf("not ok %s (init)\n", c->name);
+		if (suite->suite_init && suite->suite_init(suite)) {
+			printf("not ok %s (suite_init)\n", suite->name);
 			failed = 1;
 			continue;
 		}
-		c->run_case(&test);
-		kshim_kunit_suite->exit(&test);
-		for (int i = 0; i < test.n_allocations; i++)
-			free(test.allocations[i]);
-		printf("%s %s\n", test.failed ? "not ok" : "ok", c->name);
-		failed |= test.failed;
+		for (struct kunit_case *c = suite->test_cases; c->run_case; c++) {
+			static struct kunit test;
+
+			memset(&test, 0, sizeof(test));
+			switch (kshim_kunit_case(suite, c, &test)) {
+			case KSHIM_KUNIT_PASS:
+				printf("ok %d %s\n", ++n, c->name);
+				break;
+			case KSHIM_KUNIT_SKIP:
+				printf("ok %d %s # SKIP %s\n", ++n, c->name, test.skip_reason);
+				break;
+			default:
+				printf("not ok %d %s\n", ++n, c->name);
+				failed = 1;
+			}
+			fflush(stdout);
+		}
+		if (suite->suite_exit)
+			suite->suite_exit(suite);
 	}
 	return failed;
 }
@@ -490,6 +707,10 @@ int main(int argc, char **argv)
 #ifdef KSHIM_PARSE
 	if (optind < argc && !strcmp(argv[optind], "parse"))
 		return kshim_parse_lines();
+#endif
+#ifdef KSHIM_LTL
+	if (optind < argc && !strcmp(argv[optind], "tables"))
+		return kshim_ltl_tables();
 #endif
 	if (kshim_module_init())
 		return 1;

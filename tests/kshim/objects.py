@@ -1,6 +1,6 @@
 """Run a whole generated monitor with start/stop markers (tlob) on the verbatim framework.
 
-`build_objects` writes `<m>.h`, `<m>.c`, `<m>_kunit.c` and `<m>_trace.h` exactly
+`build_objects` writes `<m>.h`, `<m>.c` and `<m>_trace.h` exactly
 as `hamodel gen --target kernel-c` does (one change: the pool has `slots`
 monitors, so a short test can fill it) and compiles them with
 tests/kshim/driver.c, the verbatim framework headers and AddressSanitizer.  The
@@ -73,8 +73,7 @@ def _build_h(view) -> str:
     m = view.name
     lines = [f'#include "monitors/{m}/{m}.c"',
              f"#define KSHIM_START {m}_start_task",
-             f"#define KSHIM_STOP {m}_stop_task",
-             "#define KSHIM_KUNIT"]
+             f"#define KSHIM_STOP {m}_stop_task"]
     if view.objects.uprobe:
         lines += ["#define KSHIM_FILE",
                   f"#define KSHIM_PARSE {m}_parse_binding",
@@ -92,12 +91,11 @@ def build_objects(a: Automaton, binding: Binding, workdir: Path, slots: int) -> 
     src.mkdir(parents=True, exist_ok=True)
     (src / f"{m}.h").write_text(render("kernel-c", "model.h.j2", v=view))
     (src / f"{m}.c").write_text(render("kernel-c", "monitor.c.j2", v=view))
-    (src / f"{m}_kunit.c").write_text(render("kernel-c", "kunit.c.j2", v=view))
     (src / f"{m}_trace.h").write_text(render("kernel-c", "trace.h.j2", v=view))
     rv_trace = rv_trace_h(view)
     (workdir / "rv_trace.h").write_text(rv_trace)
     trace_stubs(workdir, rv_trace, f"monitors/{m}/{m}_trace.h")
-    config = configs(view) | {f"CONFIG_RV_MON_{view.name_upper}_KUNIT_TEST": "1"}
+    config = configs(view)
     (workdir / "autoconf.h").write_text("".join(f"#define {k} {v}\n" for k, v in config.items()))
     (workdir / "kshim_build.h").write_text(_build_h(view))
     exe = workdir / "driver"

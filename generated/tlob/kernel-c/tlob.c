@@ -384,22 +384,30 @@ static void tlob_retire_slot(struct work_struct *work)
 static int tlob_release_slot(struct tlob_target *target)
 {
 	struct da_monitor *da_mon;
+	struct ha_monitor *ha_mon;
 	int ret;
 
 	scoped_guard(rcu) {
 		da_mon = da_get_monitor(target->pid, target);
+		ha_mon = to_ha_monitor(da_mon);
 		/*
-		 * Past the deadline with the timer not run yet (its interrupt is late):
-		 * the stop is an event of its own that finds the invariant false, and
-		 * reports it the way the timer would.
+		 * The stop and the timer must not both report, so the timer comes off
+		 * its queue first. Taken off past the deadline (its interrupt is late),
+		 * it has not reported: the stop finds the invariant false and reports
+		 * as the timer would. Not taken off, it has run or runs now on another
+		 * CPU: wait for it to report and reset.
 		 */
-		if (da_monitoring(da_mon) &&
-		    !ha_verify_invariants(to_ha_monitor(da_mon), READ_ONCE(da_mon->curr_state), 0,
-					  READ_ONCE(da_mon->curr_state), ha_get_ns()))
-			__ha_monitor_timer_callback(to_ha_monitor(da_mon));
+		if (ha_cancel_timer(ha_mon)) {
+			if (da_monitoring(da_mon) &&
+			    !ha_verify_invariants(ha_mon, READ_ONCE(da_mon->curr_state), 0,
+						  READ_ONCE(da_mon->curr_state), ha_get_ns()))
+				__ha_monitor_timer_callback(ha_mon);
+		} else {
+			tlob_cancel_timer_sync(ha_mon);
+		}
 		ret = da_monitoring(da_mon) ? 0 : -EOVERFLOW;
 		da_monitor_reset(da_mon);
-		tlob_cancel_timer_sync(to_ha_monitor(da_mon));
+		tlob_cancel_timer_sync(ha_mon);
 	}
 	target->retiring = true;
 	if (!queue_rcu_work(system_wq, &target->retire))
@@ -802,6 +810,138 @@ MODULE_LICENSE("GPL");
 MODULE_AUTHOR("hamodel: auto-generated");
 MODULE_DESCRIPTION("tlob: task latency over budget");
 
-#if IS_ENABLED(CONFIG_RV_MON_TLOB_KUNIT_TEST)
-#include "tlob_kunit.c"
+#if IS_ENABLED(CONFIG_RV_MONITORS_KUNIT_TEST)
+#include <kunit/visibility.h>
+#include "tlob_kunit.h"
+
+/*
+ * For the KUnit cases in tlob_kunit.c: each model event sent the way the
+ * handlers above send it, with no tracepoint, so a case drives the model and
+ * not the binding.
+ */
+static void tlob_kunit_send_preempt(struct task_struct *task)
+{
+	guard(preempt)();
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+	da_handle_event(task->pid, NULL, preempt_tlob);
+}
+
+static void tlob_kunit_send_sleep(struct task_struct *task)
+{
+	guard(preempt)();
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+	da_handle_event(task->pid, NULL, sleep_tlob);
+}
+
+static void tlob_kunit_send_switch_in(struct task_struct *task)
+{
+	guard(preempt)();
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+	da_handle_event(task->pid, NULL, switch_in_tlob);
+}
+
+static void tlob_kunit_send_wakeup(struct task_struct *task)
+{
+	guard(preempt)();
+	__this_cpu_write(tlob_event_ns, ktime_get_ns());
+	da_handle_event(task->pid, NULL, wakeup_tlob);
+}
+
+/* A case's next path starts from "not monitoring". */
+static void tlob_kunit_reset(struct task_struct *task)
+{
+	da_reset(task->pid, NULL);
+}
+
+/* The state by name, which a case compares with the model's. */
+static const char *tlob_kunit_state(struct task_struct *task)
+{
+	struct da_monitor *da_mon;
+
+	guard(rcu)();
+	da_mon = da_get_monitor(task->pid, NULL);
+	if (!da_mon || !da_monitoring(da_mon))
+		return "not monitoring";
+	return model_get_state_name(READ_ONCE(da_mon->curr_state));
+}
+
+/* enable_tlob() without attaching probes: the cases call the monitor directly. */
+static int tlob_kunit_init(void)
+{
+	int retval;
+
+	retval = ha_monitor_init();
+	if (retval)
+		return retval;
+	tlob_init_slots();
+	return 0;
+}
+
+/* disable_tlob() without the probes: every slot is freed first. */
+static void tlob_kunit_destroy(void)
+{
+	tlob_free_slots();
+	ha_monitor_destroy();
+}
+
+static u64 tlob_kunit_entered_ns(struct task_struct *task)
+{
+	struct da_monitor *da_mon;
+
+	guard(rcu)();
+	da_mon = da_get_monitor(task->pid, NULL);
+	return da_mon ? da_get_target(da_mon)->entered_ns : 0;
+}
+
+static u64 tlob_kunit_residency_ns(struct task_struct *task)
+{
+	struct tlob_target *target;
+	struct da_monitor *da_mon;
+	u64 spent_ns = 0;
+
+	guard(rcu)();
+	da_mon = da_get_monitor(task->pid, NULL);
+	if (!da_mon)
+		return 0;
+	target = da_get_target(da_mon);
+	for (int i = 0; i < state_max_tlob; i++)
+		spent_ns += target->residency_ns[i];
+	return spent_ns;
+}
+
+static int tlob_kunit_parse_binding(char *line, struct rv_tlob_kunit_line *out)
+{
+	struct tlob_binding_line b = { };
+	int ret;
+
+	ret = tlob_parse_binding(line, &b);
+	if (ret)
+		return ret;
+	out->remove = b.remove;
+	out->path = b.path;
+	out->start = b.start;
+	out->stop = b.stop;
+	out->threshold_ns = b.threshold_ns;
+	return 0;
+}
+
+const struct rv_tlob_ops rv_tlob_ops = {
+	.mon = {
+		.rv_this = &rv_this,
+		.monitor_init = tlob_kunit_init,
+		.monitor_destroy = tlob_kunit_destroy,
+	},
+	.send_preempt = tlob_kunit_send_preempt,
+	.send_sleep = tlob_kunit_send_sleep,
+	.send_switch_in = tlob_kunit_send_switch_in,
+	.send_wakeup = tlob_kunit_send_wakeup,
+	.reset = tlob_kunit_reset,
+	.state = tlob_kunit_state,
+	.start_task = tlob_start_task,
+	.stop_task = tlob_stop_task,
+	.entered_ns = tlob_kunit_entered_ns,
+	.residency_ns = tlob_kunit_residency_ns,
+	.parse_binding = tlob_kunit_parse_binding,
+};
+EXPORT_SYMBOL_IF_KUNIT(rv_tlob_ops);
 #endif

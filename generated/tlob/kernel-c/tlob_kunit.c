@@ -1,13 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of the tlob monitor, generated with it by hamodel: tlob.c
- * includes this file (CONFIG_RV_MON_TLOB_KUNIT_TEST) to reach its static
- * functions. The cases drive the monitor with a task no scheduler event
- * names, so the kernel's own events never reach its monitor.
+ * KUnit cases of the tlob monitor, generated with it by hamodel.
+ * kernel/trace/rv/rv_monitors_test.c includes this file and lists its cases;
+ * they send model events to mock tasks through rv_tlob_ops (tlob.c)
+ * and count the monitor's reactions.
  */
-#include <kunit/test.h>
+#include <linux/kernel.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/rv.h>
+#include <linux/sched.h>
+#include <rv/kunit.h>
+#include "tlob_kunit.h"
 
-struct tlob_kunit_parse_case {
+#if IS_REACHABLE(CONFIG_RV_MON_TLOB)
+
+/* Until more than @ns have passed since @from: the ns check then fails. */
+static void rv_tlob_kunit_wait_ns(u64 from, u64 ns)
+{
+	while (ktime_get_ns() - from <= ns)
+		udelay(1);
+}
+
+struct rv_tlob_kunit_parse_case {
 	const char *line;
 	int ret;
 	bool remove;
@@ -18,7 +34,7 @@ struct tlob_kunit_parse_case {
 };
 
 /* Expected values from the reference parser in hamodel/gen/kernel_objects.py. */
-static const struct tlob_kunit_parse_case tlob_kunit_parse_cases[] = {
+static const struct rv_tlob_kunit_parse_case rv_tlob_kunit_parse_cases[] = {
 	{
 		.line = "p /usr/bin/app:0x1000 0x1010 threshold=5000000",
 		.ret = 0,
@@ -147,17 +163,131 @@ static const struct tlob_kunit_parse_case tlob_kunit_parse_cases[] = {
 	},
 };
 
-static void tlob_kunit_parse(struct kunit *test)
+/*
+ * Each edge of the model, after a path from the initial state: no
+ * reaction, and the monitor ends in the edge's target state.
+ */
+static void rv_test_tlob(struct kunit *test)
 {
-	const struct tlob_kunit_parse_case *c;
-	struct tlob_binding_line b;
+	struct task_struct *task = rv_kunit_alloc_mock_task(test);
+	struct rv_kunit_ctx *ctx = test->priv;
+	u64 long_threshold_ns = clamp_t(u64, ktime_get_ns() / 2, 1000ull, 3600000000000ull);
+	u64 start_ns;
+
+	task->pid = 1001;
+	prepare_test(test, &rv_tlob_ops.mon);
+
+	/* running --preempt--> waiting */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	start_ns = rv_tlob_ops.entered_ns(task);
+	rv_tlob_ops.send_preempt(task);
+	RV_KUNIT_EXPECT_NO_REACTION(test, ctx);
+	KUNIT_EXPECT_STREQ(test, rv_tlob_ops.state(task), "waiting");
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.residency_ns(task),
+			rv_tlob_ops.entered_ns(task) - start_ns);
+
+	/* running --sleep--> sleeping */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	start_ns = rv_tlob_ops.entered_ns(task);
+	rv_tlob_ops.send_sleep(task);
+	RV_KUNIT_EXPECT_NO_REACTION(test, ctx);
+	KUNIT_EXPECT_STREQ(test, rv_tlob_ops.state(task), "sleeping");
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.residency_ns(task),
+			rv_tlob_ops.entered_ns(task) - start_ns);
+
+	/* running --wakeup--> running */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	start_ns = rv_tlob_ops.entered_ns(task);
+	rv_tlob_ops.send_wakeup(task);
+	RV_KUNIT_EXPECT_NO_REACTION(test, ctx);
+	KUNIT_EXPECT_STREQ(test, rv_tlob_ops.state(task), "running");
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.residency_ns(task),
+			rv_tlob_ops.entered_ns(task) - start_ns);
+
+	/* sleeping --wakeup--> waiting */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	start_ns = rv_tlob_ops.entered_ns(task);
+	rv_tlob_ops.send_sleep(task);
+	rv_tlob_ops.send_wakeup(task);
+	RV_KUNIT_EXPECT_NO_REACTION(test, ctx);
+	KUNIT_EXPECT_STREQ(test, rv_tlob_ops.state(task), "waiting");
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.residency_ns(task),
+			rv_tlob_ops.entered_ns(task) - start_ns);
+
+	/* waiting --switch_in--> running */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	start_ns = rv_tlob_ops.entered_ns(task);
+	rv_tlob_ops.send_preempt(task);
+	rv_tlob_ops.send_switch_in(task);
+	RV_KUNIT_EXPECT_NO_REACTION(test, ctx);
+	KUNIT_EXPECT_STREQ(test, rv_tlob_ops.state(task), "running");
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.residency_ns(task),
+			rv_tlob_ops.entered_ns(task) - start_ns);
+
+	/* waiting --wakeup--> waiting */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	start_ns = rv_tlob_ops.entered_ns(task);
+	rv_tlob_ops.send_preempt(task);
+	rv_tlob_ops.send_wakeup(task);
+	RV_KUNIT_EXPECT_NO_REACTION(test, ctx);
+	KUNIT_EXPECT_STREQ(test, rv_tlob_ops.state(task), "waiting");
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.residency_ns(task),
+			rv_tlob_ops.entered_ns(task) - start_ns);
+}
+
+/*
+ * The return codes of tlob_start_task() and tlob_stop_task().
+ */
+static void rv_test_tlob_start_stop(struct kunit *test)
+{
+	struct task_struct *task = rv_kunit_alloc_mock_task(test);
+	struct task_struct *other = rv_kunit_alloc_mock_task(test);
+	struct rv_kunit_ctx *ctx = test->priv;
+	u64 long_threshold_ns = clamp_t(u64, ktime_get_ns() / 2, 1000ull, 3600000000000ull);
+
+	task->pid = 1001;
+	other->pid = 1002;
+	prepare_test(test, &rv_tlob_ops.mon);
+
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.stop_task(task), -ESRCH);
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.start_task(task, 999ull), -ERANGE);
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.start_task(task, 3600000000001ull), -ERANGE);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), -EALREADY);
+	KUNIT_EXPECT_STREQ(test, rv_tlob_ops.state(task), "running");
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.stop_task(task), 0);
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.stop_task(task), -ESRCH);
+	KUNIT_EXPECT_STREQ(test, rv_tlob_ops.state(task), "not monitoring");
+
+	/* a violation ends monitoring: the stop reports it */
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(other, long_threshold_ns), 0);
+	RV_KUNIT_EXPECT_REACTION_HERE(test, ctx)
+		rv_tlob_ops.send_switch_in(other);
+	KUNIT_EXPECT_STREQ(test, rv_tlob_ops.state(other), "not monitoring");
+	KUNIT_EXPECT_EQ(test, rv_tlob_ops.stop_task(other), -EOVERFLOW);
+}
+
+/*
+ * Lines of the binding file, with what the parser must make of them
+ * (expected values from hamodel's reference parser).
+ */
+static void rv_test_tlob_parse(struct kunit *test)
+{
+	const struct rv_tlob_kunit_parse_case *c;
+	struct rv_tlob_kunit_line b;
 	char line[256];
 
-	for (size_t i = 0; i < ARRAY_SIZE(tlob_kunit_parse_cases); i++) {
-		c = &tlob_kunit_parse_cases[i];
+	for (size_t i = 0; i < ARRAY_SIZE(rv_tlob_kunit_parse_cases); i++) {
+		c = &rv_tlob_kunit_parse_cases[i];
 		memset(&b, 0, sizeof(b));
 		strscpy(line, c->line, sizeof(line));
-		KUNIT_EXPECT_EQ_MSG(test, tlob_parse_binding(line, &b), c->ret,
+		KUNIT_EXPECT_EQ_MSG(test, rv_tlob_ops.parse_binding(line, &b), c->ret,
 				    "line \"%s\"", c->line);
 		if (c->ret)
 			continue;
@@ -171,194 +301,90 @@ static void tlob_kunit_parse(struct kunit *test)
 	}
 }
 
-static struct task_struct *tlob_kunit_task(struct kunit *test)
+/*
+ * Each event a state has no edge for, after a path to that state: one
+ * reaction.
+ */
+static void rv_test_tlob_refused(struct kunit *test)
 {
-	struct task_struct *task = kunit_kzalloc(test, sizeof(*task), GFP_KERNEL);
+	struct task_struct *task = rv_kunit_alloc_mock_task(test);
+	struct rv_kunit_ctx *ctx = test->priv;
+	u64 long_threshold_ns = clamp_t(u64, ktime_get_ns() / 2, 1000ull, 3600000000000ull);
 
-	KUNIT_ASSERT_NOT_NULL(test, task);
-	/* no real task has this pid */
-	task->pid = -1;
-	return task;
+	task->pid = 1001;
+	prepare_test(test, &rv_tlob_ops.mon);
+
+	/* running refuses switch_in */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	RV_KUNIT_EXPECT_REACTION_HERE(test, ctx)
+		rv_tlob_ops.send_switch_in(task);
+
+	/* sleeping refuses preempt */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	rv_tlob_ops.send_sleep(task);
+	RV_KUNIT_EXPECT_REACTION_HERE(test, ctx)
+		rv_tlob_ops.send_preempt(task);
+
+	/* sleeping refuses sleep */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	rv_tlob_ops.send_sleep(task);
+	RV_KUNIT_EXPECT_REACTION_HERE(test, ctx)
+		rv_tlob_ops.send_sleep(task);
+
+	/* sleeping refuses switch_in */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	rv_tlob_ops.send_sleep(task);
+	RV_KUNIT_EXPECT_REACTION_HERE(test, ctx)
+		rv_tlob_ops.send_switch_in(task);
+
+	/* waiting refuses preempt */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	rv_tlob_ops.send_preempt(task);
+	RV_KUNIT_EXPECT_REACTION_HERE(test, ctx)
+		rv_tlob_ops.send_preempt(task);
+
+	/* waiting refuses sleep */
+	rv_tlob_ops.reset(task);
+	KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, long_threshold_ns), 0);
+	rv_tlob_ops.send_preempt(task);
+	RV_KUNIT_EXPECT_REACTION_HERE(test, ctx)
+		rv_tlob_ops.send_sleep(task);
 }
 
-/* The state of the monitor of @task, state_max_tlob when it is not monitoring. */
-static int tlob_kunit_state(struct task_struct *task)
+/*
+ * Each state whose invariant a case can overrun: past a tiny bound, the
+ * timer or the next event's check reacts, exactly once.  The case stays on
+ * one CPU, where the monitor's timer is armed.
+ */
+static void rv_test_tlob_overrun(struct kunit *test)
 {
-	struct da_monitor *da_mon;
+	struct task_struct *task = rv_kunit_alloc_mock_task(test);
+	struct rv_kunit_ctx *ctx = test->priv;
 
-	guard(rcu)();
-	da_mon = da_get_monitor(task->pid, NULL);
-	if (!da_mon || !da_monitoring(da_mon))
-		return state_max_tlob;
-	return da_mon->curr_state;
+	task->pid = 1001;
+	prepare_test(test, &rv_tlob_ops.mon);
+	/* the timer is armed on this CPU: the case stays on it */
+	guard(migrate)();
+
+	/* running: clk_elapsed past a tiny bound */
+	rv_tlob_ops.reset(task);
+	RV_KUNIT_EXPECT_REACTION_HERE(test, ctx) {
+		KUNIT_ASSERT_EQ(test, rv_tlob_ops.start_task(task, 1000ull), 0);
+		rv_tlob_kunit_wait_ns(ktime_get_ns(), 1000ull);
+		scoped_guard(irqsave)
+			rv_tlob_ops.send_preempt(task);
+	}
 }
 
-/* When the monitor of @task entered its current state. */
-static u64 tlob_kunit_entered_ns(struct task_struct *task)
-{
-	guard(rcu)();
-	return da_get_target(da_get_monitor(task->pid, NULL))->entered_ns;
-}
-
-/* The time accounted to the states adds up to the time from the start to the last move. */
-static void tlob_kunit_expect_residency(struct kunit *test, struct task_struct *task,
-					u64 start_ns)
-{
-	struct tlob_target *target;
-	u64 spent_ns = 0;
-
-	guard(rcu)();
-	target = da_get_target(da_get_monitor(task->pid, NULL));
-	for (int i = 0; i < state_max_tlob; i++)
-		spent_ns += target->residency_ns[i];
-	KUNIT_EXPECT_EQ(test, spent_ns, target->entered_ns - start_ns);
-}
-
-/* Send @event to the monitor of @task as a tracepoint handler does. */
-static void tlob_kunit_event(struct task_struct *task, enum events_tlob event)
-{
-	guard(preempt)();
-	__this_cpu_write(tlob_event_ns, ktime_get_ns());
-	da_handle_event(task->pid, NULL, event);
-}
-
-static void tlob_kunit_start_stop(struct kunit *test)
-{
-	struct task_struct *task = tlob_kunit_task(test);
-
-	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), -ESRCH);
-	KUNIT_EXPECT_EQ(test, tlob_start_task(task, TLOB_THRESHOLD_NS_MIN - 1), -ERANGE);
-	KUNIT_EXPECT_EQ(test, tlob_start_task(task, TLOB_THRESHOLD_NS_MAX + 1), -ERANGE);
-	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	KUNIT_EXPECT_EQ(test, tlob_start_task(task, 1000000000ull), -EALREADY);
-	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), running_tlob);
-	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
-	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), -ESRCH);
-
-	/* a violation ends monitoring: the stop reports it */
-	tlob_flush_retiring();
-	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	tlob_kunit_event(task, switch_in_tlob);
-	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), state_max_tlob);
-	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), -EOVERFLOW);
-}
-
-static void tlob_kunit_running_preempt(struct kunit *test)
-{
-	struct task_struct *task = tlob_kunit_task(test);
-	u64 start_ns;
-
-	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	start_ns = tlob_kunit_entered_ns(task);
-	tlob_kunit_event(task, preempt_tlob);
-	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), waiting_tlob);
-	tlob_kunit_expect_residency(test, task, start_ns);
-	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
-}
-
-static void tlob_kunit_running_sleep(struct kunit *test)
-{
-	struct task_struct *task = tlob_kunit_task(test);
-	u64 start_ns;
-
-	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	start_ns = tlob_kunit_entered_ns(task);
-	tlob_kunit_event(task, sleep_tlob);
-	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), sleeping_tlob);
-	tlob_kunit_expect_residency(test, task, start_ns);
-	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
-}
-
-static void tlob_kunit_running_wakeup(struct kunit *test)
-{
-	struct task_struct *task = tlob_kunit_task(test);
-	u64 start_ns;
-
-	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	start_ns = tlob_kunit_entered_ns(task);
-	tlob_kunit_event(task, wakeup_tlob);
-	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), running_tlob);
-	tlob_kunit_expect_residency(test, task, start_ns);
-	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
-}
-
-static void tlob_kunit_sleeping_wakeup(struct kunit *test)
-{
-	struct task_struct *task = tlob_kunit_task(test);
-	u64 start_ns;
-
-	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	start_ns = tlob_kunit_entered_ns(task);
-	tlob_kunit_event(task, sleep_tlob);
-	tlob_kunit_event(task, wakeup_tlob);
-	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), waiting_tlob);
-	tlob_kunit_expect_residency(test, task, start_ns);
-	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
-}
-
-static void tlob_kunit_waiting_switch_in(struct kunit *test)
-{
-	struct task_struct *task = tlob_kunit_task(test);
-	u64 start_ns;
-
-	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	start_ns = tlob_kunit_entered_ns(task);
-	tlob_kunit_event(task, preempt_tlob);
-	tlob_kunit_event(task, switch_in_tlob);
-	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), running_tlob);
-	tlob_kunit_expect_residency(test, task, start_ns);
-	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
-}
-
-static void tlob_kunit_waiting_wakeup(struct kunit *test)
-{
-	struct task_struct *task = tlob_kunit_task(test);
-	u64 start_ns;
-
-	KUNIT_ASSERT_EQ(test, tlob_start_task(task, 1000000000ull), 0);
-	start_ns = tlob_kunit_entered_ns(task);
-	tlob_kunit_event(task, preempt_tlob);
-	tlob_kunit_event(task, wakeup_tlob);
-	KUNIT_EXPECT_EQ(test, tlob_kunit_state(task), waiting_tlob);
-	tlob_kunit_expect_residency(test, task, start_ns);
-	KUNIT_EXPECT_EQ(test, tlob_stop_task(task), 0);
-}
-
-/* The cases call the monitor's functions directly: it must be enabled, by them. */
-static int tlob_kunit_init(struct kunit *test)
-{
-	int ret;
-
-	if (READ_ONCE(rv_this.enabled))
-		return -EBUSY;
-	ret = enable_tlob();
-	if (!ret)
-		WRITE_ONCE(rv_this.enabled, 1);
-	return ret;
-}
-
-static void tlob_kunit_exit(struct kunit *test)
-{
-	disable_tlob();
-}
-
-static struct kunit_case tlob_kunit_cases[] = {
-	KUNIT_CASE(tlob_kunit_parse),
-	KUNIT_CASE(tlob_kunit_start_stop),
-	KUNIT_CASE(tlob_kunit_running_preempt),
-	KUNIT_CASE(tlob_kunit_running_sleep),
-	KUNIT_CASE(tlob_kunit_running_wakeup),
-	KUNIT_CASE(tlob_kunit_sleeping_wakeup),
-	KUNIT_CASE(tlob_kunit_waiting_switch_in),
-	KUNIT_CASE(tlob_kunit_waiting_wakeup),
-	{}
-};
-
-static struct kunit_suite tlob_kunit_suite = {
-	.name = "rv_tlob",
-	.init = tlob_kunit_init,
-	.exit = tlob_kunit_exit,
-	.test_cases = tlob_kunit_cases,
-};
-
-kunit_test_suite(tlob_kunit_suite);
+#else
+#define rv_test_tlob rv_test_stub
+#define rv_test_tlob_start_stop rv_test_stub
+#define rv_test_tlob_parse rv_test_stub
+#define rv_test_tlob_refused rv_test_stub
+#define rv_test_tlob_overrun rv_test_stub
+#endif

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <linux/kconfig.h>
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -58,15 +59,18 @@ typedef unsigned int gfp_t;
 #define max(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); _a > _b ? _a : _b; })
 #define min(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); _a < _b ? _a : _b; })
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-#define IS_ENABLED(option) __is_defined(option)
-/* the kernel's trick: a CONFIG_ symbol defined as 1 expands to a non-empty word */
-#define __ARG_PLACEHOLDER_1 0,
-#define __take_second_arg(__ignored, val, ...) val
-#define __is_defined(x) ___is_defined(x)
-#define ___is_defined(val) ____is_defined(__ARG_PLACEHOLDER_##val)
-#define ____is_defined(arg1_or_junk) __take_second_arg(arg1_or_junk 1, 0)
 
 #define DECLARE_BITMAP(name, bits) unsigned long name[((bits) + BITS_PER_LONG - 1) / BITS_PER_LONG]
+
+#define clamp_t(type, val, lo, hi) ({					\
+	type __v = (val), __lo = (lo), __hi = (hi);				\
+	__v < __lo ? __lo : __v > __hi ? __hi : __v;				\
+})
+
+static inline u64 div_u64(u64 dividend, u32 divisor)
+{
+	return dividend / divisor;
+}
 
 static inline int fls(unsigned int x)
 {
@@ -122,6 +126,9 @@ static inline __printf(2, 3) void kshim_log(const char *tag, const char *fmt, ..
 	}								\
 } while (0)
 #define BUILD_BUG_ON(cond) _Static_assert(!(cond), #cond)
+/* <linux/build_bug.h>: the message is optional */
+#undef static_assert
+#define static_assert(expr, ...) _Static_assert(expr, #expr)
 
 /* Module glue: the driver calls the init and exit functions itself. */
 #define module_init(fn) static int (*kshim_module_init)(void) __maybe_unused = fn
@@ -131,6 +138,7 @@ static inline __printf(2, 3) void kshim_log(const char *tag, const char *fmt, ..
 #define MODULE_DESCRIPTION(text)
 #define EXPORT_SYMBOL_GPL(sym)
 #define EXPORT_SYMBOL(sym)
+#define MODULE_IMPORT_NS(ns)
 #define module_param(name, type, perm) \
 	static void *kshim_param_##name __maybe_unused = &name
 

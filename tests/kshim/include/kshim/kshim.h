@@ -8,4 +8,5 @@
 #include "time.h"
 #include "trace.h"
 #include "files.h"
+#include "bitmap.h"
 #endif

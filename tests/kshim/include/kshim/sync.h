@@ -83,6 +83,9 @@ static inline void spin_lock(spinlock_t *l) { kshim_lock(&l->held); }
 static inline void spin_unlock(spinlock_t *l) { l->held = 0; }
 static inline void mutex_lock(struct mutex *m) { kshim_lock(&m->held); }
 static inline void mutex_unlock(struct mutex *m) { m->held = 0; }
+/* one reader at a time is all one thread needs */
+#define read_lock(l) kshim_lock(&(l)->held)
+#define read_unlock(l) ((l)->held = 0)
 
 /* --- RCU -------------------------------------------------------------------- */
 
@@ -158,6 +161,47 @@ static inline void kshim_rcu_exit(int **depth)
 	rcu_read_unlock();
 }
 
+/* --- preemption and interrupts ---------------------------------------------------- */
+
+/*
+ * Only counted: code that reads them (an env like irqs_disabled()) sees what
+ * a section that disables them would give it.  Nothing preempts or
+ * interrupts this thread either way.
+ */
+static __thread int kshim_preempt_depth;
+static __thread int kshim_irqs_depth;
+
+#define PREEMPT_MASK 0x000000ff
+#define preempt_count() (kshim_preempt_depth)
+#define preemptible() (kshim_preempt_depth == 0 && kshim_irqs_depth == 0)
+#define irqs_disabled() (kshim_irqs_depth > 0)
+#define preempt_disable() (kshim_preempt_depth++)
+#define preempt_enable() (kshim_preempt_depth--)
+#define local_irq_save(flags) ((flags) = kshim_irqs_depth++)
+#define local_irq_restore(flags) (kshim_irqs_depth = (flags))
+
+static inline int *kshim_preempt_off(void)
+{
+	kshim_preempt_depth++;
+	return &kshim_preempt_depth;
+}
+
+static inline void kshim_preempt_on(int **depth)
+{
+	(**depth)--;
+}
+
+static inline int *kshim_irqs_off(void)
+{
+	kshim_irqs_depth++;
+	return &kshim_irqs_depth;
+}
+
+static inline void kshim_irqs_on(int **depth)
+{
+	(**depth)--;
+}
+
 /* --- guard() and scoped_guard() from <linux/cleanup.h> ------------------------ */
 
 #define KSHIM_CAT2(a, b) a##b
@@ -172,14 +216,18 @@ static inline void kshim_nothing(int **unused) { }
 static int kshim_no_lock;
 
 #define guard(name) kshim_guard_##name
+#define DEFINE_FREE(name, type, free)
 #define scoped_guard(name, ...) kshim_scoped_##name(__VA_ARGS__)
 #define kshim_guard_rcu() KSHIM_SCOPE(kshim_rcu_enter(), kshim_rcu_exit)
 #define kshim_guard_spinlock(l) KSHIM_SCOPE(kshim_lock(&(l)->held), kshim_unlock)
 #define kshim_guard_raw_spinlock(l) kshim_guard_spinlock(l)
 #define kshim_guard_mutex(l) KSHIM_SCOPE(kshim_lock(&(l)->held), kshim_unlock)
-/* one thread: nothing migrates or preempts it */
+/* one thread: nothing migrates it */
 #define kshim_guard_migrate() KSHIM_SCOPE(&kshim_no_lock, kshim_nothing)
-#define kshim_guard_preempt() KSHIM_SCOPE(&kshim_no_lock, kshim_nothing)
+#define kshim_guard_preempt() KSHIM_SCOPE(kshim_preempt_off(), kshim_preempt_on)
+#define kshim_guard_irqsave() KSHIM_SCOPE(kshim_irqs_off(), kshim_irqs_on)
+#define kshim_scoped_preempt() KSHIM_SCOPED(kshim_preempt_off(), kshim_preempt_on)
+#define kshim_scoped_irqsave() KSHIM_SCOPED(kshim_irqs_off(), kshim_irqs_on)
 #define kshim_scoped_rcu() KSHIM_SCOPED(kshim_rcu_enter(), kshim_rcu_exit)
 #define kshim_scoped_spinlock(l) KSHIM_SCOPED(kshim_lock(&(l)->held), kshim_unlock)
 #define kshim_scoped_mutex(l) KSHIM_SCOPED(kshim_lock(&(l)->held), kshim_unlock)

@@ -31,6 +31,26 @@
 #define TASK_FROZEN 0x00008000
 #define TASK_REPORT 0x0000007f
 #define TASK_REPORT_IDLE (TASK_REPORT + 1)
+#define TIF_NEED_RESCHED 3
+
+/* what tracepoint prototypes name; a monitor never looks inside */
+struct kernel_siginfo;
+struct k_sigaction;
+struct irqaction;
+struct sched_class;
+
+/* the deadline scheduler's entity, the members monitors of deadline entities read */
+struct sched_dl_entity {
+	u64 dl_runtime;
+	u64 dl_deadline;
+	u64 dl_period;
+	unsigned int dl_server : 1;
+	unsigned int dl_defer : 1;
+};
+
+struct thread_info {
+	unsigned long flags;
+};
 
 struct task_struct {
 	pid_t pid;
@@ -40,6 +60,10 @@ struct task_struct {
 	unsigned int __state;
 	int exit_state;
 	char comm[TASK_COMM_LEN];
+	void *stack;
+	const struct sched_class *sched_class;
+	struct sched_dl_entity dl;
+	struct sched_dl_entity *dl_server;
 	union rv_task_monitor rv[CONFIG_RV_PER_TASK_MONITORS];
 };
 

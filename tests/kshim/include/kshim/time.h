@@ -163,6 +163,15 @@ static inline void kshim_advance(u64 t)
 		kshim_now_ns = t;
 }
 
+/* <linux/delay.h>: a busy wait is time passing, with the timers due in it run */
+static inline void ndelay(unsigned long ns)
+{
+	kshim_advance(kshim_now_ns + ns);
+}
+
+#define udelay(us) ndelay((us) * NSEC_PER_USEC)
+#define mdelay(ms) ndelay((ms) * NSEC_PER_USEC * 1000)
+
 /* --- hrtimers ------------------------------------------------------------------------- */
 
 typedef s64 ktime_t;

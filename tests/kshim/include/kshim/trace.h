@@ -6,9 +6,10 @@
  * calls them in attach order.  Trace events (TRACE_EVENT, DECLARE_EVENT_CLASS,
  * DEFINE_EVENT, as the verbatim kernel/trace/rv/rv_trace.h and the monitors'
  * <m>_trace.h write them) also print one line per hit: the event's name and
- * its TP_printk() text, the body of what tracefs would show.  As in the
- * kernel, the event header is read twice: trace/define_trace.h re-includes
- * it to build the function that copies each __string() field from its source.
+ * its TP_printk() text, the body of what tracefs would show; every event is
+ * enabled (trace_<event>_enabled() is true).  As in the kernel, the event
+ * header is read twice: trace/define_trace.h re-includes it to build the
+ * function that copies each __string() field from its source.
  */
 #ifndef KSHIM_TRACE_H
 #define KSHIM_TRACE_H
@@ -125,6 +126,10 @@ static inline __printf(2, 3) void kshim_trace_print(const char *event, const cha
 	{										\
 		kshim_emit_##template(#name, args);					\
 		KSHIM_CALL_PROBES(name, PARAMS(proto), PARAMS(args))			\
+	}										\
+	static inline __maybe_unused bool trace_##name##_enabled(void)			\
+	{										\
+		return true;								\
 	}
 
 #define TRACE_EVENT(name, proto, args, tstruct, assign, print)			\

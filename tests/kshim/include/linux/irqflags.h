@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* kshim stands in for <linux/irqflags.h>: see tests/kshim/include/kshim/. */
+#include <kshim/kshim.h>
