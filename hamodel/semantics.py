@@ -326,10 +326,11 @@ class Semantics:
             armings += 1
         elif inv is not None:
             fire_at = None  # ha_cancel_timer()
-        residency = list(obj.residency)
-        residency[self._state_index[obj.state]] += t - obj.entered_at
+        spent, i = obj.residency, self._state_index[obj.state]
+        if t != obj.entered_at:  # (slices: no per-state Python loop on a long model)
+            spent = spent[:i] + (spent[i] + t - obj.entered_at,) + spent[i + 1:]
         new = _replace(moved, state=cell.dst, entered_at=t, fire_at=fire_at,
-                       residency=tuple(residency), armings=armings)
+                       residency=spent, armings=armings)
         return new, Moved(None, t, obj.state, event, cell.dst)
 
     def overdue(self, obj: ObjectState, t: int) -> bool:

@@ -64,3 +64,44 @@ def test_extrapolate(d, low, up):
     fast = dbm.extrapolate_lu(d, 1, lows, ups)
     assert fast == dbm.close(dbm._extrapolate_lu(d, 1, lows, ups), 1)
     assert values(d) <= values(fast)  # an abstraction only adds valuations
+
+
+# The two-clock forms against the general ones, on canonical zones made by the
+# operations themselves.
+
+@st.composite
+def zones2(draw) -> dbm.Matrix:
+    d = dbm.zero(2)
+    for _ in range(draw(st.integers(0, 6))):
+        op = draw(st.sampled_from(("up", "reset", "constrain", "free")))
+        i = draw(st.integers(1, 2))
+        if op == "up":
+            d = dbm._up(d, 2)
+        elif op == "reset":
+            d = dbm._reset(d, 2, i)
+        elif op == "free":
+            d = dbm._free(d, 2, i)
+        else:
+            j = draw(st.sampled_from([k for k in range(3) if k != i] + [0]))
+            a, b = draw(st.sampled_from(((i, j), (j, i)))) if i != j else (i, 0)
+            e = dbm._constrain(d, 2, a, b, draw(st.integers(-12, 12)))
+            if e[0] >= 0:
+                d = e
+    return d
+
+
+@given(zones2(), st.integers(0, 2), st.integers(0, 2), st.integers(-14, 14))
+def test_constrain_two_clocks(d, i, j, c):
+    if i == j:
+        return
+    fast, general = dbm.constrain(d, 2, i, j, c), dbm._constrain(d, 2, i, j, c)
+    assert (fast[0] < 0) == (general[0] < 0)
+    if fast[0] >= 0:
+        assert fast == general
+
+
+@given(zones2(), st.lists(st.integers(-1, 9), min_size=2, max_size=2),
+       st.lists(st.integers(-1, 9), min_size=2, max_size=2))
+def test_extrapolate_two_clocks(d, lows, ups):
+    lo, up = (0, *lows), (0, *ups)
+    assert dbm.extrapolate_lu(d, 2, lo, up) == dbm._extrapolate_lu(d, 2, lo, up)

@@ -55,7 +55,32 @@ def constrain(d: Matrix, n: int, i: int, j: int, c: int) -> Matrix:
         if d[1] <= c:  # x >= -c
             return d
         return (0, c, d[2], 0) if d[2] + c >= 0 else (-1, c, d[2], 0)
+    if n == 2:
+        return _constrain2(d, i, j, c)
     return _constrain(d, n, i, j, c)
+
+
+def _constrain2(d: Matrix, i: int, j: int, c: int) -> Matrix:
+    """_constrain for two clocks (a 3x3 matrix) with its inner loop written out."""
+    if d[i * 3 + j] <= c:
+        return d
+    if d[j * 3 + i] + c < 0:
+        return (-1, *d[1:])
+    m = list(d)
+    m[i * 3 + j] = c
+    j0, j1, j2 = m[j * 3], m[j * 3 + 1], m[j * 3 + 2]  # xj - xb, as in _constrain
+    for at in (0, 3, 6):
+        ai = m[at + i]
+        if ai == INF:
+            continue
+        through = ai + c
+        if through + j0 < m[at]:
+            m[at] = through + j0
+        if through + j1 < m[at + 1]:
+            m[at + 1] = through + j1
+        if through + j2 < m[at + 2]:
+            m[at + 2] = through + j2
+    return tuple(m)
 
 
 def _constrain(d: Matrix, n: int, i: int, j: int, c: int) -> Matrix:
@@ -159,7 +184,25 @@ def extrapolate_lu(d: Matrix, n: int, lows: tuple[int, ...], ups: tuple[int, ...
         if low > ups[1]:
             low = ups[1] + 1
         return (d[0], -low, high, d[3]) if (low, high) != (-d[1], d[2]) else d
+    if n == 2:
+        return _extrapolate_lu2(d, lows, ups)
     return _extrapolate_lu(d, n, lows, ups)
+
+
+def _extrapolate_lu2(d: Matrix, lows: tuple[int, ...], ups: tuple[int, ...]) -> Matrix:
+    """_extrapolate_lu for two clocks, each entry's rule written out."""
+    _, b01, b02, b10, _, b12, b20, b21, _ = d
+    low1, low2, l1, l2, u1, u2 = -b01, -b02, lows[1], lows[2], ups[1], ups[2]
+    n01 = -(u1 + 1) if low1 > u1 else b01
+    n02 = -(u2 + 1) if low2 > u2 else b02
+    over1, over2 = low1 > l1, low2 > l2  # a row whose clock is past its L goes
+    n10 = INF if over1 or b10 > l1 else b10
+    n12 = INF if over1 or b12 > l1 or low2 > u2 else b12
+    n20 = INF if over2 or b20 > l2 else b20
+    n21 = INF if over2 or b21 > l2 or low1 > u1 else b21
+    if (n01, n02, n10, n12, n20, n21) == (b01, b02, b10, b12, b20, b21):
+        return d
+    return close((d[0], n01, n02, n10, d[4], n12, n20, n21, d[8]), 2)
 
 
 def _extrapolate_lu(d: Matrix, n: int, lows: tuple[int, ...], ups: tuple[int, ...]) -> Matrix:

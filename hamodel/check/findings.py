@@ -125,7 +125,8 @@ class Checker:
 
     def finding(self, d: Diagnostic, w: Witness | None, scoped: bool = True) -> Finding:
         """A finding; `scoped`: say which parameter values its witness needs."""
-        scope = self.scopes.get(w, "") if w is not None and scoped else ""
+        # (a witness hashes its whole event sequence: look it up only when some has a scope)
+        scope = self.scopes.get(w, "") if w is not None and scoped and self.scopes else ""
         if scope and d.code != codes.PARAM_DEPENDENT:
             d = dataclasses.replace(d, message=d.message + scope)
         return Finding(d, w)

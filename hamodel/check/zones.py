@@ -37,9 +37,11 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from hamodel.check import dbm
 from hamodel.check.cells import Table, table
+from hamodel.check.gcpause import collection_paused
 from hamodel.check.plans import CellPlan, Formula, cell_plans, extrapolation_bounds
 from hamodel.check.timing import Timing, Unsupported, timing
 from hamodel.model import Automaton
@@ -66,8 +68,12 @@ class Mode(enum.Enum):
 _ARMED, _EXPIRED = Mode.ARMED, Mode.EXPIRED  # module names: read once per node
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+# Step, Node and Hit are typed named tuples rather than frozen dataclasses: the
+# explorer makes one or more per node, and a frozen dataclass's constructor
+# (one object.__setattr__ per field) cost more than the zone arithmetic.
+
+
+class Step(NamedTuple):
     """One event of a path: the table cell taken (its first edge), the timer after,
     and the disjunct of the cell's guard it took (-1: none read, or escaped)."""
 
@@ -77,8 +83,7 @@ class Step:
     part: int = -1
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(NamedTuple):
     id: int
     state: str
     unset: frozenset[str]
@@ -89,8 +94,7 @@ class Node:
     depth: int
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """Something observed at `node`, optionally by an `event` (of the cell of `edge`)."""
 
     node: int
@@ -155,7 +159,8 @@ def explore(
     tm = timing(automaton, platform or Platform(), params)
     clocks = tuple(c.name for c in automaton.clocks)
     g = ZoneGraph(automaton, params, tm, table(automaton), clocks)
-    _Explorer(g, time.monotonic() + budget_s, max_nodes).run()
+    with collection_paused():
+        _Explorer(g, time.monotonic() + budget_s, max_nodes).run()
     return g
 
 
@@ -175,7 +180,7 @@ class _Explorer:
         self.plans = cell_plans(self.a, g.table, g.params, self.index)
         self.events = tuple(e.name for e in self.a.events)
         self.passed: dict[tuple, list[tuple[dbm.Matrix, int]]] = {}
-        self._freed: dict[tuple, tuple[int, ...]] = {}
+        self._kinds: dict[tuple, tuple] = {}  # per (state, unset, mode): see _kind
         self.rows: dict[str, tuple[tuple[str, tuple[str, str], CellPlan | None], ...]] = {}
 
     # --- zone helpers ---
@@ -233,47 +238,64 @@ class _Explorer:
         """The node for this entry (made by `plan`'s cell from `parent`, on its
         guard's disjunct `part`), or the earlier one that covers it."""
         n = self.n
-        st, col = self.states[state]
         key = (state, unset, mode)
-        freed = self._freed.get(key)
-        if freed is None:
-            freed = self._freed[key] = tuple(
-                self.index[c] for c in sorted(unset)
-                if not (mode is _ARMED and st is not None and c == st.clock))
+        kind = self._kinds.get(key)
+        if kind is None:
+            kind = self._kinds[key] = self._kind(state, unset, mode)
+        freed, fire_col, fire_hi, lows, ups, seen, times = kind
         for i in freed:
             entry = dbm.free(entry, n, i)
         if mode is _EXPIRED:
             zone = entry  # a leaf: only violations follow, the first at once
+            # An expired node is a leaf that shows how it was entered: one per entering cell.
+            seen_key = (key, plan.first if plan is not None else None)
+            seen = self.passed.get(seen_key)
+            if seen is None:
+                seen = self.passed[seen_key] = []
         else:
             zone = dbm.up(entry, n)
-            if mode is _ARMED and st is not None and st.fire_hi is not None:
-                zone = dbm.constrain(zone, n, col, 0, st.fire_hi)
-        zone = dbm.extrapolate_lu(zone, n, self.lows[state], self.ups[state])
-        # An expired node is a leaf that shows how it was entered: one per entering cell.
-        seen_key = (state, unset, mode,
-                    plan.first if mode is _EXPIRED and plan is not None else None)
-        seen = self.passed.get(seen_key)
-        if seen is None:
-            seen = self.passed[seen_key] = []
+            if fire_hi is not None:
+                zone = dbm.constrain(zone, n, fire_col, 0, fire_hi)
+        zone = dbm.extrapolate_lu(zone, n, lows, ups)
         for old, nid in seen:
             if dbm.includes(old, zone):
                 return nid
         g = self.g
+        nodes = g.nodes
+        nid = len(nodes)
         if parent is None or plan is None:
-            node = Node(len(g.nodes), state, unset, mode, zone, None, None, 0)
+            node = Node(nid, state, unset, mode, zone, None, None, 0)
         else:
-            node = Node(len(g.nodes), state, unset, mode, zone, parent.id,
+            node = Node(nid, state, unset, mode, zone, parent.id,
                         Step(plan.event, plan.first, mode, part), parent.depth + 1)
-        seen.append((zone, node.id))
-        g.nodes.append(node)
-        g.by_state.setdefault(state, []).append(node.id)
-        if state not in g.reached:
-            g.reached[state] = Hit(node.id)
-        if mode is _ARMED or (mode is _EXPIRED and st is not None and st.expired_fires):
-            if st is not None and st.fire_lo is not None and state not in g.timer:
-                g.timer[state] = Hit(node.id)
-        queue.append(node.id)
-        return node.id
+        seen.append((zone, nid))
+        nodes.append(node)
+        at = g.by_state.get(state)
+        if at is None:
+            g.by_state[state] = [nid]
+            g.reached[state] = Hit(nid)
+        else:
+            at.append(nid)
+        if times and state not in g.timer:
+            g.timer[state] = Hit(nid)
+        queue.append(nid)
+        return nid
+
+    def _kind(self, state: str, unset: frozenset[str], mode: Mode) -> tuple:
+        """What _add needs for the nodes of (state, unset clocks, timer mode): the
+        columns freed on entry, the armed timer's column and latest firing, the
+        extrapolation constants, the zones met so far (not for expired nodes,
+        kept per entering cell), and whether the timer's callback can run here."""
+        st, col = self.states[state]
+        freed = tuple(self.index[c] for c in sorted(unset)
+                      if not (mode is _ARMED and st is not None and c == st.clock))
+        fire_hi = st.fire_hi if mode is _ARMED and st is not None else None
+        times = st is not None and st.fire_lo is not None and (
+            mode is _ARMED or (mode is _EXPIRED and st.expired_fires))
+        seen: list[tuple[dbm.Matrix, int]] = []
+        if mode is not _EXPIRED:
+            self.passed[(state, unset, mode)] = seen
+        return freed, col, fire_hi, self.lows[state], self.ups[state], seen, times
 
     def _events_zone(self, node: Node) -> dbm.Matrix:
         """Where an event can still come before the timer's callback."""
