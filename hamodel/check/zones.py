@@ -350,7 +350,8 @@ class _Explorer:
         unset = node.unset
         key, event = plan.key, plan.event
         fails: bool | None = None  # whether the joined guard fails somewhere, once known
-        if plan.escaped or plan.reads & unset:
+        reads_unset = bool(unset) and not plan.reads.isdisjoint(unset)
+        if plan.escaped or reads_unset:
             holds = [(ok, -1)]
         else:
             holds = self._parts(ok, plan.holds)
@@ -363,7 +364,7 @@ class _Explorer:
             k = plan.first
             if k not in g.evaluated:
                 g.evaluated[k] = Hit(node.id, event, k)
-            if plan.reads & unset:
+            if reads_unset:
                 if k not in g.guard_holds:
                     g.guard_holds[k] = Hit(node.id, event, k)
             else:
@@ -409,7 +410,7 @@ class _Explorer:
         dst, first = plan.dst, plan.first
         for i in plan.resets:
             zone = dbm.reset(zone, n, i)
-        if plan.reset_names:
+        if unset and plan.reset_names:
             unset = unset - plan.reset_names
         if not plan.rearms:
             self._add(dst, unset, node.mode, zone, node, plan, part, queue)
