@@ -4,8 +4,8 @@ A check allocates hundreds of thousands of small immutable values (zones,
 nodes, witness events) and frees almost none until it returns; none of them
 form reference cycles.  CPython's cyclic collector still walks every live
 object at each of its oldest-generation passes, whose number grows with the
-allocations, so on a large model the walks cost more than the check (ring of
-3000 states: 2.3-2.9 s with it, 1.4 s without; `python bench/bench_check.py`).
+allocations, so on a large model the walks cost about as much as the rest
+of the check (the ring of 3000 states in bench/bench_check.py).
 Reference counting frees everything as usual; cycles, if any, wait for the
 next collection after the check.
 """

@@ -70,7 +70,7 @@ _ARMED, _EXPIRED = Mode.ARMED, Mode.EXPIRED  # module names: read once per node
 
 # Step, Node and Hit are typed named tuples rather than frozen dataclasses: the
 # explorer makes one or more per node, and a frozen dataclass's constructor
-# (one object.__setattr__ per field) cost more than the zone arithmetic.
+# (one object.__setattr__ per field) cost about as much as a node's zone arithmetic.
 
 
 class Step(NamedTuple):
