@@ -31,6 +31,7 @@ PLUGINS: tuple[str, ...] = (
     "hamodel.bpf.cli",
     "hamodel.replay",
     "hamodel.check.command",
+    "hamodel.export.command",
     "hamodel.tree.rvgen_cli",
 )
 
