@@ -36,6 +36,8 @@ PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {
                "replay a recorded trace (JSON lines or ftrace text) through the model"),
     "check": ("hamodel.check.command",
               "verify models: structure, determinism, timed reachability (Z3, zones)"),
+    "export": ("hamodel.export.command",
+               "write the model for another tool (TChecker), with the kernel's semantics"),
     "container": ("hamodel.tree.rvgen_cli", "generate a container monitor (rvgen container)"),
 }
 PLUGINS: tuple[str, ...] = tuple(dict.fromkeys(m for m, _ in PLUGIN_COMMANDS.values()))

@@ -24,6 +24,7 @@ must say so (replay adds `Platform`-independent offsets, see hamodel.replay).
 
 from __future__ import annotations
 
+import copy
 import enum
 import heapq
 from collections.abc import Hashable, Mapping
@@ -211,6 +212,7 @@ class Semantics:
         self._reads_ns = any(not j for j in self._jiffy)
         self._readonly = tuple(e.name for e in a.envs if not e.stored)
         self._state_index = {s.name: i for i, s in enumerate(a.states)}
+        self._state_names = tuple(s.name for s in a.states)
         self._invariant = {s.name: s.invariant for s in a.states}
         self._events = {e.name for e in a.events}
         self._table: dict[tuple[str, str], _Transition] = {}
@@ -324,10 +326,11 @@ class Semantics:
             armings += 1
         elif inv is not None:
             fire_at = None  # ha_cancel_timer()
-        residency = list(obj.residency)
-        residency[self._state_index[obj.state]] += t - obj.entered_at
+        spent, i = obj.residency, self._state_index[obj.state]
+        if t != obj.entered_at:  # (slices: no per-state Python loop on a long model)
+            spent = spent[:i] + (spent[i] + t - obj.entered_at,) + spent[i + 1:]
         new = _replace(moved, state=cell.dst, entered_at=t, fire_at=fire_at,
-                       residency=tuple(residency), armings=armings)
+                       residency=spent, armings=armings)
         return new, Moved(None, t, obj.state, event, cell.dst)
 
     def overdue(self, obj: ObjectState, t: int) -> bool:
@@ -452,7 +455,7 @@ class Semantics:
     def residency(self, obj: ObjectState, t: int) -> tuple[tuple[str, int], ...]:
         spent = list(obj.residency)
         spent[self._state_index[obj.state]] += t - obj.entered_at
-        return tuple((s.name, spent[i]) for i, s in enumerate(self.automaton.states))
+        return tuple(zip(self._state_names, spent, strict=True))
 
     def violation(
         self,
@@ -618,6 +621,21 @@ class Monitor:
         if slot.status == "monitoring":
             slot.status, slot.obj = "idle", None
         return out
+
+    def fork(self) -> Monitor:
+        """An independent copy that shares what never changes (the automaton, the
+        Semantics, the immutable object states): the checker replays witnesses
+        that share a prefix from one copy of the state after it."""
+        twin = copy.copy(self)
+        twin._slots = {k: _Slot(s.status, s.obj) for k, s in self._slots.items()}
+        # only the live timers: the others are skipped when they come due anyway
+        twin._timers = [entry for entry in self._timers
+                        if self._slots[entry[3]].status == "monitoring"
+                        and self._slots[entry[3]].obj is entry[4]]
+        heapq.heapify(twin._timers)
+        twin._armed_seq = dict(self._armed_seq)
+        twin._env = dict(self._env)
+        return twin
 
     def advance(self, t: int) -> list[Outcome]:
         """Run the timer callbacks due by t."""

@@ -10,6 +10,7 @@ findings.py    findings of one platform           behaviours.py      framework b
 queries.py     --reach / --violate                smt.py / proof.py  Z3 regions, Spacer proofs
 timed.py       orders, parameters, merging        rootcause.py       consequences under their cause
 report.py      text / JSON / SARIF 2.1.0          command.py         the CLI subcommand
+plans.py       per-cell plans for the explorer    gcpause.py         no cyclic GC during a check
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from hamodel import diagnostics as dg
 from hamodel.check import codes
 from hamodel.check.findings import Finding, table_diagnostics
+from hamodel.check.gcpause import collection_paused
 from hamodel.check.timed import Options, QueryAnswers, check_timed
 from hamodel.check.timing import Unsupported
 from hamodel.check.wellformed import check_structure
@@ -45,6 +47,11 @@ class Report:
 def check_automaton(
     a: Automaton, options: Options, build_diags: list[Diagnostic] | None = None
 ) -> Report:
+    with collection_paused():
+        return _check(a, options, build_diags)
+
+
+def _check(a: Automaton, options: Options, build_diags: list[Diagnostic] | None) -> Report:
     findings = [Finding(d) for d in build_diags or []]
     findings += [Finding(d) for d in check_structure(a)]
     incomplete = False

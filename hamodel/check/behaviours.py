@@ -40,7 +40,7 @@ def expired_entries(c: Checker, graphs: Graphs) -> None:
 
 def expired(c: Checker, g: ZoneGraph, k: int, hit: Hit) -> list[Finding]:
     e = c.a.edges[k]
-    dst = c.a.state(e.dst)
+    dst = c.states[e.dst]
     inv = dst.invariant
     assert inv is not None
     w = c.at(g, hit, Goal("entry", e.dst))

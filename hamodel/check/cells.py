@@ -54,7 +54,20 @@ class Table:
         return cell.dst != cell.src or cell.event in self.rearm_events
 
 
+_TABLES: dict[int, tuple[Automaton, Table]] = {}
+
+
 def table(a: Automaton) -> Table:
+    """The kernel's table of `a` (built once per model: every stage of a check reads it)."""
+    cached = _TABLES.get(id(a))
+    if cached is None or cached[0] is not a:
+        if len(_TABLES) > 256:
+            _TABLES.clear()
+        cached = _TABLES[id(a)] = (a, _build(a))
+    return cached[1]
+
+
+def _build(a: Automaton) -> Table:
     clocks = {c.name for c in a.clocks}
     groups: dict[tuple[str, str], list[int]] = {}
     for k, e in enumerate(a.edges):

@@ -12,6 +12,12 @@ the disjunct's literals (constraints.env_solution).  The result is replayed by
 witness.py like a Z3 witness; the Z3 encoding remains for free parameters and
 the small-uptime goal.
 
+Sharing (`ZoneRuns`): the prefixes of one zone graph's paths are computed once
+per zone-graph node, and each prefix remembers which valuation the backward
+pass picked for its last event given the next event's point; a later witness
+whose backward pass reaches the same prefix with the same point takes the rest
+of the run from there (`RunNode` chains), so common prefixes are built once.
+
 Exactness: the explorer's abstraction (Extra+_LU) is a simulation, so every
 path it records, with the disjuncts it took, is realised by a run; the zones
 here are not abstracted, so a picked valuation is one such run.
@@ -23,10 +29,11 @@ import functools
 from collections.abc import Mapping, Sequence
 
 from hamodel.check import dbm
-from hamodel.check.cells import Table, edge_reads, escapes_of
+from hamodel.check.cells import Table, edge_reads, env_reads, escapes_of
 from hamodel.check.constraints import ClockLit, Dnf, clock_lits, conjoin, dnf, env_solution
+from hamodel.check.goals import TimedEvent
 from hamodel.check.timing import Timing, rule
-from hamodel.check.zones import Mode, Step
+from hamodel.check.zones import Mode, Node, Step
 from hamodel.model import Automaton, Guard
 
 
@@ -39,6 +46,8 @@ class _Path:
         self.T = self.n
         self.index = {c: i + 1 for i, c in enumerate(self.clocks)}
         self.rule = rule(tm.unit, tm.timer, tm.platform)
+        self.param_items = tuple(sorted(params.items()))
+        self._dnfs: dict[tuple[int, bool], Dnf] = {}
 
     # --- zone helpers ---
 
@@ -60,7 +69,11 @@ class _Path:
         return z
 
     def dnf(self, guard: Guard | None, negate: bool = False) -> Dnf:
-        return _dnf(guard, self.clockset, tuple(sorted(self.params.items())), negate)
+        key = (id(guard), negate)  # the model's guards live as long as this path
+        found = self._dnfs.get(key)
+        if found is None:
+            found = self._dnfs[key] = _dnf(guard, self.clockset, self.param_items, negate)
+        return found
 
     def event_max(self, state: str) -> int | None:
         """As witness.PathEncoder.event_max for a concrete bound."""
@@ -122,31 +135,84 @@ class _Path:
         return z, unset, written
 
 
-def zone_witness(
-    a: Automaton,
-    steps: Sequence[Step],
-    goal,
-    params: Mapping[str, int],
-    start_mode: Mode,
-    tab: Table,
-    tm: Timing,
-) -> tuple[list[tuple[int, str, dict[str, int]]], int] | None:
-    """[(time in the checker's unit, event, env values)] and the goal instant, or None
-    when the path gives no run (then the caller asks Z3)."""
-    p = _Path(a, params, tab, tm)
-    n = p.n
-    unset = frozenset(p.clocks) - frozenset(r.env for r in a.init_resets)
-    z0 = dbm.zero(n)
-    st0 = tm.states.get(a.initial.name)
-    mode = start_mode if a.init_resets and st0 is not None else Mode.NONE
-    if mode is Mode.EXPIRED and st0 is not None and st0.pass_max is not None:
-        z0 = p.lower(z0, p.index[st0.clock], st0.pass_max + 1)
-    # forward: per step the event zone (at the event) and the post zone
-    events: list = []  # (event zone, post zone, written columns, env values, event)
-    post, state = z0, a.initial.name
-    for step in steps:
-        cell = tab.cell_of_edge(step.edge, a)
-        z = p.before_timer(p.delayed(post, mode), state, mode, unset)
+class RunNode:
+    """One event of a witness run, linked to the events before it.
+
+    Witnesses of one zone graph share these chains wherever their earlier
+    events coincide, so a run's common prefix is built, stored and replayed
+    once (confirm.Replays keeps the oracle's state after each node).
+    """
+
+    __slots__ = ("parent", "event", "snapshot", "run")
+
+    def __init__(self, parent: RunNode | None, event: TimedEvent) -> None:
+        self.parent = parent
+        self.event = event
+        self.snapshot: object = None  # confirm.Replays' state after this event
+        self.run: tuple[TimedEvent, ...] | None = None  # the events up to here, once asked
+
+    def events(self) -> tuple[TimedEvent, ...]:
+        """The run up to this node (kept: a witness holds the same tuple, and a later
+        one that extends it copies it instead of walking the chain again)."""
+        out: list[TimedEvent] = []
+        node: RunNode | None = self
+        while node is not None and node.run is None:
+            out.append(node.event)
+            node = node.parent
+        out.reverse()
+        self.run = (node.run if node is not None and node.run else ()) + tuple(out)
+        return self.run
+
+
+class Prefix:
+    """The exact zones after a path prefix: where its last event happens (`zone`),
+    the zone after that event's resets and arming (`post`), and the state, timer
+    mode and unset clocks then.  `picks` remembers, per point of the next event
+    (or of the goal), the run node the backward pass chose for this one."""
+
+    __slots__ = ("parent", "zone", "post", "written", "event", "state", "mode", "unset",
+                 "picks")
+
+    def __init__(self, parent: Prefix | None, zone, post, written: tuple[int, ...],
+                 event: TimedEvent | None, state: str, mode: Mode,
+                 unset: frozenset[str]) -> None:
+        self.parent, self.zone, self.post, self.written = parent, zone, post, written
+        self.event, self.state, self.mode, self.unset = event, state, mode, unset
+        self.picks: dict[tuple, RunNode] = {}
+
+
+class ZoneRuns:
+    """Earliest runs along the paths of one zone graph (or along given steps).
+
+    Prefixes are cached per zone-graph node, and the backward pass of each
+    witness stops where it meets a choice an earlier witness made for the same
+    point: along a shared prefix the earliest run is the same, so it is
+    computed once.
+    """
+
+    def __init__(self, a: Automaton, params: Mapping[str, int], start_mode: Mode,
+                 tab: Table, tm: Timing) -> None:
+        self.p = _Path(a, params, tab, tm)
+        self.a, self.tab, self.tm = a, tab, tm
+        self.reads = env_reads(a)
+        self.root = self._root(start_mode)
+        self._at: dict[int, Prefix | None] = {}
+
+    def _root(self, start_mode: Mode) -> Prefix:
+        a, p = self.a, self.p
+        unset = frozenset(p.clocks) - frozenset(r.env for r in a.init_resets)
+        z0 = dbm.zero(p.n)
+        st0 = self.tm.states.get(a.initial.name)
+        mode = start_mode if a.init_resets and st0 is not None else Mode.NONE
+        if mode is Mode.EXPIRED and st0 is not None and st0.pass_max is not None:
+            z0 = p.lower(z0, p.index[st0.clock], st0.pass_max + 1)
+        return Prefix(None, None, z0, (), None, a.initial.name, mode, unset)
+
+    def step(self, prefix: Prefix, step: Step) -> Prefix | None:
+        """The prefix one table cell longer, or None when no timing follows it."""
+        p, state, mode, unset = self.p, prefix.state, prefix.mode, prefix.unset
+        cell = self.tab.cell_of_edge(step.edge, self.a)
+        z = p.before_timer(p.delayed(prefix.post, mode), state, mode, unset)
         z = p.check(z, state, mode, unset, True)
         if z is None or p.empty(z):
             return None
@@ -163,29 +229,95 @@ def zone_witness(
         post, unset, written = p.post(z, state, unset, step)
         if p.empty(post):
             return None
-        events.append((z, post, written, env, step.event))
-        state, mode = cell.dst, step.mode
-    final, extra = _goal_zone(p, goal, post, state, mode, unset)
-    if final is None or p.empty(final):
-        return None
-    # backward: the earliest goal, then each event's valuation that leads to the next
-    point = _pick(final, n, p.T)
-    goal_time = _value(point, n, p.T)
-    run: list[tuple[int, str, dict[str, int]]] = []
-    later = point
-    for z, after, written, env, event in reversed(events):
-        back = _intersect(_before_point(later, n), after, n)
-        for i in written:
-            back = dbm.free(p.lower(p.upper(back, i, 0), i, 0), n, i)
-        here = _intersect(back, z, n)
-        if p.empty(here):
+        return Prefix(prefix, z, post, tuple(written), self._event(state, step.event, env),
+                      cell.dst, step.mode, unset)
+
+    def along(self, steps: Sequence[Step]) -> Prefix | None:
+        prefix: Prefix | None = self.root
+        for step in steps:
+            prefix = self.step(prefix, step)
+            if prefix is None:
+                return None
+        return prefix
+
+    def at(self, nodes: Sequence[Node], node_id: int) -> Prefix | None:
+        """The prefix of a zone-graph node's path (cached per node)."""
+        todo: list[Node] = []
+        node = nodes[node_id]
+        while node.parent is not None and node.id not in self._at:
+            todo.append(node)
+            node = nodes[node.parent]
+        prefix = self.root if node.parent is None else self._at[node.id]
+        for node in reversed(todo):
+            assert node.step is not None
+            prefix = None if prefix is None else self.step(prefix, node.step)
+            self._at[node.id] = prefix
+        return prefix
+
+    def _event(self, state: str, event: str, env: Mapping[str, int]) -> TimedEvent:
+        """The event at time 0, with every env its state's edges for it read (the
+        time is set when the backward pass picks it)."""
+        names = self.reads.get((state, event), ())
+        return TimedEvent(0, event, tuple(sorted((k, env.get(k, 0)) for k in names)))
+
+    def run(self, prefix: Prefix, goal) -> tuple[RunNode | None, TimedEvent | None] | None:
+        """The earliest run along the prefix that reaches the goal: its last run node
+        and the extra event the goal reports (if any), or None (then ask Z3)."""
+        p = self.p
+        final, extra = _goal_zone(p, goal, prefix.post, prefix.state, prefix.mode,
+                                  prefix.unset)
+        if final is None or p.empty(final):
             return None
-        later = _pick(here, n, p.T)
-        run.append((_value(later, n, p.T), event, env))
-    run.reverse()
-    if extra is not None:
-        run.append((goal_time, extra[0], extra[1]))
-    return run, goal_time
+        n, scale = p.n, self.tm.scale
+        point = _pick(final, n, p.T)
+        last = None
+        if extra is not None:
+            names = self.reads.get((prefix.state, extra[0]), ())
+            last = TimedEvent(_value(point, n, p.T) * scale, extra[0],
+                              tuple(sorted((k, extra[1].get(k, 0)) for k in names)))
+        # backward: each event's valuation from which the later one is reached
+        chosen: list[tuple[Prefix, tuple, TimedEvent]] = []
+        later, node, tail = point, prefix, None
+        while node.parent is not None:
+            tail = node.picks.get(later)
+            if tail is not None:
+                break
+            back = _intersect(_before_point(later, n), node.post, n)
+            for i in node.written:
+                back = dbm.free(p.lower(p.upper(back, i, 0), i, 0), n, i)
+            here = _intersect(back, node.zone, n)
+            if p.empty(here):
+                return None
+            picked = _pick(here, n, p.T)
+            assert node.event is not None
+            chosen.append((node, later, TimedEvent(_value(picked, n, p.T) * scale,
+                                                   node.event.event, node.event.env)))
+            later, node = picked, node.parent
+        for node, key, event in reversed(chosen):
+            tail = node.picks[key] = RunNode(tail, event)
+        return tail, last
+
+
+def zone_witness(
+    a: Automaton,
+    steps: Sequence[Step],
+    goal,
+    params: Mapping[str, int],
+    start_mode: Mode,
+    tab: Table,
+    tm: Timing,
+) -> tuple[TimedEvent, ...] | None:
+    """The earliest run along `steps` that reaches the goal (ns after the start, with
+    the env values its edges read), or None when the path gives none (then the
+    caller asks Z3)."""
+    runs = ZoneRuns(a, params, start_mode, tab, tm)
+    prefix = runs.along(steps)
+    found = None if prefix is None else runs.run(prefix, goal)
+    if found is None:
+        return None
+    chain, extra = found
+    events = chain.events() if chain is not None else ()
+    return events + (extra,) if extra is not None else events
 
 
 def _goal_zone(p: _Path, goal, post, state: str, mode: Mode, unset):
@@ -246,18 +378,6 @@ def _goal_zone(p: _Path, goal, post, state: str, mode: Mode, unset):
 @functools.lru_cache(maxsize=4096)
 def _dnf(guard: Guard | None, clocks: frozenset[str], params: tuple, negate: bool) -> Dnf:
     return dnf(guard, clocks, dict(params), negate)
-
-
-def _down(d, n: int):
-    """Every valuation some delay before one of d (clocks stay >= 0)."""
-    size = n + 1
-    m = list(d)
-    for i in range(1, size):
-        low = 0
-        for j in range(1, size):
-            low = min(low, m[j * size + i])
-        m[i] = low
-    return dbm.close(tuple(m), n)
 
 
 def _before_point(d, n: int):

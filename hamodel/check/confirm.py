@@ -4,12 +4,14 @@ The oracle is `semantics.Monitor` on the witness's platform, started as the
 witness says (the monitor's start routine, a start event whose event is not
 processed, or a start-run event of its first event).  A fresh Monitor is a
 deep copy of a pristine one that shares its Semantics, whose construction
-costs more than a whole replay.
+costs more than a whole replay; `Replays` shares the replay of common prefixes
+between the witnesses of one zone graph.
 """
 
 from __future__ import annotations
 
 import copy
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +30,8 @@ from hamodel.semantics import (
 )
 
 OBJ = "obj"
+SNAPSHOT_EVERY = 16  # Replays keeps the oracle's state on every 16th event of a chain
+SNAPSHOTS = 128  # ... and on the last prefixes asked for, at most this many
 
 
 _TEMPLATES: dict[tuple, tuple[Automaton, Monitor]] = {}
@@ -52,7 +56,8 @@ def _monitor(a: Automaton, params: Mapping[str, int], platform: Platform) -> Mon
 @dataclass
 class _Run:
     monitor: Monitor
-    outcomes: list
+    prefix_ok: bool  # each event before the last moved the object, nothing else was traced
+    outcomes: list  # from the last event on: the timers due by then, the event, the callback
     before: object  # the object state before the last event (timers due by then run)
     after: object  # ... after the last event
     deadline: int | None  # when the armed timer fired (goal "timer")
@@ -73,21 +78,102 @@ def run_witness(a: Automaton, w: Witness, start: str) -> _Run:
         if not events:
             before = m.sem.start(u, dict(w.params))
         out = m.start_run_event(OBJ, u, first.event, dict(first.env))
+    tail_from = 0 if start == "start_run_event" and not events else len(out)
     for i, ev in enumerate(events):
         if i == len(events) - 1:
+            tail_from = len(out)
             out += m.advance(u + ev.time)
             before = m.object_state(OBJ)
         out += m.event(OBJ, u + ev.time, ev.event, dict(ev.env))
+    prefix = out[:tail_from]
+    ok = len(prefix) == max(len(w.events) - 1, 0) and all(isinstance(o, Moved) for o in prefix)
+    return _finish(w, m, ok, out[tail_from:], before)
+
+
+def _finish(w: Witness, m: Monitor, prefix_ok: bool, tail: list, before) -> _Run:
     after = m.object_state(OBJ)
     deadline = None
     if w.goal.kind == "timer":
         deadline = m.next_deadline()
         if deadline is not None:
-            out += m.advance(deadline + 1)  # past it: callbacks due by then have run
-    return _Run(m, out, before, after, deadline)
+            tail += m.advance(deadline + 1)  # past it: callbacks due by then have run
+    return _Run(m, prefix_ok, tail, before, after, deadline)
+
+
+class Replays:
+    """Replays from the monitor's start routine that share their common prefixes.
+
+    The witnesses of one zone graph (one platform, one parameter valuation, one
+    uptime) are chains of concrete.RunNode; the oracle's state after a node is
+    kept on the node, so each event of a shared prefix is replayed once and a
+    witness costs its own last events only.
+    """
+
+    def __init__(self, a: Automaton, params: Mapping[str, int], platform: Platform,
+                 uptime: int) -> None:
+        self.a, self.params, self.platform, self.uptime = a, dict(params), platform, uptime
+        self._start: tuple[Monitor, bool] | None = None
+        self._kept: deque = deque()  # the nodes that hold a state, oldest first
+
+    def _after(self, node) -> tuple[Monitor, bool]:
+        """The oracle after the chain that ends at `node` (None: just started), and
+        whether every event of it moved the object.  Shared: fork before use.
+
+        The state is kept on the asked node and on every SNAPSHOT_EVERY-th node of
+        the way there: a later witness replays at most that many events of a
+        prefix it shares, and the copies stay few."""
+        asked = node
+        todo = []
+        while node is not None and node.snapshot is None:
+            todo.append(node)
+            node = node.parent
+        if node is not None:
+            m, ok = node.snapshot
+        else:
+            if self._start is None:
+                first = _monitor(self.a, self.params, self.platform)
+                _, out = first.start(OBJ, self.uptime)
+                self._start = (first, not out)
+            m, ok = self._start
+        working = False  # whether m is this call's own copy
+        for i, node in enumerate(reversed(todo), 1):
+            if ok:
+                if not working:
+                    m, working = m.fork(), True
+                ev = node.event
+                out = m.event(OBJ, self.uptime + ev.time, ev.event, dict(ev.env))
+                ok = len(out) == 1 and isinstance(out[0], Moved)
+            if i % SNAPSHOT_EVERY == 0:
+                node.snapshot = (m.fork() if working and node is not asked else m, ok)
+            elif node is asked:
+                self._keep(node, m, ok)  # the last one: nothing changes m after it
+        return m, ok
+
+    def _keep(self, node, m: Monitor, ok: bool) -> None:
+        """Keep the state at a witness's prefix; past SNAPSHOTS of those, forget the
+        oldest.  (The states on every SNAPSHOT_EVERY-th event stay: from any node
+        a replay resumes within that many events.)"""
+        node.snapshot = (m, ok)
+        self._kept.append(node)
+        if len(self._kept) > SNAPSHOTS:
+            self._kept.popleft().snapshot = None
+
+    def run(self, w: Witness, prefix) -> _Run:
+        """Replay `w`, whose events before the last are the chain ending at `prefix`."""
+        m, ok = self._after(prefix)
+        m = m.fork()
+        tail: list = []
+        before = None
+        if w.events:
+            ev = w.events[-1]
+            tail += m.advance(self.uptime + ev.time)
+            before = m.object_state(OBJ)
+            tail += m.event(OBJ, self.uptime + ev.time, ev.event, dict(ev.env))
+        return _finish(w, m, ok, tail, before)
 
 
 def replay(automaton: Automaton, w: Witness, start: str = "start") -> list[Moved | Violation]:
+    """What the oracle traces from the witness's last event on."""
     return run_witness(automaton, w, start).outcomes
 
 
@@ -104,9 +190,12 @@ def _confirms(a: Automaton, w: Witness, start: str) -> bool:
 def judge(a: Automaton, w: Witness, run: _Run) -> bool:
     """Whether a replay of the witness reached its verdict."""
     g = w.goal
-    mon, out, before = run.monitor, run.outcomes, run.before
-    moves_needed = len(w.events) - (0 if g.kind in ("reach", "entry", "timer") else 1)
-    moves, rest = out[:moves_needed], out[moves_needed:]
+    mon, before = run.monitor, run.before
+    if not run.prefix_ok:
+        return False
+    # the last event moves the object too, unless it is the one reported
+    moves_needed = 1 if w.events and g.kind in ("reach", "entry", "timer") else 0
+    moves, rest = run.outcomes[:moves_needed], run.outcomes[moves_needed:]
     if len(moves) != moves_needed or not all(isinstance(o, Moved) for o in moves):
         return False
     sem = mon.sem
@@ -143,8 +232,7 @@ def judge(a: Automaton, w: Witness, run: _Run) -> bool:
     assert g.edge is not None
     t = w.uptime + last_event.time
     env = _env_at(w)
-    tab = table(a)
-    cell = tab.get(g.state, last_event.event)
+    cell = table(a).get(g.state, last_event.event)
     assert cell is not None
     reads = edge_reads(a, g.edge) if g.kind == "dropped" else escapes_of(a, cell, g.edge)
     if not _guard_holds(sem, a.edges[g.edge].guard, reads, before, t, env):
@@ -160,6 +248,19 @@ def _env_at(w: Witness) -> dict[str, int]:
     return dict(w.events[-1].env) if w.events else {}
 
 
+_INVARIANTS: dict[int, tuple[Automaton, dict]] = {}
+
+
+def _invariants(a: Automaton) -> dict:
+    """Per state name its invariant (looked up once per witness)."""
+    cached = _INVARIANTS.get(id(a))
+    if cached is None or cached[0] is not a:
+        if len(_INVARIANTS) > 256:
+            _INVARIANTS.clear()
+        cached = _INVARIANTS[id(a)] = (a, {s.name: s.invariant for s in a.states})
+    return cached[1]
+
+
 def _unset(sem: Semantics, obj) -> frozenset[str]:
     return frozenset(c for c, v in zip(sem.clock_names, obj.store, strict=True)
                      if v == U64_MAX)
@@ -168,7 +269,7 @@ def _unset(sem: Semantics, obj) -> frozenset[str]:
 def _framework_invariant(sem: Semantics, obj, t: int) -> bool:
     """Whether the framework's check of the object's state holds at t (clk <= B for
     ns clocks, clk < B for jiffy clocks; the model's < or <= is not read)."""
-    inv = sem.automaton.state(obj.state).invariant
+    inv = _invariants(sem.automaton)[obj.state]
     if inv is None:
         return True
     c = sem.clock_value(obj, inv.clock, t)

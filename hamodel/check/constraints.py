@@ -103,14 +103,17 @@ def _cmp(cmp: Cmp, clocks: frozenset[str], params: Mapping[str, int], negate: bo
             return ((EnvLit(cmp.env, ">=", c + 1),),)
         return ((EnvLit(cmp.env, op, c),),)
     x = cmp.env
-    return {
-        "<": ((ClockLit(x, True, c - 1),),),
-        "<=": ((ClockLit(x, True, c),),),
-        ">": ((ClockLit(x, False, c + 1),),),
-        ">=": ((ClockLit(x, False, c),),),
-        "==": ((ClockLit(x, True, c), ClockLit(x, False, c)),),
-        "!=": ((ClockLit(x, True, c - 1),), (ClockLit(x, False, c + 1),)),
-    }[op]
+    if op == "<":
+        return ((ClockLit(x, True, c - 1),),)
+    if op == "<=":
+        return ((ClockLit(x, True, c),),)
+    if op == ">":
+        return ((ClockLit(x, False, c + 1),),)
+    if op == ">=":
+        return ((ClockLit(x, False, c),),)
+    if op == "==":
+        return ((ClockLit(x, True, c), ClockLit(x, False, c)),)
+    return ((ClockLit(x, True, c - 1),), (ClockLit(x, False, c + 1),))  # !=
 
 
 def env_solution(conj: Conj) -> dict[str, int] | None:

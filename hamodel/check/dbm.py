@@ -9,6 +9,8 @@ operation returns a new matrix.
 
 from __future__ import annotations
 
+from operator import le
+
 INF = float("inf")
 
 Matrix = tuple  # tuple[int | float, ...], (n+1)*(n+1), row-major
@@ -23,8 +25,19 @@ def is_empty(d: Matrix, n: int) -> bool:
     return d[0] < 0
 
 
+# With one clock (the kernel's MAX_HA_ENV_LEN) a zone is an interval: the matrix is
+# (0, -low, high, 0), and each operation below has a short form for it that gives
+# the same matrix as the general one (tests/test_check_dbm.py compares them).
+
+
 def up(d: Matrix, n: int) -> Matrix:
     """Let time elapse: drop every upper bound xi - x0."""
+    if n == 1:
+        return (d[0], d[1], INF, d[3])
+    return _up(d, n)
+
+
+def _up(d: Matrix, n: int) -> Matrix:
     m = list(d)
     size = n + 1
     for i in range(1, size):
@@ -34,6 +47,43 @@ def up(d: Matrix, n: int) -> Matrix:
 
 def constrain(d: Matrix, n: int, i: int, j: int, c: int) -> Matrix:
     """Add `xi - xj <= c` and re-close; an empty result has d[0] < 0."""
+    if n == 1 and i != j:
+        if i:  # x <= c
+            if d[2] <= c:
+                return d
+            return (0, d[1], c, 0) if d[1] + c >= 0 else (-1, d[1], c, 0)
+        if d[1] <= c:  # x >= -c
+            return d
+        return (0, c, d[2], 0) if d[2] + c >= 0 else (-1, c, d[2], 0)
+    if n == 2:
+        return _constrain2(d, i, j, c)
+    return _constrain(d, n, i, j, c)
+
+
+def _constrain2(d: Matrix, i: int, j: int, c: int) -> Matrix:
+    """_constrain for two clocks (a 3x3 matrix) with its inner loop written out."""
+    if d[i * 3 + j] <= c:
+        return d
+    if d[j * 3 + i] + c < 0:
+        return (-1, *d[1:])
+    m = list(d)
+    m[i * 3 + j] = c
+    j0, j1, j2 = m[j * 3], m[j * 3 + 1], m[j * 3 + 2]  # xj - xb, as in _constrain
+    for at in (0, 3, 6):
+        ai = m[at + i]
+        if ai == INF:
+            continue
+        through = ai + c
+        if through + j0 < m[at]:
+            m[at] = through + j0
+        if through + j1 < m[at + 1]:
+            m[at + 1] = through + j1
+        if through + j2 < m[at + 2]:
+            m[at + 2] = through + j2
+    return tuple(m)
+
+
+def _constrain(d: Matrix, n: int, i: int, j: int, c: int) -> Matrix:
     size = n + 1
     if d[i * size + j] <= c:
         return d
@@ -43,17 +93,17 @@ def constrain(d: Matrix, n: int, i: int, j: int, c: int) -> Matrix:
         return tuple(m)
     m = list(d)
     m[i * size + j] = c
+    row_j = m[j * size:(j + 1) * size]  # xj - xb, unchanged by the loop below
     for a in range(size):
         ai = m[a * size + i]
         if ai == INF:
             continue
-        for b in range(size):
-            jb = m[j * size + b]
-            if jb == INF:
-                continue
-            v = ai + c + jb
-            if v < m[a * size + b]:
-                m[a * size + b] = v
+        through = ai + c
+        at = a * size
+        for b, jb in enumerate(row_j):
+            v = through + jb
+            if v < m[at + b]:
+                m[at + b] = v
     return tuple(m)
 
 
@@ -69,6 +119,12 @@ def lower(d: Matrix, n: int, i: int, c: int) -> Matrix:
 
 def reset(d: Matrix, n: int, i: int) -> Matrix:
     """xi := 0."""
+    if n == 1:
+        return (d[0], 0, 0, 0)
+    return _reset(d, n, i)
+
+
+def _reset(d: Matrix, n: int, i: int) -> Matrix:
     size = n + 1
     m = list(d)
     for j in range(size):
@@ -80,6 +136,12 @@ def reset(d: Matrix, n: int, i: int) -> Matrix:
 
 def free(d: Matrix, n: int, i: int) -> Matrix:
     """Forget everything about xi (it can be any value >= 0); the result stays canonical."""
+    if n == 1:
+        return (d[0], 0, INF, 0)
+    return _free(d, n, i)
+
+
+def _free(d: Matrix, n: int, i: int) -> Matrix:
     size = n + 1
     m = list(d)
     for j in range(size):
@@ -92,7 +154,9 @@ def free(d: Matrix, n: int, i: int) -> Matrix:
 
 
 def includes(big: Matrix, small: Matrix) -> bool:
-    return all(s <= b for s, b in zip(small, big, strict=True))
+    if len(big) == 4:
+        return small[1] <= big[1] and small[2] <= big[2]  # the diagonal is 0 in both
+    return all(map(le, small, big))
 
 
 def max_value(d: Matrix, n: int, i: int) -> float:
@@ -113,8 +177,38 @@ def extrapolate_lu(d: Matrix, n: int, lows: tuple[int, ...], ups: tuple[int, ...
     is a simulation: it adds no location, event or edge sequence that the
     unabstracted zone graph does not have, and makes the graph finite.
     """
+    if n == 1:
+        low, high = -d[1], d[2]
+        if high != INF and (high > lows[1] or low > lows[1]):
+            high = INF
+        if low > ups[1]:
+            low = ups[1] + 1
+        return (d[0], -low, high, d[3]) if (low, high) != (-d[1], d[2]) else d
+    if n == 2:
+        return _extrapolate_lu2(d, lows, ups)
+    return _extrapolate_lu(d, n, lows, ups)
+
+
+def _extrapolate_lu2(d: Matrix, lows: tuple[int, ...], ups: tuple[int, ...]) -> Matrix:
+    """_extrapolate_lu for two clocks, each entry's rule written out."""
+    _, b01, b02, b10, _, b12, b20, b21, _ = d
+    low1, low2, l1, l2, u1, u2 = -b01, -b02, lows[1], lows[2], ups[1], ups[2]
+    n01 = -(u1 + 1) if low1 > u1 else b01
+    n02 = -(u2 + 1) if low2 > u2 else b02
+    over1, over2 = low1 > l1, low2 > l2  # a row whose clock is past its L goes
+    n10 = INF if over1 or b10 > l1 else b10
+    n12 = INF if over1 or b12 > l1 or low2 > u2 else b12
+    n20 = INF if over2 or b20 > l2 else b20
+    n21 = INF if over2 or b21 > l2 or low1 > u1 else b21
+    if (n01, n02, n10, n12, n20, n21) == (b01, b02, b10, b12, b20, b21):
+        return d
+    return close((d[0], n01, n02, n10, d[4], n12, n20, n21, d[8]), 2)
+
+
+def _extrapolate_lu(d: Matrix, n: int, lows: tuple[int, ...], ups: tuple[int, ...]) -> Matrix:
     size = n + 1
     m = list(d)
+    changed = False
     for i in range(size):
         for j in range(size):
             if i == j:
@@ -129,9 +223,12 @@ def extrapolate_lu(d: Matrix, n: int, lows: tuple[int, ...], ups: tuple[int, ...
                 or (j > 0 and -d[j] > ups[j] and i > 0)
             ):
                 m[k] = INF
+                changed = True
             elif i == 0 and -v > ups[j]:
                 m[k] = -(ups[j] + 1)
-    return close(tuple(m), n)
+                changed = True
+    # a canonical zone the abstraction leaves alone stays canonical
+    return close(tuple(m), n) if changed else d
 
 
 def close(d: Matrix, n: int) -> Matrix:

@@ -22,7 +22,8 @@ from hamodel.check.constraints import INFINITE
 from hamodel.check.proof import prove
 from hamodel.check.smt import parameter_region
 from hamodel.check.texts import bound_text, proof_notes
-from hamodel.check.witness import Goal, Witness, concretize_run
+from hamodel.check.wellformed import closure
+from hamodel.check.witness import Goal, GraphWitnesses, Witness, concretize_run
 from hamodel.check.zones import Hit, Mode, Step, ZoneGraph, explore
 from hamodel.diagnostics import Diagnostic, Note, Severity
 from hamodel.model import Automaton, Symbol, comparisons
@@ -62,18 +63,40 @@ class Checker:
         self.monotone = monotone  # free monotone parameter -> True for an upper bound
         self.failures = failures
         self.tab = table(a)
+        self.states = {s.name: s for s in a.states}
         self.pending: list[Pending] = []
         self.scopes: dict[Witness, str] = {}
+        self.shared: dict[int, tuple[ZoneGraph, GraphWitnesses]] = {}  # per graph
 
     # --- witnesses ---
 
-    def witness(self, g: ZoneGraph, steps: tuple[Step, ...], goal: Goal) -> Witness | None:
-        found = concretize_run(self.a, steps, goal, g.params, self.platform, g.nodes[0].mode,
-                               self.timeout_s, self.tab, g.timing)
+    def witness(self, g: ZoneGraph, steps: tuple[Step, ...] | None, goal: Goal,
+                node: int | None = None) -> Witness | None:
+        """The confirmed witness of `goal` along `steps`, or along the path of `node`
+        (then the witnesses of one graph share their common prefixes)."""
+        found = None
+        shared = node is not None and goal.kind != "wrap" and all(
+            v != INFINITE for v in g.params.values())
+        if shared:
+            key = id(g)
+            if key not in self.shared:
+                self.shared[key] = (g, GraphWitnesses(self.a, g, self.platform, self.tab))
+            found = self.shared[key][1].at(node, goal)
+
+        def steps_of() -> tuple[Step, ...]:  # only the solver needs the path spelt out
+            if steps is not None:
+                return steps
+            assert node is not None
+            return g.path(node)
+
+        if found is None:
+            found = concretize_run(self.a, steps_of(), goal, g.params, self.platform,
+                                   g.nodes[0].mode, self.timeout_s, self.tab, g.timing,
+                                   solver=shared)
         w, confirmed = found if found is not None else (None, False)
         if w is not None and any(v == INFINITE or k not in self.fixed
                                  for k, v in g.params.items()):
-            region = parameter_region(self.a, steps, goal, self.fixed, self.platform,
+            region = parameter_region(self.a, steps_of(), goal, self.fixed, self.platform,
                                       g.nodes[0].mode, self.timeout_s)
             if region is not None:
                 self.scopes[w] = (
@@ -92,17 +115,18 @@ class Checker:
                 codes.WITNESS_FAILED,
                 f"internal: no confirmed witness for {goal.kind} {goal.state}"
                 f" ({'no integer solution' if w is None else 'semantics.py disagrees'})",
-                self.a.state(goal.state).span,
+                self.states[goal.state].span,
             )))
             return None
         return w
 
     def at(self, g: ZoneGraph, hit: Hit, goal: Goal) -> Witness | None:
-        return self.witness(g, g.path(hit.node), goal)
+        return self.witness(g, None, goal, hit.node)
 
     def finding(self, d: Diagnostic, w: Witness | None, scoped: bool = True) -> Finding:
         """A finding; `scoped`: say which parameter values its witness needs."""
-        scope = self.scopes.get(w, "") if w is not None and scoped else ""
+        # (a witness hashes its whole event sequence: look it up only when some has a scope)
+        scope = self.scopes.get(w, "") if w is not None and scoped and self.scopes else ""
         if scope and d.code != codes.PARAM_DEPENDENT:
             d = dataclasses.replace(d, message=d.message + scope)
         return Finding(d, w)
@@ -163,7 +187,7 @@ class Checker:
             return [self.finding(Diagnostic(
                 Severity.INFO, codes.PARAM_DEPENDENT,
                 f"state {state!r} is reachable {self._threshold(state, g)}",
-                self.a.state(state).span), w)]
+                self.states[state].span), w)]
 
         self.add(("parameter-dependent", state), make)
 
@@ -402,17 +426,9 @@ def table_diagnostics(a: Automaton) -> list[tuple[int, Diagnostic]]:
 
 def _reachable(a: Automaton, tab) -> set[str]:
     """States reachable from the initial one over the edges (tab None) or the table."""
-    seen = {a.initial.name}
-    todo = [a.initial.name]
-    while todo:
-        src = todo.pop()
-        dsts = ([c.dst for c in tab.cells.values() if c.src == src] if tab is not None
-                else [e.dst for e in a.edges_from(src)])
-        for dst in dsts:
-            if dst not in seen:
-                seen.add(dst)
-                todo.append(dst)
-    return seen
+    arcs = ([(c.src, c.dst) for c in tab.cells.values()] if tab is not None
+            else [(e.src, e.dst) for e in a.edges])
+    return closure({a.initial.name}, arcs)
 
 
 def _by_design(a: Automaton) -> bool:

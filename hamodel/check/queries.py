@@ -20,7 +20,7 @@ from hamodel.diagnostics import Diagnostic, Severity
 
 def reach_query(c: Checker, graphs: Graphs, state: str, universal: bool
                 ) -> tuple[bool, Callable[[], list[Finding]]]:
-    target = c.a.state(state)
+    target = c.states[state]
     for _, g in graphs:
         if state in g.reached:
             hit = g.reached[state]
@@ -81,6 +81,6 @@ def violate_query(c: Checker, graphs: Graphs, universal: bool
         }[kind]
         return [c.finding(Diagnostic(
             Severity.INFO, codes.QUERY_VIOLATE, f"a violation can be reported: {what}",
-            c.a.state(state).span), w)]
+            c.states[state].span), w)]
 
     return True, some

@@ -16,6 +16,7 @@ from hamodel import diagnostics as dg
 from hamodel.check import codes
 from hamodel.check.cells import table
 from hamodel.check.findings import Finding
+from hamodel.check.wellformed import closure
 from hamodel.diagnostics import Note
 from hamodel.model import Automaton, Edge
 from hamodel.source import Span
@@ -57,13 +58,4 @@ def fold_consequences(a: Automaton, findings: list[Finding]) -> list[Finding]:
 
 def _reachable(a: Automaton) -> set[str]:
     """States the kernel's table can reach from the initial one."""
-    cells = table(a).cells.values()
-    seen = {a.initial.name}
-    todo = [a.initial.name]
-    while todo:
-        src = todo.pop()
-        for c in cells:
-            if c.src == src and c.dst not in seen:
-                seen.add(c.dst)
-                todo.append(c.dst)
-    return seen
+    return closure({a.initial.name}, [(c.src, c.dst) for c in table(a).cells.values()])

@@ -17,10 +17,11 @@ def check_structure(a: Automaton) -> list[Diagnostic]:
     reachable = reachable_untimed(a)
     finals = {s.name for s in a.final_states}
     can_finish = _backward(a, finals)
+    leaves = {e.src for e in a.edges}
     for s in a.states:
         if s.name not in reachable:
             continue  # the build's unreachable-state warning covers it
-        if not s.final and not a.edges_from(s.name):
+        if not s.final and s.name not in leaves:
             out.append(dg.warning(
                 codes.DEAD_END,
                 f"state {s.name!r} is not final and has no outgoing edge: once there, every"
@@ -40,25 +41,25 @@ def check_structure(a: Automaton) -> list[Diagnostic]:
 
 
 def reachable_untimed(a: Automaton) -> set[str]:
-    seen = {a.initial.name}
-    todo = [a.initial.name]
-    while todo:
-        for e in a.edges_from(todo.pop()):
-            if e.dst not in seen:
-                seen.add(e.dst)
-                todo.append(e.dst)
-    return seen
+    return closure({a.initial.name}, [(e.src, e.dst) for e in a.edges])
 
 
 def _backward(a: Automaton, targets: set[str]) -> set[str]:
-    seen = set(targets)
-    changed = True
-    while changed:
-        changed = False
-        for e in a.edges:
-            if e.dst in seen and e.src not in seen:
-                seen.add(e.src)
-                changed = True
+    return closure(targets, [(e.dst, e.src) for e in a.edges])
+
+
+def closure(start: set[str], arcs: list[tuple[str, str]]) -> set[str]:
+    """Every node reachable from `start` over the (from, to) arcs (each arc once)."""
+    after: dict[str, list[str]] = {}
+    for src, dst in arcs:
+        after.setdefault(src, []).append(dst)
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in after.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
     return seen
 
 

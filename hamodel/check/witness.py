@@ -17,19 +17,19 @@ from collections.abc import Mapping, Sequence
 
 import z3
 
-from hamodel.check.cells import Table, env_reads, table
-from hamodel.check.concrete import zone_witness
-from hamodel.check.confirm import confirms, judge, replay, run_witness
+from hamodel.check.cells import Table, table
+from hamodel.check.concrete import ZoneRuns, zone_witness
+from hamodel.check.confirm import Replays, confirms, judge, replay, run_witness
 from hamodel.check.constraints import INFINITE
 from hamodel.check.encoding import PathEncoder, SolverUnknown
 from hamodel.check.goals import Goal, TimedEvent, Witness
 from hamodel.check.timing import DEFAULT_UPTIME_NS, Timing, timing
-from hamodel.check.zones import Mode, Step
-from hamodel.model import Automaton, Number, Value, comparisons
+from hamodel.check.zones import Mode, Step, ZoneGraph
+from hamodel.model import Automaton, Number, comparisons
 from hamodel.semantics import Platform
 
-__all__ = ["Goal", "PathEncoder", "SolverUnknown", "TimedEvent", "Witness", "concretize",
-           "concretize_run", "confirms", "replay"]
+__all__ = ["Goal", "GraphWitnesses", "PathEncoder", "SolverUnknown", "TimedEvent", "Witness",
+           "concretize", "concretize_run", "confirms", "replay"]
 
 
 def concretize(
@@ -111,7 +111,7 @@ def concretize_run(
     else:
         uptime = _uptime(automaton, chosen, scale, enc.tm.tick_ns)
     w = Witness(goal, tuple(sorted(chosen.items())), events, platform, uptime)
-    return _complete(automaton, w)
+    return _complete(automaton, w, run_witness(automaton, w, "start"))
 
 
 def _from_zones(a: Automaton, steps: Sequence[Step], goal: Goal, params: Mapping[str, int],
@@ -120,54 +120,79 @@ def _from_zones(a: Automaton, steps: Sequence[Step], goal: Goal, params: Mapping
     """The witness by concrete.zone_witness, with every env an event's edges read."""
     tab = tab or table(a)
     tm = tm or timing(a, platform, params)
-    found = zone_witness(a, steps, goal, params, start_mode, tab, tm)
-    if found is None:
+    events = zone_witness(a, steps, goal, params, start_mode, tab, tm)
+    if events is None:
         return None
-    run, _ = found
-    reads = env_reads(a)
-    events = []
-    state = a.initial.name
-    for i, (t, event, env) in enumerate(run):
-        values = {name: env.get(name, 0) for name in reads.get((state, event), ())}
-        events.append(TimedEvent(t * tm.scale, event, tuple(sorted(values.items()))))
-        if i < len(steps):
-            state = tab.cell_of_edge(steps[i].edge, a).dst
-    chosen = dict(params)
-    w = Witness(goal, tuple(sorted(chosen.items())), tuple(events), platform,
-                _uptime(a, chosen, tm.scale, tm.tick_ns))
-    return _complete(a, w)
+    w = Witness(goal, tuple(sorted(params.items())), events, platform,
+                _uptime(a, params, tm.scale, tm.tick_ns))
+    return _complete(a, w, run_witness(a, w, "start"))
 
 
-_BOUNDS: dict[int, tuple[Automaton, list[Value]]] = {}
+class GraphWitnesses:
+    """Witnesses along the paths of one zone graph whose parameters are all given.
+
+    The runs (concrete.ZoneRuns) and their replays (confirm.Replays) share
+    common prefixes: a finding costs the events where its witness differs from
+    the witnesses built before it, not its whole path.  The witnesses are the
+    ones concretize_run builds for the same path and goal.
+    """
+
+    def __init__(self, a: Automaton, g: ZoneGraph, platform: Platform, tab: Table) -> None:
+        self.a, self.g, self.platform = a, g, platform
+        self.runs = ZoneRuns(a, g.params, g.nodes[0].mode, tab, g.timing)
+        self.params = tuple(sorted(g.params.items()))
+        self.uptime = _uptime(a, g.params, g.timing.scale, g.timing.tick_ns)
+        self.replays = Replays(a, g.params, platform, self.uptime)
+
+    def at(self, node_id: int, goal: Goal) -> tuple[Witness, bool] | None:
+        """The witness of `goal` at the end of the node's path, and whether its replay
+        confirms it; None when the zones give no run (the caller asks Z3)."""
+        prefix = self.runs.at(self.g.nodes, node_id)
+        found = None if prefix is None else self.runs.run(prefix, goal)
+        if found is None:
+            return None
+        chain, extra = found
+        events = chain.events() if chain is not None else ()
+        if extra is not None:
+            events += (extra,)
+            before_last = chain
+        else:
+            before_last = chain.parent if chain is not None else None
+        w = Witness(goal, self.params, events, self.platform, self.uptime)
+        return _complete(self.a, w, self.replays.run(w, before_last))
 
 
-def _bounds(a: Automaton) -> list[Value]:
-    """Every bound the model compares a clock or env with."""
+_BOUNDS: dict[int, tuple[Automaton, int, tuple[tuple[str, int], ...]]] = {}
+
+
+def _bounds(a: Automaton) -> tuple[int, tuple[tuple[str, int], ...]]:
+    """The largest number the model compares a clock or env with, and its symbolic
+    bounds (parameter, unit scale): computed once per model."""
     cached = _BOUNDS.get(id(a))
     if cached is None or cached[0] is not a:
         values = [s.invariant.bound for s in a.states if s.invariant] + [
             c.value for e in a.edges for c in comparisons(e.guard)]
+        numbers = max((v.value for v in values if isinstance(v, Number)), default=0)
+        symbols = sorted({(v.name, v.unit.scale if v.unit else 1) for v in values
+                          if not isinstance(v, Number)})
         if len(_BOUNDS) > 256:
             _BOUNDS.clear()
-        cached = _BOUNDS[id(a)] = (a, values)
-    return cached[1]
+        cached = _BOUNDS[id(a)] = (a, numbers, tuple(symbols))
+    return cached[1], cached[2]
 
 
 def _uptime(a: Automaton, params: Mapping[str, int], scale: int, tick: int) -> int:
     """An uptime past every bound (no check wraps), on a jiffy boundary."""
-    biggest = 0
-    for v in _bounds(a):
-        n = v.value if isinstance(v, Number) else params.get(v.name, 0) * (
-            v.unit.scale if v.unit else 1)
-        biggest = max(biggest, n * scale)
+    numbers, symbols = _bounds(a)
+    biggest = max([numbers * scale] + [params.get(name, 0) * unit * scale
+                                       for name, unit in symbols])
     up = max(DEFAULT_UPTIME_NS, 2 * biggest)
     return -(-up // tick) * tick
 
 
-def _complete(a: Automaton, w: Witness) -> tuple[Witness, bool]:
-    """Fill in the timer's instant and the clock values from a replay from the start
+def _complete(a: Automaton, w: Witness, run) -> tuple[Witness, bool]:
+    """Fill in the timer's instant and the clock values from the replay from the start
     routine, and say whether that replay confirms the witness."""
-    run = run_witness(a, w, "start")
     end = None if run.deadline is None else run.deadline - w.uptime
     clocks: tuple[tuple[str, int | None], ...] = ()
     obj = run.after if w.goal.kind in ("reach", "entry") else run.before
@@ -178,6 +203,3 @@ def _complete(a: Automaton, w: Witness) -> tuple[Witness, bool]:
     done = Witness(w.goal, w.params, w.events, w.platform, w.uptime,
                    end if w.goal.kind == "timer" else None, clocks)
     return done, judge(a, done, run)
-
-
-# --- replay through the oracle ------------------------------------------------------

@@ -24,6 +24,10 @@ state, outcome or guard evaluation is recorded iff some integer-timed run
 produces it.  With an inexact timing (a firing window) the graph holds every
 run and possibly more.  Search is breadth-first, so the first hit of anything
 has fewest events.
+
+What depends on the model only (each cell's guards as DBM bounds, escapes,
+resets, the extrapolation constants) is compiled once in plans.py; per node the
+explorer does zone arithmetic, and records each fact about an edge once.
 """
 
 from __future__ import annotations
@@ -33,20 +37,14 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from hamodel.check import dbm
-from hamodel.check.cells import Cell, Table, edge_reads, escapes_of, table
-from hamodel.check.constraints import (
-    ClockLit,
-    Dnf,
-    clock_lits,
-    conjoin,
-    dnf,
-    env_solution,
-    resolve,
-)
+from hamodel.check.cells import Table, table
+from hamodel.check.gcpause import collection_paused
+from hamodel.check.plans import CellPlan, Formula, cell_plans, extrapolation_bounds
 from hamodel.check.timing import Timing, Unsupported, timing
-from hamodel.model import Automaton, comparisons
+from hamodel.model import Automaton
 from hamodel.semantics import Platform
 
 __all__ = ["ExplorationLimit", "Hit", "Mode", "Node", "Step", "Unsupported", "ZoneGraph",
@@ -62,9 +60,20 @@ class Mode(enum.Enum):
     ARMED = "armed"
     EXPIRED = "expired"
 
+    # members are singletons: hash them by identity (in C), as the explorer keys
+    # its tables by mode once per node
+    __hash__ = object.__hash__
 
-@dataclass(frozen=True, slots=True)
-class Step:
+
+_ARMED, _EXPIRED = Mode.ARMED, Mode.EXPIRED  # module names: read once per node
+
+
+# Step, Node and Hit are typed named tuples rather than frozen dataclasses: the
+# explorer makes one or more per node, and a frozen dataclass's constructor
+# (one object.__setattr__ per field) cost about as much as a node's zone arithmetic.
+
+
+class Step(NamedTuple):
     """One event of a path: the table cell taken (its first edge), the timer after,
     and the disjunct of the cell's guard it took (-1: none read, or escaped)."""
 
@@ -74,8 +83,7 @@ class Step:
     part: int = -1
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(NamedTuple):
     id: int
     state: str
     unset: frozenset[str]
@@ -86,8 +94,7 @@ class Node:
     depth: int
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """Something observed at `node`, optionally by an `event` (of the cell of `edge`)."""
 
     node: int
@@ -152,7 +159,8 @@ def explore(
     tm = timing(automaton, platform or Platform(), params)
     clocks = tuple(c.name for c in automaton.clocks)
     g = ZoneGraph(automaton, params, tm, table(automaton), clocks)
-    _Explorer(g, time.monotonic() + budget_s, max_nodes).run()
+    with collection_paused():
+        _Explorer(g, time.monotonic() + budget_s, max_nodes).run()
     return g
 
 
@@ -160,98 +168,51 @@ class _Explorer:
     def __init__(self, g: ZoneGraph, deadline: float, max_nodes: int) -> None:
         self.g = g
         self.a = g.automaton
-        self.params = g.params
         self.tm = g.timing
-        self.clocks = g.clocks
         self.clockset = frozenset(g.clocks)
         self.n = len(g.clocks)
         self.index = {c: i + 1 for i, c in enumerate(g.clocks)}
         self.deadline, self.max_nodes = deadline, max_nodes
-        self.lows, self.ups = self._bounds()
-        self._dnf_cache: dict[tuple, Dnf] = {}
+        self.lows, self.ups = extrapolation_bounds(self.a, self.tm, g.params, self.index)
+        # per state: its timing and the DBM column of its invariant's clock
+        self.states = {s.name: (self.tm.states.get(s.name), self.index.get(
+            s.invariant.clock, 0) if s.invariant else 0) for s in self.a.states}
+        self.plans = cell_plans(self.a, g.table, g.params, self.index)
+        self.events = tuple(e.name for e in self.a.events)
         self.passed: dict[tuple, list[tuple[dbm.Matrix, int]]] = {}
+        self._kinds: dict[tuple, tuple] = {}  # per (state, unset, mode): see _kind
+        self.rows: dict[str, tuple[tuple[str, tuple[str, str], CellPlan | None], ...]] = {}
 
-    # --- extrapolation constants: per state, propagated backwards over edges ---
+    # --- zone helpers ---
 
-    def _bounds(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-        size = self.n + 1
-        lows = {s.name: [-1] * size for s in self.a.states}
-        ups = {s.name: [-1] * size for s in self.a.states}
+    def _some(self, zone: dbm.Matrix, f: Formula) -> bool:
+        """Whether a disjunct of f holds somewhere in the zone."""
+        n = self.n
+        constrain = dbm.constrain
+        for d in f:
+            z = zone
+            for i, j, c in d.bounds:
+                z = constrain(z, n, i, j, c)
+                if z[0] < 0:
+                    break
+            if z[0] >= 0:
+                return True
+        return False
 
-        def note(state: str, clock: str, c: int | None) -> None:
-            if c is None or c < 0:
-                return
-            i = self.index[clock]
-            # a bound used both ways (checks, negated guards): count it as both
-            for table_ in (lows, ups):
-                table_[state][i] = max(table_[state][i], c + 1)
-
-        for name, st in self.tm.states.items():
-            for c in (st.pass_max, st.fire_lo, st.fire_hi, st.event_max):
-                note(name, st.clock, c)
-        for e in self.a.edges:
-            for cmp in comparisons(e.guard):
-                if cmp.env in self.clockset:
-                    c = resolve(cmp.value, self.params)
-                    if c >= 0:  # INFINITE (-1): no constant to remember
-                        note(e.src, cmp.env, c)
-            # the arming at the destination compares the clock in the source's zone
-            st = self.tm.states.get(e.dst)
-            if st is not None:
-                note(e.src, st.clock, st.pass_max)
-        changed = True
-        while changed:
-            changed = False
-            for e in self.a.edges:
-                reset = {self.index[r] for r in e.reset_envs}
-                for i in range(1, size):
-                    if i in reset:
-                        continue
-                    for table_ in (lows, ups):
-                        if table_[e.dst][i] > table_[e.src][i]:
-                            table_[e.src][i] = table_[e.dst][i]
-                            changed = True
-        return lows, ups
-
-    # --- helpers ---
-
-    def _dnf(self, key: object, guard, negate: bool) -> Dnf:
-        k = (key, negate)
-        if k not in self._dnf_cache:
-            self._dnf_cache[k] = dnf(guard, self.clockset, self.params, negate)
-        return self._dnf_cache[k]
-
-    def _apply(self, zone: dbm.Matrix, lits: tuple[ClockLit, ...]) -> dbm.Matrix:
-        for lit in lits:
-            i = self.index[lit.clock]
-            if lit.upper:
-                zone = dbm.upper(zone, self.n, i, lit.bound)
-            else:
-                zone = dbm.lower(zone, self.n, i, lit.bound)
-            if dbm.is_empty(zone, self.n):
-                break
-        return zone
-
-    def _restrict(self, zone: dbm.Matrix, formula: Dnf) -> list[tuple[dbm.Matrix, int]]:
-        """The non-empty parts of the zone where a disjunct holds for some env values,
-        with the disjunct's index."""
+    def _parts(self, zone: dbm.Matrix, f: Formula) -> list[tuple[dbm.Matrix, int]]:
+        """The non-empty parts of the zone where a disjunct holds, with its index."""
+        n = self.n
+        constrain = dbm.constrain
         out = []
-        for index, conj in enumerate(formula):
-            if env_solution(conj) is None:
-                continue
-            z = self._apply(zone, clock_lits(conj))
-            if not dbm.is_empty(z, self.n):
-                out.append((z, index))
+        for d in f:
+            z = zone
+            for i, j, c in d.bounds:
+                z = constrain(z, n, i, j, c)
+                if z[0] < 0:
+                    break
+            if z[0] >= 0:
+                out.append((z, d.index))
         return out
-
-    def _upper(self, zone: dbm.Matrix, clock: str, c: int) -> dbm.Matrix:
-        return dbm.upper(zone, self.n, self.index[clock], c)
-
-    def _lower(self, zone: dbm.Matrix, clock: str, c: int) -> dbm.Matrix:
-        return dbm.lower(zone, self.n, self.index[clock], c)
-
-    def _empty(self, zone: dbm.Matrix) -> bool:
-        return dbm.is_empty(zone, self.n)
 
     # --- search ---
 
@@ -265,144 +226,199 @@ class _Explorer:
             # the generated start path applies the `__init` resets and arms the timer
             mode = Mode.ARMED if st.pass_max is None or st.pass_max >= 0 else Mode.EXPIRED
         queue: deque[int] = deque()
-        self._add(a.initial.name, unset, mode, zone, None, None, 0, queue)
+        self._add(a.initial.name, unset, mode, zone, None, None, -1, queue)
+        nodes = self.g.nodes
         while queue:
-            if time.monotonic() > self.deadline or len(self.g.nodes) > self.max_nodes:
-                raise ExplorationLimit(f"zone graph not complete after {len(self.g.nodes)} nodes")
-            self._expand(self.g.nodes[queue.popleft()], queue)
+            if time.monotonic() > self.deadline or len(nodes) > self.max_nodes:
+                raise ExplorationLimit(f"zone graph not complete after {len(nodes)} nodes")
+            self._expand(nodes[queue.popleft()], queue)
 
     def _add(self, state: str, unset: frozenset[str], mode: Mode, entry: dbm.Matrix,
-             parent: int | None, step: Step | None, depth: int, queue: deque[int]) -> int:
-        """The node for this entry, or the earlier one that covers it."""
-        st = self.tm.states.get(state)
-        for c in sorted(unset):
-            if not (mode is Mode.ARMED and st is not None and c == st.clock):
-                entry = dbm.free(entry, self.n, self.index[c])
-        if mode is Mode.EXPIRED:
+             parent: Node | None, plan: CellPlan | None, part: int, queue: deque[int]) -> int:
+        """The node for this entry (made by `plan`'s cell from `parent`, on its
+        guard's disjunct `part`), or the earlier one that covers it."""
+        n = self.n
+        key = (state, unset, mode)
+        kind = self._kinds.get(key)
+        if kind is None:
+            kind = self._kinds[key] = self._kind(state, unset, mode)
+        freed, fire_col, fire_hi, lows, ups, seen, times = kind
+        for i in freed:
+            entry = dbm.free(entry, n, i)
+        if mode is _EXPIRED:
             zone = entry  # a leaf: only violations follow, the first at once
+            # An expired node is a leaf that shows how it was entered: one per entering cell.
+            seen_key = (key, plan.first if plan is not None else None)
+            seen = self.passed.get(seen_key)
+            if seen is None:
+                seen = self.passed[seen_key] = []
         else:
-            zone = dbm.up(entry, self.n)
-            if mode is Mode.ARMED and st is not None and st.fire_hi is not None:
-                zone = self._upper(zone, st.clock, st.fire_hi)
-        zone = dbm.extrapolate_lu(zone, self.n, tuple(self.lows[state]), tuple(self.ups[state]))
-        # An expired node is a leaf that shows how it was entered: one per entering cell.
-        key = (state, unset, mode, step.edge if mode is Mode.EXPIRED and step else None)
-        seen = self.passed.setdefault(key, [])
+            zone = dbm.up(entry, n)
+            if fire_hi is not None:
+                zone = dbm.constrain(zone, n, fire_col, 0, fire_hi)
+        zone = dbm.extrapolate_lu(zone, n, lows, ups)
         for old, nid in seen:
             if dbm.includes(old, zone):
                 return nid
         g = self.g
-        node = Node(len(g.nodes), state, unset, mode, zone, parent, step, depth)
-        seen.append((zone, node.id))
-        g.nodes.append(node)
-        g.by_state.setdefault(state, []).append(node.id)
-        g.reached.setdefault(state, Hit(node.id))
-        if mode is Mode.ARMED or (mode is Mode.EXPIRED and st is not None and st.expired_fires):
-            if st is not None and st.fire_lo is not None:
-                g.timer.setdefault(state, Hit(node.id))
-        queue.append(node.id)
-        return node.id
+        nodes = g.nodes
+        nid = len(nodes)
+        if parent is None or plan is None:
+            node = Node(nid, state, unset, mode, zone, None, None, 0)
+        else:
+            node = Node(nid, state, unset, mode, zone, parent.id,
+                        Step(plan.event, plan.first, mode, part), parent.depth + 1)
+        seen.append((zone, nid))
+        nodes.append(node)
+        at = g.by_state.get(state)
+        if at is None:
+            g.by_state[state] = [nid]
+            g.reached[state] = Hit(nid)
+        else:
+            at.append(nid)
+        if times and state not in g.timer:
+            g.timer[state] = Hit(nid)
+        queue.append(nid)
+        return nid
+
+    def _kind(self, state: str, unset: frozenset[str], mode: Mode) -> tuple:
+        """What _add needs for the nodes of (state, unset clocks, timer mode): the
+        columns freed on entry, the armed timer's column and latest firing, the
+        extrapolation constants, the zones met so far (not for expired nodes,
+        kept per entering cell), and whether the timer's callback can run here."""
+        st, col = self.states[state]
+        freed = tuple(self.index[c] for c in sorted(unset)
+                      if not (mode is _ARMED and st is not None and c == st.clock))
+        fire_hi = st.fire_hi if mode is _ARMED and st is not None else None
+        times = st is not None and st.fire_lo is not None and (
+            mode is _ARMED or (mode is _EXPIRED and st.expired_fires))
+        seen: list[tuple[dbm.Matrix, int]] = []
+        if mode is not _EXPIRED:
+            self.passed[(state, unset, mode)] = seen
+        return freed, col, fire_hi, self.lows[state], self.ups[state], seen, times
 
     def _events_zone(self, node: Node) -> dbm.Matrix:
         """Where an event can still come before the timer's callback."""
-        st = self.tm.states.get(node.state)
-        if node.mode is Mode.ARMED and st is not None and st.event_max is not None:
-            return self._upper(node.zone, st.clock, st.event_max)
-        if node.mode is Mode.EXPIRED and st is not None and st.expired_now:
+        st, col = self.states[node.state]
+        if st is None:
+            return node.zone
+        if node.mode is _ARMED and st.event_max is not None:
+            return dbm.constrain(node.zone, self.n, col, 0, st.event_max)
+        if node.mode is _EXPIRED and st.expired_now:
             assert st.pass_max is not None  # armed at the bound: due at once
-            return self._lower(node.zone, st.clock, st.pass_max + 2)
+            return dbm.constrain(node.zone, self.n, 0, col, -(st.pass_max + 2))
         return node.zone
 
     def _check(self, node: Node, zone: dbm.Matrix) -> tuple[dbm.Matrix | None, bool]:
         """ha_verify_invariants at an event: (where it passes or None, whether it can fail)."""
-        st = self.tm.states.get(node.state)
+        st, col = self.states[node.state]
         if st is None:
             return zone, False
-        if node.mode is Mode.EXPIRED:
+        if node.mode is _EXPIRED:
             return None, True
         if st.clock in node.unset:
             return (zone, False) if st.unset_passes else (None, True)
         if st.pass_max is None:
             return zone, False
-        ok = self._upper(zone, st.clock, st.pass_max)
-        bad = self._lower(zone, st.clock, st.pass_max + 1)
-        return (None if self._empty(ok) else ok), not self._empty(bad)
+        ok = dbm.constrain(zone, self.n, col, 0, st.pass_max)
+        bad = dbm.constrain(zone, self.n, 0, col, -(st.pass_max + 1))
+        return (None if ok[0] < 0 else ok), bad[0] >= 0
 
     def _expand(self, node: Node, queue: deque[int]) -> None:
         g = self.g
         zone = self._events_zone(node)
-        if self._empty(zone):
+        if zone[0] < 0:
             return  # the timer runs before any event could
-        for ev in self.a.events:
-            e = ev.name
-            cell = g.table.get(node.state, e)
-            if cell is None:
-                g.invalid_event.setdefault((node.state, e), Hit(node.id, e))
+        ok, fails = self._check(node, zone)
+        row = self.rows.get(node.state)
+        if row is None:  # per state: each event, its (state, event) key and its cell's plan
+            row = self.rows[node.state] = tuple(
+                (e, (node.state, e), self.plans.get((node.state, e))) for e in self.events)
+        for e, key, plan in row:
+            if plan is None:
+                if key not in g.invalid_event:
+                    g.invalid_event[key] = Hit(node.id, e)
                 continue
-            ok, fails = self._check(node, zone)
-            if fails:
-                g.late_event.setdefault((node.state, e), Hit(node.id, e, cell.first))
-            if ok is None:
-                continue
-            self._evaluate(node, cell, ok, queue)
+            if fails and key not in g.late_event:
+                g.late_event[key] = Hit(node.id, e, plan.first)
+            if ok is not None:
+                self._evaluate(node, plan, ok, queue)
 
-    def _evaluate(self, node: Node, cell: Cell, ok: dbm.Matrix, queue: deque[int]) -> None:
+    def _evaluate(self, node: Node, plan: CellPlan, ok: dbm.Matrix, queue: deque[int]) -> None:
         """ha_verify_guards on the part of the zone where the check passed."""
         g = self.g
-        hit = Hit(node.id, cell.event, cell.first)
-        if cell.reads & node.unset or cell.guard is None:
+        unset = node.unset
+        key, event = plan.key, plan.event
+        fails: bool | None = None  # whether the joined guard fails somewhere, once known
+        reads_unset = bool(unset) and not plan.reads.isdisjoint(unset)
+        if plan.escaped or reads_unset:
             holds = [(ok, -1)]
         else:
-            holds = self._restrict(ok, self._dnf(("cell", cell.key), cell.guard, False))
-            if self._restrict(ok, self._dnf(("cell", cell.key), cell.guard, True)):
-                g.guard_violation.setdefault(cell.key, hit)
-        # each edge's own guard, for the findings about edges
-        for k in cell.edges:
-            at = Hit(node.id, cell.event, k)
-            g.evaluated.setdefault(k, at)
-            if escapes_of(self.a, cell, k) & node.unset:
-                g.guard_holds.setdefault(k, at)
+            holds = self._parts(ok, plan.holds)
+            if key not in g.guard_violation:
+                fails = self._some(ok, plan.fails)
+                if fails:
+                    g.guard_violation[key] = Hit(node.id, event, plan.first)
+        if plan.single:
+            # the edge's guard is the cell's: what holds and fails is known already
+            k = plan.first
+            if k not in g.evaluated:
+                g.evaluated[k] = Hit(node.id, event, k)
+            if reads_unset:
+                if k not in g.guard_holds:
+                    g.guard_holds[k] = Hit(node.id, event, k)
+            else:
+                g.evaluated_set.add(k)
+                if holds and k not in g.guard_holds:
+                    g.guard_holds[k] = Hit(node.id, event, k)
+                if k not in g.guard_fails and not plan.escaped:
+                    if fails is None:
+                        fails = self._some(ok, plan.fails)
+                    if fails:
+                        g.guard_fails[k] = Hit(node.id, event, k)
+        # each edge's own guard, for the findings about edges (each fact once)
+        for ep in () if plan.single else plan.edges:
+            k = ep.edge
+            if k not in g.evaluated:
+                g.evaluated[k] = Hit(node.id, event, k)
+            if ep.escapes & unset:
+                if k not in g.guard_holds:
+                    g.guard_holds[k] = Hit(node.id, event, k)
                 continue
             g.evaluated_set.add(k)
-            guard = self.a.edges[k].guard
-            if self._restrict(ok, self._dnf(("edge", k), guard, False)):
-                g.guard_holds.setdefault(k, at)
-            if self._restrict(ok, self._dnf(("edge", k), guard, True)):
-                g.guard_fails.setdefault(k, at)
-            if len(cell.edges) > 1 and k not in g.only and not any(
-                    escapes_of(self.a, cell, j) & node.unset for j in cell.edges):
-                alone = self._dnf(("edge", k), guard, False)
-                for j in cell.edges:
-                    if j != k:
-                        alone = conjoin(alone, self._dnf(("edge", j),
-                                                         self.a.edges[j].guard, True))
-                if self._restrict(ok, alone):
-                    g.only[k] = at
-        for k in cell.dropped:
-            if k in g.dropped_holds:
-                continue
-            if edge_reads(self.a, k) & node.unset or self._restrict(
-                    ok, self._dnf(("edge", k), self.a.edges[k].guard, False)):
-                g.dropped_holds[k] = Hit(node.id, cell.event, k)
+            if k not in g.guard_holds and self._some(ok, ep.holds):
+                g.guard_holds[k] = Hit(node.id, event, k)
+            if k not in g.guard_fails and self._some(ok, ep.fails):
+                g.guard_fails[k] = Hit(node.id, event, k)
+            if ep.alone is not None and k not in g.only and not (plan.any_escapes & unset) \
+                    and self._some(ok, ep.alone):
+                g.only[k] = Hit(node.id, event, k)
+        for dp in plan.dropped:
+            k = dp.edge
+            if k not in g.dropped_holds and (dp.reads & unset or self._some(ok, dp.holds)):
+                g.dropped_holds[k] = Hit(node.id, event, k)
+        if holds and key not in g.taken:
+            g.taken[key] = Hit(node.id, event, plan.first)
         for part, index in holds:
-            g.taken.setdefault(cell.key, hit)
-            self._take(node, cell, part, index, queue)
+            self._take(node, plan, part, index, queue)
 
-    def _take(self, node: Node, cell: Cell, zone: dbm.Matrix, part: int,
+    def _take(self, node: Node, plan: CellPlan, zone: dbm.Matrix, part: int,
               queue: deque[int]) -> None:
         """The resets, then ha_setup_invariants: keep, arm, or cancel the timer."""
+        n = self.n
         unset = node.unset
-        for r in cell.resets:
-            zone = dbm.reset(zone, self.n, self.index[r])
-        unset = unset - frozenset(cell.resets)
-        src_st = self.tm.states.get(node.state)
-        if not self.g.table.rearms(cell):
-            self._add(cell.dst, unset, node.mode, zone, node.id,
-                      Step(cell.event, cell.first, node.mode, part), node.depth + 1, queue)
+        dst, first = plan.dst, plan.first
+        for i in plan.resets:
+            zone = dbm.reset(zone, n, i)
+        if unset and plan.reset_names:
+            unset = unset - plan.reset_names
+        if not plan.rearms:
+            self._add(dst, unset, node.mode, zone, node, plan, part, queue)
             return
-        st = self.tm.states.get(cell.dst)
-        if node.mode is Mode.ARMED and src_st is not None and (
-                cell.dst != cell.src or src_st.clock in cell.resets
+        src_st = self.states[plan.src][0]
+        st, col = self.states[dst]
+        if node.mode is _ARMED and src_st is not None and (
+                dst != plan.src or src_st.clock in plan.reset_names
                 or src_st.clock in node.unset):
             self.g.timer_escape.add(node.state)
         parts: list[tuple[Mode, dbm.Matrix]]
@@ -410,18 +426,17 @@ class _Explorer:
             parts = [(Mode.NONE, zone)]
         elif st.clock in unset:
             # passed = 0: the timer counts from now
-            zone = dbm.reset(zone, self.n, self.index[st.clock])
+            zone = dbm.reset(zone, n, col)
             armed = st.pass_max is None or st.pass_max >= 0
-            parts = [(Mode.ARMED if armed else Mode.EXPIRED, zone)]
+            parts = [(_ARMED if armed else _EXPIRED, zone)]
         elif st.pass_max is None:
-            parts = [(Mode.ARMED, zone)]
+            parts = [(_ARMED, zone)]
         else:
-            parts = [(Mode.ARMED, self._upper(zone, st.clock, st.pass_max)),
-                     (Mode.EXPIRED, self._lower(zone, st.clock, st.pass_max + 1))]
+            parts = [(_ARMED, dbm.constrain(zone, n, col, 0, st.pass_max)),
+                     (_EXPIRED, dbm.constrain(zone, n, 0, col, -(st.pass_max + 1)))]
         for mode, zone_part in parts:
-            if self._empty(zone_part):
+            if zone_part[0] < 0:
                 continue
-            nid = self._add(cell.dst, unset, mode, zone_part, node.id,
-                            Step(cell.event, cell.first, mode, part), node.depth + 1, queue)
-            if mode is Mode.EXPIRED:
-                self.g.expired_entry.setdefault(cell.first, Hit(nid))
+            nid = self._add(dst, unset, mode, zone_part, node, plan, part, queue)
+            if mode is _EXPIRED and first not in self.g.expired_entry:
+                self.g.expired_entry[first] = Hit(nid)
