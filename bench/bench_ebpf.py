@@ -1,6 +1,6 @@
 """Benchmark: what the eBPF tlob monitor costs a context switch, and how long it takes to start.
 
-    sudo python3 bench/bench_ebpf.py [--rounds 7] [--trips 200000]
+    sudo python3 bench/bench_ebpf.py [--rounds 12] [--trips 200000] [--against REV|DIR]
 
 A pipe ping-pong between two tasks pinned to one CPU does two context
 switches per round trip.  Runs are interleaved (detached; the floor: two
@@ -8,14 +8,32 @@ empty tp_btf programs on sched_switch/sched_wakeup, then the same reading the
 clock; the monitor with the tasks outside any window, then with both tasks
 inside a window) so drift on this shared machine hits every variant alike;
 the median of each, and the median of each round's ratio to its own detached
-run, are printed.  Load+attach time is what `hamodel run` reports (clang not included),
-compile time is measured separately.
+run, are printed.
+
+The cost of each program per hit (`run_time_ns / run_cnt` with
+kernel.bpf_stats_enabled, the counters read before and after each run) is
+measured in every round twice, the tasks outside any window and both inside
+one, in alternating order.  Printed: the median, min and max over the rounds,
+and a distribution-free 95 % interval for the median (order statistics): when
+its width is under 1 % of the median, a +1 % change of the program shows.
+Only the programs of the bench's own runner count (by program id), not another
+monitor someone runs on the machine at the same time.
+
+With --against, this program and another (a generated tlob eBPF folder, or a git
+revision's) are attached at the same time in ROUNDS pairs of rounds and counted
+over the same ping-pong runs; the program attached second runs second at each
+hit, which costs it (or saves it) several percent, so each pair of rounds takes
+both orders and the square root of the two ratios' product is the figure
+(`--against generated/tlob/ebpf`: the program against itself, the noise).
+Load+attach time is what `hamodel run` reports (clang not included), compile
+time is measured separately.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -194,37 +212,116 @@ def switch_ns(binary: Path, trips: int, windowed: bool, cpu: int) -> float:
 
 
 class Attached:
-    """`hamodel run` on the ping-pong binary, budget 1 h (never violated)."""
+    """`hamodel run` on the ping-pong binary, budget 1 h (never violated by time; a
+    window can still end early, docs/ebpf.md "Observed on this VM")."""
 
-    def __init__(self, binary: Path, start: str = "nop_start", stop: str = "nop_stop") -> None:
+    def __init__(self, binary: Path, start: str = "nop_start", stop: str = "nop_stop",
+                 generated: Path = GENERATED) -> None:
+        loaded = {p.get("id") for p in tlob_programs()}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hamodel", "run", str(GENERATED), "--binary", str(binary),
+            [sys.executable, "-m", "hamodel", "run", str(generated), "--binary", str(binary),
              "--start", start, "--stop", stop, "--budget", "3600s"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.load_ms = None
+        self.seen = ""  # what the runner printed so far (one line per ended window)
         for line in self.proc.stderr:
             m = re.search(r"(\d+) ms to load and attach", line)
             if m:
                 self.load_ms = float(m.group(1))
+                os.set_blocking(self.proc.stdout.fileno(), False)  # type: ignore[union-attr]
+                # its programs: those loaded while it started (bpftool here names no
+                # holder pids)
+                self.ids = frozenset(p["id"] for p in tlob_programs()
+                                     if p.get("id") not in loaded)
                 return
         raise SystemExit("hamodel run failed: " + self.proc.stdout.read())
 
+    def ended_windows(self) -> int:
+        """How many windows the monitor has reported so far."""
+        fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self.seen += chunk.decode(errors="replace")
+        return self.seen.count(" violated ")
+
     def close(self) -> str:
+        os.set_blocking(self.proc.stdout.fileno(), True)  # type: ignore[union-attr]
         self.proc.send_signal(signal.SIGINT)
         out, _ = self.proc.communicate(timeout=30)
-        return out
+        return self.seen + out
 
 
-def program_costs() -> dict[str, tuple[int, int]]:
-    """run_time_ns and run_cnt of each loaded tlob program (kernel.bpf_stats_enabled)."""
+def windowed_run(run: Attached, binary: Path, trips: int, cpu: int) -> float | None:
+    """The windowed ping-pong; None when a window ended before the run did (its tasks
+    were outside a window for part of it)."""
+    before = run.ended_windows()
+    ns = switch_ns(binary, trips, True, cpu)
+    return None if run.ended_windows() > before else ns
+
+
+def per_hit_costs(run: Attached, binary: Path, trips: int, cpu: int, windowed: bool
+                  ) -> dict[str, float] | None:
+    """ns per hit of each program over one ping-pong run (bpf_stats counters before
+    and after); None when a window ended during a windowed run."""
+    return per_hit_costs_of([run], binary, trips, cpu, windowed)[0]
+
+
+def per_hit_costs_of(runs: list[Attached], binary: Path, trips: int, cpu: int,
+                     windowed: bool) -> list[dict[str, float] | None]:
+    """per_hit_costs of monitors attached at the same time, over one ping-pong run
+    (each counted by the programs its own runner holds); all None when a window of
+    any ended during a windowed run."""
+    before_ended = [run.ended_windows() for run in runs]
+    before = [program_costs(run.ids) for run in runs]
+    switch_ns(binary, trips, windowed, cpu)
+    after = [program_costs(run.ids) for run in runs]
+    if windowed and any(run.ended_windows() > n for run, n in zip(runs, before_ended,
+                                                                   strict=True)):
+        return [None] * len(runs)
+    outs: list[dict[str, float] | None] = []
+    for b, a in zip(before, after, strict=True):
+        out = {}
+        for name, (ns, cnt) in a.items():
+            ns0, cnt0 = b.get(name, (0, 0))
+            if cnt > cnt0:
+                out[name] = (ns - ns0) / (cnt - cnt0)
+        outs.append(out)
+    return outs
+
+
+def median_interval(values: list[float]) -> tuple[float, float]:
+    """A distribution-free interval holding the median with at least 95 % confidence:
+    the order statistics x(k) and x(n+1-k) for the largest k with
+    P(Binomial(n, 1/2) < k) <= 2.5 %; the whole range when n is too small."""
+    n = len(values)
+    ordered = sorted(values)
+    k, tail = 0, 0.0
+    while True:
+        nxt = tail + math.comb(n, k) / 2 ** n
+        if nxt > 0.025:
+            break
+        tail, k = nxt, k + 1
+    k = max(k, 1)
+    return ordered[k - 1], ordered[n - k]
+
+
+def tlob_programs() -> list[dict]:
+    """bpftool's record of each loaded program named tlob_*."""
     out = subprocess.run(["bpftool", "--json", "prog", "show"], capture_output=True, text=True)
-    costs = {}
-    for prog in json.loads(out.stdout or "[]"):
-        name = prog.get("name", "")
-        if name.startswith("tlob_") and prog.get("run_cnt"):
-            costs[name] = (prog["run_time_ns"], prog["run_cnt"])
-    return costs
+    return [p for p in json.loads(out.stdout or "[]") if p.get("name", "").startswith("tlob_")]
+
+
+def program_costs(ids: frozenset[int]) -> dict[str, tuple[int, int]]:
+    """run_time_ns and run_cnt of the loaded programs `ids` (one monitor's; another
+    monitor on the machine must not count), with kernel.bpf_stats_enabled."""
+    return {p["name"]: (p["run_time_ns"], p["run_cnt"]) for p in tlob_programs()
+            if p.get("id") in ids and p.get("run_cnt")}
 
 
 def set_stats(on: bool) -> str:
@@ -234,9 +331,73 @@ def set_stats(on: bool) -> str:
     return old
 
 
+def other_program(against: str, tmp: Path) -> Path:
+    """A generated tlob eBPF folder: `against` itself, or generated/tlob/ebpf of git
+    revision `against`."""
+    folder = Path(against)
+    if (folder / "tlob.meta.json").is_file():
+        return folder
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", against, "generated/tlob/ebpf"],
+                             capture_output=True, check=True).stdout
+    into = tmp / "against"
+    into.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "generated" / "tlob" / "ebpf"
+
+
+def compare(args: argparse.Namespace, binary: Path, cpu: int, other: Path) -> list[str]:
+    """Per-hit costs of this tree's program and another, both attached at the same time
+    (the order of attaching, hence of running at each hit, turning every round) and
+    counted over the same ping-pong runs: the per-round ratio other/this then sees
+    the same switches under the same load."""
+    samples: dict[str, dict[tuple[str, str], list[float | None]]] = {"this": {}, "other": {}}
+    rounds = 2 * args.rounds  # ROUNDS pairs of rounds, one of each order
+    for i in range(rounds):
+        order = ("this", "other")[:: 1 if i % 2 == 0 else -1]
+        runs = {variant: Attached(binary, generated=GENERATED if variant == "this" else other)
+                for variant in order}
+        old = set_stats(True)
+        try:
+            for where in ("outside", "inside")[:: 1 if i % 2 == 0 else -1]:
+                costs = per_hit_costs_of([runs[v] for v in order], binary, args.trips // 2,
+                                         cpu, where == "inside")
+                for variant, cost in zip(order, costs, strict=True):
+                    for name in ("tlob_sched_switch", "tlob_sched_wakeup"):
+                        row = samples[variant].setdefault((name, where), [None] * rounds)
+                        row[i] = None if cost is None else cost.get(name)
+        finally:
+            set_stats(old == "1")
+        for run in runs.values():
+            run.close()
+    lines = [f"  {args.against} against this tree, both attached, per hit, {rounds} "
+             "rounds: ratio other/this (the two orders of a pair of rounds multiplied, square "
+             "root), median (min..max), 95 % interval of the median"]
+    for key in sorted(samples["this"]):
+        ratios = [o / t if t is not None and o is not None else None
+                  for t, o in zip(samples["this"][key], samples["other"][key], strict=True)]
+        # Rounds 2k and 2k+1 run the two programs in both orders: their product
+        # cancels what running first or second costs.
+        balanced = [math.sqrt(a * b) for a, b in zip(ratios[::2], ratios[1::2], strict=False)
+                    if a is not None and b is not None]
+        if len(balanced) < 2:
+            lines.append(f"  {key[0]:24s} {key[1]:7s} too few rounds with both windows whole")
+            continue
+        low, high = median_interval(balanced)
+        lines.append(f"  {key[0]:24s} {key[1]:7s} {statistics.median(balanced):.4f} "
+                     f"({min(balanced):.4f}..{max(balanced):.4f})  [{low:.4f}, {high:.4f}]  "
+                     f"{len(balanced)} pairs of rounds; per round: "
+                     + " ".join("-" if r is None else f"{r:.3f}" for r in ratios))
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--against", metavar="REV|DIR",
+                        help="also compare the per-hit cost with another program, round by "
+                        "round: a generated tlob eBPF folder or a git revision's "
+                        "(`--against generated/tlob/ebpf`: this program against itself, the "
+                        "noise of the comparison)")
     parser.add_argument("--trips", type=int, default=200_000)
     parser.add_argument("--calls", type=int, default=20_000, help="marker calls (uprobe cost)")
     args = parser.parse_args()
@@ -244,12 +405,13 @@ def main() -> int:
         print("bench_ebpf: needs root", file=sys.stderr)
         return 2
     cpu = max(os.sched_getaffinity(0))
-    results: dict[str, list[float]] = {
+    results: dict[str, list[float | None]] = {
         "detached": [], **{name: [] for name in FLOORS}, "attached": [], "attached+window": [],
     }
     load_ms: list[float] = []
-    per_hit: dict[str, list[float]] = {}
+    per_hit: dict[tuple[str, str], list[float]] = {}  # (program, where) -> ns per hit
     notes: list[str] = []
+    dropped = 0  # windowed runs left out: a window ended during them
     with tempfile.TemporaryDirectory() as tmp:
         binary = build_pingpong(Path(tmp))
         t0 = time.monotonic()
@@ -271,14 +433,21 @@ def main() -> int:
             run = Attached(binary)
             load_ms.append(run.load_ms or 0.0)
             for variant in attached_order:
-                windowed = variant == "attached+window"
-                results[variant].append(switch_ns(binary, args.trips, windowed, cpu))
-            # Per-hit cost of each program, measured apart (the statistics cost time too).
+                if variant == "attached+window":
+                    results[variant].append(windowed_run(run, binary, args.trips, cpu))
+                else:
+                    results[variant].append(switch_ns(binary, args.trips, False, cpu))
+            # Per-hit cost of each program, measured apart (the statistics cost time too),
+            # outside any window and inside one, the order turning every round.
             old = set_stats(True)
             try:
-                switch_ns(binary, args.trips // 4, True, cpu)
-                for name, (ns, cnt) in program_costs().items():
-                    per_hit.setdefault(name, []).append(ns / cnt)
+                for where in ("outside", "inside")[:: 1 if i % 2 == 0 else -1]:
+                    hits = per_hit_costs(run, binary, args.trips // 2, cpu, where == "inside")
+                    if hits is None:
+                        dropped += 1
+                        continue
+                    for name, ns in hits.items():
+                        per_hit.setdefault((name, where), []).append(ns)
             finally:
                 set_stats(old == "1")
             summary = run.close()
@@ -287,29 +456,45 @@ def main() -> int:
             if i % 2 == 1:
                 results["detached"].append(switch_ns(binary, args.trips, False, cpu))
         costs = uprobe_cost(Path(tmp), args.calls)
-    base = statistics.median(results["detached"])
+        compared = []
+        if args.against:
+            compared = compare(args, binary, cpu, other_program(args.against, Path(tmp)))
+    base = statistics.median(v for v in results["detached"] if v is not None)
     print(
         f"pipe ping-pong on CPU {cpu}, {args.trips} round trips x {args.rounds} "
         "interleaved rounds"
     )
     for name, values in results.items():
-        med = statistics.median(values)
+        kept = [v for v in values if v is not None]
+        med = statistics.median(kept)
         print(
             f"  {name:16s} median {med:7.1f} ns/switch  ({(med / base - 1) * 100:+5.1f} %, "
-            f"{med - base:+6.1f} ns)  runs: {', '.join(f'{v:.0f}' for v in values)}"
+            f"{med - base:+6.1f} ns)  runs: {', '.join(f'{v:.0f}' for v in kept)}"
         )
     # Paired: each round's attached run against the same round's detached run.
     for name in (*FLOORS, "attached", "attached+window"):
-        ratios = [a / d - 1 for a, d in zip(results[name], results["detached"], strict=True)]
-        print(f"  {name:16s} paired median {statistics.median(ratios) * 100:+5.1f} % per round")
-    for name, values in sorted(per_hit.items()):
-        print(f"  {name:28s} {statistics.median(values):6.0f} ns per hit (bpf_stats, median)")
+        ratios = [a / d - 1 for a, d in zip(results[name], results["detached"], strict=True)
+                  if a is not None]
+        print(f"  {name:16s} paired median {statistics.median(ratios) * 100:+5.1f} % per round"
+              f" ({len(ratios)} rounds)")
+    left_out = sum(v is None for v in results["attached+window"])
+    if left_out or dropped:
+        print(f"  left out: {left_out} windowed ping-pong run(s) and {dropped} windowed per-hit"
+              " run(s) in which a window ended early (docs/ebpf.md, Observed on this VM)")
+    print(f"  per hit (bpf_stats), {args.rounds} rounds: median (min..max), 95 % interval "
+          "of the median and its width")
+    for (name, where), values in sorted(per_hit.items()):
+        med = statistics.median(values)
+        low, high = median_interval(values)
+        print(f"  {name:24s} {where:7s} {med:6.1f} ns ({min(values):.1f}..{max(values):.1f})"
+              f"  [{low:.1f}, {high:.1f}] {(high - low) / med * 100:4.1f} %")
     print(f"  clang compile of tlob.bpf.c: {compile_ms:.0f} ms")
     print(f"  load+attach (hamodel run): median {statistics.median(load_ms):.0f} ms")
     print(
         f"  uprobe cost per marker hit (start or stop): first instruction `ret` "
         f"{costs['ret'] / 1e3:.1f} us, `nop` {costs['nop'] / 1e3:.1f} us"
     )
+    print("\n".join(compared))
     for note in notes:
         # A window ending early is the model's verdict on the events the kernel gave
         # (docs/ebpf.md: a switch-in missing from the sched_switch stream).

@@ -13,6 +13,7 @@ letters ftrace prints (`PREV_STATE_LETTERS`, replay).
 
 from __future__ import annotations
 
+import operator
 import re
 import tomllib
 from dataclasses import dataclass
@@ -96,6 +97,10 @@ def reported_prev_state(preempt: bool, state: int, exit_state: int = 0) -> int:
     return 1 << (reported.bit_length() - 1) if reported else CONSTANTS["TASK_RUNNING"]
 
 
+_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+            ">": operator.gt, ">=": operator.ge}
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
     """`field op value`; `text` is the value as written (a constant's name or a number)."""
@@ -107,14 +112,7 @@ class Condition:
     boolean: bool = False  # a true/false field: value 1 or 0, op == or !=
 
     def holds(self, actual: int) -> bool:
-        return {
-            "==": actual == self.value,
-            "!=": actual != self.value,
-            "<": actual < self.value,
-            "<=": actual <= self.value,
-            ">": actual > self.value,
-            ">=": actual >= self.value,
-        }[self.op]
+        return _COMPARE[self.op](actual, self.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,19 +152,149 @@ def write_tree(root: str | Path, files: Mapping[str, str | bytes]) -> None:
     """Write every file of `files` (relative path -> content) under `root`, as a whole:
     afterwards `root` holds all of them, or, after an error or a signal, exactly
     what it held before."""
-    root = Path(root)
-    if root.is_symlink():
-        root = root.resolve()
-    for rel in files:
-        parts = Path(rel).parts
-        if not parts or Path(rel).is_absolute() or ".." in parts:
-            raise ValueError(f"not a relative path inside the output folder: {rel!r}")
-    if root.exists():
-        if not root.is_dir():
+    write_trees({root: files})
+
+
+def write_trees(sets: Mapping[str | Path, Mapping[str, str | bytes]]) -> None:
+    """Several folders as one whole (`hamodel gen` of many models): every folder gets
+    its set, or, after an error or a signal in any of them, every folder holds
+    exactly what it held before.
+
+    Each set is staged completely before the first rename; the renames of all
+    folders then run with signals held back, and a failure in one folder puts
+    back the folders already swapped."""
+    pending: list[_Folder] = []
+    seen: set[str] = set()
+    for root, files in sets.items():
+        folder = _Folder(Path(root), files)
+        where = os.path.abspath(folder.root)
+        if where in seen:
+            raise OutputError(folder.root, "named twice in one output set")
+        seen.add(where)
+        pending.append(folder)
+    committed: list[_Folder] = []
+    try:
+        for folder in pending:
+            folder.prepare()
+        with signals.blocked():
+            try:
+                for folder in pending:
+                    folder.commit()
+                    committed.append(folder)
+            except BaseException as failure:
+                left = [rel for folder in reversed(committed) for rel in folder.undo()]
+                if left and isinstance(failure, OutputError) and not failure.note:
+                    failure.note = (f"{len(left)} replaced file(s) of an earlier folder could "
+                                    "not be put back: the old ones are kept beside it")
+                raise
+    except BaseException:
+        with signals.blocked():
+            for folder in reversed(pending):
+                folder.discard()
+        raise
+    for folder in pending:
+        folder.finish()
+
+
+class _Folder:
+    """One folder of an output set: staged (`prepare`), swapped in (`commit`), put back
+    (`undo`, when a later folder failed), cleaned up (`discard` / `finish`)."""
+
+    def __init__(self, root: Path, files: Mapping[str, str | bytes]) -> None:
+        if root.is_symlink():
+            root = root.resolve()
+        for rel in files:
+            parts = Path(rel).parts
+            if not parts or Path(rel).is_absolute() or ".." in parts:
+                raise ValueError(f"not a relative path inside the output folder: {rel!r}")
+        self.root = root
+        self.files = files
+        self.existed = root.exists()
+        if self.existed and not root.is_dir():
             raise OutputError(root, "exists and is not a folder")
-        _update_folder(root, files)
-    else:
-        _new_folder(root, files)
+        self.stage: Path | None = None
+        self.backup: Path | None = None
+        self.made: list[Path] = []  # parents created for a new folder
+        self.modes: dict[str, int] = {}  # files the folder already had: their modes
+        self.swap = _Swap()
+
+    def prepare(self) -> None:
+        if self.existed:
+            self._prepare_update()
+        else:
+            self._prepare_new()
+
+    def commit(self) -> None:
+        if not self.existed:
+            try:
+                os.rename(self.stage, self.root)  # type: ignore[arg-type]
+            except OSError as exc:
+                raise OutputError(self.root, _reason(exc)) from None
+            self.stage = None
+            return
+        assert self.stage is not None and self.backup is not None
+        self.swap.run(self.root, self.stage, self.backup, sorted(self.files), self.modes)
+
+    def undo(self) -> list[str]:
+        """Put the folder back as it was; the files that could not be put back."""
+        if not self.existed:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.stage = None
+            _remove_made(self.made)
+            return []
+        assert self.backup is not None
+        left = _undo(self.root, self.backup, self.swap.done, self.modes, self.swap.made)
+        self.swap = _Swap()
+        if left:
+            kept = self.backup.with_name(self.backup.name.replace(".old-", ".kept-"))
+            os.rename(self.backup, kept)
+            self.backup = None
+        return left
+
+    def discard(self) -> None:
+        _remove_folders(self.stage, self.backup)
+        self.stage = self.backup = None
+        if not self.existed and not self.root.exists():
+            _remove_made(self.made)
+
+    def finish(self) -> None:
+        if not self.existed:
+            _sync_dir(self.root.parent)
+            return
+        _remove_folders(self.stage, self.backup)
+        for folder in sorted({(self.root / rel).parent for rel in self.files}, reverse=True):
+            _sync_dir(folder)
+
+    def _prepare_new(self) -> None:
+        for parent in reversed(self.root.parents):
+            if not parent.exists():
+                try:
+                    os.mkdir(parent, 0o777)
+                except OSError as exc:
+                    raise OutputError(parent, _reason(exc)) from None
+                self.made.append(parent)
+        self.stage = _stage(self.root.parent, self.root.name, "new")
+        os.chmod(self.stage, 0o777 & ~_umask())
+        _fill(self.stage, self.files, {}, self.root)
+
+    def _prepare_update(self) -> None:
+        where = _staging_place(self.root)
+        for rel in self.files:
+            target = self.root / rel
+            try:
+                st = os.lstat(target)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise OutputError(target, _reason(exc)) from None
+            if os.path.isdir(target) and not os.path.islink(target):
+                raise OutputError(target, "is a folder")
+            self.modes[rel] = st.st_mode & 0o7777
+        self.stage = _stage(where, self.root.name, "new")
+        _fill(self.stage, self.files, self.modes, self.root)
+        self.backup = _stage(where, self.root.name, "old")
+        _keep_old(self.root, self.backup, [rel for rel in sorted(self.files)
+                                           if rel in self.modes])
 
 
 def _stage(where: Path, name: str, kind: str) -> Path:
@@ -191,35 +321,6 @@ def _fill(stage: Path, files: Mapping[str, str | bytes], modes: Mapping[str, int
         _sync_dir(folder)
 
 
-def _new_folder(root: Path, files: Mapping[str, str | bytes]) -> None:
-    made: list[Path] = []  # parent folders created here, removed again on failure
-    for parent in reversed(root.parents):
-        if not parent.exists():
-            try:
-                os.mkdir(parent, 0o777)
-            except OSError as exc:
-                _remove_made(made)
-                raise OutputError(parent, _reason(exc)) from None
-            made.append(parent)
-    stage = None
-    try:
-        stage = _stage(root.parent, root.name, "new")
-        os.chmod(stage, 0o777 & ~_umask())
-        _fill(stage, files, {}, root)
-        with signals.blocked():
-            try:
-                os.rename(stage, root)
-            except OSError as exc:
-                raise OutputError(root, _reason(exc)) from None
-            stage = None
-    except BaseException:
-        with signals.blocked():
-            _remove_folders(stage)
-            _remove_made(made)
-        raise
-    _sync_dir(root.parent)
-
-
 def _remove_made(made: list[Path]) -> None:
     for folder in reversed(made):
         try:
@@ -240,34 +341,6 @@ def _staging_place(root: Path) -> Path:
     return parent if same and os.access(parent, os.W_OK | os.X_OK) else root
 
 
-def _update_folder(root: Path, files: Mapping[str, str | bytes]) -> None:
-    where = _staging_place(root)
-    modes: dict[str, int] = {}
-    for rel in files:
-        target = root / rel
-        try:
-            st = os.lstat(target)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise OutputError(target, _reason(exc)) from None
-        if os.path.isdir(target) and not os.path.islink(target):
-            raise OutputError(target, "is a folder")
-        modes[rel] = st.st_mode & 0o7777
-    stage = backup = None
-    try:
-        stage = _stage(where, root.name, "new")
-        _fill(stage, files, modes, root)
-        backup = _stage(where, root.name, "old")
-        _keep_old(root, backup, [rel for rel in sorted(files) if rel in modes])
-        with signals.blocked():
-            _swap_in(root, stage, backup, sorted(files), modes)
-    finally:
-        _remove_folders(stage, backup)
-    for folder in sorted({(root / rel).parent for rel in files}, reverse=True):
-        _sync_dir(folder)
-
-
 def _keep_old(root: Path, backup: Path, existing: list[str]) -> None:
     """A second name in `backup` for every file about to be replaced (a copy when the
     file system refuses a hard link)."""
@@ -285,36 +358,42 @@ def _keep_old(root: Path, backup: Path, existing: list[str]) -> None:
             raise OutputError(old, f"cannot keep the old file aside: {_reason(exc)}") from None
 
 
-def _swap_in(root: Path, stage: Path, backup: Path, order: list[str],
-             existed: Mapping[str, int]) -> None:
-    """Rename the staged files into `root`; on a failure undo the ones already moved."""
-    done: list[str] = []
-    made: list[Path] = []
-    try:
-        for rel in order:
-            target = root / rel
-            for parent in reversed(Path(rel).parents[:-1]):
-                if not (root / parent).is_dir():
-                    os.mkdir(root / parent, 0o777)
-                    made.append(root / parent)
-            try:
-                os.replace(stage / rel, target)
-            except OSError as exc:
-                raise OutputError(target, _reason(exc)) from None
-            done.append(rel)
-    except BaseException as failure:
-        left = _undo(root, backup, done, existed, made)
-        if left and isinstance(failure, OutputError):
-            kept = backup.with_name(backup.name.replace(".old-", ".kept-"))
-            os.rename(backup, kept)
-            failure.note = (f"{len(left)} replaced file(s) could not be put back: the old "
-                            f"ones are in {kept}")
-        raise
+class _Swap:
+    """The renames of one folder's update, remembered so they can be undone."""
+
+    def __init__(self) -> None:
+        self.done: list[str] = []
+        self.made: list[Path] = []
+
+    def run(self, root: Path, stage: Path, backup: Path, order: list[str],
+            existed: Mapping[str, int]) -> None:
+        """Rename the staged files into `root`; on a failure undo the ones already moved."""
+        try:
+            for rel in order:
+                target = root / rel
+                for parent in reversed(Path(rel).parents[:-1]):
+                    if not (root / parent).is_dir():
+                        os.mkdir(root / parent, 0o777)
+                        self.made.append(root / parent)
+                try:
+                    os.replace(stage / rel, target)
+                except OSError as exc:
+                    raise OutputError(target, _reason(exc)) from None
+                self.done.append(rel)
+        except BaseException as failure:
+            left = _undo(root, backup, self.done, existed, self.made)
+            self.done, self.made = [], []
+            if left and isinstance(failure, OutputError):
+                kept = backup.with_name(backup.name.replace(".old-", ".kept-"))
+                os.rename(backup, kept)
+                failure.note = (f"{len(left)} replaced file(s) could not be put back: the old "
+                                f"ones are in {kept}")
+            raise
 
 
 def _undo(root: Path, backup: Path, done: list[str], existed: Mapping[str, int],
           made: list[Path]) -> list[str]:
-    """Put back what `_swap_in` changed; returns the files it could not restore."""
+    """Put back what a swap changed; returns the files it could not restore."""
     left = []
     for rel in reversed(done):
         try:

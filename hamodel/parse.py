@@ -8,14 +8,13 @@ Diagnostic; nothing here raises on bad input.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from hamodel import diagnostics as dg
+from hamodel import lalr
 from hamodel.model import (
     And,
     Cmp,
@@ -117,24 +116,12 @@ class EdgeLine:
 # --- parsers ---------------------------------------------------------------------------
 
 
-def grammar_dir() -> Path:
-    """grammar/ beside the package, for a source checkout and an editable install alike."""
-    return Path(__file__).resolve().parent.parent / "grammar"
-
-
-@functools.cache
 def _dot_parser() -> Lark:
-    return Lark.open(str(grammar_dir() / "hadot.lark"), parser="lalr", propagate_positions=True)
+    return lalr.parser("hadot")
 
 
-@functools.cache
 def _label_parser() -> Lark:
-    return Lark.open(
-        str(grammar_dir() / "label.lark"),
-        parser="lalr",
-        propagate_positions=True,
-        start=["state_label", "edge_label", "init_label"],
-    )
+    return lalr.parser("label")
 
 
 _FRIENDLY = {

@@ -46,9 +46,9 @@ from hamodel.replay_report import Invocation, Overrun, Reporter, Summary
 from hamodel.source import Excerpt, Span
 from hamodel.timeline import Timeline
 from hamodel.trace import bind
-from hamodel.trace.ftrace import Gap, TraceFormatError, line_time, scan
+from hamodel.trace.ftrace import Gap, LineScan, TraceFormatError, line_time
 from hamodel.trace.jsonl import JsonlError, read_jsonl
-from hamodel.trace.stream import MAX_LINE, Cut, TraceInput, TraceInputError
+from hamodel.trace.stream import MAX_LINE, Block, Cut, TraceInput, TraceInputError
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_GAPS = 0, 1, 2, 3
 BAD_TRACE = dg.register("HA073", "bad-trace-line", "docs/replay.md describes the trace formats")
@@ -148,28 +148,32 @@ class Engine:
     def start(self, line: int, t: int, obj: object, params: dict[str, int],
               args: dict[str, str]) -> None:
         self.line = line
-        unknown = sorted(set(params) - self.parameters)
-        if unknown:
+        if not self.parameters.issuperset(params):
+            unknown = sorted(set(params) - self.parameters)
             raise ReplayError(line, f"{unknown[0]} is no parameter of the model (expected one "
                                     f"of: {', '.join(sorted(self.parameters)) or 'none'})",
                               needle=unknown[0])
-        for name, value in sorted(params.items()):
-            if not 0 <= value < U64_LIMIT:
-                raise ReplayError(line, f"parameter {name}={value} is out of range "
-                                        "(0..2^64-1: a u64 in the kernel)", needle=str(value))
-        self._call(line, self.advance, t)  # a timer due now ends the old invocation
+        if not all(0 <= value < U64_LIMIT for value in params.values()):
+            name, value = next((n, v) for n, v in sorted(params.items())
+                               if not 0 <= v < U64_LIMIT)
+            raise ReplayError(line, f"parameter {name}={value} is out of range "
+                                    "(0..2^64-1: a u64 in the kernel)", needle=str(value))
+        # a timer due now ends the old invocation
+        self._call(line, self.monitor.advance, t + self.shift)
         if obj not in self.live:
             self.invocations[obj] = Invocation(t, line, args)
             self.summary.invocations += 1
         self._call(line, self.monitor.start, obj, t + self.shift, params)
         self._refresh()
-        self._sync(obj, t)
+        if self.timeline is not None:
+            self._sync(obj, t)
 
     def stop(self, line: int, t: int, obj: object) -> None:
         self.line = line
         result = self._call(line, self.monitor.stop, obj, t + self.shift)
         self._refresh()
-        self._sync(obj, t)
+        if self.timeline is not None:
+            self._sync(obj, t)
         inv = self.invocations.pop(obj, None)
         if inv is None:
             return
@@ -273,10 +277,13 @@ class Engine:
 
     def _refresh(self) -> None:
         """Recompute `tokens` (bind.Sink) after the set of monitored objects changed."""
-        if len(self.live) > 8 or not all(isinstance(o, int) for o in self.live):
+        live = self.live
+        if len(live) > 8:
             self.tokens = None
+        elif all(isinstance(o, int) for o in live):
+            self.tokens = tuple(f"={o}" for o in live)
         else:
-            self.tokens = tuple(f"={o}" for o in self.live)
+            self.tokens = None
 
     def _violation(self, v) -> None:
         self._refresh()  # the monitor has just stopped monitoring v.obj
@@ -318,36 +325,87 @@ def first_event_time(lines: Iterable[str]) -> tuple[int | None, Iterator[str]]:
     first = None
     for number, text in enumerate(lines, 1):
         seen.append(text)
-        colon = text.find(": ")
-        if colon < 0 or text[0] == "#":
-            continue
-        try:
-            first = line_time(text, colon, number)
-        except TraceFormatError:
-            pass
-        break
+        found, first = _event_time(text, number)
+        if found:
+            break
     return first, itertools.chain(seen, lines)
+
+
+def _event_time(text: str, number: int) -> tuple[bool, int | None]:
+    """Whether `text` is an event line, and its time (None when it does not read)."""
+    colon = text.find(": ")
+    if colon < 0 or text[0] == "#":
+        return False, None
+    try:
+        return True, line_time(text, colon, number)
+    except TraceFormatError:
+        return True, None
+
+
+def _first_block_time(blocks: Iterable[Block]) -> tuple[int | None, Iterator[Block]]:
+    """first_event_time for blocks: the time, and the same blocks again."""
+    blocks = iter(blocks)
+    seen: list[Block] = []
+    first = None
+    for block in blocks:
+        seen.append(block)
+        found = False
+        for number, text in enumerate(block.text_lines(), block.first):
+            found, first = _event_time(text, number)
+            if found:
+                break
+        if found:
+            break
+    return first, itertools.chain(seen, blocks)
 
 
 def replay_ftrace(engine: Engine, binding: Binding, lines: Iterable[str],
                   cut: Callable[[], Cut | None] = lambda: None) -> Summary:
     """`cut` is asked once the lines are read: the last line, if it had no newline."""
-    handlers = bind.handlers(binding, engine)
     if engine.uptime is not None:
         first, lines = first_event_time(lines)
         engine.place(first, None)
+    return _kernel_text(engine, binding, cut, lambda scan: scan.lines(1, lines))
+
+
+def replay_blocks(engine: Engine, binding: Binding, blocks: Iterable[Block],
+                  cut: Callable[[], Cut | None] = lambda: None) -> Summary:
+    """replay_ftrace of text read in blocks (TraceInput.blocks): the same calls, with
+    the lines that cannot matter skipped a block at a time (hamodel/trace/blocks.py)."""
+    from hamodel.trace.blocks import BlockScan  # noqa: PLC0415 (numpy: kernel text only)
+
+    if engine.uptime is not None:
+        first, blocks = _first_block_time(blocks)
+        engine.place(first, None)
+
+    def read(scan: LineScan) -> None:
+        scanner = BlockScan(scan)
+        for block in blocks:
+            scanner.block(block)
+
+    return _kernel_text(engine, binding, cut, read)
+
+
+def _kernel_text(engine: Engine, binding: Binding, cut: Callable[[], Cut | None],
+                 read: Callable[[LineScan], None]) -> Summary:
+    scan = LineScan(bind.handlers(binding, engine), engine.gap, bind.skippable(binding),
+                    engine)
     try:
-        count, last, last_number = scan(lines, handlers, engine.gap, bind.skippable(binding),
-                                        engine)
+        read(scan)
     except TraceFormatError as exc:
         raise ReplayError(exc.line, exc.message, exc.col, exc.needle) from None
+    return _scanned(engine, scan, cut)
+
+
+def _scanned(engine: Engine, scan: LineScan, cut: Callable[[], Cut | None]) -> Summary:
     end = None
+    last, last_number = scan.last, scan.last_number
     if last:  # its timestamp was compared as text, maybe never parsed
         try:
             end = line_time(last, last.find(": "), last_number)
         except TraceFormatError as exc:
             raise ReplayError(exc.line, exc.message, exc.col, exc.needle, last) from None
-    engine.summary.lines = count
+    engine.summary.lines = scan.number
     return _end(engine, end, cut())
 
 
@@ -444,9 +502,12 @@ def replay(automaton: Automaton, binding: Binding | None, trace: TraceInput | st
             return replay(automaton, binding, opened, fmt, params, out, trace_format, hz,
                           platform, timeline)
     kind = detect_format(trace.peek(_telling)) if trace_format == "auto" else trace_format
-    engine = Engine(automaton, params, hz, Reporter(out, fmt, flush=True), platform, timeline)
-    lines = itertools.chain.from_iterable(trace.chunks())
+    # Each finding is flushed when the trace is a stream (a pipe, trace_pipe, --follow):
+    # it reaches a reader as it is found; a file's findings are written as usual.
+    flush = not trace.regular or trace.follow
+    engine = Engine(automaton, params, hz, Reporter(out, fmt, flush=flush), platform, timeline)
     if kind == "jsonl":
+        lines = itertools.chain.from_iterable(trace.chunks())
         whole: list[Cut] = []
 
         def and_a_whole_last_line() -> Iterator[str]:
@@ -464,7 +525,7 @@ def replay(automaton: Automaton, binding: Binding | None, trace: TraceInput | st
     if kernel_only:
         raise ReplayError(0, f"the binding uses what only the kernel-C target follows"
                              f" ({kernel_only[0]}): trace text cannot show it")
-    return replay_ftrace(engine, binding, lines, lambda: trace.cut)
+    return replay_blocks(engine, binding, trace.blocks(), lambda: trace.cut)
 
 
 def exit_code(s: Summary) -> int:

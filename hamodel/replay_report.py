@@ -54,6 +54,10 @@ class Summary:
         return sum(self.violations.values())
 
 
+# json.dumps without its check for cycles (a record never holds itself): same text.
+_json = json.JSONEncoder(check_circular=False).encode
+
+
 def seconds(ns: int) -> str:
     return f"{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"
 
@@ -74,11 +78,26 @@ class Reporter:
         self.units: dict[str, str] = {}  # clock -> "ns" | "jiffies", set by the engine
 
     def _emit(self, record: dict, text: str) -> None:
-        self.out.write((json.dumps(record) if self.json else text) + "\n")
+        self._write(_json(record) if self.json else text)
+
+    def _write(self, line: str) -> None:
+        self.out.write(line + "\n")
         if self.flush:
             self.out.flush()
 
     def violation(self, v, inv: Invocation | None, line: int) -> None:
+        # Only the chosen format is made: a trace may have a violation every few lines.
+        if self.json:
+            self._write(_json({
+                "type": "violation", "obj": v.obj, "time": v.time, "state": v.state,
+                "event": v.event, "kind": v.kind, "clocks": dict(v.clocks),
+                "residency": dict(v.residency), "dominant": dominant(v.residency),
+                "env": dict(v.env),
+                "start": None if inv is None else inv.start,
+                "start_line": None if inv is None else inv.line,
+                "start_args": None if inv is None else inv.args, "line": line,
+            }))
+            return
         what = {
             "invariant": f"invariant timer in state {v.state}" if v.event is None else
             f"event {v.event} after the invariant of state {v.state} ran out (before its "
@@ -90,27 +109,21 @@ class Reporter:
             f"{c}=unset" if n is None else f"{c}={n}{self.units.get(c, '')}" for c, n in v.clocks
         )
         spent = " ".join(f"{s}={n}ns" for s, n in v.residency)
-        record = {
-            "type": "violation", "obj": v.obj, "time": v.time, "state": v.state,
-            "event": v.event, "kind": v.kind, "clocks": dict(v.clocks),
-            "residency": dict(v.residency), "dominant": dominant(v.residency),
-            "env": dict(v.env),
-            "start": None if inv is None else inv.start,
-            "start_line": None if inv is None else inv.line,
-            "start_args": None if inv is None else inv.args, "line": line,
-        }
         started = ""
         if inv is not None:
             args = "".join(f", {k}={val}" for k, val in inv.args.items())
             started = f"; started {seconds(inv.start)} (line {inv.line}{args})"
-        self._emit(record, f"violation: obj {v.obj} at {seconds(v.time)}: {what}; {clocks}; "
-                           f"residency {spent} (mostly {record['dominant']}){started}")
+        self._write(f"violation: obj {v.obj} at {seconds(v.time)}: {what}; {clocks}; "
+                    f"residency {spent} (mostly {dominant(v.residency)}){started}")
 
     def overrun(self, o: Overrun, t: int, line: int) -> None:
-        record = {"type": "overrun", "obj": o.obj, "stop": t, "overrun_ns": o.ns,
-                  "start": o.start, "start_line": o.line, "start_args": o.args, "line": line}
-        self._emit(record, f"overrun: obj {o.obj} stopped at {seconds(t)} (line {line}), "
-                           f"{o.ns} ns after its violation; started line {o.line}")
+        if self.json:
+            self._write(_json({
+                "type": "overrun", "obj": o.obj, "stop": t, "overrun_ns": o.ns,
+                "start": o.start, "start_line": o.line, "start_args": o.args, "line": line}))
+            return
+        self._write(f"overrun: obj {o.obj} stopped at {seconds(t)} (line {line}), "
+                    f"{o.ns} ns after its violation; started line {o.line}")
 
     def gap(self, gap: Gap, abandoned: list) -> None:
         where = "" if gap.cpu is None else f" on CPU {gap.cpu}"

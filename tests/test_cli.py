@@ -185,3 +185,47 @@ def test_binary_and_non_utf8_models_are_located_with_the_right_help(tmp_path):
     proc = run("show", str(tmp_path / "m.dot"))
     e = one_error(proc.stderr, data, "NUL byte")
     assert (proc.returncode, e.line, e.col, e.code) == (2, 2, 12, "HA071")
+
+
+# --- start-up: a command imports what it uses ----------------------------------------
+
+
+def test_each_listed_help_line_is_the_commands_own():
+    """`hamodel --help` lists plugin commands from cli.PLUGIN_COMMANDS without importing
+    them: each line must be the one the module registers."""
+    from hamodel.cli import PLUGIN_COMMANDS, build_parser
+
+    listed = {a.dest: a.help for a in build_parser()._subparsers._group_actions[0]._choices_actions}
+    for name in PLUGIN_COMMANDS:
+        parser = build_parser(name)
+        own = {a.dest: a.help for a in parser._subparsers._group_actions[0]._choices_actions}
+        assert own[name] == listed[name], name
+    assert list(listed) == ["show", "fmt", "draw", "gen", *PLUGIN_COMMANDS]
+
+
+HEAVY = ("lark", "z3", "jinja2", "graphviz", "matplotlib", "numpy", "hamodel.model",
+         "hamodel.check", "hamodel.replay", "hamodel.bpf.runner")
+
+
+def imported_by(*argv: str) -> set[str]:
+    """The modules of HEAVY that `hamodel ARGV` has imported when it ends."""
+    code = ("import sys, io, contextlib\n"
+            "from hamodel.entry import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n"
+            f"        main({list(argv)!r})\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    return set(done.stdout.split())
+
+
+def test_help_imports_no_heavy_module():
+    assert imported_by("--help") == set()
+    assert imported_by("check", "--help") >= {"hamodel.check"}  # its own, to list its flags
+
+
+def test_show_imports_the_parser_but_not_z3_jinja_or_graphviz():
+    assert imported_by("show", TLOB) == {"lark", "hamodel.model"}

@@ -65,6 +65,17 @@ def loaded(prefix: str) -> list[tuple[str, str]]:
     return found
 
 
+def left_behind(prefix: str, settle_s: float = 2.0) -> list[tuple[str, str]]:
+    """What of the monitor is still loaded after its runner has exited.  The kernel
+    frees a map in a workqueue once its last reference is gone, so right after the
+    exit it can still be listed for a few milliseconds (seen under load); a leak
+    stays."""
+    deadline = time.monotonic() + settle_s
+    while (found := loaded(prefix)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
 def start(model: Path, target: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "hamodel", "run", str(model), "--binary", str(target),
@@ -88,7 +99,7 @@ def test_sigterm_at_any_moment_leaves_nothing_loaded(model, target, delay):
     proc = start(model, target)
     time.sleep(delay)
     _, err = stop(proc)
-    assert loaded(model.stem) == []
+    assert left_behind(model.stem) == []
     if proc.returncode == -signal.SIGTERM:
         # Before Python ran hamodel's entry point the kernel's default action ends it.
         assert delay <= 0.1 and err == "", err
@@ -113,7 +124,7 @@ def test_sigterm_once_attached_detaches_and_prints_the_summary(model, target):
     assert err == "hamodel run: stopped by SIGTERM; everything detached\n"
     (summary,) = [json.loads(x) for x in out.splitlines() if '"summary"' in x]
     assert summary["counters"]["started"] == 0
-    assert loaded(model.stem) == []
+    assert left_behind(model.stem) == []
 
 
 def test_a_run_ended_by_its_duration_exits_1_after_a_violated_window(model, target):
@@ -136,4 +147,4 @@ def test_a_run_ended_by_its_duration_exits_1_after_a_violated_window(model, targ
             proc.wait()
     assert proc.returncode == 1, err
     assert [json.loads(x)["type"] for x in out.splitlines()] == ["violation", "summary"]
-    assert loaded(model.stem) == []
+    assert left_behind(model.stem) == []

@@ -13,10 +13,12 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from hamodel.binding import Binding
+
+if TYPE_CHECKING:
+    import jinja2
 
 # Target name (as on the command line) -> module.  Dashes on the command line,
 # underscores in module names.
@@ -55,6 +57,8 @@ def templates_dir() -> Path:
 
 @functools.cache
 def environment(target: str) -> jinja2.Environment:
+    import jinja2  # noqa: PLC0415 (Jinja only for the commands that render templates)
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir() / target)),
         undefined=jinja2.StrictUndefined,

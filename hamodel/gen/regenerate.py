@@ -1,15 +1,17 @@
-"""Rebuild generated/: every model in models/ for every target, every LTL spec for kernel C.
+"""Rebuild generated/: every model in models/ for every target, every LTL spec for kernel C;
+and hamodel/lalr_tables/: the parsers of grammar/*.lark (hamodel/lalr.py).
 
-    python -m hamodel.gen.regenerate            # rewrite generated/
+    python -m hamodel.gen.regenerate            # rewrite generated/ and the parser tables
     python -m hamodel.gen.regenerate --check    # exit 1 and list what is stale
 
-tests/test_generated.py runs the check, so a change to a template, a generator
-or a model that is not followed by a regeneration fails the suite.
+tests/test_generated.py runs the check, so a change to a template, a generator,
+a model or a grammar that is not followed by a regeneration fails the suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -77,15 +79,40 @@ def stale(root: Path = ROOT) -> list[str]:
     return sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
 
 
+def stale_tables() -> list[str]:
+    """The grammars whose table module was not made from the grammar as it is now."""
+    from hamodel import lalr
+
+    out = []
+    for name in sorted(lalr.GRAMMARS):
+        try:
+            module = importlib.import_module(f"{lalr.TABLES_PACKAGE}.{name}")
+        except ImportError:
+            out.append(name)
+            continue
+        if module.GRAMMAR_KEY != lalr.grammar_key(name):
+            out.append(name)
+    return out
+
+
+def write_tables() -> None:
+    from hamodel import lalr
+
+    tables = {f"{name}.py": lalr.table_module_text(name) for name in sorted(lalr.GRAMMARS)}
+    write_tree(ROOT / "hamodel" / "lalr_tables", tables)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hamodel.gen.regenerate")
     parser.add_argument("--check", action="store_true", help="only report stale files")
     args = parser.parse_args(argv)
     if args.check:
-        bad = stale()
+        bad = [f"generated/{path}" for path in stale()]
+        bad += [f"hamodel/lalr_tables/{name}.py" for name in stale_tables()]
         for path in bad:
-            print(f"stale: generated/{path}")
+            print(f"stale: {path}")
         return 1 if bad else 0
+    write_tables()
     want = expected_tree()
     gen = ROOT / "generated"
     for rel in set(actual_tree()) - set(want):

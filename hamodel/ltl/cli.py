@@ -22,7 +22,7 @@ from hamodel.ltl.check import check_spec
 from hamodel.ltl.formula import LtlSpec, explicit
 from hamodel.ltl.load import load_ltl
 from hamodel.ltl.names import abbreviations
-from hamodel.output import write_atomic, write_tree
+from hamodel.output import write_atomic
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -48,14 +48,15 @@ def buchi_or_report(spec: LtlSpec) -> Buchi | None:
         return None
 
 
-def binding_or_report(args: argparse.Namespace, spec: LtlSpec
-                      ) -> tuple[LtlBinding | None, bool]:
-    """The binding (--binding, or the one beside the spec); False when it has errors."""
+def binding_or_report(args: argparse.Namespace, spec: LtlSpec, path: str | None = None,
+                      given: str | None = None) -> tuple[LtlBinding | None, bool]:
+    """The binding (`given`, --binding, or the one beside the spec at `path`, by default
+    args.model); False when it has errors."""
     if getattr(args, "no_binding", False):
         return None, True
-    given = getattr(args, "binding", None)
+    given = given or getattr(args, "binding", None)
     binding, diags = load_ltl_binding(given, spec) if given else find_ltl_binding(
-        args.model, spec)
+        path or args.model, spec)
     _print(diags)
     return binding, not dg.has_errors(diags)
 
@@ -131,34 +132,32 @@ def draw(args: argparse.Namespace, fmt: str) -> int:
 # --- gen --------------------------------------------------------------------------------
 
 
-def gen(args: argparse.Namespace) -> int:
+def plan_gen(args: argparse.Namespace, path: str, binding_file: str | None = None
+             ) -> tuple[str, dict[str, str], tuple[str, ...]] | None:
+    """`hamodel gen` of one spec: (monitor name, files, notes), nothing written yet;
+    None (reported) when it cannot be generated."""
     from hamodel.gen import GenError, kernel_c_ltl
 
     if args.target != "kernel-c":
         print(f"hamodel gen: target {args.target!r} does not take LTL specs (LTL monitors are"
               " generated for kernel-c; `hamodel replay` runs the Python reference)",
               file=sys.stderr)
-        return EXIT_BAD_INPUT
-    spec = load_or_report(args.model, args.name)
+        return None
+    spec = load_or_report(path, args.name)
     if spec is None:
-        return EXIT_BAD_INPUT
-    binding, ok = binding_or_report(args, spec)
+        return None
+    binding, ok = binding_or_report(args, spec, path, binding_file)
     if not ok:
-        return EXIT_BAD_INPUT
+        return None
     options = kernel_c_ltl.LtlOptions(
-        model_path=args.model, binding=binding, monitor_type=args.type, parent=args.parent,
+        model_path=path, binding=binding, monitor_type=args.type, parent=args.parent,
         description=args.description)
     try:
         files = kernel_c_ltl.generate(spec, options)
     except GenError as err:
         _print(err.diagnostics)
-        return EXIT_BAD_INPUT
-    out = args.output or spec.name
-    write_tree(out, files)
-    for rel in sorted(files):
-        print(f"wrote {out.rstrip('/')}/{rel}")
-    sys.stdout.writelines(f"{n}\n" for n in kernel_c_ltl.notes(spec, options))
-    return EXIT_OK
+        return None
+    return spec.name, files, tuple(kernel_c_ltl.notes(spec, options))
 
 
 # --- check ------------------------------------------------------------------------------

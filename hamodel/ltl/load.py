@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hamodel import diagnostics as dg
-from hamodel.diagnostics import Diagnostic
 from hamodel.load import SOURCES, default_name, read_text
-from hamodel.ltl.build import build_spec
-from hamodel.ltl.formula import LtlSpec
-from hamodel.ltl.parse import parse_ltl
 from hamodel.source import SourceText
+
+if TYPE_CHECKING:  # the LTL stages are imported by the commands that read a spec
+    from hamodel.diagnostics import Diagnostic
+    from hamodel.ltl.formula import LtlSpec
 
 SUFFIX = ".ltl"
 
@@ -23,6 +24,9 @@ def is_ltl(path: str | Path) -> bool:
 
 def load_ltl_text(text: str, file: str, name: str | None = None
                   ) -> tuple[LtlSpec | None, list[Diagnostic]]:
+    from hamodel.ltl.build import build_spec
+    from hamodel.ltl.parse import parse_ltl
+
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     SOURCES[file] = SourceText(file, text)
     try:

@@ -11,16 +11,15 @@ are kept for build.py's precedence warnings.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from hamodel import diagnostics as dg
+from hamodel import lalr
 from hamodel.ltl import codes
 from hamodel.ltl.formula import Atom, Binary, Const, Definition, Formula, Op, Unary
-from hamodel.parse import grammar_dir
 from hamodel.source import Span
 
 # Operators and parentheses on one path of a formula as written.  rvgen's own
@@ -43,11 +42,8 @@ class ParsedDefinition:
     tokens: tuple[LtlToken, ...]  # of the formula, after the `=`
 
 
-@functools.cache
 def _parser() -> Lark:
-    return Lark.open(
-        str(grammar_dir() / "ltl.lark"), parser="lalr", lexer="basic", propagate_positions=True
-    )
+    return lalr.parser("ltl")
 
 
 _FRIENDLY = {

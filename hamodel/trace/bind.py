@@ -24,7 +24,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 from typing import Protocol
 
-from hamodel.binding import Binding, EventBinding, Marker
+from hamodel.binding import _COMPARE, Binding, EventBinding, Marker
 from hamodel.trace.ftrace import (
     FIELD_FORMATS,
     Handler,
@@ -143,6 +143,13 @@ def _format_handler(tp: str, pattern: re.Pattern[str], groups: tuple[_Group, ...
     """A tracepoint with a comm field, read by its whole print format (FIELD_FORMATS)
     so that no task name can stand in for a pid or a state."""
     live = sink.live
+    # Per group: its object field, whether only monitored objects count, and per
+    # binding (event, handler, its conditions as (field, compare, value)).
+    plan = tuple(
+        (g.object_field, g.only_live,
+         tuple((b.event, b.handler, tuple((c.field, _COMPARE[c.op], c.value) for c in b.when))
+               for b in g.bindings))
+        for g in groups)
 
     def handle(number: int, text: str, colon: int, end: int) -> None:
         m = pattern.match(text, end + 1)
@@ -152,18 +159,19 @@ def _format_handler(tp: str, pattern: re.Pattern[str], groups: tuple[_Group, ...
                                            f"kernel's format: {fields.strip()[:120]!r}",
                                    col=end + 2 + len(fields) - len(fields.lstrip()))
         t = None
-        for group in groups:
-            field = group.object_field
+        for field, only_live, bindings in plan:
             obj = (parse_head(text[:colon], number).pid if field == "common_pid"
                    else int(m[field]))
-            if group.only_live and obj not in live:
+            if only_live and obj not in live:
                 continue
             if t is None:
                 t = line_time(text, colon, number)
-            for b in group.bindings:
-                if all(c.holds(_format_field(m, c.field, text, colon, number))
-                       for c in b.when):
-                    sink.event(number, t, obj, b.event, b.handler)
+            for event, handler, conditions in bindings:
+                for name, compare, value in conditions:
+                    if not compare(_format_field(m, name, text, colon, number), value):
+                        break
+                else:
+                    sink.event(number, t, obj, event, handler)
 
     return handle
 

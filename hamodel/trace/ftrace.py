@@ -85,15 +85,19 @@ def parse_time(text: str, line: int) -> int:
     """`451.494131` (µs, as tracefs prints) or `568.386245669` (ns) -> integer ns."""
     sec, dot, frac = text.partition(".")
     # isascii: str.isdigit also takes `²` and other digits int() refuses or reads.
-    if (not dot or not text.isascii() or not sec.isdigit() or not frac.isdigit()
-            or len(frac) > 9):
-        raise TraceFormatError(
-            line,
-            f"timestamp {text!r} is not seconds with up to 9 decimals "
-            "(record with a clock in seconds: trace_clock mono, local, boot, ...)",
-            needle=text,
-        )
-    return int(sec) * NS_PER_S + int(frac) * 10 ** (9 - len(frac))
+    if dot and sec and 0 < len(frac) <= 9 and text.isascii():
+        digits = sec + frac
+        if digits.isdigit():
+            return int(digits) * _SCALE[len(frac)]
+    raise TraceFormatError(
+        line,
+        f"timestamp {text!r} is not seconds with up to 9 decimals "
+        "(record with a clock in seconds: trace_clock mono, local, boot, ...)",
+        needle=text,
+    )
+
+
+_SCALE = tuple(10 ** (9 - n) for n in range(10))  # ns per unit of n decimals
 
 
 def parse_head(head: str, line: int) -> Head:
@@ -119,6 +123,9 @@ def parse_fields(fields: str) -> dict[str, str]:
 def task_state(text: str, line: int) -> int:
     """prev_state as printed (`R+`, `S`, `I`...) -> the reported state
     (hamodel.binding.reported_prev_state)."""
+    known = _TASK_STATES.get(text)
+    if known is not None:
+        return known
     letters = text.rstrip("+")
     value = 0
     for letter in letters.split("|"):
@@ -126,7 +133,12 @@ def task_state(text: str, line: int) -> int:
             raise TraceFormatError(line, f"unknown task state {text!r} in prev_state",
                                    needle="=" + text)
         value |= TASK_STATE_LETTERS[letter]
+    if len(_TASK_STATES) < 256:  # a handful of spellings in any real trace
+        _TASK_STATES[text] = value
     return value
+
+
+_TASK_STATES: dict[str, int] = {}  # prev_state texts read so far
 
 
 # A handler gets (line number, line text, end of the timestamp, end of the event name).
@@ -153,48 +165,78 @@ def scan(
     `cpus=N`, `CPU N is empty`) are skipped; any other line that is not an
     event or a gap marker is refused.  Returns (number of lines, the last
     event line, its number) so the caller learns where the trace ends.
-
-    This loop is the hot path of `hamodel replay`: a line whose event nobody
-    asked for costs two `find`s and a dict look-up, and a line of a
-    `skippable` event that contains none of `monitored.tokens` is dropped
-    here, without calling its handler.
     """
-    number = last_number = 0
-    last = ""
-    stamp, width = "", 0  # the last timestamp as printed, its length: see _later_stamp
-    get = handlers.get
-    if monitored is None:
-        skippable = frozenset()
-    for number, text in enumerate(lines, 1):  # noqa: B007 - `number` is returned
-        colon = text.find(": ")
-        if colon < 0 or text[0] == "#":
-            _other_line(number, text, on_gap)
-            continue
-        end = text.find(":", colon + 2)
-        if end < 0:
-            raise TraceFormatError(number, f"not a trace line: {text.strip()[:80]!r}",
-                                   col=len(text) - len(text.lstrip()) + 1)
-        last, last_number = text, number
-        # Time never goes back, on any line: compared as text while the width holds.
-        now = text[colon - width : colon]
-        if now < stamp or colon <= width or text[colon - width - 1] != " ":
-            stamp = _later_stamp(text, colon, stamp, number)
-            width = len(stamp)
-        else:
-            stamp = now
-        name = text[colon + 2 : end]
-        if name in skippable:
-            tokens = monitored.tokens  # type: ignore[union-attr]
-            if tokens is not None:
-                for token in tokens:
-                    if token in text:
-                        break
-                else:
+    state = LineScan(handlers, on_gap, skippable, monitored)
+    state.lines(1, lines)
+    return state.number, state.last, state.last_number
+
+
+class LineScan:
+    """`scan`, a line at a time, resumable: what it has seen so far is kept, so lines
+    can come in pieces (hamodel/trace/blocks.py hands it the blocks it does not
+    take itself).
+
+    A line whose event nobody asked for costs two `find`s and a dict look-up, and
+    a line of a `skippable` event that contains none of `monitored.tokens` is
+    dropped without calling its handler.
+    """
+
+    def __init__(self, handlers: Mapping[str, Handler], on_gap: Callable[[Gap], None],
+                 skippable: frozenset[str] = frozenset(),
+                 monitored: Monitored | None = None) -> None:
+        self.handlers = handlers
+        self.on_gap = on_gap
+        self.skippable = skippable if monitored is not None else frozenset()
+        self.monitored = monitored
+        self.number = 0  # the last line seen
+        self.last = ""  # the last event line, and its number
+        self.last_number = 0
+        self.stamp = ""  # the last timestamp as printed, and its length: see _later_stamp
+        self.width = 0
+
+    def lines(self, first: int, lines: Iterable[str]) -> None:
+        """Lines numbered from `first` (one after the last seen)."""
+        get = self.handlers.get
+        on_gap = self.on_gap
+        skippable = self.skippable
+        monitored = self.monitored
+        stamp, width = self.stamp, self.width
+        last, last_number = self.last, self.last_number
+        number = first - 1
+        try:
+            for number, text in enumerate(lines, first):  # noqa: B007 - kept in self.number
+                colon = text.find(": ")
+                if colon < 0 or text[0] == "#":
+                    _other_line(number, text, on_gap)
                     continue
-        handler = get(name)
-        if handler is not None:
-            handler(number, text, colon, end)
-    return number, last, last_number
+                end = text.find(":", colon + 2)
+                if end < 0:
+                    raise TraceFormatError(number, f"not a trace line: {text.strip()[:80]!r}",
+                                           col=len(text) - len(text.lstrip()) + 1)
+                last, last_number = text, number
+                # Time never goes back, on any line: compared as text while the width holds.
+                now = text[colon - width : colon]
+                if now < stamp or colon <= width or text[colon - width - 1] != " ":
+                    stamp = _later_stamp(text, colon, stamp, number)
+                    width = len(stamp)
+                else:
+                    stamp = now
+                name = text[colon + 2 : end]
+                if name in skippable:
+                    tokens = monitored.tokens  # type: ignore[union-attr]
+                    if tokens is not None:
+                        for token in tokens:
+                            if token in text:
+                                break
+                        else:
+                            continue
+                handler = get(name)
+                if handler is not None:
+                    handler(number, text, colon, end)
+        finally:
+            self.number = number
+            self.stamp, self.width = stamp, width
+            self.last, self.last_number = last, last_number
 
 
 def _later_stamp(text: str, colon: int, before: str, number: int) -> str:

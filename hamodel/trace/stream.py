@@ -4,8 +4,10 @@ device, or tracefs's `trace_pipe` (also `instances/NAME/trace_pipe`).
 Everything is read the same way, with read(2) a chunk at a time: on a file that
 gives whole chunks, on a pipe or `trace_pipe` whatever has arrived, so a line
 reaches the monitor as soon as its newline does.  Lines come out a chunk at a
-time as lists of str without their newline (the caller chains them), and the
-last chunks are kept so an error can quote its line.
+time (`chunks`: lists of str without their newline, which the caller chains;
+`blocks`: a chunk of ASCII text kept as bytes, with the places of its newlines,
+for hamodel/trace/blocks.py), and the last chunks are kept so an error can
+quote its line.
 
 Bounds: a line longer than MAX_LINE characters is refused as soon as it is
 that long, without reading the rest of it; memory holds at most one chunk and
@@ -33,6 +35,9 @@ from hamodel import signals
 
 MAX_LINE = 1 << 16  # characters in one trace line (tracefs prints at most a page per event)
 CHUNK = 1 << 16  # read(2) size: small enough that splitting it stays in the CPU cache
+# read(2) size for `blocks`: bytes are not split into str lines, and the whole-block
+# passes of hamodel/trace/blocks.py cost less per byte on fewer, larger blocks.
+BLOCK = 1 << 18
 FOLLOW_POLL_S = 0.2
 PROGRESS_BYTES = 32 << 20  # a progress bar (tqdm) for files bigger than this, on a terminal
 BOM = b"\xef\xbb\xbf"
@@ -60,8 +65,42 @@ class Cut:
     text: str
 
 
+class Block:
+    """Complete lines numbered from `first`: ASCII text as bytes (`data`, each line
+    ending in a newline, none longer than MAX_LINE) with the offsets of its newlines
+    (`newlines`, a numpy array); or, for any other text, its lines decoded (`lines`)."""
+
+    __slots__ = ("first", "data", "newlines", "lines")
+
+    def __init__(self, first: int, data: bytes | None = None, newlines=None,
+                 lines: list[str] | None = None) -> None:
+        self.first = first
+        self.data = data
+        self.newlines = newlines
+        self.lines = lines
+
+    @property
+    def count(self) -> int:
+        return len(self.newlines) if self.lines is None else len(self.lines)
+
+    def text_lines(self) -> list[str]:
+        """The lines as str, without their newlines."""
+        if self.lines is None:
+            return self.data[:-1].decode("ascii").split("\n")  # type: ignore[index]
+        return self.lines
+
+    def line(self, number: int) -> str | None:
+        i = number - self.first
+        if not 0 <= i < self.count:
+            return None
+        if self.lines is not None:
+            return self.lines[i]
+        start = int(self.newlines[i - 1]) + 1 if i else 0
+        return self.data[start:int(self.newlines[i])].decode("ascii")  # type: ignore[index]
+
+
 class TraceInput:
-    """One trace input, opened; iterate `chunks()` once."""
+    """One trace input, opened; iterate `chunks()` or `blocks()` once."""
 
     def __init__(self, name: str, fd: int, follow: bool = False, progress: bool = False
                  ) -> None:
@@ -78,7 +117,7 @@ class TraceInput:
         self.stopped: signals.Interrupted | KeyboardInterrupt | None = None
         self._carry = b""
         self._ahead: list[tuple[int, list[str]]] = []  # read by `peek`, not yet given out
-        self._recent: deque[tuple[int, list[str]]] = deque(maxlen=3)
+        self._recent: deque[Block] = deque(maxlen=3)
         self._error: TraceInputError | None = None
         self._eof = False
         self._bar = None  # tqdm's progress bar, made at the first read
@@ -146,17 +185,37 @@ class TraceInput:
                 if self._error is not None:
                     raise self._error
                 return
-            self._recent.append(got)
+            self._recent.append(Block(got[0], lines=got[1]))
             if got[1]:
                 yield got[1]
+
+    def blocks(self) -> Iterator[Block]:
+        """The lines, a Block at a time (ASCII text stays bytes); raises TraceInputError
+        after the good lines before the bad one."""
+        while True:
+            if self._ahead:
+                first, lines = self._ahead.pop(0)
+                got: Block | None = Block(first, lines=lines)
+            elif self._error is not None:
+                raise self._error
+            else:
+                got = self._next_block()
+            if got is None:
+                if self._error is not None:
+                    raise self._error
+                return
+            self._recent.append(got)
+            if got.count:
+                yield got
 
     def line(self, number: int) -> str | None:
         """The text of a line given out lately (for quoting it in an error)."""
         if self.cut is not None and self.cut.line == number:
             return self.cut.text
-        for first, lines in self._recent:
-            if first <= number < first + len(lines):
-                return lines[number - first]
+        for block in self._recent:
+            text = block.line(number)
+            if text is not None:
+                return text
         return None
 
     # --- internals ---
@@ -174,14 +233,26 @@ class TraceInput:
         self._finish()
         return None
 
-    def _read(self) -> bytes | None:
+    def _next_block(self) -> Block | None:
+        """The next complete lines as a Block, or None at the end."""
+        while not self._eof:
+            data = self._read(BLOCK)
+            if data is None:
+                break
+            block = self._take_block(data)
+            if block is not None:
+                return block
+        self._finish()
+        return None
+
+    def _read(self, size: int = CHUNK) -> bytes | None:
         """The next bytes; None at the end of the input or when a signal stopped it."""
         try:
             while True:
                 if (signum := signals.stop_requested()) is not None:
                     raise signals.Interrupted(signum)
                 with signals.raising():
-                    data = os.read(self.fd, CHUNK)
+                    data = os.read(self.fd, size)
                 if data:
                     self.offset += len(data)
                     self._show_progress(len(data))
@@ -214,6 +285,34 @@ class TraceInput:
         lines = self._decode(block)
         self._check_partial()
         return lines
+
+    def _take_block(self, data: bytes) -> Block | None:
+        """`_take` for `blocks`: ASCII text with no line over MAX_LINE stays bytes; other
+        text is decoded, and refused where it should be, as `_take` does."""
+        import numpy as np  # noqa: PLC0415 (replay of kernel text only)
+
+        buf = self._carry + data if self._carry else data
+        if self.offset == len(data) and buf.startswith(BOM):
+            buf = buf[len(BOM):]
+        end = buf.rfind(b"\n")
+        if end < 0:
+            self._carry = buf
+            self._check_partial()
+            return None
+        raw, self._carry = buf[:end + 1], buf[end + 1:]
+        first = self.count + 1
+        if raw.isascii():
+            newlines = np.flatnonzero(np.frombuffer(raw, np.uint8) == 10)
+            longest = int(newlines[0]) if len(raw) > MAX_LINE else 0
+            if len(newlines) > 1 and len(raw) > MAX_LINE:
+                longest = max(longest, int(np.diff(newlines).max()) - 1)
+            if longest <= MAX_LINE:
+                self.count += len(newlines)
+                self._check_partial()
+                return Block(first, raw, newlines)
+        lines = self._decode(raw[:-1])
+        self._check_partial()
+        return Block(first, lines=lines) if lines or self._error is not None else None
 
     def _decode(self, block: bytes) -> list[str]:
         try:

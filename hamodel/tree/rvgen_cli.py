@@ -33,15 +33,17 @@ def add_gen_flags(p: argparse.ArgumentParser) -> None:
                    help="with -a: the kernel tree (default: the current directory, else ../..)")
 
 
-def model_path(args: argparse.Namespace) -> str | None:
-    """MODEL or -s SPEC (one of them); prints why not and returns None."""
-    if args.model and args.spec and args.model != args.spec:
+def model_paths(args: argparse.Namespace) -> list[str] | None:
+    """The models: MODEL... or -s SPEC (rvgen's one model); prints why not and returns
+    None."""
+    if args.spec and args.models and args.models != [args.spec]:
         print("hamodel gen: give the model once, as MODEL or as -s SPEC", file=sys.stderr)
         return None
-    path = args.model or args.spec
-    if not path:
+    paths = list(args.models) or ([args.spec] if args.spec else [])
+    if not paths:
         print("hamodel gen: which model? give MODEL (or -s SPEC)", file=sys.stderr)
-    return path
+        return None
+    return paths
 
 
 def check_usage(args: argparse.Namespace) -> str | None:
@@ -68,6 +70,12 @@ def check_class(args: argparse.Namespace, a: Automaton) -> str | None:
         return (f"-c ha, but {a.file} has no clock or env: it is a deterministic automaton;"
                 " use -c da, or drop -c")
     return None
+
+
+def kernel_checklist(name: str, trace_class: str | None, parent: str | None,
+                     kunit: tuple[str, tuple[str, ...]] | None, out: str) -> list[str]:
+    """What is left to wire a monitor written to `out` into a kernel tree by hand."""
+    return checklist(Wiring(name, parent, trace_class, False, kunit), out, None, "")
 
 
 def write_kernel_monitor(args: argparse.Namespace, name: str, files: dict[str, str],

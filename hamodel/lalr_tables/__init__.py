@@ -1,0 +1,1 @@
+"""Lark LALR tables of grammar/*.lark, made by `python -m hamodel.gen.regenerate`."""

@@ -1,0 +1,232 @@
+"""Kernel trace text a block at a time -> the handlers of the lines that can matter.
+
+`ftrace.LineScan` looks at every line in Python: a few hundred nanoseconds a
+line, which on a real trace (most lines about tasks nobody monitors, or of
+events no binding names) is most of replay's time.  This module takes whole
+blocks of ASCII text (hamodel/trace/stream.py `Block`) and does the per-line
+work in numpy, a pass over the bytes at a time:
+
+- every line is checked as LineScan checks it: it is an event line (not a
+  comment, a `: ` and a `:` after it) and its timestamp, compared as text at
+  the width of the last one, is no earlier than the one before.  When any line
+  of the block is something else (a comment, a gap marker, a timestamp that
+  changes width or goes back, ...) the block is handed to LineScan whole, so
+  every such line is read, reported or refused exactly as before;
+- the lines that can matter are found without visiting the others: lines whose
+  event has a handler and is not `skippable` (the 8 bytes after the `: `
+  against each name, then the name exactly), and lines that contain `=<id>` of
+  a monitored object (`Monitored.tokens`: the `=` signs of the block, then
+  their digits).  Each goes through the same test and the same handler as in
+  LineScan, in line order.  A handler may change the monitored objects; the
+  lines of a new token after it are added then.
+
+Nothing here decides anything about a line: it only avoids looking at lines
+LineScan would look at and drop.  tests/test_replay_blocks.py replays traces
+both ways, line by line and in blocks of every size, and compares every call.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from hamodel.trace.ftrace import LineScan
+from hamodel.trace.stream import Block
+
+SPACE, HASH, COLON, EQUALS = (ord(c) for c in " #:=")
+MAX_WIDTH = 16  # a timestamp wider than this goes through LineScan
+
+
+def _windows(data: bytes, dtype: str) -> np.ndarray:
+    """The bytes of `data` read as `dtype` at every offset (windows that overlap):
+    element i holds data[i : i + itemsize]."""
+    size = np.dtype(dtype).itemsize
+    return np.ndarray((len(data) - size + 1,), dtype, data, 0, (1,))
+
+
+def _name_pattern(name: bytes) -> tuple[int, int]:
+    """(shift, value): the 8 bytes after an event line's `: `, read big-endian and
+    shifted right by `shift`, equal `value` when the event is `name` (a name of 8
+    or more letters: when it starts like it)."""
+    head = (name + b":")[:8]
+    return 8 * (8 - len(head)), int.from_bytes(head, "big")
+
+
+class BlockScan:
+    """Feeds blocks to LineScan's handlers, doing LineScan's per-line work in numpy."""
+
+    def __init__(self, lines: LineScan) -> None:
+        self.lines = lines
+        skippable = lines.skippable
+        named = [n for n in lines.handlers if n.isascii() and n]
+        self.always = [_name_pattern(n.encode()) for n in named if n not in skippable]
+        self.skippable_patterns = [_name_pattern(n.encode()) for n in named if n in skippable]
+        # non-ASCII names never appear in an ASCII block; an empty one: every line
+        self.every_line = "" in lines.handlers
+
+    def block(self, block: Block) -> None:
+        if block.data is None or not self._fast(block):
+            self.lines.lines(block.first, block.text_lines())
+
+    def _fast(self, block: Block) -> bool:
+        """Take the block when every line is an event line in time order; False (and
+        nothing done) when LineScan must read it."""
+        scan = self.lines
+        width = scan.width
+        if not 0 < width <= MAX_WIDTH or not scan.stamp.isascii() or len(block.data) < 16:
+            return False
+        data, nl = block.data, block.newlines
+        a = np.frombuffer(data, np.uint8)
+        colons = np.flatnonzero(a == COLON)
+        spaced = colons[a[colons + 1] == SPACE]  # ": " (the last byte is a newline)
+        starts = np.empty_like(nl)
+        starts[0] = 0
+        starts[1:] = nl[:-1] + 1
+        first = np.searchsorted(spaced, starts)
+        if first[-1] + 1 >= len(spaced):
+            return False
+        colon = spaced[first]  # the first ": " of each line
+        # A second ": " on the same line: there is a ":" after the first (LineScan's `end`).
+        if (spaced[first + 1] >= nl).any() or (a[starts] == HASH).any():
+            return False  # no ": " twice (blank, a gap marker, ...), or a comment
+        # LineScan's own test: the `width` characters before the colon, after a space,
+        # compare as text with the last stamp (a line too short for them goes to it).
+        if (colon - starts <= width).any() or (a[colon - width - 1] != SPACE).any():
+            return False
+        if colon[0] < 16:
+            return False  # too close to the block's start to read 16 bytes before it
+        # Each stamp as big-endian numbers (the 8 bytes before the colon, and the up to 8
+        # before those), so comparing them compares the text.
+        w8 = _windows(data, ">u8")
+        low = w8[colon - 8].astype(np.uint64)
+        high = w8[colon - 16].astype(np.uint64)
+        keep = np.uint64((1 << 8 * max(0, width - 8)) - 1)
+        high &= keep
+        if width < 8:
+            low &= np.uint64((1 << 8 * width) - 1)
+        stamp = scan.stamp.encode()
+        before = (int.from_bytes(stamp[:-8], "big"), int.from_bytes(stamp[-8:], "big"))
+        if (int(high[0]), int(low[0])) < before:
+            return False
+        back = (high[1:] < high[:-1]) | ((high[1:] == high[:-1]) & (low[1:] < low[:-1]))
+        if back.any():
+            return False
+        self._matter(block, a, w8, nl, colon)
+        last = int(colon[-1])
+        scan.number = block.first + len(nl) - 1
+        scan.stamp = data[last - width:last].decode()
+        scan.last_number = scan.number
+        scan.last = data[int(starts[-1]):int(nl[-1])].decode()
+        return True
+
+    def _matter(self, block: Block, a: np.ndarray, w8: np.ndarray, nl: np.ndarray,
+                colon: np.ndarray) -> None:
+        """Run the handlers of the lines that can matter, in line order."""
+        scan = self.lines
+        monitored = scan.monitored
+        # The 8 bytes after each line's ": " (lines too near the block's end: always looked at).
+        near_end = colon + 2 > len(a) - 8
+        after = w8[np.minimum(colon + 2, len(w8) - 1)].astype(np.uint64)
+
+        def named(patterns: list[tuple[int, int]]) -> np.ndarray:
+            """Per line: whether its event may be one of `patterns`' names."""
+            hit = near_end | self.every_line
+            for shift, value in patterns:
+                hit |= (after >> np.uint64(shift)) == np.uint64(value)
+            return hit
+
+        def rows_named(patterns: list[tuple[int, int]]) -> list[int]:
+            return np.flatnonzero(named(patterns)).tolist()
+
+        # A line of an event with no handler is dropped by LineScan whatever tokens it
+        # holds: token lines are kept only where some handled name may be.
+        handled: np.ndarray | None = None
+
+        def token_rows(token: str) -> list[int]:
+            nonlocal equals, handled
+            if equals is None:
+                equals = np.flatnonzero(a == EQUALS)
+            if handled is None:
+                handled = named(self.always + self.skippable_patterns)
+            found = _rows_of(token, a, nl, equals)
+            return found[handled[found]].tolist()
+
+        rows = rows_named(self.always) if self.always or self.every_line else []
+        tokens = monitored.tokens if monitored is not None and scan.skippable else ()
+        equals: np.ndarray | None = None
+        searched: set[str] = set()
+        every_skippable = False  # the lines of every skippable event are in `rows`
+        if tokens is None:
+            rows += rows_named(self.skippable_patterns)
+            every_skippable = True
+        else:
+            for token in tokens:
+                rows += token_rows(token)
+                searched.add(token)
+        if not rows:
+            return
+        heapq.heapify(rows)
+        pop, push = heapq.heappop, heapq.heappush
+        data = block.data
+        first = block.first
+        ends = nl.tolist()
+        get = scan.handlers.get
+        skippable = scan.skippable  # not empty: there is a monitor and tokens matter
+        done = -1
+        while rows:
+            row = pop(rows)
+            if row <= done:
+                continue
+            done = row
+            text = data[ends[row - 1] + 1 if row else 0:ends[row]].decode()  # type: ignore[index]
+            c = text.find(": ")
+            e = text.find(":", c + 2)
+            name = text[c + 2:e]
+            if name in skippable:
+                tokens = monitored.tokens  # type: ignore[union-attr]
+                if tokens is not None:
+                    for token in tokens:
+                        if token in text:
+                            break
+                    else:
+                        continue
+            handler = get(name)
+            if handler is None:
+                continue
+            if not skippable:
+                handler(first + row, text, c, e)
+                continue
+            before = monitored.tokens  # type: ignore[union-attr]
+            handler(first + row, text, c, e)
+            now = monitored.tokens  # type: ignore[union-attr]
+            if now is before:
+                continue
+            # The monitored objects changed: lines after this one that name a new one.
+            if now is None:
+                if not every_skippable:
+                    every_skippable = True
+                    for later in rows_named(self.skippable_patterns):
+                        if later > row:
+                            push(rows, later)
+                continue
+            for token in now:
+                if token in searched:
+                    continue
+                searched.add(token)
+                for later in token_rows(token):
+                    if later > row:
+                        push(rows, later)
+
+
+def _rows_of(token: str, a: np.ndarray, nl: np.ndarray, equals: np.ndarray) -> np.ndarray:
+    """The lines (indexes in the block) that contain `token`, `=` and digits."""
+    raw = token.encode()
+    if not raw.startswith(b"=") or not raw.isascii():
+        return np.arange(len(nl))  # any other token: every line is a candidate
+    at = equals[equals <= len(a) - len(raw)]
+    for k in range(1, len(raw)):
+        at = at[a[at + k] == raw[k]]
+        if not len(at):
+            break
+    return np.unique(np.searchsorted(nl, at))
