@@ -102,13 +102,13 @@ def deferred() -> Iterator[None]:
     handler is put in place for the block and the previous one restored.
     """
     restore: dict[int, object] = {}
-    if not _state.installed and threading.current_thread() is threading.main_thread():
-        for s in SIGNALS:
-            restore[s] = signal.signal(s, handler)
     if not _state.defer:  # a signal before the block was raised then: start afresh
         _state.pending, _state.raised = None, False
     _state.defer += 1
     try:
+        if not _state.installed and threading.current_thread() is threading.main_thread():
+            for s in SIGNALS:
+                restore[s] = signal.signal(s, handler)
         yield
     finally:
         _state.defer -= 1
@@ -137,12 +137,18 @@ def blocked() -> Iterator[None]:
     For the few renames that must all happen or all be undone, and for removing
     temporary files, which a signal must not leave half done."""
     main = threading.current_thread() is threading.main_thread()
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS) if main else None
     if not _state.installed and not _state.defer:  # a library call: nothing is pending
         _state.pending, _state.raised = None, False
     before = _state.pending
-    _state.defer += 1  # a signal another thread takes is recorded, not raised
+    # Deferred before the mask changes: a signal that came just before the block runs
+    # its Python handler a few steps later, possibly right after the mask call, and
+    # must only be recorded there.  Raised at that point it would leave SIGINT and
+    # SIGTERM blocked for good, in this process and in every child it starts.
+    _state.defer += 1
+    old = None
     try:
+        if main:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
         yield
     finally:
         if old is not None:

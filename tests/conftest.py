@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -166,3 +167,14 @@ def newest_rv_tree(linux_612, tmp_path_factory) -> Path:
     shutil.copytree(linux_612, dest)
     overlay_newest_rv(dest)
     return dest
+
+
+@pytest.fixture(autouse=True)
+def _signals_left_deliverable():
+    """A test that leaves SIGINT or SIGTERM blocked fails itself, not the later tests:
+    every program the suite starts afterwards would inherit the mask and ignore them."""
+    yield
+    held = {signal.SIGINT, signal.SIGTERM} & signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    if held:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        pytest.fail(f"the test left {sorted(s.name for s in held)} blocked")

@@ -128,6 +128,29 @@ def test_blocked_holds_a_signal_until_the_end_of_the_block(handlers):
     assert done == ["the block ran to its end"]
 
 
+def test_a_signal_just_before_blocked_leaves_nothing_blocked(handlers, monkeypatch):
+    """Found in CI: a signal that arrives just before `blocked` has its Python handler
+    run a few bytecodes later, possibly right after the mask call.  It must be taken
+    at the end of the block, and the mask given back: a process left with SIGINT and
+    SIGTERM blocked passes that mask to every program it starts."""
+    real = signal.pthread_sigmask
+
+    def mask_then_late_handler(how, sigs):
+        old = real(how, sigs)
+        if how == signal.SIG_BLOCK and sigs:
+            signals.handler(signal.SIGTERM, None)  # the late Python-level handler
+        return old
+
+    monkeypatch.setattr(signal, "pthread_sigmask", mask_then_late_handler)
+    done = []
+    with pytest.raises(signals.Interrupted) as info:
+        with signals.blocked():
+            done.append("the block ran to its end")
+    monkeypatch.undo()
+    assert done == ["the block ran to its end"] and info.value.signum == signal.SIGTERM
+    assert not set(signals.SIGNALS) & signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
 def test_deferred_without_the_program_handler_still_records(tmp_path):
     """cli.main called directly (tests, a host program): deferred puts the handler in
     place for its block and gives the old one back."""
