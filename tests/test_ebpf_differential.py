@@ -198,13 +198,19 @@ def test_ebpf_and_semantics_agree_on_a_recorded_run(target, name):  # noqa: F811
     assert len(oracle) == len(ebpf), (oracle, ebpf)
     for py, bpf in zip(sorted(oracle, key=lambda v: v.time), ebpf, strict=True):
         assert (py.obj, py.kind.value, py.state) == (bpf["tid"], bpf["kind"], bpf["state"])
+        # A timer that a loaded machine runs late lets the task's next event see the
+        # overrun first: reported, as by the kernel framework, under that event's name
+        # and at its instant, so times and clocks are later by the delay, never earlier.
         late = py.event is None and bpf["event"] is not None and bpf["detected_by"] == "event"
         assert py.event == bpf["event"] or late, (py, bpf)
-        assert abs(py.time - bpf["time_ns"]) <= TOLERANCE_NS
+        delay = bpf["time_ns"] - py.time if late else 0
+        assert delay >= -TOLERANCE_NS, (py, bpf)
+        slack = TOLERANCE_NS + max(delay, 0)
+        assert abs(py.time - bpf["time_ns"]) <= slack
         for state, ns in py.residency:
-            assert abs(ns - bpf["residency_ns"][state]) <= TOLERANCE_NS, (state, py, bpf)
+            assert abs(ns - bpf["residency_ns"][state]) <= slack, (state, py, bpf)
         for clock, value in py.clocks:
             got = bpf["clocks"][clock]
             assert (value is None) == (got is None), (clock, py, bpf)
             if value is not None:
-                assert abs(value - got) <= TOLERANCE_NS, (clock, py, bpf)
+                assert abs(value - got) <= slack, (clock, py, bpf)
