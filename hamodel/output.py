@@ -27,6 +27,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -97,7 +98,7 @@ def _encode(data: str | bytes) -> bytes:
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Replace `path` whole; a symlink's target is replaced, and an existing file keeps
-    its mode."""
+    its mode.  A device, FIFO or socket is written into, never replaced."""
     path = Path(path)
     if path.is_symlink():
         path = path.resolve()
@@ -106,11 +107,19 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     except OSError as exc:
         raise OutputError(path.parent, _reason(exc)) from None
     try:
-        mode = path.stat().st_mode & 0o7777
+        st = path.stat()
+        mode = st.st_mode & 0o7777
     except FileNotFoundError:
-        mode = 0o666 & ~_umask()
+        st, mode = None, 0o666 & ~_umask()
     except OSError as exc:
         raise OutputError(path, _reason(exc)) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise OutputError(path, "is a folder")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # Renaming over /dev/null or a FIFO would put a plain file in its place (as
+        # root, for every program on the machine); a stream has no old state to keep.
+        _write_stream(path, _encode(data))
+        return
     try:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
@@ -127,6 +136,22 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
         _remove_quietly(tmp)
         raise
     _sync_dir(path.parent)
+
+
+def _write_stream(path: Path, data: bytes) -> None:
+    """Write `data` into the existing device, FIFO or socket `path`."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)
+    except OSError as exc:
+        raise OutputError(path, _reason(exc)) from None
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise OutputError(path, _reason(exc)) from None
+    finally:
+        os.close(fd)
 
 
 def _remove_quietly(path: Path) -> None:

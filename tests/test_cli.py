@@ -127,6 +127,35 @@ def test_fmt_in_place_keeps_mode_and_follows_symlinks(tmp_path):
     assert model.stat().st_mode & 0o777 == 0o600
 
 
+def test_output_onto_a_fifo_or_device_writes_into_it_and_leaves_the_node(tmp_path):
+    """Found in review: the atomic rename put a plain file in place of a FIFO or a
+    device node (as root, of /dev/full itself)."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    # a daemon: if the FIFO were replaced, its reader would wait for a writer forever
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    proc = run("fmt", TLOB, "-o", str(fifo))
+    assert fifo.is_fifo(), "the FIFO was replaced by a plain file"
+    reader.join(timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert got == [run("fmt", TLOB).stdout.encode()]
+    # A node of its own, never the machine's /dev/full: a regression would replace it.
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    except PermissionError:
+        return  # not root: the FIFO above is the case that needs no privilege
+    proc = run("fmt", TLOB, "-o", str(full))  # every write fails with ENOSPC
+    assert proc.returncode == 2 and "No space left" in proc.stderr, proc.stderr
+    assert full.is_char_device()
+
+
 def test_bom_and_crlf_are_the_editors(tmp_path):
     model = tmp_path / "w.dot"
     model.write_bytes(b"\xef\xbb\xbf" + Path(TLOB).read_bytes().replace(b"\n", b"\r\n"))
