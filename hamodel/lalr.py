@@ -56,17 +56,21 @@ def build(name: str) -> Lark:
 @functools.cache
 def parser(name: str) -> Lark:
     """The parser of grammar `name`: from its tables when they are current, else built."""
-    tables = loaded_tables(name)
-    if tables is None:
-        return build(name)
-    return Lark.load({"data": tables.DATA, "memo": tables.MEMO})
+    try:
+        tables = loaded_tables(name)
+        if tables is not None:
+            return Lark.load({"data": tables.DATA, "memo": tables.MEMO})
+    except Exception:  # noqa: BLE001 (a damaged table module: the grammar still holds)
+        pass
+    return build(name)
 
 
 def loaded_tables(name: str):
-    """The table module of `name` when it matches the grammar and this Lark, else None."""
+    """The table module of `name` when it matches the grammar and this Lark, else None
+    (a module that cannot be imported or lacks its keys raises)."""
     try:
         tables = importlib.import_module(f"{TABLES_PACKAGE}.{name}")
-    except ImportError:
+    except ModuleNotFoundError:
         return None
     if tables.GRAMMAR_KEY != grammar_key(name) or tables.LARK_VERSION != LARK_VERSION:
         return None

@@ -130,3 +130,38 @@ def test_the_tables_do_not_depend_on_the_run():
     assert digests == {subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True,
         env=dict(os.environ, PYTHONPATH=str(ROOT))).stdout}
+
+
+@pytest.mark.parametrize("damage", ["syntax", "no key", "empty memo", "raises"])
+def test_a_damaged_table_module_falls_back_to_the_grammar(monkeypatch, damage):
+    """Found in review: a table module cut short or edited gave a traceback; the
+    grammar is still there to build the parser from."""
+    import types
+
+    name = "hadot"
+    real = importlib.import_module(f"{lalr.TABLES_PACKAGE}.{name}")
+    fake = types.ModuleType(real.__name__)
+    fake.__dict__.update({k: getattr(real, k) for k in ("GRAMMAR_KEY", "LARK_VERSION", "DATA",
+                                                        "MEMO")})
+
+    def import_module(module_name):
+        if damage == "syntax":
+            raise SyntaxError("a file cut short")
+        if damage == "raises":
+            raise RuntimeError("a module that fails as it runs")
+        return fake
+
+    if damage == "no key":
+        del fake.GRAMMAR_KEY
+    if damage == "empty memo":
+        fake.MEMO = {}
+    monkeypatch.setattr(lalr.importlib, "import_module", import_module)
+    lalr.parser.cache_clear()
+    try:
+        parser = lalr.parser(name)
+        assert parser.source_path != "<deserialized>"
+        text = (ROOT / "models" / "tlob.dot").read_text()
+        assert outcome(parser, text) == outcome(lalr.build(name), text)
+    finally:
+        monkeypatch.undo()
+        lalr.parser.cache_clear()
