@@ -276,6 +276,23 @@ def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path):
     assert (code, err) == (1, "") and "8 lines" in out
 
 
+def test_a_byte_order_mark_that_comes_a_byte_at_a_time(tmp_path, replays):
+    """Found in review: the mark was recognised only when the first read held all of
+    it, so through a pipe the verdict depended on how the writer split its bytes."""
+    (tmp_path / "t.txt").write_bytes(b"\xef\xbb\xbf" + TRACE.encode())
+    code, expected, _ = in_process(tmp_path / "t.txt", "--format", "jsonl")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    replays.append(r := Replay(str(fifo)))
+    with open(fifo, "wb", buffering=0) as w:
+        for piece in (b"\xef", b"\xbb", b"\xbf" + TRACE.encode()):
+            w.write(piece)
+            time.sleep(0.2)  # each piece its own read
+    got, records, err = r.finish()
+    assert (got, err) == (code, "") and code == 1
+    assert records == [json.loads(line) for line in expected.splitlines()]
+
+
 def test_a_bad_byte_at_the_very_start_is_located(tmp_path):
     """Found by tests/test_fuzz.py: nothing before the bad byte to replay first."""
     data = b'\xff{"t": 0, "stop": 7}\n'

@@ -116,6 +116,7 @@ class TraceInput:
         self.cut: Cut | None = None
         self.stopped: signals.Interrupted | KeyboardInterrupt | None = None
         self._carry = b""
+        self._bom_settled = False  # the input's first bytes were looked at for a BOM
         self._ahead: list[tuple[int, list[str]]] = []  # read by `peek`, not yet given out
         self._recent: deque[Block] = deque(maxlen=3)
         self._error: TraceInputError | None = None
@@ -271,11 +272,23 @@ class TraceInput:
             raise TraceInputError(0, f"{self.name}: {exc.strerror or exc}",
                                   kind="unreadable") from None
 
+    def _without_bom(self, buf: bytes) -> bytes | None:
+        """`buf` without an editor's byte order mark before line 1, or None (and `buf`
+        carried) while the input is still shorter than one: a pipe may hand the mark
+        over a byte at a time, and the verdict must not depend on that."""
+        if self._bom_settled:
+            return buf
+        if len(buf) < len(BOM) and BOM.startswith(buf):
+            self._carry = buf
+            return None
+        self._bom_settled = True
+        return buf[len(BOM):] if buf.startswith(BOM) else buf
+
     def _take(self, data: bytes) -> list[str]:
         """Split `data` after the carried partial line into complete lines."""
-        buf = self._carry + data if self._carry else data
-        if self.offset == len(data) and buf.startswith(BOM):
-            buf = buf[len(BOM):]  # an editor's byte order mark, not part of line 1
+        buf = self._without_bom(self._carry + data if self._carry else data)
+        if buf is None:
+            return []
         end = buf.rfind(b"\n")
         if end < 0:
             self._carry = buf
@@ -291,9 +304,9 @@ class TraceInput:
         text is decoded, and refused where it should be, as `_take` does."""
         import numpy as np  # noqa: PLC0415 (replay of kernel text only)
 
-        buf = self._carry + data if self._carry else data
-        if self.offset == len(data) and buf.startswith(BOM):
-            buf = buf[len(BOM):]
+        buf = self._without_bom(self._carry + data if self._carry else data)
+        if buf is None:
+            return None
         end = buf.rfind(b"\n")
         if end < 0:
             self._carry = buf
