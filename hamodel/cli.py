@@ -12,6 +12,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
@@ -494,7 +495,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hamodel {args.command}: {signals.describe(exc)}", file=sys.stderr)
         return signals.exit_status(exc)
     except BrokenPipeError:
-        return EXIT_OK
+        # The reader of stdout went away (`| head`): end quietly, but not with "no
+        # findings" when findings may have gone unread; a C program would have been
+        # killed by SIGPIPE, and the shell's pipefail sees the same status from us.
+        return 128 + signal.SIGPIPE
     except OutputError as exc:  # an output that cannot be written: a usage problem
         unchanged = exc.note or "nothing was changed"
         print(f"hamodel {args.command}: cannot write {exc.path}: {exc.reason} ({unchanged})",

@@ -258,3 +258,21 @@ def test_help_imports_no_heavy_module():
 
 def test_show_imports_the_parser_but_not_z3_jinja_or_graphviz():
     assert imported_by("show", TLOB) == {"lark", "hamodel.model"}
+
+
+def test_a_reader_that_goes_away_is_not_told_there_were_no_findings(tmp_path):
+    """Found in review: `hamodel replay ... | head -1` ended with 0, so a pipeline with
+    pipefail read "no findings" from a run full of them.  The status is a SIGPIPE
+    death's, as a C program's would be, with nothing on stderr."""
+    trace = tmp_path / "t.jsonl"
+    with trace.open("w") as f:
+        for job in range(20000):  # every job overruns its 9 ns: a finding each
+            f.write(f'{{"t": {job * 100}, "start": 1, "params": {{"BUDGET_NS": 9}}}}\n'
+                    f'{{"t": {job * 100 + 50}, "stop": 1}}\n')
+    proc = subprocess.Popen([sys.executable, "-m", "hamodel", "replay", TLOB, str(trace)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    code = proc.wait(timeout=120)
+    err = proc.stderr.read().decode()
+    assert code == 128 + 13 and "Traceback" not in err and "Exception" not in err, err
