@@ -284,6 +284,9 @@ def _several_models_usage(args: argparse.Namespace) -> str | None:
     if args.binding_dir and (args.binding or args.no_binding):
         flag = "--binding" if args.binding else "--no-binding"
         return f"{flag} and --binding-dir both say where bindings come from: give one"
+    for folder in args.binding_dir:
+        if not os.path.isdir(folder):  # a mistyped folder would mean bindings silently missed
+            return f"--binding-dir {folder}: not a folder"
     if len(args.models) < 2:
         return None
     for given, flag in ((args.output, "-o"), (args.name, "-n"), (args.binding, "--binding")):

@@ -273,8 +273,9 @@ def test_the_upstream_models_in_one_run_are_each_as_alone(shared_models, tmp_pat
 @pytest.mark.parametrize("extra,message", [
     (("--binding", "b.toml", "--binding-dir", "d"), "--binding and --binding-dir both say"),
     (("--no-binding", "--binding-dir", "d"), "--no-binding and --binding-dir both say"),
+    (("--binding-dir", "no/such/folder"), "--binding-dir no/such/folder: not a folder"),
 ])
-def test_binding_options_that_contradict_are_refused(tmp_path, extra, message):
+def test_binding_options_that_contradict_or_miss_are_refused(tmp_path, extra, message):
     code, out, err = gen("--target", "ebpf", TLOB, "-o", tmp_path / "x", *extra)
     assert (code, out) == (2, "") and err.startswith(f"hamodel gen: {message}")
     assert not (tmp_path / "x").exists()
@@ -288,8 +289,9 @@ def test_a_binding_dir_is_searched_before_the_models_own_folder(tmp_path):
     text = TLOB.with_suffix(".binding.toml").read_text()
     assert "3600000000000" in text
     (folder / "tlob.binding.toml").write_text(text.replace("3600000000000", "7000000000"))
+    (tmp_path / "empty").mkdir()  # a folder without the model's binding is passed over
     code, _, err = gen("--target", "kernel-c", TLOB, "--binding-dir", folder, "--binding-dir",
-                       tmp_path / "none", "-o", tmp_path / "out")
+                       tmp_path / "empty", "-o", tmp_path / "out")
     assert code == 0, err
     generated = "".join(p.read_text() for p in (tmp_path / "out").iterdir())
     assert "7000000000" in generated and "3600000000000" not in generated
