@@ -348,3 +348,17 @@ def test_tck_reach_answers_check_reach_and_violate(path, tmp_path):
 def test_tck_reach_agrees_on_random_models(tmp_path, a, platform):
     _agree(a, {PARAM: 3_000} if a.parameters else {}, _fixed(a, platform),
            tmp_path / "random.tck")
+
+
+def test_export_takes_a_name_as_the_error_for_a_bad_file_name_advises(tmp_path):
+    """Found in review: the advice "rename the file or pass -n" named an option that
+    export did not have."""
+    model = tmp_path / "1abc.dot"
+    model.write_text((ROOT / "models" / "tlob.dot").read_text())
+    refused = _hamodel("export", "--format", "tchecker", str(model), "--param", "BUDGET_NS=5")
+    assert refused.returncode == 2 and "pass -n" in refused.stderr
+    named = _hamodel("export", "--format", "tchecker", str(model), "-n", "tlob", "--param",
+                     "BUDGET_NS=5")
+    plain = _hamodel("export", "--format", "tchecker", "models/tlob.dot", "--param",
+                     "BUDGET_NS=5")
+    assert named.returncode == 0 and named.stdout == plain.stdout

@@ -33,6 +33,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--format", choices=("tchecker",), required=True,
                    help="tchecker: a timed automaton for tck-reach (one process)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    p.add_argument("-n", "--name", help="monitor name (default: the file's stem)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="the value of a symbolic bound in its unit (every parameter needs one)")
     p.add_argument("--hz", type=int, default=250, help="kernel HZ for jiffy clocks")
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"hamodel export: {args.model} is an LTL spec; --format tchecker takes a"
               " .dot automaton", file=sys.stderr)
         return EXIT_BAD_INPUT
-    a, diags = load_model(args.model)
+    a, diags = load_model(args.model, args.name)
     for d in diags:
         print(dg.render_text(d, SOURCES), file=sys.stderr)
     if a is None:
