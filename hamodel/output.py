@@ -217,8 +217,12 @@ def write_trees(sets: Mapping[str | Path, Mapping[str, str | bytes]]) -> None:
             for folder in reversed(pending):
                 folder.discard()
         raise
-    for folder in pending:
-        folder.finish()
+    # One block for every folder's clean-up: a signal another thread took during the
+    # renames may reach its Python handler only now, and must not stop the clean-up
+    # after the first folder (found in CI: a second folder's temporary copies left).
+    with signals.blocked():
+        for folder in pending:
+            folder.finish()
 
 
 class _Folder:

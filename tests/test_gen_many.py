@@ -228,6 +228,33 @@ def test_a_signal_between_files_leaves_every_folder_old_or_new(
         states(old_sets, old, new)
 
 
+def test_a_signal_handled_late_still_lets_every_folder_be_cleaned_up(tmp_path, monkeypatch,
+                                                                      handlers):
+    """Found in CI: a signal that another thread of the process took during the renames
+    reaches its Python handler only a little later, here as the first folder's
+    temporary copies are removed; the second folder's must go too."""
+    from hamodel import output
+
+    roots = [tmp_path / "a", tmp_path / "b"]
+    for root in roots:
+        root.mkdir()
+        (root / "f.c").write_text("old\n")
+    real_finish = output._Folder.finish
+    late = []
+
+    def finish_after_the_handler(folder):
+        if not late:
+            late.append(folder.root)
+            signals.handler(signal.SIGTERM, None)  # the handler, run late, in this thread
+        real_finish(folder)
+
+    monkeypatch.setattr(output._Folder, "finish", finish_after_the_handler)
+    with pytest.raises(signals.Interrupted):
+        output.write_trees({root: {"f.c": "new\n"} for root in roots})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+    assert [(root / "f.c").read_text() for root in roots] == ["new\n", "new\n"]
+
+
 # --- -a: each monitor into the kernel tree ----------------------------------------------
 
 
