@@ -249,36 +249,35 @@ def toml_error(exc: tomllib.TOMLDecodeError, name: str, text: str) -> tuple[str,
     return message[: m.start()], Span.point(name, line, col)
 
 
-_HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_]+)")
 _MISSING = object()
 _TYPE_NAMES = {str: "a string", int: "a number", bool: "true or false", dict: "a table",
                list: "a list"}
 
 
-class _Reader(KernelReader):
-    """Reads the TOML data, checking every value's type before using it.
+class LocatedTables:
+    """TOML text kept as lines, so that an error about a value can be located.
 
-    tomllib keeps no positions, so errors are located by searching for the
-    offending text within the lines of the table it came from (comments skipped).
+    tomllib keeps no positions: a value is found by searching for its text within
+    the lines of the table it came from (comments skipped).  `HEADER` matches a
+    table's header line; the i-th `[[event]]` is the table `event#i`.
     """
 
-    def __init__(self, file: str, text: str, automaton: Automaton) -> None:
+    HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_]+)")
+
+    def __init__(self, file: str, text: str) -> None:
         self.file = file
         self.lines = text.split("\n")
-        self.a = automaton
-        self.diags: list[Diagnostic] = []
         self.sections = self._sections()
-        self.unknown: list[tuple[int, str, Span]] = []  # [[event]]s naming no model event
 
     def _sections(self) -> dict[str, tuple[int, int]]:
-        """Table name -> (first, last) line index; the i-th [[event]] is `event#i`."""
+        """Table name -> (first, last) line index."""
         bounds: list[tuple[str, int]] = []
         events = 0
         for i, line in enumerate(self.lines):
-            m = _HEADER.match(line)
+            m = self.HEADER.match(line)
             if m is None:
                 continue
-            name = m.group(2)
+            name = m.group(2).replace('"', "")
             if m.group(1) and name == "event":
                 name = f"event#{events}"
                 events += 1
@@ -300,6 +299,16 @@ class _Reader(KernelReader):
         if section in self.sections:
             return Span.point(self.file, first + 1, 1)
         return Span.point(self.file, 1, 1)
+
+
+class _Reader(LocatedTables, KernelReader):
+    """Reads the TOML data, checking every value's type before using it."""
+
+    def __init__(self, file: str, text: str, automaton: Automaton) -> None:
+        super().__init__(file, text)
+        self.a = automaton
+        self.diags: list[Diagnostic] = []
+        self.unknown: list[tuple[int, str, Span]] = []  # [[event]]s naming no model event
 
     def err(self, message: str, needle: str, section: str | None = None) -> None:
         self.diags.append(dg.error(BINDING_ERROR, message, self.where(needle, section)))

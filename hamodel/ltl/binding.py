@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hamodel import diagnostics as dg
-from hamodel.binding import binding_path, toml_error
+from hamodel.binding import LocatedTables, binding_path, toml_error
 from hamodel.build import is_c_identifier
 from hamodel.diagnostics import Diagnostic
 from hamodel.load import read_text
@@ -166,49 +166,15 @@ def load_ltl_binding(path: str | Path, spec: LtlSpec
     return binding, reader.diags
 
 
-_HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_.\"]+)")
+class _Reader(LocatedTables):
+    """Checks each value's type before use; errors located as for a model's binding."""
 
-
-class _Reader:
-    """Checks each value's type before use; errors are located by searching the
-    offending text in the lines of the table it came from (tomllib keeps no positions)."""
+    HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_.\"]+)")  # [atoms.RT], [atoms."RT"]
 
     def __init__(self, file: str, text: str, spec: LtlSpec) -> None:
-        self.file = file
-        self.lines = text.split("\n")
+        super().__init__(file, text)
         self.spec = spec
         self.diags: list[Diagnostic] = []
-        self.sections = self._sections()
-
-    def _sections(self) -> dict[str, tuple[int, int]]:
-        bounds: list[tuple[str, int]] = []
-        events = 0
-        for i, line in enumerate(self.lines):
-            m = _HEADER.match(line)
-            if m is None:
-                continue
-            key = m.group(2).replace('"', "")
-            if m.group(1) and key == "event":
-                key = f"event#{events}"
-                events += 1
-            bounds.append((key, i))
-        out: dict[str, tuple[int, int]] = {}
-        for k, (key, first) in enumerate(bounds):
-            last = bounds[k + 1][1] - 1 if k + 1 < len(bounds) else len(self.lines) - 1
-            out.setdefault(key, (first, last))
-        return out
-
-    def where(self, needle: str, section: str | None) -> Span:
-        first, last = self.sections.get(section or "", (0, len(self.lines) - 1))
-        for i in range(first, last + 1):
-            line = self.lines[i]
-            line = "" if line.lstrip().startswith("#") else line.split(" #")[0]
-            col = line.find(needle) if needle else -1
-            if col >= 0:
-                return Span(self.file, i + 1, col + 1, i + 1, col + 1 + len(needle))
-        if section in self.sections:
-            return Span.point(self.file, first + 1, 1)
-        return Span.point(self.file, 1, 1)
 
     def err(self, message: str, needle: str, section: str | None) -> None:
         self.diags.append(dg.error(codes.LTL_BINDING, message, self.where(needle, section)))
