@@ -178,3 +178,17 @@ def _signals_left_deliverable():
     if held:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
         pytest.fail(f"the test left {sorted(s.name for s in held)} blocked")
+
+
+@pytest.fixture
+def handlers():
+    """hamodel's signal handler, as the program installs it; pytest's back after, and
+    hamodel.signals as before it: nothing installed or pending."""
+    from hamodel import signals  # noqa: PLC0415 (only for the tests that ask)
+
+    saved = {s: signal.getsignal(s) for s in signals.SIGNALS}
+    signals.install()
+    yield
+    for s, h in saved.items():
+        signal.signal(s, h)
+    signals._state.__init__()

@@ -208,17 +208,6 @@ def test_a_file_system_without_hard_links_still_swaps_whole(tmp_path, monkeypatc
 # --- a signal between two files ----------------------------------------------------
 
 
-@pytest.fixture
-def handlers():
-    """hamodel's signal handler, as the program installs it; pytest's back after."""
-    saved = {s: signal.getsignal(s) for s in signals.SIGNALS}
-    signals.install()
-    yield
-    for s, h in saved.items():
-        signal.signal(s, h)
-    signals._state.__init__()  # as before the program's handler: nothing installed or pending
-
-
 @pytest.mark.parametrize("call,signum", [("fsync", signal.SIGTERM), ("write", signal.SIGINT),
                                          ("replace", signal.SIGTERM),
                                          ("link", signal.SIGINT)])

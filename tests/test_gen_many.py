@@ -194,16 +194,6 @@ def test_a_new_folder_and_an_old_one_in_one_set(tmp_path, monkeypatch, two_model
             break
 
 
-@pytest.fixture
-def handlers():
-    saved = {s: signal.getsignal(s) for s in signals.SIGNALS}
-    signals.install()
-    yield
-    for s, h in saved.items():
-        signal.signal(s, h)
-    signals._state.__init__()
-
-
 @pytest.mark.parametrize("call,signum", [("write", signal.SIGINT), ("replace", signal.SIGTERM),
                                          ("rename", signal.SIGTERM)])
 def test_a_signal_between_files_leaves_every_folder_old_or_new(

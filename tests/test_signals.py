@@ -84,16 +84,6 @@ def test_a_signal_during_start_up_ends_with_one_line(import_count, signum, where
 # --- the module's three modes ------------------------------------------------------
 
 
-@pytest.fixture
-def handlers():
-    saved = {s: signal.getsignal(s) for s in signals.SIGNALS}
-    signals.install()
-    yield
-    for s, h in saved.items():
-        signal.signal(s, h)
-    signals._state.__init__()  # as before the program's handler: nothing installed or pending
-
-
 def test_a_signal_raises_at_once_then_later_ones_are_ignored(handlers):
     with pytest.raises(signals.Interrupted) as info:
         os.kill(os.getpid(), signal.SIGTERM)
