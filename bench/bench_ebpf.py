@@ -1,6 +1,7 @@
 """Benchmark: what the eBPF tlob monitor costs a context switch, and how long it takes to start.
 
-    sudo python3 bench/bench_ebpf.py [--rounds 12] [--trips 200000] [--against REV|DIR]
+    sudo python3 bench/bench_ebpf.py [--rounds 20] [--trips 200000] [--hit-pairs 8]
+        [--hit-trips 10000] [--against REV|DIR]
 
 A pipe ping-pong between two tasks pinned to one CPU does two context
 switches per round trip.  Runs are interleaved (detached; the floor: two
@@ -12,12 +13,19 @@ run, are printed.
 
 The cost of each program per hit (`run_time_ns / run_cnt` with
 kernel.bpf_stats_enabled, the counters read before and after each run) is
-measured in every round twice, the tasks outside any window and both inside
-one, in alternating order.  Printed: the median, min and max over the rounds,
-and a distribution-free 95 % interval for the median (order statistics): when
-its width is under 1 % of the median, a +1 % change of the program shows.
-Only the programs of the bench's own runner count (by program id), not another
-monitor someone runs on the machine at the same time.
+measured in every round on HIT_PAIRS pairs of short ping-pong runs, one with the
+tasks outside any window and one with both inside one, the order turning at each
+pair; a round's figure is the median of its runs (a burst of another tenant's
+work spoils a run, not the round).  Printed: the median, min and max over the
+rounds, and a distribution-free 95 % interval for the median (order statistics
+of the rounds, each round a fresh load of the program, so the interval holds
+what moves from one load to the next too): when its width is under 1 % of the
+median, a +1 % change of the program shows.  The floor programs are measured
+the same way (one pair of runs per round): the clock-only program minus the
+empty one is what one bpf_ktime_get_ns costs a hit.  Only the programs of the
+bench's own runner count (by program id), not another monitor someone runs on
+the machine at the same time; hits of other tasks on the machine (the other
+CPU, tenants between the ping-pong's switches) do count, a few per cent of them.
 
 With --against, this program and another (a generated tlob eBPF folder, or a git
 revision's) are attached at the same time in ROUNDS pairs of rounds and counted
@@ -176,6 +184,23 @@ def floor_switch_ns(obj: Path, which: str, binary: Path, trips: int, cpu: int) -
         return switch_ns(binary, trips, False, cpu)
 
 
+def floor_per_hit(obj: Path, which: str, binary: Path, trips: int, cpu: int
+                  ) -> dict[str, float]:
+    """ns per hit of the floor programs `which`_sched_{switch,wakeup}, alone on their
+    tracepoints, over one ping-pong run (kernel.bpf_stats_enabled must be on)."""
+    loaded = {p.get("id") for p in programs(which + "_")}
+    with BpfObject(str(obj)) as o:
+        o.load()
+        o.attach(f"{which}_sched_switch")
+        o.attach(f"{which}_sched_wakeup")
+        ids = frozenset(p["id"] for p in programs(which + "_") if p.get("id") not in loaded)
+        before = program_costs(ids, which + "_")
+        switch_ns(binary, trips, False, cpu)
+        after = program_costs(ids, which + "_")
+    return {name: (ns - before.get(name, (0, 0))[0]) / (cnt - before.get(name, (0, 0))[1])
+            for name, (ns, cnt) in after.items() if cnt > before.get(name, (0, 0))[1]}
+
+
 def build_c(tmp: Path, name: str, text: str) -> Path:
     src = tmp / f"{name}.c"
     src.write_text(text)
@@ -217,7 +242,7 @@ class Attached:
 
     def __init__(self, binary: Path, start: str = "nop_start", stop: str = "nop_stop",
                  generated: Path = GENERATED) -> None:
-        loaded = {p.get("id") for p in tlob_programs()}
+        loaded = {p.get("id") for p in programs()}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hamodel", "run", str(generated), "--binary", str(binary),
              "--start", start, "--stop", stop, "--budget", "3600s"],
@@ -232,7 +257,7 @@ class Attached:
                 os.set_blocking(self.proc.stdout.fileno(), False)  # type: ignore[union-attr]
                 # its programs: those loaded while it started (bpftool here names no
                 # holder pids)
-                self.ids = frozenset(p["id"] for p in tlob_programs()
+                self.ids = frozenset(p["id"] for p in programs()
                                      if p.get("id") not in loaded)
                 return
         raise SystemExit("hamodel run failed: " + self.proc.stdout.read())
@@ -311,16 +336,16 @@ def median_interval(values: list[float]) -> tuple[float, float]:
     return ordered[k - 1], ordered[n - k]
 
 
-def tlob_programs() -> list[dict]:
-    """bpftool's record of each loaded program named tlob_*."""
+def programs(prefix: str = "tlob_") -> list[dict]:
+    """bpftool's record of each loaded program whose name starts with `prefix`."""
     out = subprocess.run(["bpftool", "--json", "prog", "show"], capture_output=True, text=True)
-    return [p for p in json.loads(out.stdout or "[]") if p.get("name", "").startswith("tlob_")]
+    return [p for p in json.loads(out.stdout or "[]") if p.get("name", "").startswith(prefix)]
 
 
-def program_costs(ids: frozenset[int]) -> dict[str, tuple[int, int]]:
+def program_costs(ids: frozenset[int], prefix: str = "tlob_") -> dict[str, tuple[int, int]]:
     """run_time_ns and run_cnt of the loaded programs `ids` (one monitor's; another
     monitor on the machine must not count), with kernel.bpf_stats_enabled."""
-    return {p["name"]: (p["run_time_ns"], p["run_cnt"]) for p in tlob_programs()
+    return {p["name"]: (p["run_time_ns"], p["run_cnt"]) for p in programs(prefix)
             if p.get("id") in ids and p.get("run_cnt")}
 
 
@@ -392,7 +417,7 @@ def compare(args: argparse.Namespace, binary: Path, cpu: int, other: Path) -> li
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--against", metavar="REV|DIR",
                         help="also compare the per-hit cost with another program, round by "
                         "round: a generated tlob eBPF folder or a git revision's "
@@ -400,6 +425,10 @@ def main() -> int:
                         "noise of the comparison)")
     parser.add_argument("--trips", type=int, default=200_000)
     parser.add_argument("--calls", type=int, default=20_000, help="marker calls (uprobe cost)")
+    parser.add_argument("--hit-pairs", type=int, default=8,
+                        help="per round, pairs of per-hit runs (outside / inside a window)")
+    parser.add_argument("--hit-trips", type=int, default=10_000,
+                        help="round trips of one per-hit run")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench_ebpf: needs root", file=sys.stderr)
@@ -437,19 +466,30 @@ def main() -> int:
                     results[variant].append(windowed_run(run, binary, args.trips, cpu))
                 else:
                     results[variant].append(switch_ns(binary, args.trips, False, cpu))
-            # Per-hit cost of each program, measured apart (the statistics cost time too),
-            # outside any window and inside one, the order turning every round.
+            # Per-hit cost of each program, measured apart (the statistics cost time too):
+            # short runs outside any window and inside one, the order turning at each
+            # pair, then the floor programs alone; each round keeps its runs' median.
+            samples: dict[tuple[str, str], list[float]] = {}
             old = set_stats(True)
             try:
-                for where in ("outside", "inside")[:: 1 if i % 2 == 0 else -1]:
-                    hits = per_hit_costs(run, binary, args.trips // 2, cpu, where == "inside")
-                    if hits is None:
-                        dropped += 1
-                        continue
-                    for name, ns in hits.items():
-                        per_hit.setdefault((name, where), []).append(ns)
+                for k in range(args.hit_pairs):
+                    for where in ("outside", "inside")[:: 1 if (i + k) % 2 == 0 else -1]:
+                        hits = per_hit_costs(run, binary, args.hit_trips, cpu, where == "inside")
+                        if hits is None:
+                            dropped += 1
+                            continue
+                        for name, ns in hits.items():
+                            samples.setdefault((name, where), []).append(ns)
+                for name in list(FLOORS)[:: 1 if i % 2 == 0 else -1]:
+                    for _ in range(max(1, args.hit_pairs // 4)):
+                        hits = floor_per_hit(floor_obj, FLOORS[name], binary, args.hit_trips,
+                                             cpu)
+                        for prog, ns in hits.items():
+                            samples.setdefault((prog, "alone"), []).append(ns)
             finally:
                 set_stats(old == "1")
+            for key, values in samples.items():
+                per_hit.setdefault(key, []).append(statistics.median(values))
             summary = run.close()
             if "0 violated" not in summary:
                 notes.append(summary.strip().splitlines()[0])
@@ -475,19 +515,29 @@ def main() -> int:
     for name in (*FLOORS, "attached", "attached+window"):
         ratios = [a / d - 1 for a, d in zip(results[name], results["detached"], strict=True)
                   if a is not None]
+        low, high = median_interval(ratios)
         print(f"  {name:16s} paired median {statistics.median(ratios) * 100:+5.1f} % per round"
-              f" ({len(ratios)} rounds)")
+              f" ({len(ratios)} rounds), 95 % interval [{low * 100:+.1f}, {high * 100:+.1f}] %")
     left_out = sum(v is None for v in results["attached+window"])
     if left_out or dropped:
         print(f"  left out: {left_out} windowed ping-pong run(s) and {dropped} windowed per-hit"
               " run(s) in which a window ended early (docs/ebpf.md, Observed on this VM)")
-    print(f"  per hit (bpf_stats), {args.rounds} rounds: median (min..max), 95 % interval "
-          "of the median and its width")
+    print(f"  per hit (bpf_stats), {args.rounds} rounds of {args.hit_pairs} runs each way "
+          f"({args.hit_trips} round trips a run; the floor programs alone: "
+          f"{max(1, args.hit_pairs // 4)}): median (min..max) of the rounds' medians, 95 % "
+          "interval of the median and its width")
     for (name, where), values in sorted(per_hit.items()):
         med = statistics.median(values)
         low, high = median_interval(values)
         print(f"  {name:24s} {where:7s} {med:6.1f} ns ({min(values):.1f}..{max(values):.1f})"
               f"  [{low:.1f}, {high:.1f}] {(high - low) / med * 100:4.1f} %")
+    clock = [c - e for c, e in zip(per_hit.get(("clock_sched_switch", "alone"), []),
+                                   per_hit.get(("empty_sched_switch", "alone"), []), strict=False)]
+    if clock:
+        low, high = median_interval(clock)
+        print(f"  bpf_ktime_get_ns per hit (clock-only minus empty sched_switch, per round): "
+              f"{statistics.median(clock):.1f} ns ({min(clock):.1f}..{max(clock):.1f})"
+              f"  [{low:.1f}, {high:.1f}]")
     print(f"  clang compile of tlob.bpf.c: {compile_ms:.0f} ms")
     print(f"  load+attach (hamodel run): median {statistics.median(load_ms):.0f} ms")
     print(

@@ -204,7 +204,7 @@ class EbpfView:
 # The template's own functions, tables and macros, each suffixed _<model> like the
 # state and event constants (tags of enums and structs live apart and cannot clash).
 GENERATOR_NAMES = (
-    "next_state", "edge_resets", "edge_new_deadline", "count", "invariant_holds", "holds",
+    "next_state", "edge_resets", "edge_new_deadline", "stored", "count", "invariant_holds", "holds",
     "invariant_deadline", "deadline", "report", "timer_fired", "arm_slow", "arm", "live",
     "handle", "HOW", "HOW_NO_EVENT", "CLOCKS", "PARAMS", "CLOCK_SLOTS", "PARAM_SLOTS",
     "BINDINGS", "INIT_RESETS",

@@ -46,6 +46,7 @@ struct task_struct {
 	int prio;
 	int exit_state;
 	char comm[16];
+	void *bpf_storage;
 } __attribute__((preserve_access_index));
 
 extern struct task_struct *bpf_task_from_pid(int pid) __ksym;
@@ -260,6 +261,17 @@ struct {
 	__type(value, __u64);
 } tlob_counters SEC(".maps");
 
+/*
+ * The task's entry in tlob_tasks, or 0.  Most tasks never had task storage
+ * of any map: for them one load of task->bpf_storage answers, no helper call.
+ */
+static __always_inline struct task_tlob *stored_tlob(struct task_struct *task)
+{
+	if (!task->bpf_storage)
+		return 0;
+	return bpf_task_storage_get(&tlob_tasks, task, 0, 0);
+}
+
 static __always_inline void count_tlob(__u32 which)
 {
 	__u64 *c = bpf_map_lookup_elem(&tlob_counters, &which);
@@ -418,7 +430,7 @@ static int timer_fired_tlob(void *map, __u32 *tid, struct timer_tlob *slot)
 	task = bpf_task_from_pid(*tid);
 	if (!task)
 		return 0;
-	m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
+	m = stored_tlob(task);
 	if (m && m->status == status_monitoring_tlob && m->seq == slot->seq &&
 	    m->deadline_ns == slot->deadline_ns && m->deadline_ns && now >= m->deadline_ns)
 		report_tlob(m, task, HOW_tlob(kind_invariant_tlob, by_timer_tlob,
@@ -480,7 +492,7 @@ static __always_inline void arm_tlob(struct task_tlob *m,
 static __always_inline struct task_tlob *live_tlob(struct task_struct *task,
 		__u64 *clock)
 {
-	struct task_tlob *m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
+	struct task_tlob *m = stored_tlob(task);
 	__u32 tid;
 
 	if (!m)
@@ -580,7 +592,7 @@ SEC("tp_btf/local_timer_entry")
 int BPF_PROG(tlob_local_timer_entry, int vector)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct task_tlob *m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
+	struct task_tlob *m = stored_tlob(task);
 
 	if (m && m->status == status_monitoring_tlob)
 		arm_tlob(m, task);
@@ -594,7 +606,7 @@ int BPF_PROG(tlob_sched_process_exit, struct task_struct *p, bool group_dead)
 	struct task_tlob *m;
 	__u32 tid;
 
-	m = bpf_task_storage_get(&tlob_tasks, p, 0, 0);
+	m = stored_tlob(p);
 	if (!m)
 		return 0;
 	tid = p->pid;
@@ -660,7 +672,7 @@ int tlob_stop(struct pt_regs *ctx)
 	struct task_tlob *m;
 	__u64 now = bpf_ktime_get_ns();
 
-	m = bpf_task_storage_get(&tlob_tasks, task, 0, 0);
+	m = stored_tlob(task);
 	if (!m || m->binding != binding)
 		return 0;
 	if (m->status == status_violated_tlob) {
