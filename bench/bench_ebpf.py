@@ -1,7 +1,7 @@
 """Benchmark: what the eBPF tlob monitor costs a context switch, and how long it takes to start.
 
-    sudo python3 bench/bench_ebpf.py [--rounds 20] [--trips 200000] [--hit-pairs 8]
-        [--hit-trips 10000] [--against REV|DIR]
+    sudo python3 bench/bench_ebpf.py [--rounds 30] [--trips 100000] [--hit-pairs 8]
+        [--hit-trips 10000] [--against REV|DIR [--compare-pairs 20] [--compare-runs 2]]
 
 A pipe ping-pong between two tasks pinned to one CPU does two context
 switches per round trip.  Runs are interleaved (detached; the floor: two
@@ -9,29 +9,31 @@ empty tp_btf programs on sched_switch/sched_wakeup, then the same reading the
 clock; the monitor with the tasks outside any window, then with both tasks
 inside a window) so drift on this shared machine hits every variant alike;
 the median of each, and the median of each round's ratio to its own detached
-run, are printed.
+run with a distribution-free 95 % interval (order statistics), are printed.
 
 The cost of each program per hit (`run_time_ns / run_cnt` with
 kernel.bpf_stats_enabled, the counters read before and after each run) is
-measured in every round on HIT_PAIRS pairs of short ping-pong runs, one with the
-tasks outside any window and one with both inside one, the order turning at each
-pair; a round's figure is the median of its runs (a burst of another tenant's
-work spoils a run, not the round).  Printed: the median, min and max over the
-rounds, and a distribution-free 95 % interval for the median (order statistics
-of the rounds, each round a fresh load of the program, so the interval holds
-what moves from one load to the next too): when its width is under 1 % of the
-median, a +1 % change of the program shows.  The floor programs are measured
-the same way (one pair of runs per round): the clock-only program minus the
-empty one is what one bpf_ktime_get_ns costs a hit.  Only the programs of the
-bench's own runner count (by program id), not another monitor someone runs on
-the machine at the same time; hits of other tasks on the machine (the other
-CPU, tenants between the ping-pong's switches) do count, a few per cent of them.
+measured in every round on HIT_PAIRS pairs of short ping-pong runs (HIT_TRIPS
+round trips, under SCHED_FIFO so that no other task runs on the CPU between the
+measured switches), one with the tasks outside any window and one with both
+inside one, the order turning at each pair.  The pairs are spread over four
+slots between the round's other runs, each slot on a fresh load of the program
+(loaded in this process as `hamodel run` loads it): the co-tenants' load drifts
+within seconds, and each load lays the program out anew, so a round's figure,
+the median of its runs, averages both.  Printed: the median, min and max over
+the rounds, and a distribution-free 95 % interval for the median (order
+statistics of the rounds): when its width is under 1 % of the median, a +1 %
+change of the program shows.  The floor programs are measured per hit as well:
+the clock-only program minus the empty one is what one bpf_ktime_get_ns costs a
+hit.  Only the bench's own programs count (by program id), not another monitor
+someone runs on the machine at the same time; hits of other tasks (the other
+CPU) do count, a few per cent of them.
 
 With --against, this program and another (a generated tlob eBPF folder, or a git
-revision's) are attached at the same time in ROUNDS pairs of rounds and counted
-over the same ping-pong runs; the program attached second runs second at each
-hit, which costs it (or saves it) several percent, so each pair of rounds takes
-both orders and the square root of the two ratios' product is the figure
+revision's) are measured per hit in COMPARE_PAIRS pairs of rounds; a round has
+two neighbouring slots, each program alone on a fresh load, and a slot's median
+against its neighbour's is the round's ratio; each pair of rounds takes both
+orders and the square root of the two ratios' product is the figure
 (`--against generated/tlob/ebpf`: the program against itself, the noise).
 Load+attach time is what `hamodel run` reports (clang not included), compile
 time is measured separately.
@@ -47,6 +49,7 @@ import re
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -56,7 +59,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hamodel.bpf.libbpf import BpfObject  # noqa: E402
+from hamodel.bpf.elf import resolve  # noqa: E402
+from hamodel.bpf.libbpf import BpfObject, Uprobe  # noqa: E402
+from hamodel.bpf.records import Meta  # noqa: E402
 from hamodel.bpf.toolchain import compile_object  # noqa: E402
 
 GENERATED = ROOT / "generated" / "tlob" / "ebpf"
@@ -195,7 +200,7 @@ def floor_per_hit(obj: Path, which: str, binary: Path, trips: int, cpu: int
         o.attach(f"{which}_sched_wakeup")
         ids = frozenset(p["id"] for p in programs(which + "_") if p.get("id") not in loaded)
         before = program_costs(ids, which + "_")
-        switch_ns(binary, trips, False, cpu)
+        switch_ns(binary, trips, False, cpu, fifo=True)
         after = program_costs(ids, which + "_")
     return {name: (ns - before.get(name, (0, 0))[0]) / (cnt - before.get(name, (0, 0))[1])
             for name, (ns, cnt) in after.items() if cnt > before.get(name, (0, 0))[1]}
@@ -228,9 +233,15 @@ def build_pingpong(tmp: Path) -> Path:
     return build_c(tmp, "pingpong", PINGPONG_C)
 
 
-def switch_ns(binary: Path, trips: int, windowed: bool, cpu: int) -> float:
+# The per-hit runs' policy: SCHED_FIFO keeps other tasks off the ping-pong's CPU while
+# it runs (they wait at most a run, ~30 ms; the kernel's RT throttling still applies),
+# so fewer foreign switches and cache evictions land between the measured hits.
+FIFO = ["chrt", "-f", "10"]
+
+
+def switch_ns(binary: Path, trips: int, windowed: bool, cpu: int, fifo: bool = False) -> float:
     out = subprocess.run(
-        [str(binary), str(trips), "1" if windowed else "0", str(cpu)],
+        [*(FIFO if fifo else []), str(binary), str(trips), "1" if windowed else "0", str(cpu)],
         capture_output=True, text=True, check=True,
     )
     return float(out.stdout)
@@ -282,6 +293,42 @@ class Attached:
         return self.seen + out
 
 
+class Loaded:
+    """The monitor loaded and attached in this process as `hamodel run` attaches it (one
+    window on the ping-pong's markers, budget 1 h), for per-hit runs: it costs a load
+    and no runner process, so a round can load it afresh between its other runs, and
+    its per-hit runs spread over the round (the co-tenants' load drifts within
+    seconds) and over loads (each load lays the program out anew)."""
+
+    def __init__(self, obj_path: Path, meta: Meta, binary: Path) -> None:
+        loaded = {p.get("id") for p in programs()}
+        self.meta = meta
+        self.obj = BpfObject(str(obj_path))
+        try:
+            self.obj.load()
+            budget = struct.pack("<Q", 3600 * 10**9)
+            self.obj.update(meta.maps["bindings"], struct.pack("<I", 0), budget)
+            for prog in meta.tracepoint_programs:
+                self.obj.attach(prog)
+            for prog, symbol in ((meta.start_program, "nop_start"),
+                                 (meta.stop_program, "nop_stop")):
+                offset = resolve(str(binary), symbol).offset
+                self.obj.attach_uprobe(Uprobe(prog, str(binary), offset, 0))
+        except BaseException:
+            self.obj.close()
+            raise
+        self.ids = frozenset(p["id"] for p in programs() if p.get("id") not in loaded)
+
+    def ended_windows(self) -> int:
+        """Windows reported so far (the monitor's `violations` counter)."""
+        key = struct.pack("<I", self.meta.counters.index("violations"))
+        raw = self.obj.lookup(self.meta.maps["counters"], key, 8)
+        return struct.unpack("<Q", raw)[0] if raw else 0
+
+    def close(self) -> None:
+        self.obj.close()
+
+
 def windowed_run(run: Attached, binary: Path, trips: int, cpu: int) -> float | None:
     """The windowed ping-pong; None when a window ended before the run did (its tasks
     were outside a window for part of it)."""
@@ -290,21 +337,21 @@ def windowed_run(run: Attached, binary: Path, trips: int, cpu: int) -> float | N
     return None if run.ended_windows() > before else ns
 
 
-def per_hit_costs(run: Attached, binary: Path, trips: int, cpu: int, windowed: bool
+def per_hit_costs(run: Attached | Loaded, binary: Path, trips: int, cpu: int, windowed: bool
                   ) -> dict[str, float] | None:
     """ns per hit of each program over one ping-pong run (bpf_stats counters before
     and after); None when a window ended during a windowed run."""
     return per_hit_costs_of([run], binary, trips, cpu, windowed)[0]
 
 
-def per_hit_costs_of(runs: list[Attached], binary: Path, trips: int, cpu: int,
+def per_hit_costs_of(runs: list[Attached] | list[Loaded], binary: Path, trips: int, cpu: int,
                      windowed: bool) -> list[dict[str, float] | None]:
     """per_hit_costs of monitors attached at the same time, over one ping-pong run
     (each counted by the programs its own runner holds); all None when a window of
     any ended during a windowed run."""
     before_ended = [run.ended_windows() for run in runs]
     before = [program_costs(run.ids) for run in runs]
-    switch_ns(binary, trips, windowed, cpu)
+    switch_ns(binary, trips, windowed, cpu, fifo=True)
     after = [program_costs(run.ids) for run in runs]
     if windowed and any(run.ended_windows() > n for run, n in zip(runs, before_ended,
                                                                    strict=True)):
@@ -370,39 +417,53 @@ def other_program(against: str, tmp: Path) -> Path:
     return into / "generated" / "tlob" / "ebpf"
 
 
-def compare(args: argparse.Namespace, binary: Path, cpu: int, other: Path) -> list[str]:
-    """Per-hit costs of this tree's program and another, both attached at the same time
-    (the order of attaching, hence of running at each hit, turning every round) and
-    counted over the same ping-pong runs: the per-round ratio other/this then sees
-    the same switches under the same load."""
-    samples: dict[str, dict[tuple[str, str], list[float | None]]] = {"this": {}, "other": {}}
-    rounds = 2 * args.rounds  # ROUNDS pairs of rounds, one of each order
+def compare(args: argparse.Namespace, binary: Path, cpu: int, this: Path, other: Path,
+            tmp: Path) -> list[str]:
+    """Per-hit costs of this tree's program and another, each loaded alone in one of two
+    neighbouring slots of a round (which goes first turning every round), a slot's
+    median against its neighbour's: the drift of the co-tenants' load is slow next to
+    a slot (~0.2 s), and many short rounds, each loading both afresh, also average
+    what one load's layout costs.  Both attached at once would see the same switches,
+    but the program that runs second at each hit pays several percent for it."""
+    objs = {"this": (this, Meta.read(GENERATED / "tlob.meta.json")),
+            "other": (compile_object(other / "tlob.bpf.c", tmp / "other.bpf.o"),
+                      Meta.read(other / "tlob.meta.json"))}
+    rounds = 2 * args.compare_pairs  # pairs of rounds, one of each order
+    ratios: dict[tuple[str, str], list[float | None]] = {}
     for i in range(rounds):
         order = ("this", "other")[:: 1 if i % 2 == 0 else -1]
-        runs = {variant: Attached(binary, generated=GENERATED if variant == "this" else other)
-                for variant in order}
-        old = set_stats(True)
-        try:
-            for where in ("outside", "inside")[:: 1 if i % 2 == 0 else -1]:
-                costs = per_hit_costs_of([runs[v] for v in order], binary, args.trips // 2,
-                                         cpu, where == "inside")
-                for variant, cost in zip(order, costs, strict=True):
-                    for name in ("tlob_sched_switch", "tlob_sched_wakeup"):
-                        row = samples[variant].setdefault((name, where), [None] * rounds)
-                        row[i] = None if cost is None else cost.get(name)
-        finally:
-            set_stats(old == "1")
-        for run in runs.values():
-            run.close()
-    lines = [f"  {args.against} against this tree, both attached, per hit, {rounds} "
-             "rounds: ratio other/this (the two orders of a pair of rounds multiplied, square "
-             "root), median (min..max), 95 % interval of the median"]
-    for key in sorted(samples["this"]):
-        ratios = [o / t if t is not None and o is not None else None
-                  for t, o in zip(samples["this"][key], samples["other"][key], strict=True)]
+        # Each program alone on the tracepoints, one after the other, the two slots
+        # close in time: a slot's median against its neighbour's.
+        medians: dict[str, dict[tuple[str, str], float]] = {}
+        for variant in order:
+            samples: dict[tuple[str, str], list[float]] = {}
+            mon = Loaded(*objs[variant], binary)
+            old = set_stats(True)
+            try:
+                for k in range(args.compare_runs):
+                    for where in ("outside", "inside")[:: 1 if (i // 2 + k) % 2 == 0 else -1]:
+                        hits = per_hit_costs(mon, binary, args.hit_trips, cpu, where == "inside")
+                        for name, ns in (hits or {}).items():
+                            samples.setdefault((name, where), []).append(ns)
+            finally:
+                set_stats(old == "1")
+                mon.close()
+            medians[variant] = {key: statistics.median(v) for key, v in samples.items()}
+        per_run = {key: [medians["other"][key] / medians["this"][key]]
+                   for key in medians["this"] if key in medians["other"]
+                   and key[0] in ("tlob_sched_switch", "tlob_sched_wakeup")}
+        for key in {*ratios, *per_run}:
+            row = ratios.setdefault(key, [None] * rounds)
+            row[i] = statistics.median(per_run[key]) if per_run.get(key) else None
+    lines = [f"  {args.against} against this tree, per hit, {rounds} rounds of two neighbouring "
+             f"slots ({args.compare_runs} runs each way): ratio other/this (the two orders of "
+             "a pair of rounds multiplied, square root), median (min..max), 95 % interval "
+             "of the median"]
+    for key in sorted(ratios):
+        row = ratios[key]
         # Rounds 2k and 2k+1 run the two programs in both orders: their product
-        # cancels what running first or second costs.
-        balanced = [math.sqrt(a * b) for a, b in zip(ratios[::2], ratios[1::2], strict=False)
+        # cancels what going first or second costs.
+        balanced = [math.sqrt(a * b) for a, b in zip(row[::2], row[1::2], strict=False)
                     if a is not None and b is not None]
         if len(balanced) < 2:
             lines.append(f"  {key[0]:24s} {key[1]:7s} too few rounds with both windows whole")
@@ -410,25 +471,28 @@ def compare(args: argparse.Namespace, binary: Path, cpu: int, other: Path) -> li
         low, high = median_interval(balanced)
         lines.append(f"  {key[0]:24s} {key[1]:7s} {statistics.median(balanced):.4f} "
                      f"({min(balanced):.4f}..{max(balanced):.4f})  [{low:.4f}, {high:.4f}]  "
-                     f"{len(balanced)} pairs of rounds; per round: "
-                     + " ".join("-" if r is None else f"{r:.3f}" for r in ratios))
+                     f"{len(balanced)} pairs of rounds")
     return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--against", metavar="REV|DIR",
                         help="also compare the per-hit cost with another program, round by "
                         "round: a generated tlob eBPF folder or a git revision's "
                         "(`--against generated/tlob/ebpf`: this program against itself, the "
                         "noise of the comparison)")
-    parser.add_argument("--trips", type=int, default=200_000)
+    parser.add_argument("--trips", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=20_000, help="marker calls (uprobe cost)")
     parser.add_argument("--hit-pairs", type=int, default=8,
                         help="per round, pairs of per-hit runs (outside / inside a window)")
     parser.add_argument("--hit-trips", type=int, default=10_000,
                         help="round trips of one per-hit run")
+    parser.add_argument("--compare-pairs", type=int, default=20,
+                        help="with --against: pairs of rounds (one of each attaching order)")
+    parser.add_argument("--compare-runs", type=int, default=2,
+                        help="with --against: per-hit runs each way in a round")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench_ebpf: needs root", file=sys.stderr)
@@ -444,21 +508,51 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         binary = build_pingpong(Path(tmp))
         t0 = time.monotonic()
-        compile_object(GENERATED / "tlob.bpf.c", Path(tmp) / "tlob.bpf.o")
+        obj = compile_object(GENERATED / "tlob.bpf.c", Path(tmp) / "tlob.bpf.o")
         compile_ms = (time.monotonic() - t0) * 1e3
         floor_src = Path(tmp) / "floor.bpf.c"
         floor_src.write_text(FLOOR_BPF_C)
         floor_obj = compile_object(floor_src, Path(tmp) / "floor.bpf.o")
         switch_ns(binary, args.trips // 10, False, cpu)  # warm up
+        meta = Meta.read(GENERATED / "tlob.meta.json")
+        pairs_done = 0
+        slots = 4  # per-hit slots of a round, between its other runs
+
+        def hit_slot(samples: dict[tuple[str, str], list[float]], pairs: int) -> None:
+            """`pairs` pairs of per-hit runs on a fresh load, outside a window and inside
+            one, the order turning at each pair."""
+            nonlocal pairs_done, dropped
+            mon = Loaded(obj, meta, binary)
+            old = set_stats(True)
+            try:
+                for _ in range(pairs):
+                    for where in ("outside", "inside")[:: 1 if pairs_done % 2 == 0 else -1]:
+                        hits = per_hit_costs(mon, binary, args.hit_trips, cpu, where == "inside")
+                        if hits is None:
+                            dropped += 1
+                            continue
+                        for name, ns in hits.items():
+                            samples.setdefault((name, where), []).append(ns)
+                    pairs_done += 1
+            finally:
+                set_stats(old == "1")
+                mon.close()
+
         for i in range(args.rounds):
-            # The order turns every round, so drift does not favour one variant.
+            # The order turns every round, so drift does not favour one variant.  The
+            # per-hit runs sit between the other runs, each slot on a fresh load; a
+            # round keeps the median of its per-hit runs.
+            samples: dict[tuple[str, str], list[float]] = {}
+            share = [args.hit_pairs // slots + (k < args.hit_pairs % slots) for k in range(slots)]
             attached_order = ("attached", "attached+window")[:: 1 if i % 2 == 0 else -1]
             if i % 2 == 0:
                 results["detached"].append(switch_ns(binary, args.trips, False, cpu))
+                hit_slot(samples, share.pop())
             for name in list(FLOORS)[:: 1 if i % 2 == 0 else -1]:
                 results[name].append(
                     floor_switch_ns(floor_obj, FLOORS[name], binary, args.trips, cpu)
                 )
+                hit_slot(samples, share.pop())
             run = Attached(binary)
             load_ms.append(run.load_ms or 0.0)
             for variant in attached_order:
@@ -466,39 +560,31 @@ def main() -> int:
                     results[variant].append(windowed_run(run, binary, args.trips, cpu))
                 else:
                     results[variant].append(switch_ns(binary, args.trips, False, cpu))
-            # Per-hit cost of each program, measured apart (the statistics cost time too):
-            # short runs outside any window and inside one, the order turning at each
-            # pair, then the floor programs alone; each round keeps its runs' median.
-            samples: dict[tuple[str, str], list[float]] = {}
+            summary = run.close()
+            if "0 violated" not in summary:
+                notes.append(summary.strip().splitlines()[0])
+            hit_slot(samples, share.pop())
+            # The floor programs alone, per hit.
             old = set_stats(True)
             try:
-                for k in range(args.hit_pairs):
-                    for where in ("outside", "inside")[:: 1 if (i + k) % 2 == 0 else -1]:
-                        hits = per_hit_costs(run, binary, args.hit_trips, cpu, where == "inside")
-                        if hits is None:
-                            dropped += 1
-                            continue
-                        for name, ns in hits.items():
-                            samples.setdefault((name, where), []).append(ns)
                 for name in list(FLOORS)[:: 1 if i % 2 == 0 else -1]:
-                    for _ in range(max(1, args.hit_pairs // 4)):
+                    for _ in range(max(1, args.hit_pairs // 8)):
                         hits = floor_per_hit(floor_obj, FLOORS[name], binary, args.hit_trips,
                                              cpu)
                         for prog, ns in hits.items():
                             samples.setdefault((prog, "alone"), []).append(ns)
             finally:
                 set_stats(old == "1")
-            for key, values in samples.items():
-                per_hit.setdefault(key, []).append(statistics.median(values))
-            summary = run.close()
-            if "0 violated" not in summary:
-                notes.append(summary.strip().splitlines()[0])
             if i % 2 == 1:
                 results["detached"].append(switch_ns(binary, args.trips, False, cpu))
+                hit_slot(samples, share.pop())
+            for key, values in samples.items():
+                per_hit.setdefault(key, []).append(statistics.median(values))
         costs = uprobe_cost(Path(tmp), args.calls)
         compared = []
         if args.against:
-            compared = compare(args, binary, cpu, other_program(args.against, Path(tmp)))
+            compared = compare(args, binary, cpu, obj, other_program(args.against, Path(tmp)),
+                               Path(tmp))
     base = statistics.median(v for v in results["detached"] if v is not None)
     print(
         f"pipe ping-pong on CPU {cpu}, {args.trips} round trips x {args.rounds} "
@@ -524,7 +610,7 @@ def main() -> int:
               " run(s) in which a window ended early (docs/ebpf.md, Observed on this VM)")
     print(f"  per hit (bpf_stats), {args.rounds} rounds of {args.hit_pairs} runs each way "
           f"({args.hit_trips} round trips a run; the floor programs alone: "
-          f"{max(1, args.hit_pairs // 4)}): median (min..max) of the rounds' medians, 95 % "
+          f"{max(1, args.hit_pairs // 8)}): median (min..max) of the rounds' medians, 95 % "
           "interval of the median and its width")
     for (name, where), values in sorted(per_hit.items()):
         med = statistics.median(values)
