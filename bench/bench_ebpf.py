@@ -16,8 +16,8 @@ kernel.bpf_stats_enabled, the counters read before and after each run) is
 measured in every round on HIT_PAIRS pairs of short ping-pong runs (HIT_TRIPS
 round trips, under SCHED_FIFO so that no other task runs on the CPU between the
 measured switches), one with the tasks outside any window and one with both
-inside one, the order turning at each pair.  The pairs are spread over four
-slots between the round's other runs, each slot on a fresh load of the program
+inside one, the order turning at each pair.  The pairs are spread over five
+slots between the round's other runs (one after each), each slot on a fresh load of the program
 (loaded in this process as `hamodel run` loads it): the co-tenants' load drifts
 within seconds, and each load lays the program out anew, so a round's figure,
 the median of its runs, averages both.  Printed: the median, min and max over
@@ -155,13 +155,31 @@ int main(int argc, char **argv)
 
 
 # What attaching costs before the monitor does anything: two empty tp_btf programs
-# on the monitor's model tracepoints, and the same reading the clock once per run
-# (the monitor reads it once per run that finds a monitored task).
+# on the monitor's model tracepoints; the same reading the clock once per run (the
+# monitor reads it once per run that finds a monitored task); and the least a
+# per-task monitor with ns instants does: look the tasks up in task storage (made
+# at the start marker, skipped for tasks without any, as the monitor does) and, when
+# one is there, read the clock once and store it.
 FLOOR_BPF_C = r"""
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+
+struct task_struct {
+	void *bpf_storage;
+} __attribute__((preserve_access_index));
+
+struct stamp {
+	__u64 at;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct stamp);
+} stamps SEC(".maps");
 
 __u64 sink;
 
@@ -174,36 +192,100 @@ int BPF_PROG(clock_sched_switch) { sink += bpf_ktime_get_ns(); return 0; }
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(clock_sched_wakeup) { sink += bpf_ktime_get_ns(); return 0; }
 
+static __always_inline struct stamp *stamp_of(struct task_struct *t)
+{
+	if (!t->bpf_storage)
+		return 0;
+	return bpf_task_storage_get(&stamps, t, 0, 0);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(stored_sched_switch, _Bool preempt, struct task_struct *prev,
+					struct task_struct *next)
+{
+	struct stamp *a = stamp_of(prev), *b = stamp_of(next);
+	__u64 now = 0;
+
+	if (a) {
+		now = bpf_ktime_get_ns();
+		a->at = now;
+	}
+	if (b)
+		b->at = now ? now : bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(stored_sched_wakeup, struct task_struct *p)
+{
+	struct stamp *a = stamp_of(p);
+
+	if (a)
+		a->at = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("uprobe")
+int stored_start(struct pt_regs *ctx)
+{
+	bpf_task_storage_get(&stamps, bpf_get_current_task_btf(), 0,
+					BPF_LOCAL_STORAGE_GET_F_CREATE);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
 """
 
-FLOORS = {"empty progs": "empty", "clock-only progs": "clock"}
+FLOORS = {"empty progs": "empty", "clock-only progs": "clock", "storage+clock": "stored"}
+
+
+class Floor:
+    """The floor programs `which`_sched_{switch,wakeup} loaded and attached alone (for
+    "stored", also its start marker on the ping-pong's nop_start: the ping-pong then
+    runs windowed, so both tasks have storage)."""
+
+    def __init__(self, obj: Path, which: str, binary: Path) -> None:
+        loaded = {p.get("id") for p in programs(which + "_")}
+        self.which = which
+        self.windowed = which == "stored"
+        self.obj = BpfObject(str(obj))
+        try:
+            self.obj.load()
+            self.obj.attach(f"{which}_sched_switch")
+            self.obj.attach(f"{which}_sched_wakeup")
+            if self.windowed:
+                offset = resolve(str(binary), "nop_start").offset
+                self.obj.attach_uprobe(Uprobe("stored_start", str(binary), offset, 0))
+        except BaseException:
+            self.obj.close()
+            raise
+        self.ids = frozenset(p["id"] for p in programs(which + "_") if p.get("id") not in loaded)
+
+    def __enter__(self) -> Floor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.obj.close()
 
 
 def floor_switch_ns(obj: Path, which: str, binary: Path, trips: int, cpu: int) -> float:
-    """The ping-pong with only the floor programs `which`_sched_{switch,wakeup} attached."""
-    with BpfObject(str(obj)) as o:
-        o.load()
-        o.attach(f"{which}_sched_switch")
-        o.attach(f"{which}_sched_wakeup")
-        return switch_ns(binary, trips, False, cpu)
+    """The ping-pong with only the floor programs `which` attached."""
+    with Floor(obj, which, binary) as floor:
+        return switch_ns(binary, trips, floor.windowed, cpu)
 
 
 def floor_per_hit(obj: Path, which: str, binary: Path, trips: int, cpu: int
                   ) -> dict[str, float]:
     """ns per hit of the floor programs `which`_sched_{switch,wakeup}, alone on their
     tracepoints, over one ping-pong run (kernel.bpf_stats_enabled must be on)."""
-    loaded = {p.get("id") for p in programs(which + "_")}
-    with BpfObject(str(obj)) as o:
-        o.load()
-        o.attach(f"{which}_sched_switch")
-        o.attach(f"{which}_sched_wakeup")
-        ids = frozenset(p["id"] for p in programs(which + "_") if p.get("id") not in loaded)
-        before = program_costs(ids, which + "_")
-        switch_ns(binary, trips, False, cpu, fifo=True)
-        after = program_costs(ids, which + "_")
+    with Floor(obj, which, binary) as floor:
+        prefix = which + "_"
+        before = program_costs(floor.ids, prefix)
+        switch_ns(binary, trips, floor.windowed, cpu, fifo=True)
+        after = program_costs(floor.ids, prefix)
     return {name: (ns - before.get(name, (0, 0))[0]) / (cnt - before.get(name, (0, 0))[1])
-            for name, (ns, cnt) in after.items() if cnt > before.get(name, (0, 0))[1]}
+            for name, (ns, cnt) in after.items()
+            if cnt > before.get(name, (0, 0))[1] and "_sched_" in name}
 
 
 def build_c(tmp: Path, name: str, text: str) -> Path:
@@ -516,7 +598,7 @@ def main() -> int:
         switch_ns(binary, args.trips // 10, False, cpu)  # warm up
         meta = Meta.read(GENERATED / "tlob.meta.json")
         pairs_done = 0
-        slots = 4  # per-hit slots of a round, between its other runs
+        slots = len(FLOORS) + 2  # per-hit slots of a round, between its other runs
 
         def hit_slot(samples: dict[tuple[str, str], list[float]], pairs: int) -> None:
             """`pairs` pairs of per-hit runs on a fresh load, outside a window and inside
