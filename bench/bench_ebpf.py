@@ -1,6 +1,6 @@
 """Benchmark: what the eBPF tlob monitor costs a context switch, and how long it takes to start.
 
-    sudo python3 bench/bench_ebpf.py [--rounds 30] [--trips 100000] [--hit-pairs 8]
+    sudo python3 bench/bench_ebpf.py [--rounds 24] [--trips 100000] [--hit-pairs 8]
         [--hit-trips 10000] [--against REV|DIR [--compare-pairs 20] [--compare-runs 2]]
 
 A pipe ping-pong between two tasks pinned to one CPU does two context
@@ -559,7 +559,7 @@ def compare(args: argparse.Namespace, binary: Path, cpu: int, this: Path, other:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=24)
     parser.add_argument("--against", metavar="REV|DIR",
                         help="also compare the per-hit cost with another program, round by "
                         "round: a generated tlob eBPF folder or a git revision's "
