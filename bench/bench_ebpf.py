@@ -30,10 +30,11 @@ someone runs on the machine at the same time; hits of other tasks (the other
 CPU) do count, a few per cent of them.
 
 With --against, this program and another (a generated tlob eBPF folder, or a git
-revision's) are measured per hit in COMPARE_PAIRS pairs of rounds; a round has
-two neighbouring slots, each program alone on a fresh load, and a slot's median
-against its neighbour's is the round's ratio; each pair of rounds takes both
-orders and the square root of the two ratios' product is the figure
+revision's) are loaded afresh in each of COMPARE_PAIRS pairs of rounds, attached at
+the same time and counted over the same per-hit runs; the program attached second
+runs second at each hit, which costs it (or saves it) several percent, so each
+pair of rounds takes both orders and the square root of the two ratios' product
+is the figure
 (`--against generated/tlob/ebpf`: the program against itself, the noise).
 Load+attach time is what `hamodel run` reports (clang not included), compile
 time is measured separately.
@@ -501,12 +502,14 @@ def other_program(against: str, tmp: Path) -> Path:
 
 def compare(args: argparse.Namespace, binary: Path, cpu: int, this: Path, other: Path,
             tmp: Path) -> list[str]:
-    """Per-hit costs of this tree's program and another, each loaded alone in one of two
-    neighbouring slots of a round (which goes first turning every round), a slot's
-    median against its neighbour's: the drift of the co-tenants' load is slow next to
-    a slot (~0.2 s), and many short rounds, each loading both afresh, also average
-    what one load's layout costs.  Both attached at once would see the same switches,
-    but the program that runs second at each hit pays several percent for it."""
+    """Per-hit costs of this tree's program and another, both attached at the same time
+    and counted over the same ping-pong runs, so the co-tenants' load falls on both
+    alike; the program attached second runs second at each hit, which costs it (or
+    saves it) several percent, so the order turns every round and each pair of rounds
+    takes both.  Many short rounds, each loading both afresh, also average what one
+    load's layout costs; a round keeps the median of its runs' ratios.  (Each program
+    alone in neighbouring slots was tried too: the load's drift between the slots
+    made it noisier here.)"""
     objs = {"this": (this, Meta.read(GENERATED / "tlob.meta.json")),
             "other": (compile_object(other / "tlob.bpf.c", tmp / "other.bpf.o"),
                       Meta.read(other / "tlob.meta.json"))}
@@ -514,33 +517,34 @@ def compare(args: argparse.Namespace, binary: Path, cpu: int, this: Path, other:
     ratios: dict[tuple[str, str], list[float | None]] = {}
     for i in range(rounds):
         order = ("this", "other")[:: 1 if i % 2 == 0 else -1]
-        # Each program alone on the tracepoints, one after the other, the two slots
-        # close in time: a slot's median against its neighbour's.
-        medians: dict[str, dict[tuple[str, str], float]] = {}
-        for variant in order:
-            samples: dict[tuple[str, str], list[float]] = {}
-            mon = Loaded(*objs[variant], binary)
-            old = set_stats(True)
-            try:
-                for k in range(args.compare_runs):
-                    for where in ("outside", "inside")[:: 1 if (i // 2 + k) % 2 == 0 else -1]:
-                        hits = per_hit_costs(mon, binary, args.hit_trips, cpu, where == "inside")
-                        for name, ns in (hits or {}).items():
-                            samples.setdefault((name, where), []).append(ns)
-            finally:
-                set_stats(old == "1")
+        mons: dict[str, Loaded] = {}
+        per_run: dict[tuple[str, str], list[float]] = {}
+        old = set_stats(True)
+        try:
+            for variant in order:
+                mons[variant] = Loaded(*objs[variant], binary)
+            for k in range(args.compare_runs):
+                for where in ("outside", "inside")[:: 1 if (i // 2 + k) % 2 == 0 else -1]:
+                    costs = dict(zip(order, per_hit_costs_of([mons[v] for v in order], binary,
+                                                             args.hit_trips, cpu,
+                                                             where == "inside"), strict=True))
+                    if costs["this"] is None or costs["other"] is None:
+                        continue
+                    for name in ("tlob_sched_switch", "tlob_sched_wakeup"):
+                        if name in costs["this"] and name in costs["other"]:
+                            per_run.setdefault((name, where), []).append(
+                                costs["other"][name] / costs["this"][name])
+        finally:
+            set_stats(old == "1")
+            for mon in mons.values():
                 mon.close()
-            medians[variant] = {key: statistics.median(v) for key, v in samples.items()}
-        per_run = {key: [medians["other"][key] / medians["this"][key]]
-                   for key in medians["this"] if key in medians["other"]
-                   and key[0] in ("tlob_sched_switch", "tlob_sched_wakeup")}
         for key in {*ratios, *per_run}:
             row = ratios.setdefault(key, [None] * rounds)
             row[i] = statistics.median(per_run[key]) if per_run.get(key) else None
-    lines = [f"  {args.against} against this tree, per hit, {rounds} rounds of two neighbouring "
-             f"slots ({args.compare_runs} runs each way): ratio other/this (the two orders of "
-             "a pair of rounds multiplied, square root), median (min..max), 95 % interval "
-             "of the median"]
+    lines = [f"  {args.against} against this tree, both attached, per hit, {rounds} rounds of "
+             f"{args.compare_runs} runs each way: ratio other/this (the two orders of a pair "
+             "of rounds multiplied, square root), median (min..max), 95 % interval of the "
+             "median"]
     for key in sorted(ratios):
         row = ratios[key]
         # Rounds 2k and 2k+1 run the two programs in both orders: their product
