@@ -48,9 +48,20 @@ def grammar_key(name: str) -> str:
     return hashlib.sha256(text + b"\0" + options).hexdigest()
 
 
+class GrammarUnreadable(OSError):
+    """A grammar file of hamodel itself is missing or unreadable: a broken checkout or
+    installation, not a problem of the user's input."""
+
+    doing = "read its own grammar"
+
+
 def build(name: str) -> Lark:
     """The parser built from the grammar file (what the tables stand for)."""
-    return Lark.open(str(grammar_dir() / f"{name}.lark"), **GRAMMARS[name])
+    path = grammar_dir() / f"{name}.lark"
+    try:
+        return Lark.open(str(path), **GRAMMARS[name])
+    except OSError as exc:
+        raise GrammarUnreadable(exc.errno, exc.strerror, exc.filename or str(path)) from exc
 
 
 @functools.cache
