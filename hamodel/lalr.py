@@ -37,8 +37,11 @@ TABLES_PACKAGE = "hamodel.lalr_tables"
 
 
 def grammar_dir() -> Path:
-    """grammar/ beside the package, for a source checkout and an editable install alike."""
-    return Path(__file__).resolve().parent.parent / "grammar"
+    """hamodel/grammar when installed (pyproject.toml puts it there); in a source
+    checkout or an editable install, grammar/ beside the package."""
+    package = Path(__file__).resolve().parent
+    installed = package / "grammar"
+    return installed if installed.is_dir() else package.parent / "grammar"
 
 
 def grammar_key(name: str) -> str:
