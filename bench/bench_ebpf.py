@@ -17,25 +17,25 @@ measured in every round on HIT_PAIRS pairs of short ping-pong runs (HIT_TRIPS
 round trips, under SCHED_FIFO so that no other task runs on the CPU between the
 measured switches), one with the tasks outside any window and one with both
 inside one, the order turning at each pair.  The pairs are spread over five
-slots between the round's other runs (one after each), each slot on a fresh load of the program
-(loaded in this process as `hamodel run` loads it): the co-tenants' load drifts
-within seconds, and each load lays the program out anew, so a round's figure,
-the median of its runs, averages both.  Printed: the median, min and max over
-the rounds, and a distribution-free 95 % interval for the median (order
-statistics of the rounds): when its width is under 1 % of the median, a +1 %
-change of the program shows.  The floor programs are measured per hit as well:
-the clock-only program minus the empty one is what one bpf_ktime_get_ns costs a
-hit.  Only the bench's own programs count (by program id), not another monitor
-someone runs on the machine at the same time; hits of other tasks (the other
-CPU) do count, a few per cent of them.
+slots, one after each of the round's other runs, each slot on a fresh load of
+the program (loaded in this process as `hamodel run` loads it): the co-tenants'
+load drifts within seconds, and each load lays the program out anew, so a
+round's figure, the median of its runs, averages both.  Printed: the median,
+min and max over the rounds, and a distribution-free 95 % interval for the
+median (order statistics of the rounds): when its width is under 1 % of the
+median, a +1 % change of the program shows.  The floor programs are measured
+per hit as well: the clock-only program minus the empty one is what one
+bpf_ktime_get_ns costs a hit.  Only the bench's own programs count (by program
+id), not another monitor someone runs on the machine at the same time; hits of
+other tasks (on the other CPU) do count, under 1 % of them.
 
 With --against, this program and another (a generated tlob eBPF folder, or a git
 revision's) are loaded afresh in each of COMPARE_PAIRS pairs of rounds, attached at
 the same time and counted over the same per-hit runs; the program attached second
 runs second at each hit, which costs it (or saves it) several percent, so each
 pair of rounds takes both orders and the square root of the two ratios' product
-is the figure
-(`--against generated/tlob/ebpf`: the program against itself, the noise).
+is the figure (`--against generated/tlob/ebpf`: the program against itself, the
+noise).
 Load+attach time is what `hamodel run` reports (clang not included), compile
 time is measured separately.
 """
@@ -608,6 +608,8 @@ def main() -> int:
             """`pairs` pairs of per-hit runs on a fresh load, outside a window and inside
             one, the order turning at each pair."""
             nonlocal pairs_done, dropped
+            if not pairs:
+                return
             mon = Loaded(obj, meta, binary)
             old = set_stats(True)
             try:
