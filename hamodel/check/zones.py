@@ -164,6 +164,30 @@ def explore(
     return g
 
 
+_new = tuple.__new__  # builds a named tuple without its Python-level __new__
+
+
+class _Kind:
+    """The nodes of one (state, unset clocks, timer mode), and what entering and
+    expanding any of them needs, worked out once: the columns freed on entry, the
+    armed timer's latest firing, the extrapolation constants, the nodes whose
+    zones may cover a new one (None for expired nodes: those are kept per
+    entering cell), whether the timer's callback runs here, where an event still
+    comes before it (`window`, a bound), and the framework's check (`check`: 0
+    passes, 1 fails, or the column and the largest passing value)."""
+
+    __slots__ = ("state", "unset", "mode", "freed", "fire", "lows", "ups", "seen", "times",
+                 "window", "check")
+
+    def __init__(self, state: str, unset: frozenset[str], mode: Mode, freed: tuple[int, ...],
+                 fire: tuple[int, int] | None, lows: tuple[int, ...], ups: tuple[int, ...],
+                 seen: list[int] | None, times: bool, window: tuple[int, int, int] | None,
+                 check: int | tuple[int, int]) -> None:
+        self.state, self.unset, self.mode = state, unset, mode
+        self.freed, self.fire, self.lows, self.ups = freed, fire, lows, ups
+        self.seen, self.times, self.window, self.check = seen, times, window, check
+
+
 class _Explorer:
     def __init__(self, g: ZoneGraph, deadline: float, max_nodes: int) -> None:
         self.g = g
@@ -171,6 +195,7 @@ class _Explorer:
         self.tm = g.timing
         self.clockset = frozenset(g.clocks)
         self.n = len(g.clocks)
+        self.ops = dbm.operations(self.n)
         self.index = {c: i + 1 for i, c in enumerate(g.clocks)}
         self.deadline, self.max_nodes = deadline, max_nodes
         self.lows, self.ups = extrapolation_bounds(self.a, self.tm, g.params, self.index)
@@ -179,20 +204,27 @@ class _Explorer:
             s.invariant.clock, 0) if s.invariant else 0) for s in self.a.states}
         self.plans = cell_plans(self.a, g.table, g.params, self.index)
         self.events = tuple(e.name for e in self.a.events)
-        self.passed: dict[tuple, list[tuple[dbm.Matrix, int]]] = {}
-        self._kinds: dict[tuple, tuple] = {}  # per (state, unset, mode): see _kind
+        # expired nodes per (state, unset, mode, entering cell)
+        self.expired_seen: dict[tuple, list[int]] = {}
+        self.kinds: dict[tuple, _Kind] = {}
         self.rows: dict[str, tuple[tuple[str, tuple[str, str], CellPlan | None], ...]] = {}
+        self.queue: deque[tuple[Node, _Kind]] = deque()
 
     # --- zone helpers ---
 
     def _some(self, zone: dbm.Matrix, f: Formula) -> bool:
         """Whether a disjunct of f holds somewhere in the zone."""
-        n = self.n
-        constrain = dbm.constrain
+        constrain = self.ops.constrain
         for d in f:
+            bounds = d.bounds
+            if len(bounds) == 1:  # the common case: one comparison
+                i, j, c = bounds[0]
+                if constrain(zone, i, j, c)[0] >= 0:
+                    return True
+                continue
             z = zone
-            for i, j, c in d.bounds:
-                z = constrain(z, n, i, j, c)
+            for i, j, c in bounds:
+                z = constrain(z, i, j, c)
                 if z[0] < 0:
                     break
             if z[0] >= 0:
@@ -201,13 +233,19 @@ class _Explorer:
 
     def _parts(self, zone: dbm.Matrix, f: Formula) -> list[tuple[dbm.Matrix, int]]:
         """The non-empty parts of the zone where a disjunct holds, with its index."""
-        n = self.n
-        constrain = dbm.constrain
+        constrain = self.ops.constrain
         out = []
         for d in f:
+            bounds = d.bounds
+            if len(bounds) == 1:  # the common case: one comparison
+                i, j, c = bounds[0]
+                z = constrain(zone, i, j, c)
+                if z[0] >= 0:
+                    out.append((z, d.index))
+                continue
             z = zone
-            for i, j, c in d.bounds:
-                z = constrain(z, n, i, j, c)
+            for i, j, c in bounds:
+                z = constrain(z, i, j, c)
                 if z[0] < 0:
                     break
             if z[0] >= 0:
@@ -219,135 +257,141 @@ class _Explorer:
     def run(self) -> None:
         a = self.a
         unset = self.clockset - frozenset(r.env for r in a.init_resets)
-        zone = dbm.zero(self.n)
         mode = Mode.NONE
         st = self.tm.states.get(a.initial.name)
         if a.init_resets and st is not None:
             # the generated start path applies the `__init` resets and arms the timer
             mode = Mode.ARMED if st.pass_max is None or st.pass_max >= 0 else Mode.EXPIRED
-        queue: deque[int] = deque()
-        self._add(a.initial.name, unset, mode, zone, None, None, -1, queue)
-        nodes = self.g.nodes
+        self._add(self._kind(a.initial.name, unset, mode), dbm.zero(self.n), None, "", None, -1)
+        nodes, queue = self.g.nodes, self.queue
+        deadline, max_nodes = self.deadline, self.max_nodes
+        expand, popleft, monotonic = self._expand, queue.popleft, time.monotonic
         while queue:
-            if time.monotonic() > self.deadline or len(nodes) > self.max_nodes:
+            if monotonic() > deadline or len(nodes) > max_nodes:
                 raise ExplorationLimit(f"zone graph not complete after {len(nodes)} nodes")
-            self._expand(nodes[queue.popleft()], queue)
+            expand(*popleft())
 
-    def _add(self, state: str, unset: frozenset[str], mode: Mode, entry: dbm.Matrix,
-             parent: Node | None, plan: CellPlan | None, part: int, queue: deque[int]) -> int:
-        """The node for this entry (made by `plan`'s cell from `parent`, on its
-        guard's disjunct `part`), or the earlier one that covers it."""
-        n = self.n
-        key = (state, unset, mode)
-        kind = self._kinds.get(key)
-        if kind is None:
-            kind = self._kinds[key] = self._kind(state, unset, mode)
-        freed, fire_col, fire_hi, lows, ups, seen, times = kind
-        for i in freed:
-            entry = dbm.free(entry, n, i)
-        if mode is _EXPIRED:
+    def _add(self, kind: _Kind, entry: dbm.Matrix, parent: Node | None, event: str,
+             first: int | None, part: int) -> int:
+        """The node of `kind` for this entry (made by the cell of edge `first` on its
+        guard's disjunct `part` from `parent`), or the earlier one that covers it."""
+        ops = self.ops
+        for i in kind.freed:
+            entry = ops.free(entry, i)
+        mode = kind.mode
+        seen = kind.seen
+        if seen is None:  # expired
             zone = entry  # a leaf: only violations follow, the first at once
             # An expired node is a leaf that shows how it was entered: one per entering cell.
-            seen_key = (key, plan.first if plan is not None else None)
-            seen = self.passed.get(seen_key)
+            seen_key = (kind, first)
+            seen = self.expired_seen.get(seen_key)
             if seen is None:
-                seen = self.passed[seen_key] = []
+                seen = self.expired_seen[seen_key] = []
         else:
-            zone = dbm.up(entry, n)
-            if fire_hi is not None:
-                zone = dbm.constrain(zone, n, fire_col, 0, fire_hi)
-        zone = dbm.extrapolate_lu(zone, n, lows, ups)
-        for old, nid in seen:
-            if dbm.includes(old, zone):
-                return nid
+            zone = ops.up(entry)
+            fire = kind.fire
+            if fire is not None:
+                zone = ops.constrain(zone, fire[0], 0, fire[1])
+        zone = ops.extrapolate_lu(zone, kind.lows, kind.ups)
         g = self.g
         nodes = g.nodes
+        includes = ops.includes
+        for nid in seen:
+            if includes(nodes[nid].zone, zone):
+                return nid
         nid = len(nodes)
-        if parent is None or plan is None:
-            node = Node(nid, state, unset, mode, zone, None, None, 0)
+        state = kind.state
+        if parent is None:
+            node = Node(nid, state, kind.unset, mode, zone, None, None, 0)
         else:
-            node = Node(nid, state, unset, mode, zone, parent.id,
-                        Step(plan.event, plan.first, mode, part), parent.depth + 1)
-        seen.append((zone, nid))
+            node = _new(Node, (nid, state, kind.unset, mode, zone, parent.id,
+                               _new(Step, (event, first, mode, part)), parent.depth + 1))
+        seen.append(nid)
         nodes.append(node)
         at = g.by_state.get(state)
         if at is None:
             g.by_state[state] = [nid]
-            g.reached[state] = Hit(nid)
+            g.reached[state] = _new(Hit, (nid, None, None))
         else:
             at.append(nid)
-        if times and state not in g.timer:
-            g.timer[state] = Hit(nid)
-        queue.append(nid)
+        if kind.times and state not in g.timer:
+            g.timer[state] = _new(Hit, (nid, None, None))
+        self.queue.append((node, kind))
         return nid
 
-    def _kind(self, state: str, unset: frozenset[str], mode: Mode) -> tuple:
-        """What _add needs for the nodes of (state, unset clocks, timer mode): the
-        columns freed on entry, the armed timer's column and latest firing, the
-        extrapolation constants, the zones met so far (not for expired nodes,
-        kept per entering cell), and whether the timer's callback can run here."""
+    def _kind(self, state: str, unset: frozenset[str], mode: Mode) -> _Kind:
         st, col = self.states[state]
         freed = tuple(self.index[c] for c in sorted(unset)
-                      if not (mode is _ARMED and st is not None and c == st.clock))
-        fire_hi = st.fire_hi if mode is _ARMED and st is not None else None
+                      if not (mode is _ARMED and st is not None and c == st.clock)
+                      ) if unset else ()
+        fire = (col, st.fire_hi) if (mode is _ARMED and st is not None
+                                     and st.fire_hi is not None) else None
         times = st is not None and st.fire_lo is not None and (
             mode is _ARMED or (mode is _EXPIRED and st.expired_fires))
-        seen: list[tuple[dbm.Matrix, int]] = []
-        if mode is not _EXPIRED:
-            self.passed[(state, unset, mode)] = seen
-        return freed, col, fire_hi, self.lows[state], self.ups[state], seen, times
+        window: tuple[int, int, int] | None = None
+        check: int | tuple[int, int] = 0
+        if st is not None:
+            if mode is _ARMED and st.event_max is not None:
+                window = (col, 0, st.event_max)
+            elif mode is _EXPIRED and st.expired_now:
+                assert st.pass_max is not None  # armed at the bound: due at once
+                window = (0, col, -(st.pass_max + 2))
+            if mode is _EXPIRED:
+                check = 1
+            elif st.clock in unset:
+                check = 0 if st.unset_passes else 1
+            elif st.pass_max is not None:
+                check = (col, st.pass_max)
+        kind = self.kinds[(state, unset, mode)] = _Kind(
+            state, unset, mode, freed, fire, self.lows[state], self.ups[state],
+            None if mode is _EXPIRED else [], times, window, check)
+        return kind
 
-    def _events_zone(self, node: Node) -> dbm.Matrix:
-        """Where an event can still come before the timer's callback."""
-        st, col = self.states[node.state]
-        if st is None:
-            return node.zone
-        if node.mode is _ARMED and st.event_max is not None:
-            return dbm.constrain(node.zone, self.n, col, 0, st.event_max)
-        if node.mode is _EXPIRED and st.expired_now:
-            assert st.pass_max is not None  # armed at the bound: due at once
-            return dbm.constrain(node.zone, self.n, 0, col, -(st.pass_max + 2))
-        return node.zone
-
-    def _check(self, node: Node, zone: dbm.Matrix) -> tuple[dbm.Matrix | None, bool]:
-        """ha_verify_invariants at an event: (where it passes or None, whether it can fail)."""
-        st, col = self.states[node.state]
-        if st is None:
-            return zone, False
-        if node.mode is _EXPIRED:
-            return None, True
-        if st.clock in node.unset:
-            return (zone, False) if st.unset_passes else (None, True)
-        if st.pass_max is None:
-            return zone, False
-        ok = dbm.constrain(zone, self.n, col, 0, st.pass_max)
-        bad = dbm.constrain(zone, self.n, 0, col, -(st.pass_max + 1))
-        return (None if ok[0] < 0 else ok), bad[0] >= 0
-
-    def _expand(self, node: Node, queue: deque[int]) -> None:
+    def _expand(self, node: Node, kind: _Kind) -> None:
         g = self.g
-        zone = self._events_zone(node)
+        constrain = self.ops.constrain
+        zone = node.zone
+        window = kind.window
+        if window is not None:  # where an event can still come before the timer's callback
+            zone = constrain(zone, window[0], window[1], window[2])
         if zone[0] < 0:
             return  # the timer runs before any event could
-        ok, fails = self._check(node, zone)
-        row = self.rows.get(node.state)
+        # ha_verify_invariants at an event: where it passes (ok), whether it can fail
+        check = kind.check
+        fails: bool | None
+        if check == 0:
+            ok, fails = zone, False
+        elif check == 1:
+            ok, fails = None, True
+        else:
+            col, pass_max = check  # type: ignore[misc]
+            ok = constrain(zone, col, 0, pass_max)
+            if ok[0] < 0:
+                ok = None
+            fails = None  # worked out when a late event is still to be noted
+        state = kind.state
+        row = self.rows.get(state)
         if row is None:  # per state: each event, its (state, event) key and its cell's plan
-            row = self.rows[node.state] = tuple(
-                (e, (node.state, e), self.plans.get((node.state, e))) for e in self.events)
+            row = self.rows[state] = tuple(
+                (e, (state, e), self.plans.get((state, e))) for e in self.events)
         for e, key, plan in row:
             if plan is None:
                 if key not in g.invalid_event:
-                    g.invalid_event[key] = Hit(node.id, e)
+                    g.invalid_event[key] = _new(Hit, (node.id, e, None))
                 continue
-            if fails and key not in g.late_event:
-                g.late_event[key] = Hit(node.id, e, plan.first)
+            if key not in g.late_event:
+                if fails is None:
+                    fails = constrain(zone, 0, col, -(pass_max + 1))[0] >= 0
+                if fails:
+                    g.late_event[key] = _new(Hit, (node.id, e, plan.first))
             if ok is not None:
-                self._evaluate(node, plan, ok, queue)
+                self._evaluate(node, kind, plan, ok)
 
-    def _evaluate(self, node: Node, plan: CellPlan, ok: dbm.Matrix, queue: deque[int]) -> None:
-        """ha_verify_guards on the part of the zone where the check passed."""
+    def _evaluate(self, node: Node, kind: _Kind, plan: CellPlan, ok: dbm.Matrix) -> None:
+        """ha_verify_guards on the part of the zone where the check passed, then the
+        move on each part where the joined guard holds."""
         g = self.g
-        unset = node.unset
+        unset = kind.unset
         key, event = plan.key, plan.event
         fails: bool | None = None  # whether the joined guard fails somewhere, once known
         reads_unset = bool(unset) and not plan.reads.isdisjoint(unset)
@@ -358,24 +402,24 @@ class _Explorer:
             if key not in g.guard_violation:
                 fails = self._some(ok, plan.fails)
                 if fails:
-                    g.guard_violation[key] = Hit(node.id, event, plan.first)
+                    g.guard_violation[key] = _new(Hit, (node.id, event, plan.first))
         if plan.single:
             # the edge's guard is the cell's: what holds and fails is known already
             k = plan.first
             if k not in g.evaluated:
-                g.evaluated[k] = Hit(node.id, event, k)
+                g.evaluated[k] = _new(Hit, (node.id, event, k))
             if reads_unset:
                 if k not in g.guard_holds:
-                    g.guard_holds[k] = Hit(node.id, event, k)
+                    g.guard_holds[k] = _new(Hit, (node.id, event, k))
             else:
                 g.evaluated_set.add(k)
                 if holds and k not in g.guard_holds:
-                    g.guard_holds[k] = Hit(node.id, event, k)
+                    g.guard_holds[k] = _new(Hit, (node.id, event, k))
                 if k not in g.guard_fails and not plan.escaped:
                     if fails is None:
                         fails = self._some(ok, plan.fails)
                     if fails:
-                        g.guard_fails[k] = Hit(node.id, event, k)
+                        g.guard_fails[k] = _new(Hit, (node.id, event, k))
         # each edge's own guard, for the findings about edges (each fact once)
         for ep in () if plan.single else plan.edges:
             k = ep.edge
@@ -397,46 +441,60 @@ class _Explorer:
             k = dp.edge
             if k not in g.dropped_holds and (dp.reads & unset or self._some(ok, dp.holds)):
                 g.dropped_holds[k] = Hit(node.id, event, k)
-        if holds and key not in g.taken:
-            g.taken[key] = Hit(node.id, event, plan.first)
-        for part, index in holds:
-            self._take(node, plan, part, index, queue)
-
-    def _take(self, node: Node, plan: CellPlan, zone: dbm.Matrix, part: int,
-              queue: deque[int]) -> None:
-        """The resets, then ha_setup_invariants: keep, arm, or cancel the timer."""
-        n = self.n
-        unset = node.unset
-        dst, first = plan.dst, plan.first
-        for i in plan.resets:
-            zone = dbm.reset(zone, n, i)
-        if unset and plan.reset_names:
-            unset = unset - plan.reset_names
-        if not plan.rearms:
-            self._add(dst, unset, node.mode, zone, node, plan, part, queue)
+        if not holds:
             return
-        src_st = self.states[plan.src][0]
+        if key not in g.taken:
+            g.taken[key] = _new(Hit, (node.id, event, plan.first))
+        self._take(node, kind, plan, holds)
+
+    def _take(self, node: Node, kind: _Kind, plan: CellPlan,
+              holds: list[tuple[dbm.Matrix, int]]) -> None:
+        """The resets, then ha_setup_invariants: keep, arm, or cancel the timer, on
+        each part of the zone where the joined guard holds."""
+        reset = self.ops.reset
+        unset, mode = kind.unset, kind.mode
+        dst, first, event, resets = plan.dst, plan.first, plan.event, plan.resets
+        after = unset - plan.reset_names if unset and plan.reset_names else unset
+        kinds = self.kinds
+        if not plan.rearms:
+            target = kinds.get((dst, after, mode))
+            if target is None:
+                target = self._kind(dst, after, mode)
+            for zone, part in holds:
+                for i in resets:
+                    zone = reset(zone, i)
+                self._add(target, zone, node, event, first, part)
+            return
+        src_st = self.states[kind.state][0]
         st, col = self.states[dst]
-        if node.mode is _ARMED and src_st is not None and (
-                dst != plan.src or src_st.clock in plan.reset_names
-                or src_st.clock in node.unset):
-            self.g.timer_escape.add(node.state)
-        parts: list[tuple[Mode, dbm.Matrix]]
-        if st is None:
-            parts = [(Mode.NONE, zone)]
-        elif st.clock in unset:
-            # passed = 0: the timer counts from now
-            zone = dbm.reset(zone, n, col)
-            armed = st.pass_max is None or st.pass_max >= 0
-            parts = [(_ARMED if armed else _EXPIRED, zone)]
-        elif st.pass_max is None:
-            parts = [(_ARMED, zone)]
-        else:
-            parts = [(_ARMED, dbm.constrain(zone, n, col, 0, st.pass_max)),
-                     (_EXPIRED, dbm.constrain(zone, n, 0, col, -(st.pass_max + 1)))]
-        for mode, zone_part in parts:
-            if zone_part[0] < 0:
-                continue
-            nid = self._add(dst, unset, mode, zone_part, node, plan, part, queue)
-            if mode is _EXPIRED and first not in self.g.expired_entry:
-                self.g.expired_entry[first] = Hit(nid)
+        if mode is _ARMED and src_st is not None and (
+                dst != plan.src or src_st.clock in plan.reset_names or src_st.clock in unset):
+            self.g.timer_escape.add(kind.state)
+        constrain, add, g = self.ops.constrain, self._add, self.g
+        for zone, part in holds:
+            for i in resets:
+                zone = reset(zone, i)
+            if st is None:
+                to = Mode.NONE
+            elif st.clock in after:
+                zone = reset(zone, col)  # passed = 0: the timer counts from now
+                to = _ARMED if st.pass_max is None or st.pass_max >= 0 else _EXPIRED
+            elif st.pass_max is None:
+                to = _ARMED
+            else:  # armed where the check would pass, expired where it would fail
+                armed = constrain(zone, col, 0, st.pass_max)
+                if armed[0] >= 0:
+                    target = kinds.get((dst, after, _ARMED))
+                    if target is None:
+                        target = self._kind(dst, after, _ARMED)
+                    add(target, armed, node, event, first, part)
+                zone = constrain(zone, 0, col, -(st.pass_max + 1))
+                if zone[0] < 0:
+                    continue
+                to = _EXPIRED
+            target = kinds.get((dst, after, to))
+            if target is None:
+                target = self._kind(dst, after, to)
+            nid = add(target, zone, node, event, first, part)
+            if to is _EXPIRED and first not in g.expired_entry:
+                g.expired_entry[first] = _new(Hit, (nid, None, None))
