@@ -83,20 +83,40 @@ def formula(d: Dnf, index: Mapping[str, int]) -> Formula:
         for i, conj in enumerate(d) if env_solution(conj) is not None)
 
 
-_PLANS: dict[tuple, tuple[Automaton, dict[tuple[str, str], CellPlan]]] = {}
+# per state, in the kernel's event order: each event, its (state, event) key and its
+# cell's plan (None: no cell)
+Row = tuple[tuple[str, tuple[str, str], "CellPlan | None"], ...]
+
+_PLANS: dict[tuple, tuple[Automaton, dict[tuple[str, str], CellPlan], dict[str, Row]]] = {}
 
 
 def cell_plans(a: Automaton, tab: Table, params: Mapping[str, int],
                index: Mapping[str, int]) -> dict[tuple[str, str], CellPlan]:
     """Per table cell its plan (kept per model and parameter valuation: the check
     explores once per same-instant order, and the threshold search many times)."""
+    return _compiled(a, tab, params, index)[1]
+
+
+def event_rows(a: Automaton, tab: Table, params: Mapping[str, int],
+               index: Mapping[str, int]) -> dict[str, Row]:
+    """Per state its row of the table, as the explorer walks it (kept with the plans)."""
+    return _compiled(a, tab, params, index)[2]
+
+
+def _compiled(a: Automaton, tab: Table, params: Mapping[str, int],
+              index: Mapping[str, int]
+              ) -> tuple[Automaton, dict[tuple[str, str], CellPlan], dict[str, Row]]:
     key = (id(a), tuple(sorted(params.items())))
     cached = _PLANS.get(key)
     if cached is None or cached[0] is not a:
         if len(_PLANS) > 64:
             _PLANS.clear()
-        cached = _PLANS[key] = (a, _build(a, tab, params, index))
-    return cached[1]
+        plans = _build(a, tab, params, index)
+        events = tuple(e.name for e in a.events)
+        rows = {s.name: tuple((e, (s.name, e), plans.get((s.name, e))) for e in events)
+                for s in a.states}
+        cached = _PLANS[key] = (a, plans, rows)
+    return cached
 
 
 def _build(a: Automaton, tab: Table, params: Mapping[str, int],

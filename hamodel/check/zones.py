@@ -42,7 +42,13 @@ from typing import NamedTuple
 from hamodel.check import dbm
 from hamodel.check.cells import Table, table
 from hamodel.check.gcpause import collection_paused
-from hamodel.check.plans import CellPlan, Formula, cell_plans, extrapolation_bounds
+from hamodel.check.plans import (
+    CellPlan,
+    Formula,
+    cell_plans,
+    event_rows,
+    extrapolation_bounds,
+)
 from hamodel.check.timing import Timing, Unsupported, timing
 from hamodel.model import Automaton
 from hamodel.semantics import Platform
@@ -167,25 +173,24 @@ def explore(
 _new = tuple.__new__  # builds a named tuple without its Python-level __new__
 
 
-class _Kind:
+class _Kind(NamedTuple):
     """The nodes of one (state, unset clocks, timer mode), and what entering and
-    expanding any of them needs, worked out once: the columns freed on entry, the
-    armed timer's latest firing, the extrapolation constants, the nodes whose
-    zones may cover a new one (None for expired nodes: those are kept per
-    entering cell), whether the timer's callback runs here, where an event still
-    comes before it (`window`, a bound), and the framework's check (`check`: 0
-    passes, 1 fails, or the column and the largest passing value)."""
+    expanding any of them needs, worked out once (a named tuple: made once per
+    kind, and a large model has about as many kinds as nodes)."""
 
-    __slots__ = ("state", "unset", "mode", "freed", "fire", "lows", "ups", "seen", "times",
-                 "window", "check")
-
-    def __init__(self, state: str, unset: frozenset[str], mode: Mode, freed: tuple[int, ...],
-                 fire: tuple[int, int] | None, lows: tuple[int, ...], ups: tuple[int, ...],
-                 seen: list[int] | None, times: bool, window: tuple[int, int, int] | None,
-                 check: int | tuple[int, int]) -> None:
-        self.state, self.unset, self.mode = state, unset, mode
-        self.freed, self.fire, self.lows, self.ups = freed, fire, lows, ups
-        self.seen, self.times, self.window, self.check = seen, times, window, check
+    state: str
+    unset: frozenset[str]
+    mode: Mode
+    freed: tuple[int, ...]  # the columns freed on entry
+    fire: tuple[int, int] | None  # the armed timer's column and latest firing
+    lows: tuple[int, ...]  # the extrapolation constants
+    ups: tuple[int, ...]
+    seen: list[int] | None  # the nodes whose zones may cover a new one (None: expired,
+    # kept per entering cell)
+    times: bool  # the timer's callback runs here
+    window: tuple[int, int, int] | None  # the bound before which an event still comes
+    check: int | tuple[int, int]  # the framework's check: 0 passes, 1 fails, or (column,
+    # the largest passing value)
 
 
 class _Explorer:
@@ -203,11 +208,10 @@ class _Explorer:
         self.states = {s.name: (self.tm.states.get(s.name), self.index.get(
             s.invariant.clock, 0) if s.invariant else 0) for s in self.a.states}
         self.plans = cell_plans(self.a, g.table, g.params, self.index)
-        self.events = tuple(e.name for e in self.a.events)
         # expired nodes per (state, unset, mode, entering cell)
         self.expired_seen: dict[tuple, list[int]] = {}
         self.kinds: dict[tuple, _Kind] = {}
-        self.rows: dict[str, tuple[tuple[str, tuple[str, str], CellPlan | None], ...]] = {}
+        self.rows = event_rows(self.a, g.table, g.params, self.index)
         self.queue: deque[tuple[Node, _Kind]] = deque()
 
     # --- zone helpers ---
@@ -342,9 +346,9 @@ class _Explorer:
                 check = 0 if st.unset_passes else 1
             elif st.pass_max is not None:
                 check = (col, st.pass_max)
-        kind = self.kinds[(state, unset, mode)] = _Kind(
+        kind = self.kinds[(state, unset, mode)] = _new(_Kind, (
             state, unset, mode, freed, fire, self.lows[state], self.ups[state],
-            None if mode is _EXPIRED else [], times, window, check)
+            None if mode is _EXPIRED else [], times, window, check))
         return kind
 
     def _expand(self, node: Node, kind: _Kind) -> None:
@@ -369,21 +373,17 @@ class _Explorer:
             if ok[0] < 0:
                 ok = None
             fails = None  # worked out when a late event is still to be noted
-        state = kind.state
-        row = self.rows.get(state)
-        if row is None:  # per state: each event, its (state, event) key and its cell's plan
-            row = self.rows[state] = tuple(
-                (e, (state, e), self.plans.get((state, e))) for e in self.events)
-        for e, key, plan in row:
+        nid = node.id
+        for e, key, plan in self.rows[kind.state]:
             if plan is None:
                 if key not in g.invalid_event:
-                    g.invalid_event[key] = _new(Hit, (node.id, e, None))
+                    g.invalid_event[key] = _new(Hit, (nid, e, None))
                 continue
             if key not in g.late_event:
                 if fails is None:
                     fails = constrain(zone, 0, col, -(pass_max + 1))[0] >= 0
                 if fails:
-                    g.late_event[key] = _new(Hit, (node.id, e, plan.first))
+                    g.late_event[key] = _new(Hit, (nid, e, plan.first))
             if ok is not None:
                 self._evaluate(node, kind, plan, ok)
 
@@ -392,7 +392,8 @@ class _Explorer:
         move on each part where the joined guard holds."""
         g = self.g
         unset = kind.unset
-        key, event = plan.key, plan.event
+        key, event, first = plan.key, plan.event, plan.first
+        hit = _new(Hit, (node.id, event, first))  # what the cell's facts record
         fails: bool | None = None  # whether the joined guard fails somewhere, once known
         reads_unset = bool(unset) and not plan.reads.isdisjoint(unset)
         if plan.escaped or reads_unset:
@@ -402,58 +403,37 @@ class _Explorer:
             if key not in g.guard_violation:
                 fails = self._some(ok, plan.fails)
                 if fails:
-                    g.guard_violation[key] = _new(Hit, (node.id, event, plan.first))
+                    g.guard_violation[key] = hit
         if plan.single:
             # the edge's guard is the cell's: what holds and fails is known already
-            k = plan.first
+            k = first
             if k not in g.evaluated:
-                g.evaluated[k] = _new(Hit, (node.id, event, k))
+                g.evaluated[k] = hit
             if reads_unset:
                 if k not in g.guard_holds:
-                    g.guard_holds[k] = _new(Hit, (node.id, event, k))
+                    g.guard_holds[k] = hit
             else:
                 g.evaluated_set.add(k)
                 if holds and k not in g.guard_holds:
-                    g.guard_holds[k] = _new(Hit, (node.id, event, k))
+                    g.guard_holds[k] = hit
                 if k not in g.guard_fails and not plan.escaped:
                     if fails is None:
                         fails = self._some(ok, plan.fails)
                     if fails:
-                        g.guard_fails[k] = _new(Hit, (node.id, event, k))
-        # each edge's own guard, for the findings about edges (each fact once)
-        for ep in () if plan.single else plan.edges:
-            k = ep.edge
-            if k not in g.evaluated:
-                g.evaluated[k] = Hit(node.id, event, k)
-            if ep.escapes & unset:
-                if k not in g.guard_holds:
-                    g.guard_holds[k] = Hit(node.id, event, k)
-                continue
-            g.evaluated_set.add(k)
-            if k not in g.guard_holds and self._some(ok, ep.holds):
-                g.guard_holds[k] = Hit(node.id, event, k)
-            if k not in g.guard_fails and self._some(ok, ep.fails):
-                g.guard_fails[k] = Hit(node.id, event, k)
-            if ep.alone is not None and k not in g.only and not (plan.any_escapes & unset) \
-                    and self._some(ok, ep.alone):
-                g.only[k] = Hit(node.id, event, k)
-        for dp in plan.dropped:
-            k = dp.edge
-            if k not in g.dropped_holds and (dp.reads & unset or self._some(ok, dp.holds)):
-                g.dropped_holds[k] = Hit(node.id, event, k)
+                        g.guard_fails[k] = hit
+        else:
+            self._edge_facts(node, plan, unset, ok)
+        if plan.dropped:
+            self._dropped_facts(node, plan, unset, ok)
         if not holds:
             return
         if key not in g.taken:
-            g.taken[key] = _new(Hit, (node.id, event, plan.first))
-        self._take(node, kind, plan, holds)
-
-    def _take(self, node: Node, kind: _Kind, plan: CellPlan,
-              holds: list[tuple[dbm.Matrix, int]]) -> None:
-        """The resets, then ha_setup_invariants: keep, arm, or cancel the timer, on
-        each part of the zone where the joined guard holds."""
-        reset = self.ops.reset
-        unset, mode = kind.unset, kind.mode
-        dst, first, event, resets = plan.dst, plan.first, plan.event, plan.resets
+            g.taken[key] = hit
+        # the resets, then ha_setup_invariants: keep, arm, or cancel the timer
+        ops = self.ops
+        reset, add = ops.reset, self._add
+        mode = kind.mode
+        dst, resets = plan.dst, plan.resets
         after = unset - plan.reset_names if unset and plan.reset_names else unset
         kinds = self.kinds
         if not plan.rearms:
@@ -463,14 +443,14 @@ class _Explorer:
             for zone, part in holds:
                 for i in resets:
                     zone = reset(zone, i)
-                self._add(target, zone, node, event, first, part)
+                add(target, zone, node, event, first, part)
             return
         src_st = self.states[kind.state][0]
         st, col = self.states[dst]
         if mode is _ARMED and src_st is not None and (
                 dst != plan.src or src_st.clock in plan.reset_names or src_st.clock in unset):
-            self.g.timer_escape.add(kind.state)
-        constrain, add, g = self.ops.constrain, self._add, self.g
+            g.timer_escape.add(kind.state)
+        constrain = ops.constrain
         for zone, part in holds:
             for i in resets:
                 zone = reset(zone, i)
@@ -498,3 +478,35 @@ class _Explorer:
             nid = add(target, zone, node, event, first, part)
             if to is _EXPIRED and first not in g.expired_entry:
                 g.expired_entry[first] = _new(Hit, (nid, None, None))
+
+    def _edge_facts(self, node: Node, plan: CellPlan, unset: frozenset[str],
+                    ok: dbm.Matrix) -> None:
+        """Each edge's own guard in a cell of several edges, for the findings about
+        edges (each fact once)."""
+        g = self.g
+        event = plan.event
+        for ep in plan.edges:
+            k = ep.edge
+            if k not in g.evaluated:
+                g.evaluated[k] = Hit(node.id, event, k)
+            if ep.escapes & unset:
+                if k not in g.guard_holds:
+                    g.guard_holds[k] = Hit(node.id, event, k)
+                continue
+            g.evaluated_set.add(k)
+            if k not in g.guard_holds and self._some(ok, ep.holds):
+                g.guard_holds[k] = Hit(node.id, event, k)
+            if k not in g.guard_fails and self._some(ok, ep.fails):
+                g.guard_fails[k] = Hit(node.id, event, k)
+            if ep.alone is not None and k not in g.only and not (plan.any_escapes & unset) \
+                    and self._some(ok, ep.alone):
+                g.only[k] = Hit(node.id, event, k)
+
+    def _dropped_facts(self, node: Node, plan: CellPlan, unset: frozenset[str],
+                       ok: dbm.Matrix) -> None:
+        """Where the edges the table leaves out of the cell would hold (HA111)."""
+        g = self.g
+        for dp in plan.dropped:
+            k = dp.edge
+            if k not in g.dropped_holds and (dp.reads & unset or self._some(ok, dp.holds)):
+                g.dropped_holds[k] = Hit(node.id, plan.event, k)
