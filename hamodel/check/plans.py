@@ -74,6 +74,18 @@ class CellPlan:
     key: tuple[str, str]  # (src, event)
     # one edge whose guard is the cell's: its findings follow from the cell's guard
     single: bool
+    # the joined guard and its negation when each is one comparison (the common
+    # case, which the explorer tests without walking the formula): (i, j, c, index)
+    holds_one: tuple[int, int, int, int] | None = None
+    fails_one: tuple[int, int, int, int] | None = None
+
+
+def one_comparison(f: Formula) -> tuple[int, int, int, int] | None:
+    """(i, j, c, index) when f is the single bound xi - xj <= c (its disjunct `index`)."""
+    if len(f) != 1 or len(f[0].bounds) != 1:
+        return None
+    i, j, c = f[0].bounds[0]
+    return i, j, c, f[0].index
 
 
 def formula(d: Dnf, index: Mapping[str, int]) -> Formula:
@@ -149,13 +161,14 @@ def _build(a: Automaton, tab: Table, params: Mapping[str, int],
         dropped = tuple(DroppedPlan(k, edge_reads(a, k), guard_formula(a.edges[k].guard, False))
                         for k in cell.dropped)
         guard = cell.guard
+        holds = guard_formula(guard, False) if guard is not None else ()
+        fails = guard_formula(guard, True) if guard is not None else ()
         plans[key] = CellPlan(
-            cell.src, cell.event, cell.dst, cell.first, cell.reads, guard is None,
-            guard_formula(guard, False) if guard is not None else (),
-            guard_formula(guard, True) if guard is not None else (), tuple(edges), escapes,
-            dropped, tuple(index[r] for r in cell.resets), frozenset(cell.resets),
-            tab.rearms(cell), key,
-            len(cell.edges) == 1 and a.edges[cell.first].guard is guard)
+            cell.src, cell.event, cell.dst, cell.first, cell.reads, guard is None, holds, fails,
+            tuple(edges), escapes, dropped, tuple(index[r] for r in cell.resets),
+            frozenset(cell.resets), tab.rearms(cell), key,
+            len(cell.edges) == 1 and a.edges[cell.first].guard is guard,
+            one_comparison(holds), one_comparison(fails))
     return plans
 
 

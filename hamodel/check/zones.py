@@ -235,6 +235,13 @@ class _Explorer:
                 return True
         return False
 
+    def _fails(self, zone: dbm.Matrix, plan: CellPlan) -> bool:
+        """Whether the cell's joined guard fails somewhere in the zone."""
+        one = plan.fails_one
+        if one is None:
+            return self._some(zone, plan.fails)
+        return self.ops.constrain(zone, one[0], one[1], one[2])[0] >= 0
+
     def _parts(self, zone: dbm.Matrix, f: Formula) -> list[tuple[dbm.Matrix, int]]:
         """The non-empty parts of the zone where a disjunct holds, with its index."""
         constrain = self.ops.constrain
@@ -399,9 +406,14 @@ class _Explorer:
         if plan.escaped or reads_unset:
             holds = [(ok, -1)]
         else:
-            holds = self._parts(ok, plan.holds)
+            one = plan.holds_one
+            if one is None:
+                holds = self._parts(ok, plan.holds)
+            else:
+                part = self.ops.constrain(ok, one[0], one[1], one[2])
+                holds = [(part, one[3])] if part[0] >= 0 else []
             if key not in g.guard_violation:
-                fails = self._some(ok, plan.fails)
+                fails = self._fails(ok, plan)
                 if fails:
                     g.guard_violation[key] = hit
         if plan.single:
@@ -418,7 +430,7 @@ class _Explorer:
                     g.guard_holds[k] = hit
                 if k not in g.guard_fails and not plan.escaped:
                     if fails is None:
-                        fails = self._some(ok, plan.fails)
+                        fails = self._fails(ok, plan)
                     if fails:
                         g.guard_fails[k] = hit
         else:
