@@ -26,8 +26,11 @@ run and possibly more.  Search is breadth-first, so the first hit of anything
 has fewest events.
 
 What depends on the model only (each cell's guards as DBM bounds, escapes,
-resets, the extrapolation constants) is compiled once in plans.py; per node the
-explorer does zone arithmetic, and records each fact about an edge once.
+resets, each state's row of the table, the extrapolation constants) is compiled
+once in plans.py, and what depends on a node's (state, unset clocks, timer
+mode) only once per such kind; per node the explorer does zone arithmetic
+through the DBM operations for its clock count, and records each fact about an
+edge once.
 """
 
 from __future__ import annotations
@@ -42,13 +45,7 @@ from typing import NamedTuple
 from hamodel.check import dbm
 from hamodel.check.cells import Table, table
 from hamodel.check.gcpause import collection_paused
-from hamodel.check.plans import (
-    CellPlan,
-    Formula,
-    cell_plans,
-    event_rows,
-    extrapolation_bounds,
-)
+from hamodel.check.plans import CellPlan, Formula, event_rows, extrapolation_bounds
 from hamodel.check.timing import Timing, Unsupported, timing
 from hamodel.model import Automaton
 from hamodel.semantics import Platform
@@ -207,11 +204,11 @@ class _Explorer:
         # per state: its timing and the DBM column of its invariant's clock
         self.states = {s.name: (self.tm.states.get(s.name), self.index.get(
             s.invariant.clock, 0) if s.invariant else 0) for s in self.a.states}
-        self.plans = cell_plans(self.a, g.table, g.params, self.index)
-        # expired nodes per (state, unset, mode, entering cell)
-        self.expired_seen: dict[tuple, list[int]] = {}
-        self.kinds: dict[tuple, _Kind] = {}
+        # per state: each event, its (state, event) key and its cell's plan
         self.rows = event_rows(self.a, g.table, g.params, self.index)
+        # expired nodes per (kind, entering cell)
+        self.expired_seen: dict[tuple, list[int]] = {}
+        self.kinds: dict[tuple, _Kind] = {}  # per (state, unset clocks, timer mode)
         self.queue: deque[tuple[Node, _Kind]] = deque()
 
     # --- zone helpers ---
