@@ -1,6 +1,7 @@
 """Benchmark `hamodel check`: time and memory per model, growth, and TChecker beside it.
 
 Run on demand:  python bench/bench_check.py [--quick] [--upto N] [--rounds R] [--tck-dir DIR]
+                                           [--exploration-only] [--no-tchecker]
 
 1. the upstream models and tlob variants in ../shared/models, then generated
    ring-with-chords models (states x events x clocks): the whole check (median
@@ -12,6 +13,8 @@ Run on demand:  python bench/bench_check.py [--quick] [--upto N] [--rounds R] [-
    TChecker's on the same automata: the `.tck` files (`hamodel export --format
    tchecker`) are written to DIR, and when a `tck-reach` is on PATH it explores
    each (`-a covreach -s bfs`, its own RUNNING_TIME_SECONDS) in the same run.
+`--exploration-only` prints table 3 alone (e.g. to time an older checker beside
+the same TChecker runs: copy this script into its tree).
 Nothing here asserts a time.
 """
 
@@ -95,6 +98,7 @@ def spread(values: list[float], scale: float = 1000.0) -> str:
 def timed(fn, rounds: int) -> tuple[list[float], object]:
     times, result = [], None
     for _ in range(rounds):
+        result = None  # the previous round's result is freed before the clock starts
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
@@ -201,8 +205,18 @@ def main() -> None:
                     help="where the TChecker translations are written")
     ap.add_argument("--no-tchecker", action="store_true",
                     help="skip part 3 (e.g. to time a checker from before `hamodel export`)")
+    ap.add_argument("--exploration-only", action="store_true",
+                    help="print part 3 alone (the exploration beside TChecker)")
     args = ap.parse_args()
     rounds = max(1, args.rounds)
+    limit = 100 if args.quick else args.upto
+    if args.exploration_only:
+        compare_with_tchecker(
+            [(f"gen_{s}x{e}x{c}", scaling_model(s, e, c)) for s, e, c in SIZES if s <= limit]
+            + [(f"ring_{n}", ring_model(n))
+               for n in RING if n <= (300 if args.quick else args.upto)],
+            rounds, args.tck_dir)
+        return
     print(f"{'model':<32} {'states':>6} {'edges':>6} {'clk':>3} {'nodes':>7} {'zones ms':>9}"
           f" {'check ms [min-max]':>24} {'peak MiB':>8} {'findings':>8} {'witn.':>5}")
     paths = sorted(SHARED.glob("upstream/**/*.dot")) + sorted(SHARED.glob("tlob-proposal/*.dot"))
@@ -211,7 +225,6 @@ def main() -> None:
         if a is None:
             continue
         print(row(str(path.relative_to(SHARED)), a, measure(a, diags, rounds)), flush=True)
-    limit = 100 if args.quick else args.upto
     generated: list[tuple[str, str]] = []
     for states, events, clocks in [s for s in SIZES if s[0] <= limit]:
         text = scaling_model(states, events, clocks)

@@ -9,7 +9,9 @@ operation returns a new matrix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from operator import le
+from typing import NamedTuple
 
 INF = float("inf")
 
@@ -33,8 +35,18 @@ def is_empty(d: Matrix, n: int) -> bool:
 def up(d: Matrix, n: int) -> Matrix:
     """Let time elapse: drop every upper bound xi - x0."""
     if n == 1:
-        return (d[0], d[1], INF, d[3])
+        return _up1(d)
+    if n == 2:
+        return _up2(d)
     return _up(d, n)
+
+
+def _up1(d: Matrix) -> Matrix:
+    return (d[0], d[1], INF, d[3])
+
+
+def _up2(d: Matrix) -> Matrix:
+    return (d[0], d[1], d[2], INF, d[4], d[5], INF, d[7], d[8])
 
 
 def _up(d: Matrix, n: int) -> Matrix:
@@ -48,16 +60,21 @@ def _up(d: Matrix, n: int) -> Matrix:
 def constrain(d: Matrix, n: int, i: int, j: int, c: int) -> Matrix:
     """Add `xi - xj <= c` and re-close; an empty result has d[0] < 0."""
     if n == 1 and i != j:
-        if i:  # x <= c
-            if d[2] <= c:
-                return d
-            return (0, d[1], c, 0) if d[1] + c >= 0 else (-1, d[1], c, 0)
-        if d[1] <= c:  # x >= -c
-            return d
-        return (0, c, d[2], 0) if d[2] + c >= 0 else (-1, c, d[2], 0)
+        return _constrain1(d, i, j, c)
     if n == 2:
         return _constrain2(d, i, j, c)
     return _constrain(d, n, i, j, c)
+
+
+def _constrain1(d: Matrix, i: int, j: int, c: int) -> Matrix:
+    """_constrain for one clock (i != j): the interval's low or high end moves."""
+    if i:  # x <= c
+        if d[2] <= c:
+            return d
+        return (0, d[1], c, 0) if d[1] + c >= 0 else (-1, d[1], c, 0)
+    if d[1] <= c:  # x >= -c
+        return d
+    return (0, c, d[2], 0) if d[2] + c >= 0 else (-1, c, d[2], 0)
 
 
 def _constrain2(d: Matrix, i: int, j: int, c: int) -> Matrix:
@@ -120,8 +137,21 @@ def lower(d: Matrix, n: int, i: int, c: int) -> Matrix:
 def reset(d: Matrix, n: int, i: int) -> Matrix:
     """xi := 0."""
     if n == 1:
-        return (d[0], 0, 0, 0)
+        return _reset1(d, i)
+    if n == 2:
+        return _reset2(d, i)
     return _reset(d, n, i)
+
+
+def _reset1(d: Matrix, i: int) -> Matrix:
+    return (d[0], 0, 0, 0)
+
+
+def _reset2(d: Matrix, i: int) -> Matrix:
+    """_reset for two clocks: xi takes row 0 and column 0, the other clock's entries stay."""
+    if i == 1:
+        return (d[0], d[0], d[2], d[0], 0, d[2], d[6], d[6], d[8])
+    return (d[0], d[1], d[0], d[3], d[4], d[3], d[0], d[1], 0)
 
 
 def _reset(d: Matrix, n: int, i: int) -> Matrix:
@@ -137,8 +167,12 @@ def _reset(d: Matrix, n: int, i: int) -> Matrix:
 def free(d: Matrix, n: int, i: int) -> Matrix:
     """Forget everything about xi (it can be any value >= 0); the result stays canonical."""
     if n == 1:
-        return (d[0], 0, INF, 0)
+        return _free1(d, i)
     return _free(d, n, i)
+
+
+def _free1(d: Matrix, i: int) -> Matrix:
+    return (d[0], 0, INF, 0)
 
 
 def _free(d: Matrix, n: int, i: int) -> Matrix:
@@ -155,8 +189,12 @@ def _free(d: Matrix, n: int, i: int) -> Matrix:
 
 def includes(big: Matrix, small: Matrix) -> bool:
     if len(big) == 4:
-        return small[1] <= big[1] and small[2] <= big[2]  # the diagonal is 0 in both
+        return _includes1(big, small)
     return all(map(le, small, big))
+
+
+def _includes1(big: Matrix, small: Matrix) -> bool:
+    return small[1] <= big[1] and small[2] <= big[2]  # the diagonal is 0 in both
 
 
 def max_value(d: Matrix, n: int, i: int) -> float:
@@ -178,15 +216,20 @@ def extrapolate_lu(d: Matrix, n: int, lows: tuple[int, ...], ups: tuple[int, ...
     unabstracted zone graph does not have, and makes the graph finite.
     """
     if n == 1:
-        low, high = -d[1], d[2]
-        if high != INF and (high > lows[1] or low > lows[1]):
-            high = INF
-        if low > ups[1]:
-            low = ups[1] + 1
-        return (d[0], -low, high, d[3]) if (low, high) != (-d[1], d[2]) else d
+        return _extrapolate_lu1(d, lows, ups)
     if n == 2:
         return _extrapolate_lu2(d, lows, ups)
     return _extrapolate_lu(d, n, lows, ups)
+
+
+def _extrapolate_lu1(d: Matrix, lows: tuple[int, ...], ups: tuple[int, ...]) -> Matrix:
+    """_extrapolate_lu for one clock: the interval's ends."""
+    low, high = -d[1], d[2]
+    if high != INF and (high > lows[1] or low > lows[1]):
+        high = INF
+    if low > ups[1]:
+        low = ups[1] + 1
+    return (d[0], -low, high, d[3]) if (low, high) != (-d[1], d[2]) else d
 
 
 def _extrapolate_lu2(d: Matrix, lows: tuple[int, ...], ups: tuple[int, ...]) -> Matrix:
@@ -250,3 +293,32 @@ def close(d: Matrix, n: int) -> Matrix:
     if any(m[i * size + i] < 0 for i in range(size)):
         m[0] = -1
     return tuple(m)
+
+
+class Ops(NamedTuple):
+    """The operations above with the clock count bound in, chosen once per
+    exploration, so that the explorer's inner loop calls the short form directly
+    instead of dispatching on the clock count at every step."""
+
+    constrain: Callable[[Matrix, int, int, int], Matrix]  # (d, i, j, c), i != j
+    up: Callable[[Matrix], Matrix]
+    reset: Callable[[Matrix, int], Matrix]
+    free: Callable[[Matrix, int], Matrix]
+    extrapolate_lu: Callable[[Matrix, tuple[int, ...], tuple[int, ...]], Matrix]
+    includes: Callable[[Matrix, Matrix], bool]
+
+
+def _includes_all(big: Matrix, small: Matrix) -> bool:
+    return all(map(le, small, big))
+
+
+def operations(n: int) -> Ops:
+    """The operations on zones over n clocks (each gives what its general form gives)."""
+    if n == 1:
+        return Ops(_constrain1, _up1, _reset1, _free1, _extrapolate_lu1, _includes1)
+    if n == 2:
+        return Ops(_constrain2, _up2, _reset2, lambda d, i: _free(d, 2, i), _extrapolate_lu2,
+                   _includes_all)
+    return Ops(lambda d, i, j, c: _constrain(d, n, i, j, c), lambda d: _up(d, n),
+               lambda d, i: _reset(d, n, i), lambda d, i: _free(d, n, i),
+               lambda d, lows, ups: _extrapolate_lu(d, n, lows, ups), _includes_all)

@@ -74,6 +74,18 @@ class CellPlan:
     key: tuple[str, str]  # (src, event)
     # one edge whose guard is the cell's: its findings follow from the cell's guard
     single: bool
+    # the joined guard and its negation when each is one comparison (the common
+    # case, which the explorer tests without walking the formula): (i, j, c, index)
+    holds_one: tuple[int, int, int, int] | None = None
+    fails_one: tuple[int, int, int, int] | None = None
+
+
+def one_comparison(f: Formula) -> tuple[int, int, int, int] | None:
+    """(i, j, c, index) when f is the single bound xi - xj <= c (its disjunct `index`)."""
+    if len(f) != 1 or len(f[0].bounds) != 1:
+        return None
+    i, j, c = f[0].bounds[0]
+    return i, j, c, f[0].index
 
 
 def formula(d: Dnf, index: Mapping[str, int]) -> Formula:
@@ -83,20 +95,40 @@ def formula(d: Dnf, index: Mapping[str, int]) -> Formula:
         for i, conj in enumerate(d) if env_solution(conj) is not None)
 
 
-_PLANS: dict[tuple, tuple[Automaton, dict[tuple[str, str], CellPlan]]] = {}
+# per state, in the kernel's event order: each event, its (state, event) key and its
+# cell's plan (None: no cell)
+Row = tuple[tuple[str, tuple[str, str], "CellPlan | None"], ...]
+
+_PLANS: dict[tuple, tuple[Automaton, dict[tuple[str, str], CellPlan], dict[str, Row]]] = {}
 
 
 def cell_plans(a: Automaton, tab: Table, params: Mapping[str, int],
                index: Mapping[str, int]) -> dict[tuple[str, str], CellPlan]:
     """Per table cell its plan (kept per model and parameter valuation: the check
     explores once per same-instant order, and the threshold search many times)."""
+    return _compiled(a, tab, params, index)[1]
+
+
+def event_rows(a: Automaton, tab: Table, params: Mapping[str, int],
+               index: Mapping[str, int]) -> dict[str, Row]:
+    """Per state its row of the table, as the explorer walks it (kept with the plans)."""
+    return _compiled(a, tab, params, index)[2]
+
+
+def _compiled(a: Automaton, tab: Table, params: Mapping[str, int],
+              index: Mapping[str, int]
+              ) -> tuple[Automaton, dict[tuple[str, str], CellPlan], dict[str, Row]]:
     key = (id(a), tuple(sorted(params.items())))
     cached = _PLANS.get(key)
     if cached is None or cached[0] is not a:
         if len(_PLANS) > 64:
             _PLANS.clear()
-        cached = _PLANS[key] = (a, _build(a, tab, params, index))
-    return cached[1]
+        plans = _build(a, tab, params, index)
+        events = tuple(e.name for e in a.events)
+        rows = {s.name: tuple((e, (s.name, e), plans.get((s.name, e))) for e in events)
+                for s in a.states}
+        cached = _PLANS[key] = (a, plans, rows)
+    return cached
 
 
 def _build(a: Automaton, tab: Table, params: Mapping[str, int],
@@ -129,13 +161,14 @@ def _build(a: Automaton, tab: Table, params: Mapping[str, int],
         dropped = tuple(DroppedPlan(k, edge_reads(a, k), guard_formula(a.edges[k].guard, False))
                         for k in cell.dropped)
         guard = cell.guard
+        holds = guard_formula(guard, False) if guard is not None else ()
+        fails = guard_formula(guard, True) if guard is not None else ()
         plans[key] = CellPlan(
-            cell.src, cell.event, cell.dst, cell.first, cell.reads, guard is None,
-            guard_formula(guard, False) if guard is not None else (),
-            guard_formula(guard, True) if guard is not None else (), tuple(edges), escapes,
-            dropped, tuple(index[r] for r in cell.resets), frozenset(cell.resets),
-            tab.rearms(cell), key,
-            len(cell.edges) == 1 and a.edges[cell.first].guard is guard)
+            cell.src, cell.event, cell.dst, cell.first, cell.reads, guard is None, holds, fails,
+            tuple(edges), escapes, dropped, tuple(index[r] for r in cell.resets),
+            frozenset(cell.resets), tab.rearms(cell), key,
+            len(cell.edges) == 1 and a.edges[cell.first].guard is guard,
+            one_comparison(holds), one_comparison(fails))
     return plans
 
 

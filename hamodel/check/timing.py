@@ -122,6 +122,9 @@ def timing(a: Automaton, platform: Platform, params: Mapping[str, int]) -> Timin
     tick = tick_nsec(platform.hz)
     states: dict[str, StateTiming] = {}
     reasons: list[tuple[str, str]] = []
+    # states with the same clock and bound share one (immutable) timing: a large
+    # model has many states and few distinct bounds
+    same: dict[tuple[str, int | None], tuple[StateTiming, str]] = {}
     for s in a.states:
         inv = s.invariant
         if inv is None:
@@ -131,7 +134,11 @@ def timing(a: Automaton, platform: Platform, params: Mapping[str, int]) -> Timin
                               inv.span or s.span)
         b = resolve(inv.bound, params)
         bound = None if b == INFINITE else b
-        st, why = _state_timing(inv.clock, bound, unit, timer, platform, tick)
+        done = same.get((inv.clock, bound))
+        if done is None:
+            done = same[(inv.clock, bound)] = _state_timing(inv.clock, bound, unit, timer,
+                                                            platform, tick)
+        st, why = done
         states[s.name] = st
         if why:
             reasons.append((s.name, why))

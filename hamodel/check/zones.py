@@ -26,8 +26,11 @@ run and possibly more.  Search is breadth-first, so the first hit of anything
 has fewest events.
 
 What depends on the model only (each cell's guards as DBM bounds, escapes,
-resets, the extrapolation constants) is compiled once in plans.py; per node the
-explorer does zone arithmetic, and records each fact about an edge once.
+resets, each state's row of the table, the extrapolation constants) is compiled
+once in plans.py, and what depends on a node's (state, unset clocks, timer
+mode) only once per such kind; per node the explorer does zone arithmetic
+through the DBM operations for its clock count, and records each fact about an
+edge once.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from typing import NamedTuple
 from hamodel.check import dbm
 from hamodel.check.cells import Table, table
 from hamodel.check.gcpause import collection_paused
-from hamodel.check.plans import CellPlan, Formula, cell_plans, extrapolation_bounds
+from hamodel.check.plans import CellPlan, Formula, event_rows, extrapolation_bounds
 from hamodel.check.timing import Timing, Unsupported, timing
 from hamodel.model import Automaton
 from hamodel.semantics import Platform
@@ -164,6 +167,29 @@ def explore(
     return g
 
 
+_new = tuple.__new__  # builds a named tuple without its Python-level __new__
+
+
+class _Kind(NamedTuple):
+    """The nodes of one (state, unset clocks, timer mode), and what entering and
+    expanding any of them needs, worked out once (a named tuple: made once per
+    kind, and a large model has about as many kinds as nodes)."""
+
+    state: str
+    unset: frozenset[str]
+    mode: Mode
+    freed: tuple[int, ...]  # the columns freed on entry
+    fire: tuple[int, int] | None  # the armed timer's column and latest firing
+    lows: tuple[int, ...]  # the extrapolation constants
+    ups: tuple[int, ...]
+    seen: list[int] | None  # the nodes whose zones may cover a new one (None: expired,
+    # kept per entering cell)
+    times: bool  # the timer's callback runs here
+    window: tuple[int, int, int] | None  # the bound before which an event still comes
+    check: int | tuple[int, int]  # the framework's check: 0 passes, 1 fails, or (column,
+    # the largest passing value)
+
+
 class _Explorer:
     def __init__(self, g: ZoneGraph, deadline: float, max_nodes: int) -> None:
         self.g = g
@@ -171,43 +197,63 @@ class _Explorer:
         self.tm = g.timing
         self.clockset = frozenset(g.clocks)
         self.n = len(g.clocks)
+        self.ops = dbm.operations(self.n)
         self.index = {c: i + 1 for i, c in enumerate(g.clocks)}
         self.deadline, self.max_nodes = deadline, max_nodes
         self.lows, self.ups = extrapolation_bounds(self.a, self.tm, g.params, self.index)
         # per state: its timing and the DBM column of its invariant's clock
         self.states = {s.name: (self.tm.states.get(s.name), self.index.get(
             s.invariant.clock, 0) if s.invariant else 0) for s in self.a.states}
-        self.plans = cell_plans(self.a, g.table, g.params, self.index)
-        self.events = tuple(e.name for e in self.a.events)
-        self.passed: dict[tuple, list[tuple[dbm.Matrix, int]]] = {}
-        self._kinds: dict[tuple, tuple] = {}  # per (state, unset, mode): see _kind
-        self.rows: dict[str, tuple[tuple[str, tuple[str, str], CellPlan | None], ...]] = {}
+        # per state: each event, its (state, event) key and its cell's plan
+        self.rows = event_rows(self.a, g.table, g.params, self.index)
+        # expired nodes per (kind, entering cell)
+        self.expired_seen: dict[tuple, list[int]] = {}
+        self.kinds: dict[tuple, _Kind] = {}  # per (state, unset clocks, timer mode)
+        self.queue: deque[tuple[Node, _Kind]] = deque()
 
     # --- zone helpers ---
 
     def _some(self, zone: dbm.Matrix, f: Formula) -> bool:
         """Whether a disjunct of f holds somewhere in the zone."""
-        n = self.n
-        constrain = dbm.constrain
+        constrain = self.ops.constrain
         for d in f:
+            bounds = d.bounds
+            if len(bounds) == 1:  # the common case: one comparison
+                i, j, c = bounds[0]
+                if constrain(zone, i, j, c)[0] >= 0:
+                    return True
+                continue
             z = zone
-            for i, j, c in d.bounds:
-                z = constrain(z, n, i, j, c)
+            for i, j, c in bounds:
+                z = constrain(z, i, j, c)
                 if z[0] < 0:
                     break
             if z[0] >= 0:
                 return True
         return False
 
+    def _fails(self, zone: dbm.Matrix, plan: CellPlan) -> bool:
+        """Whether the cell's joined guard fails somewhere in the zone."""
+        one = plan.fails_one
+        if one is None:
+            return self._some(zone, plan.fails)
+        return self.ops.constrain(zone, one[0], one[1], one[2])[0] >= 0
+
     def _parts(self, zone: dbm.Matrix, f: Formula) -> list[tuple[dbm.Matrix, int]]:
         """The non-empty parts of the zone where a disjunct holds, with its index."""
-        n = self.n
-        constrain = dbm.constrain
+        constrain = self.ops.constrain
         out = []
         for d in f:
+            bounds = d.bounds
+            if len(bounds) == 1:  # the common case: one comparison
+                i, j, c = bounds[0]
+                z = constrain(zone, i, j, c)
+                if z[0] >= 0:
+                    out.append((z, d.index))
+                continue
             z = zone
-            for i, j, c in d.bounds:
-                z = constrain(z, n, i, j, c)
+            for i, j, c in bounds:
+                z = constrain(z, i, j, c)
                 if z[0] < 0:
                     break
             if z[0] >= 0:
@@ -219,165 +265,236 @@ class _Explorer:
     def run(self) -> None:
         a = self.a
         unset = self.clockset - frozenset(r.env for r in a.init_resets)
-        zone = dbm.zero(self.n)
         mode = Mode.NONE
         st = self.tm.states.get(a.initial.name)
         if a.init_resets and st is not None:
             # the generated start path applies the `__init` resets and arms the timer
             mode = Mode.ARMED if st.pass_max is None or st.pass_max >= 0 else Mode.EXPIRED
-        queue: deque[int] = deque()
-        self._add(a.initial.name, unset, mode, zone, None, None, -1, queue)
-        nodes = self.g.nodes
+        self._add(self._kind(a.initial.name, unset, mode), dbm.zero(self.n), None, "", None, -1)
+        nodes, queue = self.g.nodes, self.queue
+        deadline, max_nodes = self.deadline, self.max_nodes
+        expand, popleft, monotonic = self._expand, queue.popleft, time.monotonic
         while queue:
-            if time.monotonic() > self.deadline or len(nodes) > self.max_nodes:
+            if monotonic() > deadline or len(nodes) > max_nodes:
                 raise ExplorationLimit(f"zone graph not complete after {len(nodes)} nodes")
-            self._expand(nodes[queue.popleft()], queue)
+            expand(*popleft())
 
-    def _add(self, state: str, unset: frozenset[str], mode: Mode, entry: dbm.Matrix,
-             parent: Node | None, plan: CellPlan | None, part: int, queue: deque[int]) -> int:
-        """The node for this entry (made by `plan`'s cell from `parent`, on its
-        guard's disjunct `part`), or the earlier one that covers it."""
-        n = self.n
-        key = (state, unset, mode)
-        kind = self._kinds.get(key)
-        if kind is None:
-            kind = self._kinds[key] = self._kind(state, unset, mode)
-        freed, fire_col, fire_hi, lows, ups, seen, times = kind
-        for i in freed:
-            entry = dbm.free(entry, n, i)
-        if mode is _EXPIRED:
+    def _add(self, kind: _Kind, entry: dbm.Matrix, parent: Node | None, event: str,
+             first: int | None, part: int) -> int:
+        """The node of `kind` for this entry (made by the cell of edge `first` on its
+        guard's disjunct `part` from `parent`), or the earlier one that covers it."""
+        ops = self.ops
+        for i in kind.freed:
+            entry = ops.free(entry, i)
+        mode = kind.mode
+        seen = kind.seen
+        if seen is None:  # expired
             zone = entry  # a leaf: only violations follow, the first at once
             # An expired node is a leaf that shows how it was entered: one per entering cell.
-            seen_key = (key, plan.first if plan is not None else None)
-            seen = self.passed.get(seen_key)
+            seen_key = (kind, first)
+            seen = self.expired_seen.get(seen_key)
             if seen is None:
-                seen = self.passed[seen_key] = []
+                seen = self.expired_seen[seen_key] = []
         else:
-            zone = dbm.up(entry, n)
-            if fire_hi is not None:
-                zone = dbm.constrain(zone, n, fire_col, 0, fire_hi)
-        zone = dbm.extrapolate_lu(zone, n, lows, ups)
-        for old, nid in seen:
-            if dbm.includes(old, zone):
-                return nid
+            zone = ops.up(entry)
+            fire = kind.fire
+            if fire is not None:
+                zone = ops.constrain(zone, fire[0], 0, fire[1])
+        zone = ops.extrapolate_lu(zone, kind.lows, kind.ups)
         g = self.g
         nodes = g.nodes
+        includes = ops.includes
+        for nid in seen:
+            if includes(nodes[nid].zone, zone):
+                return nid
         nid = len(nodes)
-        if parent is None or plan is None:
-            node = Node(nid, state, unset, mode, zone, None, None, 0)
+        state = kind.state
+        if parent is None:
+            node = Node(nid, state, kind.unset, mode, zone, None, None, 0)
         else:
-            node = Node(nid, state, unset, mode, zone, parent.id,
-                        Step(plan.event, plan.first, mode, part), parent.depth + 1)
-        seen.append((zone, nid))
+            node = _new(Node, (nid, state, kind.unset, mode, zone, parent.id,
+                               _new(Step, (event, first, mode, part)), parent.depth + 1))
+        seen.append(nid)
         nodes.append(node)
         at = g.by_state.get(state)
         if at is None:
             g.by_state[state] = [nid]
-            g.reached[state] = Hit(nid)
+            g.reached[state] = _new(Hit, (nid, None, None))
         else:
             at.append(nid)
-        if times and state not in g.timer:
-            g.timer[state] = Hit(nid)
-        queue.append(nid)
+        if kind.times and state not in g.timer:
+            g.timer[state] = _new(Hit, (nid, None, None))
+        self.queue.append((node, kind))
         return nid
 
-    def _kind(self, state: str, unset: frozenset[str], mode: Mode) -> tuple:
-        """What _add needs for the nodes of (state, unset clocks, timer mode): the
-        columns freed on entry, the armed timer's column and latest firing, the
-        extrapolation constants, the zones met so far (not for expired nodes,
-        kept per entering cell), and whether the timer's callback can run here."""
+    def _kind(self, state: str, unset: frozenset[str], mode: Mode) -> _Kind:
         st, col = self.states[state]
         freed = tuple(self.index[c] for c in sorted(unset)
-                      if not (mode is _ARMED and st is not None and c == st.clock))
-        fire_hi = st.fire_hi if mode is _ARMED and st is not None else None
+                      if not (mode is _ARMED and st is not None and c == st.clock)
+                      ) if unset else ()
+        fire = (col, st.fire_hi) if (mode is _ARMED and st is not None
+                                     and st.fire_hi is not None) else None
         times = st is not None and st.fire_lo is not None and (
             mode is _ARMED or (mode is _EXPIRED and st.expired_fires))
-        seen: list[tuple[dbm.Matrix, int]] = []
-        if mode is not _EXPIRED:
-            self.passed[(state, unset, mode)] = seen
-        return freed, col, fire_hi, self.lows[state], self.ups[state], seen, times
+        window: tuple[int, int, int] | None = None
+        check: int | tuple[int, int] = 0
+        if st is not None:
+            if mode is _ARMED and st.event_max is not None:
+                window = (col, 0, st.event_max)
+            elif mode is _EXPIRED and st.expired_now:
+                assert st.pass_max is not None  # armed at the bound: due at once
+                window = (0, col, -(st.pass_max + 2))
+            if mode is _EXPIRED:
+                check = 1
+            elif st.clock in unset:
+                check = 0 if st.unset_passes else 1
+            elif st.pass_max is not None:
+                check = (col, st.pass_max)
+        kind = self.kinds[(state, unset, mode)] = _new(_Kind, (
+            state, unset, mode, freed, fire, self.lows[state], self.ups[state],
+            None if mode is _EXPIRED else [], times, window, check))
+        return kind
 
-    def _events_zone(self, node: Node) -> dbm.Matrix:
-        """Where an event can still come before the timer's callback."""
-        st, col = self.states[node.state]
-        if st is None:
-            return node.zone
-        if node.mode is _ARMED and st.event_max is not None:
-            return dbm.constrain(node.zone, self.n, col, 0, st.event_max)
-        if node.mode is _EXPIRED and st.expired_now:
-            assert st.pass_max is not None  # armed at the bound: due at once
-            return dbm.constrain(node.zone, self.n, 0, col, -(st.pass_max + 2))
-        return node.zone
-
-    def _check(self, node: Node, zone: dbm.Matrix) -> tuple[dbm.Matrix | None, bool]:
-        """ha_verify_invariants at an event: (where it passes or None, whether it can fail)."""
-        st, col = self.states[node.state]
-        if st is None:
-            return zone, False
-        if node.mode is _EXPIRED:
-            return None, True
-        if st.clock in node.unset:
-            return (zone, False) if st.unset_passes else (None, True)
-        if st.pass_max is None:
-            return zone, False
-        ok = dbm.constrain(zone, self.n, col, 0, st.pass_max)
-        bad = dbm.constrain(zone, self.n, 0, col, -(st.pass_max + 1))
-        return (None if ok[0] < 0 else ok), bad[0] >= 0
-
-    def _expand(self, node: Node, queue: deque[int]) -> None:
+    def _expand(self, node: Node, kind: _Kind) -> None:
         g = self.g
-        zone = self._events_zone(node)
+        constrain = self.ops.constrain
+        zone = node.zone
+        window = kind.window
+        if window is not None:  # where an event can still come before the timer's callback
+            zone = constrain(zone, window[0], window[1], window[2])
         if zone[0] < 0:
             return  # the timer runs before any event could
-        ok, fails = self._check(node, zone)
-        row = self.rows.get(node.state)
-        if row is None:  # per state: each event, its (state, event) key and its cell's plan
-            row = self.rows[node.state] = tuple(
-                (e, (node.state, e), self.plans.get((node.state, e))) for e in self.events)
-        for e, key, plan in row:
+        # ha_verify_invariants at an event: where it passes (ok), whether it can fail
+        check = kind.check
+        fails: bool | None
+        if check == 0:
+            ok, fails = zone, False
+        elif check == 1:
+            ok, fails = None, True
+        else:
+            col, pass_max = check  # type: ignore[misc]
+            ok = constrain(zone, col, 0, pass_max)
+            if ok[0] < 0:
+                ok = None
+            fails = None  # worked out when a late event is still to be noted
+        nid = node.id
+        for e, key, plan in self.rows[kind.state]:
             if plan is None:
                 if key not in g.invalid_event:
-                    g.invalid_event[key] = Hit(node.id, e)
+                    g.invalid_event[key] = _new(Hit, (nid, e, None))
                 continue
-            if fails and key not in g.late_event:
-                g.late_event[key] = Hit(node.id, e, plan.first)
+            if key not in g.late_event:
+                if fails is None:
+                    fails = constrain(zone, 0, col, -(pass_max + 1))[0] >= 0
+                if fails:
+                    g.late_event[key] = _new(Hit, (nid, e, plan.first))
             if ok is not None:
-                self._evaluate(node, plan, ok, queue)
+                self._evaluate(node, kind, plan, ok)
 
-    def _evaluate(self, node: Node, plan: CellPlan, ok: dbm.Matrix, queue: deque[int]) -> None:
-        """ha_verify_guards on the part of the zone where the check passed."""
+    def _evaluate(self, node: Node, kind: _Kind, plan: CellPlan, ok: dbm.Matrix) -> None:
+        """ha_verify_guards on the part of the zone where the check passed, then the
+        move on each part where the joined guard holds."""
         g = self.g
-        unset = node.unset
-        key, event = plan.key, plan.event
+        unset = kind.unset
+        key, event, first = plan.key, plan.event, plan.first
+        hit = _new(Hit, (node.id, event, first))  # what the cell's facts record
         fails: bool | None = None  # whether the joined guard fails somewhere, once known
         reads_unset = bool(unset) and not plan.reads.isdisjoint(unset)
         if plan.escaped or reads_unset:
             holds = [(ok, -1)]
         else:
-            holds = self._parts(ok, plan.holds)
+            one = plan.holds_one
+            if one is None:
+                holds = self._parts(ok, plan.holds)
+            else:
+                part = self.ops.constrain(ok, one[0], one[1], one[2])
+                holds = [(part, one[3])] if part[0] >= 0 else []
             if key not in g.guard_violation:
-                fails = self._some(ok, plan.fails)
+                fails = self._fails(ok, plan)
                 if fails:
-                    g.guard_violation[key] = Hit(node.id, event, plan.first)
+                    g.guard_violation[key] = hit
         if plan.single:
             # the edge's guard is the cell's: what holds and fails is known already
-            k = plan.first
+            k = first
             if k not in g.evaluated:
-                g.evaluated[k] = Hit(node.id, event, k)
+                g.evaluated[k] = hit
             if reads_unset:
                 if k not in g.guard_holds:
-                    g.guard_holds[k] = Hit(node.id, event, k)
+                    g.guard_holds[k] = hit
             else:
                 g.evaluated_set.add(k)
                 if holds and k not in g.guard_holds:
-                    g.guard_holds[k] = Hit(node.id, event, k)
+                    g.guard_holds[k] = hit
                 if k not in g.guard_fails and not plan.escaped:
                     if fails is None:
-                        fails = self._some(ok, plan.fails)
+                        fails = self._fails(ok, plan)
                     if fails:
-                        g.guard_fails[k] = Hit(node.id, event, k)
-        # each edge's own guard, for the findings about edges (each fact once)
-        for ep in () if plan.single else plan.edges:
+                        g.guard_fails[k] = hit
+        else:
+            self._edge_facts(node, plan, unset, ok)
+        if plan.dropped:
+            self._dropped_facts(node, plan, unset, ok)
+        if not holds:
+            return
+        if key not in g.taken:
+            g.taken[key] = hit
+        # the resets, then ha_setup_invariants: keep, arm, or cancel the timer
+        ops = self.ops
+        reset, add = ops.reset, self._add
+        mode = kind.mode
+        dst, resets = plan.dst, plan.resets
+        after = unset - plan.reset_names if unset and plan.reset_names else unset
+        kinds = self.kinds
+        if not plan.rearms:
+            target = kinds.get((dst, after, mode))
+            if target is None:
+                target = self._kind(dst, after, mode)
+            for zone, part in holds:
+                for i in resets:
+                    zone = reset(zone, i)
+                add(target, zone, node, event, first, part)
+            return
+        src_st = self.states[kind.state][0]
+        st, col = self.states[dst]
+        if mode is _ARMED and src_st is not None and (
+                dst != plan.src or src_st.clock in plan.reset_names or src_st.clock in unset):
+            g.timer_escape.add(kind.state)
+        constrain = ops.constrain
+        for zone, part in holds:
+            for i in resets:
+                zone = reset(zone, i)
+            if st is None:
+                to = Mode.NONE
+            elif st.clock in after:
+                zone = reset(zone, col)  # passed = 0: the timer counts from now
+                to = _ARMED if st.pass_max is None or st.pass_max >= 0 else _EXPIRED
+            elif st.pass_max is None:
+                to = _ARMED
+            else:  # armed where the check would pass, expired where it would fail
+                armed = constrain(zone, col, 0, st.pass_max)
+                if armed[0] >= 0:
+                    target = kinds.get((dst, after, _ARMED))
+                    if target is None:
+                        target = self._kind(dst, after, _ARMED)
+                    add(target, armed, node, event, first, part)
+                zone = constrain(zone, 0, col, -(st.pass_max + 1))
+                if zone[0] < 0:
+                    continue
+                to = _EXPIRED
+            target = kinds.get((dst, after, to))
+            if target is None:
+                target = self._kind(dst, after, to)
+            nid = add(target, zone, node, event, first, part)
+            if to is _EXPIRED and first not in g.expired_entry:
+                g.expired_entry[first] = _new(Hit, (nid, None, None))
+
+    def _edge_facts(self, node: Node, plan: CellPlan, unset: frozenset[str],
+                    ok: dbm.Matrix) -> None:
+        """Each edge's own guard in a cell of several edges, for the findings about
+        edges (each fact once)."""
+        g = self.g
+        event = plan.event
+        for ep in plan.edges:
             k = ep.edge
             if k not in g.evaluated:
                 g.evaluated[k] = Hit(node.id, event, k)
@@ -393,50 +510,12 @@ class _Explorer:
             if ep.alone is not None and k not in g.only and not (plan.any_escapes & unset) \
                     and self._some(ok, ep.alone):
                 g.only[k] = Hit(node.id, event, k)
+
+    def _dropped_facts(self, node: Node, plan: CellPlan, unset: frozenset[str],
+                       ok: dbm.Matrix) -> None:
+        """Where the edges the table leaves out of the cell would hold (HA111)."""
+        g = self.g
         for dp in plan.dropped:
             k = dp.edge
             if k not in g.dropped_holds and (dp.reads & unset or self._some(ok, dp.holds)):
-                g.dropped_holds[k] = Hit(node.id, event, k)
-        if holds and key not in g.taken:
-            g.taken[key] = Hit(node.id, event, plan.first)
-        for part, index in holds:
-            self._take(node, plan, part, index, queue)
-
-    def _take(self, node: Node, plan: CellPlan, zone: dbm.Matrix, part: int,
-              queue: deque[int]) -> None:
-        """The resets, then ha_setup_invariants: keep, arm, or cancel the timer."""
-        n = self.n
-        unset = node.unset
-        dst, first = plan.dst, plan.first
-        for i in plan.resets:
-            zone = dbm.reset(zone, n, i)
-        if unset and plan.reset_names:
-            unset = unset - plan.reset_names
-        if not plan.rearms:
-            self._add(dst, unset, node.mode, zone, node, plan, part, queue)
-            return
-        src_st = self.states[plan.src][0]
-        st, col = self.states[dst]
-        if node.mode is _ARMED and src_st is not None and (
-                dst != plan.src or src_st.clock in plan.reset_names
-                or src_st.clock in node.unset):
-            self.g.timer_escape.add(node.state)
-        parts: list[tuple[Mode, dbm.Matrix]]
-        if st is None:
-            parts = [(Mode.NONE, zone)]
-        elif st.clock in unset:
-            # passed = 0: the timer counts from now
-            zone = dbm.reset(zone, n, col)
-            armed = st.pass_max is None or st.pass_max >= 0
-            parts = [(_ARMED if armed else _EXPIRED, zone)]
-        elif st.pass_max is None:
-            parts = [(_ARMED, zone)]
-        else:
-            parts = [(_ARMED, dbm.constrain(zone, n, col, 0, st.pass_max)),
-                     (_EXPIRED, dbm.constrain(zone, n, 0, col, -(st.pass_max + 1)))]
-        for mode, zone_part in parts:
-            if zone_part[0] < 0:
-                continue
-            nid = self._add(dst, unset, mode, zone_part, node, plan, part, queue)
-            if mode is _EXPIRED and first not in self.g.expired_entry:
-                self.g.expired_entry[first] = Hit(nid)
+                g.dropped_holds[k] = Hit(node.id, plan.event, k)
