@@ -126,6 +126,7 @@ class Engine:
         self.parameters = frozenset(module.PARAMETERS)
         self.envs = frozenset(module.ENVS)
         self.tokens: tuple[str, ...] | None = ()
+        self._tokens_of: tuple | None = ()  # the objects `tokens` was made for
         self.report = report
         report.units = dict(zip(module.CLOCKS, module.CLOCK_UNITS, strict=True))
         self.summary = Summary()
@@ -153,24 +154,32 @@ class Engine:
             raise ReplayError(line, f"{unknown[0]} is no parameter of the model (expected one "
                                     f"of: {', '.join(sorted(self.parameters)) or 'none'})",
                               needle=unknown[0])
-        if not all(0 <= value < U64_LIMIT for value in params.values()):
-            name, value = next((n, v) for n, v in sorted(params.items())
-                               if not 0 <= v < U64_LIMIT)
-            raise ReplayError(line, f"parameter {name}={value} is out of range "
-                                    "(0..2^64-1: a u64 in the kernel)", needle=str(value))
-        # a timer due now ends the old invocation
-        self._call(line, self.monitor.advance, t + self.shift)
-        if obj not in self.live:
-            self.invocations[obj] = Invocation(t, line, args)
-            self.summary.invocations += 1
-        self._call(line, self.monitor.start, obj, t + self.shift, params)
+        for value in params.values():
+            if not 0 <= value < U64_LIMIT:
+                name, value = next((n, v) for n, v in sorted(params.items())
+                                   if not 0 <= v < U64_LIMIT)
+                raise ReplayError(line, f"parameter {name}={value} is out of range "
+                                        "(0..2^64-1: a u64 in the kernel)", needle=str(value))
+        monitor = self.monitor
+        now = t + self.shift
+        try:
+            monitor.advance(now)  # a timer due now ends the old invocation
+            if obj not in self.live:
+                self.invocations[obj] = Invocation(t, line, args)
+                self.summary.invocations += 1
+            monitor.start(obj, now, params)
+        except self.error as exc:
+            raise ReplayError(line, str(exc)) from None
         self._refresh()
         if self.timeline is not None:
             self._sync(obj, t)
 
     def stop(self, line: int, t: int, obj: object) -> None:
         self.line = line
-        result = self._call(line, self.monitor.stop, obj, t + self.shift)
+        try:
+            result = self.monitor.stop(obj, t + self.shift)
+        except self.error as exc:
+            raise ReplayError(line, str(exc)) from None
         self._refresh()
         if self.timeline is not None:
             self._sync(obj, t)
@@ -276,14 +285,24 @@ class Engine:
             self.timeline.enter(obj, t, self.monitor.state_of(obj), deadline)
 
     def _refresh(self) -> None:
-        """Recompute `tokens` (bind.Sink) after the set of monitored objects changed."""
+        """Recompute `tokens` (bind.Sink) after the set of monitored objects changed.
+
+        The same objects give the same tuple object back: blocks.py then knows at once
+        that no new token appeared."""
         live = self.live
         if len(live) > 8:
-            self.tokens = None
-        elif all(isinstance(o, int) for o in live):
-            self.tokens = tuple(f"={o}" for o in live)
+            self.tokens = self._tokens_of = None
+            return
+        objects = tuple(live)
+        if objects == self._tokens_of:
+            return  # only ever set for exact ints, whose tokens equal objects give alike
+        if all(isinstance(o, int) for o in objects):
+            self.tokens = tuple(f"={o}" for o in objects)
+            exact = all(type(o) is int for o in objects)
+            self._tokens_of = objects if exact else None
         else:
             self.tokens = None
+            self._tokens_of = None
 
     def _violation(self, v) -> None:
         self._refresh()  # the monitor has just stopped monitoring v.obj
