@@ -126,7 +126,7 @@ class Engine:
         self.parameters = frozenset(module.PARAMETERS)
         self.envs = frozenset(module.ENVS)
         self.tokens: tuple[str, ...] | None = ()
-        self._tokens_of: tuple | None = ()  # the objects `tokens` was made for
+        self._tokens_for: dict[tuple, tuple[str, ...]] = {}  # objects -> their tokens
         self.report = report
         report.units = dict(zip(module.CLOCKS, module.CLOCK_UNITS, strict=True))
         self.summary = Summary()
@@ -287,22 +287,27 @@ class Engine:
     def _refresh(self) -> None:
         """Recompute `tokens` (bind.Sink) after the set of monitored objects changed.
 
-        The same objects give the same tuple object back: blocks.py then knows at once
-        that no new token appeared."""
+        The same objects give the same tuple object back, so blocks.py sees at once
+        that no token is new; objects that are not exact ints are never looked up
+        (True == 1, but their tokens differ)."""
         live = self.live
         if len(live) > 8:
-            self.tokens = self._tokens_of = None
+            self.tokens = None
             return
         objects = tuple(live)
-        if objects == self._tokens_of:
-            return  # only ever set for exact ints, whose tokens equal objects give alike
+        tokens = self._tokens_for.get(objects, self)
+        if tokens is not self and all(type(o) is int for o in objects):
+            self.tokens = tokens
+            return
         if all(isinstance(o, int) for o in objects):
-            self.tokens = tuple(f"={o}" for o in objects)
-            exact = all(type(o) is int for o in objects)
-            self._tokens_of = objects if exact else None
+            tokens = tuple(f"={o}" for o in objects)
+            if all(type(o) is int for o in objects):
+                if len(self._tokens_for) >= 256:
+                    self._tokens_for.clear()
+                self._tokens_for[objects] = tokens
+            self.tokens = tokens
         else:
             self.tokens = None
-            self._tokens_of = None
 
     def _violation(self, v) -> None:
         self._refresh()  # the monitor has just stopped monitoring v.obj

@@ -60,26 +60,22 @@ _json = json.JSONEncoder(check_circular=False).encode
 _NS = itemgetter(1)
 _NO_START = '"start": null, "start_line": null, "start_args": null'
 # A trace may have a finding every few dozen lines, so the records of violations and
-# overruns are put together from pieces encoded once, each as _json would encode it
-# (tests/golden and tests/test_replay*.py hold the bytes): the names of states,
-# clocks and kinds, and the start of an invocation, which its overrun repeats.
-_ENCODED: dict[str, str] = {}  # a string -> its JSON text
+# overruns are put together from their pieces, each written as _json writes it
+# (tests/golden and tests/test_replay*.py hold the bytes), with the key names
+# encoded once and an invocation's start once for its violation and its overrun.
+# What the encoder writes for a str (ensure_ascii, as json.dumps).
+_quote = json.encoder.encode_basestring_ascii
 _KEYS: dict[str, str] = {}  # a key -> `"key": `
 
 
 def _value(x: object) -> str:
-    """_json(x), for ints and repeated strings without the encoder."""
+    """_json(x); ints, None and strings without going through the encoder."""
     if type(x) is int:
         return str(x)  # what the encoder writes for an int (int.__repr__)
     if x is None:
         return "null"
     if type(x) is str:
-        text = _ENCODED.get(x)
-        if text is None:
-            text = _json(x)
-            if len(_ENCODED) < 4096:
-                _ENCODED[x] = text
-        return text
+        return _quote(x)
     return _json(x)
 
 
@@ -95,7 +91,7 @@ def _object(pairs: tuple) -> str:
         return _json(d)  # the encoder's own spelling of other keys
     if len(_KEYS) > 4096:
         _KEYS.clear()
-    _KEYS.update((k, _json(k) + ": ") for k in d)
+    _KEYS.update((k, _quote(k) + ": ") for k in d)
     return _object(pairs)
 
 
@@ -175,7 +171,7 @@ class Reporter:
         if last[0] is args and last[1] is start and last[2] is line:
             return last[3]
         text = (f'"start": {_value(start)}, "start_line": {_value(line)}, '
-                f'"start_args": {_json(args)}')
+                f'"start_args": {_object(args.items()) if type(args) is dict else _json(args)}')
         self._started = (args, start, line, text)
         return text
 

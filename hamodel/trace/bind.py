@@ -30,6 +30,7 @@ from hamodel.trace.ftrace import (
     Handler,
     TraceFormatError,
     event_fields,
+    head_pid_time,
     line_field,
     line_time,
     parse_fields,
@@ -202,9 +203,8 @@ def _general_handler(groups: tuple[_Group, ...], sink: Sink) -> Handler:
 
 def _uprobe_handler(marker: Marker, kind: str, sink: Sink) -> Handler:
     def handle(number: int, text: str, colon: int, end: int) -> None:
-        head = parse_head(text[:colon], number)
-        args = parse_fields(text[end + 1 :])
-        _marker(sink, kind, marker, number, head.time, head.pid, args)
+        pid, t = head_pid_time(text, colon, number)
+        _marker(sink, kind, marker, number, t, pid, parse_fields(text[end + 1 :]))
 
     return handle
 
@@ -218,8 +218,8 @@ def _trace_marker_handler(markers: dict[str, tuple[Marker, str]], sink: Sink) ->
         if not words or words[0] not in markers:
             return  # some other message written to trace_marker
         marker, kind = markers[words[0]]
-        head = parse_head(text[:colon], number)
-        _marker(sink, kind, marker, number, head.time, head.pid, parse_fields(" ".join(words[1:])))
+        pid, t = head_pid_time(text, colon, number)
+        _marker(sink, kind, marker, number, t, pid, parse_fields(" ".join(words[1:])))
 
     return handle
 
