@@ -144,17 +144,14 @@ class BlockScan:
         handled: np.ndarray | None = None
 
         def token_rows(token: str) -> list[int]:
-            nonlocal equals, handled
-            if equals is None:
-                equals = np.flatnonzero(a == EQUALS)
+            nonlocal handled
             if handled is None:
                 handled = named(self.always + self.skippable_patterns)
-            found = _rows_of(token, a, nl, equals)
+            found = _rows_of(token, block.data, a, nl)
             return found[handled[found]].tolist()
 
         rows = rows_named(self.always) if self.always or self.every_line else []
         tokens = monitored.tokens if monitored is not None and scan.skippable else ()
-        equals: np.ndarray | None = None
         searched: set[str] = set()
         every_skippable = False  # the lines of every skippable event are in `rows`
         if tokens is None:
@@ -219,13 +216,24 @@ class BlockScan:
                         push(rows, later)
 
 
-def _rows_of(token: str, a: np.ndarray, nl: np.ndarray, equals: np.ndarray) -> np.ndarray:
+def _rows_of(token: str, data: bytes, a: np.ndarray, nl: np.ndarray) -> np.ndarray:
     """The lines (indexes in the block) that contain `token`, `=` and digits."""
     raw = token.encode()
     if not raw.startswith(b"=") or not raw.isascii():
         return np.arange(len(nl))  # any other token: every line is a candidate
-    at = equals[equals <= len(a) - len(raw)]
-    for k in range(1, len(raw)):
+    if len(raw) >= 4:
+        # Where the first 4 bytes are, as 4-byte words at each of the 4 alignments: far
+        # fewer hits than the block's `=` signs, so each pass costs little.
+        head = int.from_bytes(raw[:4], "little")
+        at = np.sort(np.concatenate([
+            np.flatnonzero(np.frombuffer(data, "<u4", (len(data) - o) // 4, o) == head) * 4 + o
+            for o in range(4)]))
+        checked = 4
+    else:
+        at = np.flatnonzero(a == EQUALS)
+        checked = 1
+    at = at[at <= len(a) - len(raw)]
+    for k in range(checked, len(raw)):
         at = at[a[at + k] == raw[k]]
         if not len(at):
             break
