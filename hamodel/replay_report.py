@@ -119,7 +119,10 @@ class Reporter:
         self._write(_json(record) if self.json else text)
 
     def _write(self, line: str) -> None:
-        self.out.write(line + "\n")
+        self._put(line + "\n")
+
+    def _put(self, text: str) -> None:
+        self.out.write(text)
         if self.flush:
             self.out.flush()
 
@@ -128,14 +131,14 @@ class Reporter:
         if self.json:
             started = _NO_START if inv is None else self._start(inv.start, inv.line, inv.args)
             obj, time, residency = v.obj, v.time, v.residency
-            self._write(
+            self._put(
                 f'{{"type": "violation", "obj": {obj if type(obj) is int else _value(obj)}, '
                 f'"time": {time if type(time) is int else _value(time)}, '
                 f'"state": {_value(v.state)}, "event": {_value(v.event)}, '
                 f'"kind": {_value(v.kind)}, "clocks": {_object(v.clocks)}, '
                 f'"residency": {_object(residency)}, '
                 f'"dominant": {_value(dominant(residency))}, "env": {_object(v.env)}, '
-                f'{started}, "line": {line if type(line) is int else _value(line)}}}')
+                f'{started}, "line": {line if type(line) is int else _value(line)}}}\n')
             return
         what = {
             "invariant": f"invariant timer in state {v.state}" if v.event is None else
@@ -157,9 +160,9 @@ class Reporter:
 
     def overrun(self, o: Overrun, t: int, line: int) -> None:
         if self.json:
-            self._write(f'{{"type": "overrun", "obj": {_value(o.obj)}, "stop": {_value(t)}, '
-                        f'"overrun_ns": {_value(o.ns)}, {self._start(o.start, o.line, o.args)}, '
-                        f'"line": {_value(line)}}}')
+            self._put(f'{{"type": "overrun", "obj": {_value(o.obj)}, "stop": {_value(t)}, '
+                      f'"overrun_ns": {_value(o.ns)}, {self._start(o.start, o.line, o.args)}, '
+                      f'"line": {_value(line)}}}\n')
             return
         self._write(f"overrun: obj {o.obj} stopped at {seconds(t)} (line {line}), "
                     f"{o.ns} ns after its violation; started line {o.line}")

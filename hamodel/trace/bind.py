@@ -160,6 +160,7 @@ def _format_handler(tp: str, pattern: re.Pattern[str], groups: tuple[_Group, ...
                                            f"kernel's format: {fields.strip()[:120]!r}",
                                    col=end + 2 + len(fields) - len(fields.lstrip()))
         t = None
+        read: dict[str, int] = {}  # the fields conditions have read on this line
         for field, only_live, bindings in plan:
             obj = (parse_head(text[:colon], number).pid if field == "common_pid"
                    else int(m[field]))
@@ -169,7 +170,10 @@ def _format_handler(tp: str, pattern: re.Pattern[str], groups: tuple[_Group, ...
                 t = line_time(text, colon, number)
             for event, handler, conditions in bindings:
                 for name, compare, value in conditions:
-                    if not compare(_format_field(m, name, text, colon, number), value):
+                    got = read.get(name)
+                    if got is None:
+                        got = read[name] = _format_field(m, name, text, colon, number)
+                    if not compare(got, value):
                         break
                 else:
                     sink.event(number, t, obj, event, handler)

@@ -45,12 +45,16 @@ def _windows(data: bytes, dtype: str) -> np.ndarray:
     return np.ndarray((len(data) - size + 1,), dtype, data, 0, (1,))
 
 
-def _name_pattern(name: bytes) -> tuple[int, int]:
-    """(shift, value): the 8 bytes after an event line's `: `, read big-endian and
-    shifted right by `shift`, equal `value` when the event is `name` (a name of 8
-    or more letters: when it starts like it)."""
-    head = (name + b":")[:8]
-    return 8 * (8 - len(head)), int.from_bytes(head, "big")
+def _name_pattern(name: bytes) -> tuple[int, int, int | None, int]:
+    """(shift, value, shift2, value2): the 8 bytes after an event line's `: `, read
+    big-endian and shifted right by `shift`, equal `value`, and the 8 after those,
+    shifted by `shift2` (None: no second word), equal `value2`, when the event is
+    `name` (a name of 16 or more letters: when it starts like it).  Two words tell
+    sched_wakeup from sched_waking."""
+    head = (name + b":")[:16]
+    first, second = head[:8], head[8:]
+    return (8 * (8 - len(first)), int.from_bytes(first, "big"),
+            8 * (8 - len(second)) if second else None, int.from_bytes(second, "big"))
 
 
 class BlockScan:
@@ -125,18 +129,28 @@ class BlockScan:
         """Run the handlers of the lines that can matter, in line order."""
         scan = self.lines
         monitored = scan.monitored
-        # The 8 bytes after each line's ": " (lines too near the block's end: always looked at).
+        # The 16 bytes after each line's ": " as two words (a word too near the block's
+        # end: the line is always looked at).
         near_end = colon + 2 > len(a) - 8
         after = w8[np.minimum(colon + 2, len(w8) - 1)].astype(np.uint64)
+        after2: np.ndarray | None = None
+        near_end2: np.ndarray | None = None
 
-        def named(patterns: list[tuple[int, int]]) -> np.ndarray:
+        def named(patterns: list[tuple[int, int, int | None, int]]) -> np.ndarray:
             """Per line: whether its event may be one of `patterns`' names."""
+            nonlocal after2, near_end2
             hit = near_end | self.every_line
-            for shift, value in patterns:
-                hit |= (after >> np.uint64(shift)) == np.uint64(value)
+            for shift, value, shift2, value2 in patterns:
+                match = (after >> np.uint64(shift)) == np.uint64(value)
+                if shift2 is not None:
+                    if after2 is None:
+                        near_end2 = colon + 10 > len(a) - 8
+                        after2 = w8[np.minimum(colon + 10, len(w8) - 1)].astype(np.uint64)
+                    match &= ((after2 >> np.uint64(shift2)) == np.uint64(value2)) | near_end2
+                hit |= match
             return hit
 
-        def rows_named(patterns: list[tuple[int, int]]) -> list[int]:
+        def rows_named(patterns: list[tuple[int, int, int | None, int]]) -> list[int]:
             return np.flatnonzero(named(patterns)).tolist()
 
         # A line of an event with no handler is dropped by LineScan whatever tokens it
