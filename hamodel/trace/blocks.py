@@ -129,24 +129,24 @@ class BlockScan:
         """Run the handlers of the lines that can matter, in line order."""
         scan = self.lines
         monitored = scan.monitored
-        # The 16 bytes after each line's ": " as two words (a word too near the block's
-        # end: the line is always looked at).
+        # The 8 bytes after each line's ": ", then for the lines that start like a name
+        # of 8 or more letters the 8 after those (a word too near the block's end: the
+        # line is always looked at).
         near_end = colon + 2 > len(a) - 8
         after = w8[np.minimum(colon + 2, len(w8) - 1)].astype(np.uint64)
-        after2: np.ndarray | None = None
-        near_end2: np.ndarray | None = None
+        last_word = len(a) - 8
 
         def named(patterns: list[tuple[int, int, int | None, int]]) -> np.ndarray:
             """Per line: whether its event may be one of `patterns`' names."""
-            nonlocal after2, near_end2
             hit = near_end | self.every_line
             for shift, value, shift2, value2 in patterns:
                 match = (after >> np.uint64(shift)) == np.uint64(value)
-                if shift2 is not None:
-                    if after2 is None:
-                        near_end2 = colon + 10 > len(a) - 8
-                        after2 = w8[np.minimum(colon + 10, len(w8) - 1)].astype(np.uint64)
-                    match &= ((after2 >> np.uint64(shift2)) == np.uint64(value2)) | near_end2
+                if shift2 is not None and match.any():
+                    rows = np.flatnonzero(match)
+                    at = colon[rows] + 10
+                    second = w8[np.minimum(at, len(w8) - 1)].astype(np.uint64)
+                    other = ((second >> np.uint64(shift2)) != np.uint64(value2)) & (at <= last_word)
+                    match[rows[other]] = False
                 hit |= match
             return hit
 
