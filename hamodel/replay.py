@@ -295,17 +295,19 @@ class Engine:
             self.tokens = None
             return
         objects = tuple(live)
-        tokens = self._tokens_for.get(objects, self)
-        if tokens is not self and all(type(o) is int for o in objects):
+        for o in objects:
+            if type(o) is not int:
+                break
+        else:  # exact ints: their tokens may be looked up
+            tokens = self._tokens_for.get(objects)
+            if tokens is None:
+                if len(self._tokens_for) >= 256:
+                    self._tokens_for.clear()
+                tokens = self._tokens_for[objects] = tuple(f"={o}" for o in objects)
             self.tokens = tokens
             return
         if all(isinstance(o, int) for o in objects):
-            tokens = tuple(f"={o}" for o in objects)
-            if all(type(o) is int for o in objects):
-                if len(self._tokens_for) >= 256:
-                    self._tokens_for.clear()
-                self._tokens_for[objects] = tokens
-            self.tokens = tokens
+            self.tokens = tuple(f"={o}" for o in objects)
         else:
             self.tokens = None
 
