@@ -508,8 +508,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:
+        # Inputs are read and reported by the commands themselves, so an OSError that
+        # gets here comes from writing, unless the exception names what it was doing.
+        doing = getattr(exc, "doing", "write")
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"hamodel {args.command}: cannot write{where}: {exc.strerror or exc}",
+        print(f"hamodel {args.command}: cannot {doing}{where}: {exc.strerror or exc}",
               file=sys.stderr)
         return EXIT_BAD_INPUT
 

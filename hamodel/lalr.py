@@ -37,8 +37,11 @@ TABLES_PACKAGE = "hamodel.lalr_tables"
 
 
 def grammar_dir() -> Path:
-    """grammar/ beside the package, for a source checkout and an editable install alike."""
-    return Path(__file__).resolve().parent.parent / "grammar"
+    """hamodel/grammar when installed (pyproject.toml puts it there); in a source
+    checkout or an editable install, grammar/ beside the package."""
+    package = Path(__file__).resolve().parent
+    installed = package / "grammar"
+    return installed if installed.is_dir() else package.parent / "grammar"
 
 
 def grammar_key(name: str) -> str:
@@ -48,9 +51,20 @@ def grammar_key(name: str) -> str:
     return hashlib.sha256(text + b"\0" + options).hexdigest()
 
 
+class GrammarUnreadable(OSError):
+    """A grammar file of hamodel itself is missing or unreadable: a broken checkout or
+    installation, not a problem of the user's input."""
+
+    doing = "read its own grammar"
+
+
 def build(name: str) -> Lark:
     """The parser built from the grammar file (what the tables stand for)."""
-    return Lark.open(str(grammar_dir() / f"{name}.lark"), **GRAMMARS[name])
+    path = grammar_dir() / f"{name}.lark"
+    try:
+        return Lark.open(str(path), **GRAMMARS[name])
+    except OSError as exc:
+        raise GrammarUnreadable(exc.errno, exc.strerror, exc.filename or str(path)) from exc
 
 
 @functools.cache

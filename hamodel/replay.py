@@ -510,6 +510,8 @@ def parse_params(items: list[str], automaton: Automaton) -> dict[str, int]:
         if m is None:
             raise ReplayError(0, f"--param {item!r}: VALUE is an integer, optionally with "
                                  "ns, us, ms or s")
+        if name in out:
+            raise ReplayError(0, f"--param {item!r}: {name} is given twice")
         out[name] = int(m[1]) * UNITS[m[2] or "ns"]
         if out[name] >= U64_LIMIT:
             raise ReplayError(0, f"--param {item!r}: VALUE must be below 2^64 ns "

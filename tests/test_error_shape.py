@@ -283,6 +283,8 @@ CASES = [
     replayed("--param", JSTART, "--param", "BUDGET=1", one_line=True),
     replayed("--param value", JSTART, "--param", "BUDGET_NS=1h", one_line=True),
     replayed("--param too big", JSTART, "--param", f"BUDGET_NS={BIG}", one_line=True),
+    replayed("--param twice", JSTART, "--param", "BUDGET_NS=1", "--param", "BUDGET_NS=2",
+             one_line=True),
     replayed("--timer-latency value", JSTART, "--timer-latency", "5h", one_line=True),
     replayed("--uptime too big", JSTART, "--uptime", str(2**63), one_line=True),
 ]

@@ -266,6 +266,14 @@ def test_export_refuses_with_clear_errors(tmp_path):
     assert ltl.returncode == 2 and ltl.stderr == (
         "hamodel export: models/pagefault.ltl is an LTL spec; --format tchecker takes a .dot"
         " automaton\n")
+    (tmp_path / "folder.ltl").mkdir()  # found in review: was called an LTL spec
+    folder = _hamodel("export", "--format", "tchecker", str(tmp_path / "folder.ltl"))
+    assert folder.returncode == 2 and "LTL spec" not in folder.stderr
+    assert "Traceback" not in folder.stderr and "folder.ltl" in folder.stderr
+    twice = _hamodel("export", "--format", "tchecker", "models/tlob.dot", "--param",
+                     "BUDGET_NS=5", "--param", "BUDGET_NS=7")
+    assert twice.returncode == 2 and twice.stderr == (
+        "hamodel export: --param 'BUDGET_NS=7': BUDGET_NS is given twice\n")
     nofile = _hamodel("export", "--format", "tchecker", str(tmp_path / "none.dot"))
     assert nofile.returncode == 2 and "Traceback" not in nofile.stderr
     (tmp_path / "a_file").write_text("")

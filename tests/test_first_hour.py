@@ -203,6 +203,7 @@ def test_budget_sets_the_budget_parameter_and_param_the_others():
     (("BUDGET_NS",), (5,), ("BUDGET_NS=3ms",), "--budget and --param BUDGET_NS set the same"),
     (("LIMIT_NS",), (None,), ("OTHER=1ms",), "NAME a parameter of tlob (LIMIT_NS)"),
     (("LIMIT_NS",), (None,), ("LIMIT_NS=soon",), "VALUE is a number with ns, us, ms or s"),
+    (("LIMIT_NS",), (None,), ("LIMIT_NS=1ms", "LIMIT_NS=2ms"), "LIMIT_NS is given twice"),
 ])
 def test_budget_and_param_refusals(params, budgets, given, message):
     from hamodel.bpf.runner import UsageError, window_values

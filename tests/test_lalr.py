@@ -165,3 +165,21 @@ def test_a_damaged_table_module_falls_back_to_the_grammar(monkeypatch, damage):
     finally:
         monkeypatch.undo()
         lalr.parser.cache_clear()
+
+
+def test_a_missing_grammar_is_a_read_error_not_a_write_error(monkeypatch, tmp_path, capsys):
+    """Found in review: with grammar/ gone (and the tables unusable, so that the grammar
+    is needed) the command said it could not *write* the grammar file."""
+    from hamodel import cli
+
+    monkeypatch.setattr(lalr, "grammar_dir", lambda: tmp_path / "no-grammar")
+    lalr.parser.cache_clear()
+    try:
+        status = cli.main(["show", str(ROOT / "models" / "tlob.dot")])
+    finally:
+        monkeypatch.undo()
+        lalr.parser.cache_clear()
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"hamodel show: cannot read its own grammar {tmp_path}/no-grammar/")
+    assert "No such file or directory" in err and "Traceback" not in err

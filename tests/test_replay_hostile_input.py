@@ -128,6 +128,12 @@ def test_a_superscript_parameter_value_is_refused(tmp_path):
     refused(replay(tmp_path, "", "--param", "BUDGET_NS=²"), "BUDGET_NS=²")
 
 
+def test_a_parameter_given_twice_is_refused(tmp_path):
+    """Found in review: the last value was kept without a word."""
+    refused(replay(tmp_path, "", "--param", "BUDGET_NS=5ms", "--param", "BUDGET_NS=7ms"),
+            "'BUDGET_NS=7ms': BUDGET_NS is given twice")
+
+
 def test_a_parameter_of_2_to_the_64_ns_is_refused(tmp_path):
     refused(replay(tmp_path, "", "--param", f"BUDGET_NS={1 << 64}"), "2^64")
 

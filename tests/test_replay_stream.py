@@ -301,3 +301,53 @@ def test_a_bad_byte_at_the_very_start_is_located(tmp_path):
     assert (code, out) == (2, "")
     e = one_error(err, data, "not UTF-8 text (byte 0xff)")
     assert (e.line, e.col) == (1, 1)
+
+
+def _input_error(data: bytes, read_size: int, as_blocks: bool, monkeypatch) -> tuple:
+    """The error TraceInput gives for `data` when every read(2) returns at most
+    `read_size` bytes, as a pipe may."""
+    from hamodel.trace import stream
+
+    real_read = os.read
+    monkeypatch.setattr(stream.os, "read", lambda fd, size: real_read(fd, min(size, read_size)))
+    path_fd = os.memfd_create("trace")
+    os.write(path_fd, data)
+    os.lseek(path_fd, 0, os.SEEK_SET)
+    source = stream.TraceInput("t.txt", path_fd)
+    try:
+        with pytest.raises(stream.TraceInputError) as err:
+            for _ in source.blocks() if as_blocks else source.chunks():
+                pass
+    finally:
+        source.close()
+        monkeypatch.undo()
+    e = err.value
+    return e.line, e.col, e.kind
+
+
+@pytest.mark.parametrize("bad_at, expected", [
+    (10, (2, 11, "not-utf8")),  # the bad byte comes first
+    (MAX_LINE, (2, MAX_LINE + 1, "not-utf8")),  # still within the limit
+    (MAX_LINE + 1, (2, MAX_LINE + 1, "too-long")),  # the limit comes first
+    (200_000, (2, MAX_LINE + 1, "too-long")),
+])
+def test_a_long_line_with_a_bad_byte_gets_one_verdict_for_every_read_size(
+        monkeypatch, bad_at, expected):
+    """Found in review: a 290 KB line with a bad byte near its start was refused as
+    not UTF-8 from a file and as too long through a pipe, whose smaller reads let the
+    partial line pass the limit before its end (and the byte) was ever decoded."""
+    line = b"y" * bad_at + b"\xff" + b"z" * (290_000 - bad_at)
+    data = b"  x-1 [000] d..2. 1.000000: foo: a=1\n" + line + b"\nmore\n"
+    for read_size in (1 << 12, 1 << 16, 1 << 18, len(data)):
+        for as_blocks in (False, True):
+            assert _input_error(data, read_size, as_blocks, monkeypatch) == expected, (
+                read_size, as_blocks)
+
+
+def test_a_long_line_of_four_byte_characters_is_too_long_for_every_read_size(monkeypatch):
+    """The first 4 * MAX_LINE + 1 bytes end inside a character: that cut is no bad byte."""
+    data = b"  x-1 [000] d..2. 1.000000: foo: a=1\n" + "\U0001f600".encode() * 70_000 + b"\n"
+    for read_size in (1 << 12, 1 << 18, len(data)):
+        for as_blocks in (False, True):
+            assert _input_error(data, read_size, as_blocks, monkeypatch) == (
+                2, MAX_LINE + 1, "too-long")

@@ -190,6 +190,8 @@ def parse_params(items: tuple[str, ...], names: tuple[str, ...], model: str) -> 
         ns = int((Decimal(m.group(1)) * _SCALE[m.group(2)]).to_integral_value())
         if not 0 < ns < 1 << 64:
             raise UsageError(f"--param {item!r}: VALUE out of range (1ns .. 2^64-1 ns)")
+        if name in out:
+            raise UsageError(f"--param {item!r}: {name} is given twice")
         out[name] = ns
     return out
 

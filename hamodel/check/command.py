@@ -63,6 +63,8 @@ def _params(items: list[str]) -> dict[str, int] | str:
         m = _PARAM.match(item)
         if not m or int(m.group(2)) < 1:
             return f"--param {item!r}: expected NAME=VALUE with a positive integer VALUE"
+        if m.group(1) in out:
+            return f"--param {item!r}: {m.group(1)} is given twice"
         out[m.group(1)] = int(m.group(2))
     return out
 

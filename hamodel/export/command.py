@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 
 from hamodel import diagnostics as dg
 from hamodel.check.command import _params
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"hamodel export: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     assert not isinstance(params, str) and not isinstance(choice, str)
-    if is_ltl(args.model):
+    if is_ltl(args.model) and not Path(args.model).is_dir():
         print(f"hamodel export: {args.model} is an LTL spec; --format tchecker takes a"
               " .dot automaton", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -52,7 +52,11 @@ def target_module(target: str) -> ModuleType:
 
 
 def templates_dir() -> Path:
-    return Path(__file__).resolve().parent.parent.parent / "templates"
+    """hamodel/templates when installed (pyproject.toml puts it there); in a source
+    checkout or an editable install, templates/ beside the package."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
 
 
 @functools.cache

@@ -330,30 +330,46 @@ class TraceInput:
     def _decode(self, block: bytes) -> list[str]:
         try:
             lines = block.decode("utf-8").split("\n")
+            bad_line = None
         except UnicodeDecodeError as exc:
             good = block.rfind(b"\n", 0, exc.start) + 1
             lines = block[: good - 1].decode("utf-8").split("\n") if good else []
-            bad_line = self.count + len(lines) + 1
             rest = block[good:]
             stop = rest.find(b"\n")
-            shown = (rest if stop < 0 else rest[:stop]).decode("utf-8", errors="replace")
-            col = len(block[good:exc.start].decode("utf-8", errors="replace")) + 1
-            self._fail(TraceInputError(
-                bad_line, f"not UTF-8 text (byte 0x{block[exc.start]:02x})", col,
-                shown[: MAX_LINE], kind="not-utf8"))
-        if lines and max(map(len, lines)) > MAX_LINE:
-            at = next(i for i, text in enumerate(lines) if len(text) > MAX_LINE)
-            long_line = lines[at]
-            del lines[at:]
-            self._fail(self._too_long(self.count + at + 1, long_line))
+            bad_line = rest if stop < 0 else rest[:stop]
+        too_long = next((i for i, text in enumerate(lines) if len(text) > MAX_LINE), None)
+        if too_long is not None:
+            self._fail(self._too_long(self.count + too_long + 1, lines[too_long]))
+            del lines[too_long:]
+        elif bad_line is not None:
+            self._fail(self._line_fault(self.count + len(lines) + 1, bad_line))
         self.count += len(lines)
         return lines
 
     def _check_partial(self) -> None:
         # 4 bytes per character at most: past this, the line is surely too long.
         if len(self._carry) > 4 * MAX_LINE and self._error is None:
-            text = self._carry[: 4 * MAX_LINE].decode("utf-8", errors="replace")
-            self._fail(self._too_long(self.count + 1, text))
+            self._fail(self._line_fault(self.count + 1, self._carry))
+
+    def _line_fault(self, number: int, raw: bytes) -> TraceInputError:
+        """The error of a line (its bytes, whole or the start of it) that is not UTF-8
+        or too long: whichever its reader meets first.  Called with the whole line or
+        with its first 4 * MAX_LINE + 1 bytes, depending on how the input was read,
+        it gives the same answer: the verdict must not depend on a pipe's read sizes."""
+        head = raw[: 4 * MAX_LINE + 1]
+        bad: int | None = None
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            cut_here = len(head) < len(raw) and exc.end == len(head)
+            bad = None if cut_here and exc.reason == "unexpected end of data" else exc.start
+        shown = head.decode("utf-8", errors="replace")
+        if bad is not None:
+            col = len(head[:bad].decode("utf-8")) + 1
+            if col <= MAX_LINE + 1:  # the line is not over the limit before the byte
+                return TraceInputError(number, f"not UTF-8 text (byte 0x{head[bad]:02x})", col,
+                                       shown[:MAX_LINE], kind="not-utf8")
+        return self._too_long(number, shown)
 
     def _too_long(self, number: int, text: str) -> TraceInputError:
         return TraceInputError(number, f"longer than {MAX_LINE} characters (the limit for a "
