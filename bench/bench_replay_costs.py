@@ -50,7 +50,6 @@ def _stage(stage: str) -> None:
     from hamodel import replay_report
     from hamodel.replay import Engine
     from hamodel.trace import bind
-    from hamodel.trace.ftrace import head_pid_time
 
     if stage == "no-report":
         replay_report.Reporter.violation = lambda *_: None  # type: ignore[method-assign]
@@ -72,6 +71,8 @@ def _stage(stage: str) -> None:
         Engine.start = lambda self, line, t, obj, *_: keep_set(self, obj, True)  # type: ignore
         Engine.stop = lambda self, line, t, obj: keep_set(self, obj, False)  # type: ignore
     if stage == "tokens":
+        from hamodel.trace.ftrace import head_pid_time
+
         def pid_only(marker, kind, sink):
             def handle(number: int, text: str, colon: int, end: int) -> None:
                 pid, t = head_pid_time(text, colon, number)

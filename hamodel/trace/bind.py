@@ -152,13 +152,23 @@ def _format_handler(tp: str, pattern: re.Pattern[str], groups: tuple[_Group, ...
                for b in g.bindings))
         for g in groups)
 
+    # The match of each field text seen lately: a monitored task's lines repeat their
+    # fields (the same tasks switch in and out), and the pattern gives a text the same
+    # match every time (it looks at nothing before the fields).
+    matched: dict[str, re.Match[str]] = {}
+
     def handle(number: int, text: str, colon: int, end: int) -> None:
-        m = pattern.match(text, end + 1)
+        fields = text[end + 1:]
+        m = matched.get(fields)
         if m is None:
-            fields = text[end + 1:]
-            raise TraceFormatError(number, f"the fields of this {tp} line do not follow the "
-                                           f"kernel's format: {fields.strip()[:120]!r}",
-                                   col=end + 2 + len(fields) - len(fields.lstrip()))
+            m = pattern.match(fields)
+            if m is None:
+                raise TraceFormatError(number, f"the fields of this {tp} line do not follow "
+                                               f"the kernel's format: {fields.strip()[:120]!r}",
+                                       col=end + 2 + len(fields) - len(fields.lstrip()))
+            if len(matched) >= 1024:
+                matched.clear()
+            matched[fields] = m
         t = None
         read: dict[str, int] = {}  # the fields conditions have read on this line
         for field, only_live, bindings in plan:
