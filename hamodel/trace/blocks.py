@@ -27,8 +27,6 @@ both ways, line by line and in blocks of every size, and compares every call.
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 
 from hamodel.trace.ftrace import LineScan
@@ -136,18 +134,28 @@ class BlockScan:
         after = w8[np.minimum(colon + 2, len(w8) - 1)].astype(np.uint64)
         last_word = len(a) - 8
 
-        def named(patterns: list[tuple[int, int, int | None, int]]) -> np.ndarray:
-            """Per line: whether its event may be one of `patterns`' names."""
-            hit = near_end | self.every_line
-            for shift, value, shift2, value2 in patterns:
-                match = (after >> np.uint64(shift)) == np.uint64(value)
-                if shift2 is not None and match.any():
-                    rows = np.flatnonzero(match)
+        matches: dict[tuple[int, int, int | None, int], np.ndarray] = {}
+
+        def match(pattern: tuple[int, int, int | None, int]) -> np.ndarray:
+            """Per line: whether its event may be the name of `pattern` (once a block)."""
+            found = matches.get(pattern)
+            if found is None:
+                shift, value, shift2, value2 = pattern
+                found = (after >> np.uint64(shift) if shift else after) == np.uint64(value)
+                if shift2 is not None and found.any():
+                    rows = np.flatnonzero(found)
                     at = colon[rows] + 10
                     second = w8[np.minimum(at, len(w8) - 1)].astype(np.uint64)
                     other = ((second >> np.uint64(shift2)) != np.uint64(value2)) & (at <= last_word)
-                    match[rows[other]] = False
-                hit |= match
+                    found[rows[other]] = False
+                matches[pattern] = found
+            return found
+
+        def named(patterns: list[tuple[int, int, int | None, int]]) -> np.ndarray:
+            """Per line: whether its event may be one of `patterns`' names."""
+            hit = near_end | self.every_line
+            for pattern in patterns:
+                hit |= match(pattern)
             return hit
 
         def rows_named(patterns: list[tuple[int, int, int | None, int]]) -> list[int]:
@@ -177,57 +185,55 @@ class BlockScan:
                 searched.add(token)
         if not rows:
             return
-        heapq.heapify(rows)
-        pop, push = heapq.heappop, heapq.heappush
         data = block.data
         first = block.first
         ends = nl.tolist()
         get = scan.handlers.get
         skippable = scan.skippable  # not empty: there is a monitor and tokens matter
-        done = -1
-        while rows:
-            row = pop(rows)
-            if row <= done:
-                continue
-            done = row
-            text = data[ends[row - 1] + 1 if row else 0:ends[row]].decode()  # type: ignore[index]
-            c = text.find(": ")
-            e = text.find(":", c + 2)
-            name = text[c + 2:e]
-            if name in skippable:
-                tokens = monitored.tokens  # type: ignore[union-attr]
-                if tokens is not None:
-                    for token in tokens:
-                        if token in text:
-                            break
-                    else:
-                        continue
-            handler = get(name)
-            if handler is None:
-                continue
-            if not skippable:
-                handler(first + row, text, c, e)
-                continue
-            before = monitored.tokens  # type: ignore[union-attr]
-            handler(first + row, text, c, e)
-            now = monitored.tokens  # type: ignore[union-attr]
-            if now is before:
-                continue
-            # The monitored objects changed: lines after this one that name a new one.
-            if now is None:
-                if not every_skippable:
-                    every_skippable = True
-                    for later in rows_named(self.skippable_patterns):
-                        if later > row:
-                            push(rows, later)
-                continue
-            for token in now:
-                if token in searched:
+        # The rows in order, each once; when the monitored objects change, the rows a
+        # new token adds after the current one are merged into the rest.
+        pending = sorted(set(rows))
+        while pending:
+            added: list[int] = []
+            for at, row in enumerate(pending):
+                text = data[ends[row - 1] + 1 if row else 0:ends[row]].decode()  # type: ignore[index]
+                c = text.find(": ")
+                e = text.find(":", c + 2)
+                name = text[c + 2:e]
+                if name in skippable:
+                    tokens = monitored.tokens  # type: ignore[union-attr]
+                    if tokens is not None:
+                        for token in tokens:
+                            if token in text:
+                                break
+                        else:
+                            continue
+                handler = get(name)
+                if handler is None:
                     continue
-                searched.add(token)
-                for later in token_rows(token):
-                    if later > row:
-                        push(rows, later)
+                if not skippable:
+                    handler(first + row, text, c, e)
+                    continue
+                before = monitored.tokens  # type: ignore[union-attr]
+                handler(first + row, text, c, e)
+                now = monitored.tokens  # type: ignore[union-attr]
+                if now is before:
+                    continue
+                # The monitored objects changed: lines after this one that name a new one.
+                if now is None:
+                    if not every_skippable:
+                        every_skippable = True
+                        added = [r for r in rows_named(self.skippable_patterns) if r > row]
+                else:
+                    for token in now:
+                        if token not in searched:
+                            searched.add(token)
+                            added += [r for r in token_rows(token) if r > row]
+                if added:
+                    pending = sorted(set(pending[at + 1:]).union(added))
+                    break
+            else:
+                return
 
 
 def _rows_of(token: str, data: bytes, a: np.ndarray, nl: np.ndarray) -> np.ndarray:
