@@ -169,7 +169,7 @@ class Engine:
                 self.summary.invocations += 1
             monitor.start(obj, now, params)
         except self.error as exc:
-            raise ReplayError(line, str(exc)) from None
+            raise _refused(line, exc) from None
         self._refresh()
         if self.timeline is not None:
             self._sync(obj, t)
@@ -179,7 +179,7 @@ class Engine:
         try:
             result = self.monitor.stop(obj, t + self.shift)
         except self.error as exc:
-            raise ReplayError(line, str(exc)) from None
+            raise _refused(line, exc) from None
         self._refresh()
         if self.timeline is not None:
             self._sync(obj, t)
@@ -269,7 +269,7 @@ class Engine:
         try:
             return method(*args)
         except self.error as exc:
-            raise ReplayError(line, str(exc), needle=needle) from None
+            raise _refused(line, exc, needle) from None
 
     def _sync(self, obj: object, t: int) -> None:
         """--plot: the object's state and armed deadline after a call (timeline.py)."""
@@ -322,6 +322,12 @@ class Engine:
         if self.timeline is not None:
             self.timeline.violation(v.obj, v.time, v.state, v.kind)
         self.report.violation(v, inv, self.line)
+
+
+def _refused(line: int, exc: Exception, needle: str | None = None) -> ReplayError:
+    """The monitor's refusal of a call (its MonitorError), about trace line `line`: one
+    place for the start, the stop and the other calls, which the start's tests reach."""
+    return ReplayError(line, str(exc), needle=needle)
 
 
 # --- reading ---
