@@ -43,16 +43,20 @@ def _windows(data: bytes, dtype: str) -> np.ndarray:
     return np.ndarray((len(data) - size + 1,), dtype, data, 0, (1,))
 
 
-def _name_pattern(name: bytes) -> tuple[int, int, int | None, int]:
+Pattern = tuple[np.uint64, np.uint64, np.uint64 | None, np.uint64]
+
+
+def _name_pattern(name: bytes, words: int) -> Pattern:
     """(shift, value, shift2, value2): the 8 bytes after an event line's `: `, read
-    big-endian and shifted right by `shift`, equal `value`, and the 8 after those,
-    shifted by `shift2` (None: no second word), equal `value2`, when the event is
-    `name` (a name of 16 or more letters: when it starts like it).  Two words tell
-    sched_wakeup from sched_waking."""
-    head = (name + b":")[:16]
+    big-endian and shifted right by `shift`, equal `value`, and with two `words` the
+    8 after those, shifted by `shift2` (else None), equal `value2`, when the event is
+    `name` (a longer name: when it starts like it).  Two words tell sched_wakeup from
+    sched_waking, which a monitored task's lines have as many of."""
+    head = (name + b":")[:8 * words]
     first, second = head[:8], head[8:]
-    return (8 * (8 - len(first)), int.from_bytes(first, "big"),
-            8 * (8 - len(second)) if second else None, int.from_bytes(second, "big"))
+    return (np.uint64(8 * (8 - len(first))), np.uint64(int.from_bytes(first, "big")),
+            np.uint64(8 * (8 - len(second))) if second else None,
+            np.uint64(int.from_bytes(second, "big")))
 
 
 class BlockScan:
@@ -62,8 +66,10 @@ class BlockScan:
         self.lines = lines
         skippable = lines.skippable
         named = [n for n in lines.handlers if n.isascii() and n]
-        self.always = [_name_pattern(n.encode()) for n in named if n not in skippable]
-        self.skippable_patterns = [_name_pattern(n.encode()) for n in named if n in skippable]
+        # The names always handled are rare lines: their first word is test enough.
+        self.always = [_name_pattern(n.encode(), 1) for n in named if n not in skippable]
+        self.skippable_patterns = [_name_pattern(n.encode(), 2) for n in named
+                                   if n in skippable]
         # non-ASCII names never appear in an ASCII block; an empty one: every line
         self.every_line = "" in lines.handlers
 
@@ -134,31 +140,29 @@ class BlockScan:
         after = w8[np.minimum(colon + 2, len(w8) - 1)].astype(np.uint64)
         last_word = len(a) - 8
 
-        matches: dict[tuple[int, int, int | None, int], np.ndarray] = {}
+        matches: dict[Pattern, np.ndarray] = {}
 
-        def match(pattern: tuple[int, int, int | None, int]) -> np.ndarray:
+        def match(pattern: Pattern) -> np.ndarray:
             """Per line: whether its event may be the name of `pattern` (once a block)."""
-            found = matches.get(pattern)
-            if found is None:
-                shift, value, shift2, value2 = pattern
-                found = (after >> np.uint64(shift) if shift else after) == np.uint64(value)
-                if shift2 is not None and found.any():
-                    rows = np.flatnonzero(found)
-                    at = colon[rows] + 10
-                    second = w8[np.minimum(at, len(w8) - 1)].astype(np.uint64)
-                    other = ((second >> np.uint64(shift2)) != np.uint64(value2)) & (at <= last_word)
-                    found[rows[other]] = False
-                matches[pattern] = found
+            shift, value, shift2, value2 = pattern
+            found = (after >> shift if shift else after) == value
+            if shift2 is not None and found.any():
+                rows = np.flatnonzero(found)
+                at = colon[rows] + 10
+                second = w8[np.minimum(at, len(w8) - 1)].astype(np.uint64)
+                found[rows[((second >> shift2) != value2) & (at <= last_word)]] = False
+            matches[pattern] = found
             return found
 
-        def named(patterns: list[tuple[int, int, int | None, int]]) -> np.ndarray:
+        def named(patterns: list[Pattern]) -> np.ndarray:
             """Per line: whether its event may be one of `patterns`' names."""
             hit = near_end | self.every_line
             for pattern in patterns:
-                hit |= match(pattern)
+                found = matches.get(pattern)
+                hit |= match(pattern) if found is None else found
             return hit
 
-        def rows_named(patterns: list[tuple[int, int, int | None, int]]) -> list[int]:
+        def rows_named(patterns: list[Pattern]) -> list[int]:
             return np.flatnonzero(named(patterns)).tolist()
 
         # A line of an event with no handler is dropped by LineScan whatever tokens it
