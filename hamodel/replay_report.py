@@ -63,6 +63,7 @@ _NO_START = '"start": null, "start_line": null, "start_args": null'
 # overruns are put together from their pieces, each written as _json writes it
 # (tests/golden and tests/test_replay*.py hold the bytes), with the key names
 # encoded once and an invocation's start once for its violation and its overrun.
+
 # What the encoder writes for a str (ensure_ascii, as json.dumps).
 _quote = json.encoder.encode_basestring_ascii
 _KEYS: dict[str, str] = {}  # a key -> `"key": `

@@ -15,8 +15,9 @@ work in numpy, a pass over the bytes at a time:
 - the lines that can matter are found without visiting the others: lines whose
   event has a handler and is not `skippable` (the 8 bytes after the `: `
   against each name, then the name exactly), and lines that contain `=<id>` of
-  a monitored object (`Monitored.tokens`: the `=` signs of the block, then
-  their digits).  Each goes through the same test and the same handler as in
+  a monitored object (`Monitored.tokens`: the token's first 4 bytes as words,
+  then the rest) whose event may be handled (for a skippable one, 16 bytes
+  after the `: `).  Each goes through the same test and the same handler as in
   LineScan, in line order.  A handler may change the monitored objects; the
   lines of a new token after it are added then.
 
@@ -51,7 +52,7 @@ def _name_pattern(name: bytes, words: int) -> Pattern:
     big-endian and shifted right by `shift`, equal `value`, and with two `words` the
     8 after those, shifted by `shift2` (else None), equal `value2`, when the event is
     `name` (a longer name: when it starts like it).  Two words tell sched_wakeup from
-    sched_waking, which a monitored task's lines have as many of."""
+    sched_waking: a monitored task has about as many lines of each."""
     head = (name + b":")[:8 * words]
     first, second = head[:8], head[8:]
     return (np.uint64(8 * (8 - len(first))), np.uint64(int.from_bytes(first, "big")),
@@ -133,9 +134,9 @@ class BlockScan:
         """Run the handlers of the lines that can matter, in line order."""
         scan = self.lines
         monitored = scan.monitored
-        # The 8 bytes after each line's ": ", then for the lines that start like a name
-        # of 8 or more letters the 8 after those (a word too near the block's end: the
-        # line is always looked at).
+        # The 8 bytes after each line's ": ", and for a skippable name the 8 after those
+        # on the lines whose first 8 matched (a word too near the block's end: the line
+        # is always looked at).
         near_end = colon + 2 > len(a) - 8
         after = w8[np.minimum(colon + 2, len(w8) - 1)].astype(np.uint64)
         last_word = len(a) - 8
