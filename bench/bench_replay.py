@@ -194,6 +194,7 @@ def bench_replay(trace: Path, lines: int) -> tuple[float, float]:
         import hamodel.trace.blocks  # noqa: F401 (numpy, where the tree has it)
     except ImportError:
         pass
+    import jinja2  # noqa: F401 (the monitor is rendered at the start of replay)
     a, _ = load_model(MODEL)
     binding, _ = find_binding(MODEL, a)
     # findings written out, not kept: a buffer would grow with the trace

@@ -126,6 +126,7 @@ class Engine:
         self.parameters = frozenset(module.PARAMETERS)
         self.envs = frozenset(module.ENVS)
         self.tokens: tuple[str, ...] | None = ()
+        self._tokens_for: dict[tuple, tuple[str, ...]] = {}  # objects -> their tokens
         self.report = report
         report.units = dict(zip(module.CLOCKS, module.CLOCK_UNITS, strict=True))
         self.summary = Summary()
@@ -153,24 +154,32 @@ class Engine:
             raise ReplayError(line, f"{unknown[0]} is no parameter of the model (expected one "
                                     f"of: {', '.join(sorted(self.parameters)) or 'none'})",
                               needle=unknown[0])
-        if not all(0 <= value < U64_LIMIT for value in params.values()):
-            name, value = next((n, v) for n, v in sorted(params.items())
-                               if not 0 <= v < U64_LIMIT)
-            raise ReplayError(line, f"parameter {name}={value} is out of range "
-                                    "(0..2^64-1: a u64 in the kernel)", needle=str(value))
-        # a timer due now ends the old invocation
-        self._call(line, self.monitor.advance, t + self.shift)
-        if obj not in self.live:
-            self.invocations[obj] = Invocation(t, line, args)
-            self.summary.invocations += 1
-        self._call(line, self.monitor.start, obj, t + self.shift, params)
+        for value in params.values():
+            if not 0 <= value < U64_LIMIT:
+                name, value = next((n, v) for n, v in sorted(params.items())
+                                   if not 0 <= v < U64_LIMIT)
+                raise ReplayError(line, f"parameter {name}={value} is out of range "
+                                        "(0..2^64-1: a u64 in the kernel)", needle=str(value))
+        monitor = self.monitor
+        now = t + self.shift
+        try:
+            monitor.advance(now)  # a timer due now ends the old invocation
+            if obj not in self.live:
+                self.invocations[obj] = Invocation(t, line, args)
+                self.summary.invocations += 1
+            monitor.start(obj, now, params)
+        except self.error as exc:
+            raise _refused(line, exc) from None
         self._refresh()
         if self.timeline is not None:
             self._sync(obj, t)
 
     def stop(self, line: int, t: int, obj: object) -> None:
         self.line = line
-        result = self._call(line, self.monitor.stop, obj, t + self.shift)
+        try:
+            result = self.monitor.stop(obj, t + self.shift)
+        except self.error as exc:
+            raise _refused(line, exc) from None
         self._refresh()
         if self.timeline is not None:
             self._sync(obj, t)
@@ -260,7 +269,7 @@ class Engine:
         try:
             return method(*args)
         except self.error as exc:
-            raise ReplayError(line, str(exc), needle=needle) from None
+            raise _refused(line, exc, needle) from None
 
     def _sync(self, obj: object, t: int) -> None:
         """--plot: the object's state and armed deadline after a call (timeline.py)."""
@@ -276,12 +285,29 @@ class Engine:
             self.timeline.enter(obj, t, self.monitor.state_of(obj), deadline)
 
     def _refresh(self) -> None:
-        """Recompute `tokens` (bind.Sink) after the set of monitored objects changed."""
+        """Recompute `tokens` (bind.Sink) after the set of monitored objects changed.
+
+        The same objects give the same tuple object back, so blocks.py sees at once
+        that no token is new; objects that are not exact ints are never looked up
+        (True == 1, but their tokens differ)."""
         live = self.live
         if len(live) > 8:
             self.tokens = None
-        elif all(isinstance(o, int) for o in live):
-            self.tokens = tuple(f"={o}" for o in live)
+            return
+        objects = tuple(live)
+        for o in objects:
+            if type(o) is not int:
+                break
+        else:  # exact ints: their tokens may be looked up
+            tokens = self._tokens_for.get(objects)
+            if tokens is None:
+                if len(self._tokens_for) >= 256:
+                    self._tokens_for.clear()
+                tokens = self._tokens_for[objects] = tuple(f"={o}" for o in objects)
+            self.tokens = tokens
+            return
+        if all(isinstance(o, int) for o in objects):
+            self.tokens = tuple(f"={o}" for o in objects)
         else:
             self.tokens = None
 
@@ -296,6 +322,12 @@ class Engine:
         if self.timeline is not None:
             self.timeline.violation(v.obj, v.time, v.state, v.kind)
         self.report.violation(v, inv, self.line)
+
+
+def _refused(line: int, exc: Exception, needle: str | None = None) -> ReplayError:
+    """The monitor's refusal of a call (its MonitorError), about trace line `line`: one
+    place for the start, the stop and the other calls, which the start's tests reach."""
+    return ReplayError(line, str(exc), needle=needle)
 
 
 # --- reading ---

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TextIO
 
 from hamodel.trace.ftrace import Gap
@@ -56,6 +57,43 @@ class Summary:
 
 # json.dumps without its check for cycles (a record never holds itself): same text.
 _json = json.JSONEncoder(check_circular=False).encode
+_NS = itemgetter(1)
+_NO_START = '"start": null, "start_line": null, "start_args": null'
+# A trace may have a finding every few dozen lines, so the records of violations and
+# overruns are put together from their pieces, each written as _json writes it
+# (tests/golden and tests/test_replay*.py hold the bytes), with the key names
+# encoded once and an invocation's start once for its violation and its overrun.
+
+# What the encoder writes for a str (ensure_ascii, as json.dumps).
+_quote = json.encoder.encode_basestring_ascii
+_KEYS: dict[str, str] = {}  # a key -> `"key": `
+
+
+def _value(x: object) -> str:
+    """_json(x); ints, None and strings without going through the encoder."""
+    if type(x) is int:
+        return str(x)  # what the encoder writes for an int (int.__repr__)
+    if x is None:
+        return "null"
+    if type(x) is str:
+        return _quote(x)
+    return _json(x)
+
+
+def _object(pairs: tuple) -> str:
+    """_json(dict(pairs)): a JSON object of (name, value) pairs."""
+    d = dict(pairs)
+    try:
+        return "{" + ", ".join([_KEYS[k] + (str(x) if type(x) is int else _value(x))
+                                for k, x in d.items()]) + "}"
+    except KeyError:
+        pass
+    if not all(type(k) is str for k in d):
+        return _json(d)  # the encoder's own spelling of other keys
+    if len(_KEYS) > 4096:
+        _KEYS.clear()
+    _KEYS.update((k, _quote(k) + ": ") for k in d)
+    return _object(pairs)
 
 
 def seconds(ns: int) -> str:
@@ -64,8 +102,7 @@ def seconds(ns: int) -> str:
 
 def dominant(residency: tuple[tuple[str, int], ...]) -> str:
     """The state the object spent most time in (the first such, in the model's order)."""
-    best = max(ns for _, ns in residency)
-    return next(state for state, ns in residency if ns == best)
+    return max(residency, key=_NS)[0]  # max keeps the first of equals
 
 
 class Reporter:
@@ -76,27 +113,33 @@ class Reporter:
         self.json = fmt == "jsonl"
         self.flush = flush  # each finding reaches a pipe as it is found (a live trace)
         self.units: dict[str, str] = {}  # clock -> "ns" | "jiffies", set by the engine
+        # The last invocation start encoded: (args, start, line) by identity, and the text.
+        self._started: tuple = (None, None, None, _NO_START)
 
     def _emit(self, record: dict, text: str) -> None:
         self._write(_json(record) if self.json else text)
 
     def _write(self, line: str) -> None:
-        self.out.write(line + "\n")
+        self._put(line + "\n")
+
+    def _put(self, text: str) -> None:
+        self.out.write(text)
         if self.flush:
             self.out.flush()
 
     def violation(self, v, inv: Invocation | None, line: int) -> None:
         # Only the chosen format is made: a trace may have a violation every few lines.
         if self.json:
-            self._write(_json({
-                "type": "violation", "obj": v.obj, "time": v.time, "state": v.state,
-                "event": v.event, "kind": v.kind, "clocks": dict(v.clocks),
-                "residency": dict(v.residency), "dominant": dominant(v.residency),
-                "env": dict(v.env),
-                "start": None if inv is None else inv.start,
-                "start_line": None if inv is None else inv.line,
-                "start_args": None if inv is None else inv.args, "line": line,
-            }))
+            started = _NO_START if inv is None else self._start(inv.start, inv.line, inv.args)
+            obj, time, residency = v.obj, v.time, v.residency
+            self._put(
+                f'{{"type": "violation", "obj": {obj if type(obj) is int else _value(obj)}, '
+                f'"time": {time if type(time) is int else _value(time)}, '
+                f'"state": {_value(v.state)}, "event": {_value(v.event)}, '
+                f'"kind": {_value(v.kind)}, "clocks": {_object(v.clocks)}, '
+                f'"residency": {_object(residency)}, '
+                f'"dominant": {_value(dominant(residency))}, "env": {_object(v.env)}, '
+                f'{started}, "line": {line if type(line) is int else _value(line)}}}\n')
             return
         what = {
             "invariant": f"invariant timer in state {v.state}" if v.event is None else
@@ -118,12 +161,23 @@ class Reporter:
 
     def overrun(self, o: Overrun, t: int, line: int) -> None:
         if self.json:
-            self._write(_json({
-                "type": "overrun", "obj": o.obj, "stop": t, "overrun_ns": o.ns,
-                "start": o.start, "start_line": o.line, "start_args": o.args, "line": line}))
+            self._put(f'{{"type": "overrun", "obj": {_value(o.obj)}, "stop": {_value(t)}, '
+                      f'"overrun_ns": {_value(o.ns)}, {self._start(o.start, o.line, o.args)}, '
+                      f'"line": {_value(line)}}}\n')
             return
         self._write(f"overrun: obj {o.obj} stopped at {seconds(t)} (line {line}), "
                     f"{o.ns} ns after its violation; started line {o.line}")
+
+    def _start(self, start: object, line: object, args: object) -> str:
+        """`"start": ..., "start_line": ..., "start_args": ...` of an invocation; its
+        overrun, found after its violation, reuses the text."""
+        last = self._started
+        if last[0] is args and last[1] is start and last[2] is line:
+            return last[3]
+        text = (f'"start": {_value(start)}, "start_line": {_value(line)}, '
+                f'"start_args": {_object(args.items()) if type(args) is dict else _json(args)}')
+        self._started = (args, start, line, text)
+        return text
 
     def gap(self, gap: Gap, abandoned: list) -> None:
         where = "" if gap.cpu is None else f" on CPU {gap.cpu}"

@@ -30,6 +30,7 @@ from hamodel.trace.ftrace import (
     Handler,
     TraceFormatError,
     event_fields,
+    head_pid_time,
     line_field,
     line_time,
     parse_fields,
@@ -151,14 +152,25 @@ def _format_handler(tp: str, pattern: re.Pattern[str], groups: tuple[_Group, ...
                for b in g.bindings))
         for g in groups)
 
+    # The match of each field text seen lately: a monitored task's lines repeat their
+    # fields (the same tasks switch in and out), and the pattern gives a text the same
+    # match every time (it looks at nothing before the fields).
+    matched: dict[str, re.Match[str]] = {}
+
     def handle(number: int, text: str, colon: int, end: int) -> None:
-        m = pattern.match(text, end + 1)
+        fields = text[end + 1:]
+        m = matched.get(fields)
         if m is None:
-            fields = text[end + 1:]
-            raise TraceFormatError(number, f"the fields of this {tp} line do not follow the "
-                                           f"kernel's format: {fields.strip()[:120]!r}",
-                                   col=end + 2 + len(fields) - len(fields.lstrip()))
+            m = pattern.match(fields)
+            if m is None:
+                raise TraceFormatError(number, f"the fields of this {tp} line do not follow "
+                                               f"the kernel's format: {fields.strip()[:120]!r}",
+                                       col=end + 2 + len(fields) - len(fields.lstrip()))
+            if len(matched) >= 1024:
+                matched.clear()
+            matched[fields] = m
         t = None
+        read: dict[str, int] = {}  # the fields conditions have read on this line
         for field, only_live, bindings in plan:
             obj = (parse_head(text[:colon], number).pid if field == "common_pid"
                    else int(m[field]))
@@ -168,7 +180,10 @@ def _format_handler(tp: str, pattern: re.Pattern[str], groups: tuple[_Group, ...
                 t = line_time(text, colon, number)
             for event, handler, conditions in bindings:
                 for name, compare, value in conditions:
-                    if not compare(_format_field(m, name, text, colon, number), value):
+                    got = read.get(name)
+                    if got is None:
+                        got = read[name] = _format_field(m, name, text, colon, number)
+                    if not compare(got, value):
                         break
                 else:
                     sink.event(number, t, obj, event, handler)
@@ -202,9 +217,8 @@ def _general_handler(groups: tuple[_Group, ...], sink: Sink) -> Handler:
 
 def _uprobe_handler(marker: Marker, kind: str, sink: Sink) -> Handler:
     def handle(number: int, text: str, colon: int, end: int) -> None:
-        head = parse_head(text[:colon], number)
-        args = parse_fields(text[end + 1 :])
-        _marker(sink, kind, marker, number, head.time, head.pid, args)
+        pid, t = head_pid_time(text, colon, number)
+        _marker(sink, kind, marker, number, t, pid, parse_fields(text[end + 1 :]))
 
     return handle
 
@@ -218,8 +232,8 @@ def _trace_marker_handler(markers: dict[str, tuple[Marker, str]], sink: Sink) ->
         if not words or words[0] not in markers:
             return  # some other message written to trace_marker
         marker, kind = markers[words[0]]
-        head = parse_head(text[:colon], number)
-        _marker(sink, kind, marker, number, head.time, head.pid, parse_fields(" ".join(words[1:])))
+        pid, t = head_pid_time(text, colon, number)
+        _marker(sink, kind, marker, number, t, pid, parse_fields(" ".join(words[1:])))
 
     return handle
 

@@ -15,8 +15,9 @@ work in numpy, a pass over the bytes at a time:
 - the lines that can matter are found without visiting the others: lines whose
   event has a handler and is not `skippable` (the 8 bytes after the `: `
   against each name, then the name exactly), and lines that contain `=<id>` of
-  a monitored object (`Monitored.tokens`: the `=` signs of the block, then
-  their digits).  Each goes through the same test and the same handler as in
+  a monitored object (`Monitored.tokens`: the token's first 4 bytes as words,
+  then the rest) whose event may be handled (for a skippable one, 16 bytes
+  after the `: `).  Each goes through the same test and the same handler as in
   LineScan, in line order.  A handler may change the monitored objects; the
   lines of a new token after it are added then.
 
@@ -26,8 +27,6 @@ both ways, line by line and in blocks of every size, and compares every call.
 """
 
 from __future__ import annotations
-
-import heapq
 
 import numpy as np
 
@@ -45,12 +44,20 @@ def _windows(data: bytes, dtype: str) -> np.ndarray:
     return np.ndarray((len(data) - size + 1,), dtype, data, 0, (1,))
 
 
-def _name_pattern(name: bytes) -> tuple[int, int]:
-    """(shift, value): the 8 bytes after an event line's `: `, read big-endian and
-    shifted right by `shift`, equal `value` when the event is `name` (a name of 8
-    or more letters: when it starts like it)."""
-    head = (name + b":")[:8]
-    return 8 * (8 - len(head)), int.from_bytes(head, "big")
+Pattern = tuple[np.uint64, np.uint64, np.uint64 | None, np.uint64]
+
+
+def _name_pattern(name: bytes, words: int) -> Pattern:
+    """(shift, value, shift2, value2): the 8 bytes after an event line's `: `, read
+    big-endian and shifted right by `shift`, equal `value`, and with two `words` the
+    8 after those, shifted by `shift2` (else None), equal `value2`, when the event is
+    `name` (a longer name: when it starts like it).  Two words tell sched_wakeup from
+    sched_waking: a monitored task has about as many lines of each."""
+    head = (name + b":")[:8 * words]
+    first, second = head[:8], head[8:]
+    return (np.uint64(8 * (8 - len(first))), np.uint64(int.from_bytes(first, "big")),
+            np.uint64(8 * (8 - len(second))) if second else None,
+            np.uint64(int.from_bytes(second, "big")))
 
 
 class BlockScan:
@@ -60,8 +67,10 @@ class BlockScan:
         self.lines = lines
         skippable = lines.skippable
         named = [n for n in lines.handlers if n.isascii() and n]
-        self.always = [_name_pattern(n.encode()) for n in named if n not in skippable]
-        self.skippable_patterns = [_name_pattern(n.encode()) for n in named if n in skippable]
+        # The names always handled are rare lines: their first word is test enough.
+        self.always = [_name_pattern(n.encode(), 1) for n in named if n not in skippable]
+        self.skippable_patterns = [_name_pattern(n.encode(), 2) for n in named
+                                   if n in skippable]
         # non-ASCII names never appear in an ASCII block; an empty one: every line
         self.every_line = "" in lines.handlers
 
@@ -125,18 +134,36 @@ class BlockScan:
         """Run the handlers of the lines that can matter, in line order."""
         scan = self.lines
         monitored = scan.monitored
-        # The 8 bytes after each line's ": " (lines too near the block's end: always looked at).
+        # The 8 bytes after each line's ": ", and for a skippable name the 8 after those
+        # on the lines whose first 8 matched (a word too near the block's end: the line
+        # is always looked at).
         near_end = colon + 2 > len(a) - 8
         after = w8[np.minimum(colon + 2, len(w8) - 1)].astype(np.uint64)
+        last_word = len(a) - 8
 
-        def named(patterns: list[tuple[int, int]]) -> np.ndarray:
+        matches: dict[Pattern, np.ndarray] = {}
+
+        def match(pattern: Pattern) -> np.ndarray:
+            """Per line: whether its event may be the name of `pattern` (once a block)."""
+            shift, value, shift2, value2 = pattern
+            found = (after >> shift if shift else after) == value
+            if shift2 is not None and found.any():
+                rows = np.flatnonzero(found)
+                at = colon[rows] + 10
+                second = w8[np.minimum(at, len(w8) - 1)].astype(np.uint64)
+                found[rows[((second >> shift2) != value2) & (at <= last_word)]] = False
+            matches[pattern] = found
+            return found
+
+        def named(patterns: list[Pattern]) -> np.ndarray:
             """Per line: whether its event may be one of `patterns`' names."""
             hit = near_end | self.every_line
-            for shift, value in patterns:
-                hit |= (after >> np.uint64(shift)) == np.uint64(value)
+            for pattern in patterns:
+                found = matches.get(pattern)
+                hit |= match(pattern) if found is None else found
             return hit
 
-        def rows_named(patterns: list[tuple[int, int]]) -> list[int]:
+        def rows_named(patterns: list[Pattern]) -> list[int]:
             return np.flatnonzero(named(patterns)).tolist()
 
         # A line of an event with no handler is dropped by LineScan whatever tokens it
@@ -144,17 +171,14 @@ class BlockScan:
         handled: np.ndarray | None = None
 
         def token_rows(token: str) -> list[int]:
-            nonlocal equals, handled
-            if equals is None:
-                equals = np.flatnonzero(a == EQUALS)
+            nonlocal handled
             if handled is None:
                 handled = named(self.always + self.skippable_patterns)
-            found = _rows_of(token, a, nl, equals)
+            found = _rows_of(token, block.data, a, nl)
             return found[handled[found]].tolist()
 
         rows = rows_named(self.always) if self.always or self.every_line else []
         tokens = monitored.tokens if monitored is not None and scan.skippable else ()
-        equals: np.ndarray | None = None
         searched: set[str] = set()
         every_skippable = False  # the lines of every skippable event are in `rows`
         if tokens is None:
@@ -166,66 +190,75 @@ class BlockScan:
                 searched.add(token)
         if not rows:
             return
-        heapq.heapify(rows)
-        pop, push = heapq.heappop, heapq.heappush
         data = block.data
         first = block.first
         ends = nl.tolist()
         get = scan.handlers.get
         skippable = scan.skippable  # not empty: there is a monitor and tokens matter
-        done = -1
-        while rows:
-            row = pop(rows)
-            if row <= done:
-                continue
-            done = row
-            text = data[ends[row - 1] + 1 if row else 0:ends[row]].decode()  # type: ignore[index]
-            c = text.find(": ")
-            e = text.find(":", c + 2)
-            name = text[c + 2:e]
-            if name in skippable:
-                tokens = monitored.tokens  # type: ignore[union-attr]
-                if tokens is not None:
-                    for token in tokens:
-                        if token in text:
-                            break
-                    else:
-                        continue
-            handler = get(name)
-            if handler is None:
-                continue
-            if not skippable:
-                handler(first + row, text, c, e)
-                continue
-            before = monitored.tokens  # type: ignore[union-attr]
-            handler(first + row, text, c, e)
-            now = monitored.tokens  # type: ignore[union-attr]
-            if now is before:
-                continue
-            # The monitored objects changed: lines after this one that name a new one.
-            if now is None:
-                if not every_skippable:
-                    every_skippable = True
-                    for later in rows_named(self.skippable_patterns):
-                        if later > row:
-                            push(rows, later)
-                continue
-            for token in now:
-                if token in searched:
+        # The rows in order, each once; when the monitored objects change, the rows a
+        # new token adds after the current one are merged into the rest.
+        pending = sorted(set(rows))
+        while pending:
+            added: list[int] = []
+            for at, row in enumerate(pending):
+                text = data[ends[row - 1] + 1 if row else 0:ends[row]].decode()  # type: ignore[index]
+                c = text.find(": ")
+                e = text.find(":", c + 2)
+                name = text[c + 2:e]
+                if name in skippable:
+                    tokens = monitored.tokens  # type: ignore[union-attr]
+                    if tokens is not None:
+                        for token in tokens:
+                            if token in text:
+                                break
+                        else:
+                            continue
+                handler = get(name)
+                if handler is None:
                     continue
-                searched.add(token)
-                for later in token_rows(token):
-                    if later > row:
-                        push(rows, later)
+                if not skippable:
+                    handler(first + row, text, c, e)
+                    continue
+                before = monitored.tokens  # type: ignore[union-attr]
+                handler(first + row, text, c, e)
+                now = monitored.tokens  # type: ignore[union-attr]
+                if now is before:
+                    continue
+                # The monitored objects changed: lines after this one that name a new one.
+                if now is None:
+                    if not every_skippable:
+                        every_skippable = True
+                        added = [r for r in rows_named(self.skippable_patterns) if r > row]
+                else:
+                    for token in now:
+                        if token not in searched:
+                            searched.add(token)
+                            added += [r for r in token_rows(token) if r > row]
+                if added:
+                    pending = sorted(set(pending[at + 1:]).union(added))
+                    break
+            else:
+                return
 
 
-def _rows_of(token: str, a: np.ndarray, nl: np.ndarray, equals: np.ndarray) -> np.ndarray:
+def _rows_of(token: str, data: bytes, a: np.ndarray, nl: np.ndarray) -> np.ndarray:
     """The lines (indexes in the block) that contain `token`, `=` and digits."""
     raw = token.encode()
     if not raw.startswith(b"=") or not raw.isascii():
         return np.arange(len(nl))  # any other token: every line is a candidate
-    at = equals[equals <= len(a) - len(raw)]
-    for k in range(1, len(raw)):
+    if len(raw) >= 4:
+        # Where the first 4 bytes are, as 4-byte words at each of the 4 alignments: far
+        # fewer hits than the block's `=` signs, so each pass costs little.
+        head = int.from_bytes(raw[:4], "little")
+        at = np.sort(np.concatenate([
+            np.flatnonzero(np.frombuffer(data, "<u4", (len(data) - o) // 4, o) == head) * 4 + o
+            for o in range(4)]))
+        checked = 4
+    else:
+        at = np.flatnonzero(a == EQUALS)
+        checked = 1
+    at = at[at <= len(a) - len(raw)]
+    for k in range(checked, len(raw)):
         at = at[a[at + k] == raw[k]]
         if not len(at):
             break

@@ -110,6 +110,33 @@ def parse_head(head: str, line: int) -> Head:
     return Head(m["comm"].strip(), int(m["pid"]), int(m["cpu"]), parse_time(m["ts"], line))
 
 
+# The head of a line before its timestamp -> its pid: the lines of one task repeat it.
+_HEAD_PIDS: dict[str, int] = {}
+
+
+def head_pid_time(text: str, colon: int, line: int) -> tuple[int, int]:
+    """(pid, time) of `parse_head(text[:colon], line)`, the same values and errors.
+
+    The part before the timestamp (up to the last space) is matched by HEAD_RE once
+    per spelling: a line that ends it the same way matches with the same pid
+    whatever its timestamp, as long as the timestamp parses (a digit-and-dot string
+    cannot change which part of the head is comm, pid, CPU or flags)."""
+    start = text.rfind(" ", 0, colon) + 1
+    pid = _HEAD_PIDS.get(text[:start])
+    if pid is not None:
+        try:
+            return pid, parse_time(text[start:colon], line)
+        except TraceFormatError:
+            pass  # parse_head says what is wrong, as without the shortcut
+    head = parse_head(text[:colon], line)
+    m = HEAD_RE.match(text, 0, colon)
+    if m is not None and m.start("ts") == start:
+        if len(_HEAD_PIDS) >= 4096:
+            _HEAD_PIDS.clear()
+        _HEAD_PIDS[text[:start]] = head.pid
+    return head.pid, head.time
+
+
 def parse_fields(fields: str) -> dict[str, str]:
     """Every `name=value` of an event's fields (uprobe address and `==>` left out)."""
     out: dict[str, str] = {}
