@@ -23,6 +23,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # before the command line could take it
         print(f"hamodel: {signals.describe(exc)}", file=sys.stderr)
         return signals.exit_status(exc)
+    except Exception:
+        if signals.pending() is None:
+            raise
+        # The handler raised where Python passes on only a wrapper: Python 3.11 turns
+        # an exception in a class's __set_name__ hook (a dataclass being made while
+        # a command's modules are imported) into a RuntimeError.  The signal ends it.
+        print(f"hamodel: {signals.describe()}", file=sys.stderr)
+        return signals.exit_status()
     if signals.pending() is not None and status != signals.exit_status():
         # The handler's exception was swallowed where Python ignores exceptions (a
         # finalizer prints "Exception ignored" and goes on): the signal still ends it.

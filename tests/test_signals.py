@@ -81,6 +81,27 @@ def test_a_signal_during_start_up_ends_with_one_line(import_count, signum, where
     assert lines[0] in (f"hamodel: {word}", f"hamodel check: {word}"), lines
 
 
+def test_a_signal_inside_a_class_being_made_still_ends_with_one_line(handlers, monkeypatch,
+                                                                      capsys):
+    """Found in CI: SIGINT while a dataclass was being made during a command's imports
+    came out as `RuntimeError: Error calling __set_name__` (Python 3.11 wraps what that
+    hook raises) and a traceback with exit 1."""
+    from hamodel import cli, entry
+
+    class Hook:
+        def __set_name__(self, owner, name):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler raises in here
+
+    def command_line(argv):
+        type("Made", (), {"field": Hook()})
+        return 0
+
+    monkeypatch.setattr(cli, "main", command_line)
+    assert entry.main(["show", "x.dot"]) == 130
+    assert capsys.readouterr().err == "hamodel: interrupted (SIGINT)\n"
+
+
 # --- the module's three modes ------------------------------------------------------
 
 
