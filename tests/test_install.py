@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 from conftest import ROOT
@@ -34,10 +35,20 @@ def _hamodel(pythonpath: Path, cwd: Path, *args: str) -> subprocess.CompletedPro
 def test_a_wheel_install_checks_and_generates_as_the_source_tree_does(tmp_path):
     wheels, target, work = tmp_path / "wheels", tmp_path / "site", tmp_path / "work"
     work.mkdir()
+    # Built from a copy without the checkout's build products: pip builds in the tree,
+    # and a stale build/lib would go into the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", "build", "*.egg-info", "__pycache__", "out", ".*_cache", ".hypothesis"))
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(ROOT)], check=True,
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(source)], check=True,
                    capture_output=True, timeout=600)
     (wheel,) = wheels.glob("hamodel-*.whl")
+    packed = set(zipfile.ZipFile(wheel).namelist())
+    for kind in ("grammar", "templates"):
+        for path in (ROOT / kind).rglob("*"):
+            if path.is_file():
+                assert f"hamodel/{kind}/{path.relative_to(ROOT / kind)}" in packed, path
     subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True, timeout=600)
     where = _hamodel(target, work, "--version")

@@ -347,7 +347,11 @@ def test_a_long_line_with_a_bad_byte_gets_one_verdict_for_every_read_size(
 def test_a_long_line_of_four_byte_characters_is_too_long_for_every_read_size(monkeypatch):
     """The first 4 * MAX_LINE + 1 bytes end inside a character: that cut is no bad byte."""
     data = b"  x-1 [000] d..2. 1.000000: foo: a=1\n" + "\U0001f600".encode() * 70_000 + b"\n"
-    for read_size in (1 << 12, 1 << 18, len(data)):
+    # Found in review: reads that end where the carried part of the line is exactly
+    # 4 * MAX_LINE + 1 bytes long, cutting a character, when the limit is checked.
+    limit_reached = data.index(b"\n") + 1 + 4 * MAX_LINE + 1
+    assert limit_reached % 6 == 0  # six reads, each below the stream's own read sizes
+    for read_size in (1 << 12, 1 << 18, len(data), limit_reached // 6):
         for as_blocks in (False, True):
             assert _input_error(data, read_size, as_blocks, monkeypatch) == (
                 2, MAX_LINE + 1, "too-long")

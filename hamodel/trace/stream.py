@@ -349,19 +349,20 @@ class TraceInput:
     def _check_partial(self) -> None:
         # 4 bytes per character at most: past this, the line is surely too long.
         if len(self._carry) > 4 * MAX_LINE and self._error is None:
-            self._fail(self._line_fault(self.count + 1, self._carry))
+            self._fail(self._line_fault(self.count + 1, self._carry, whole=False))
 
-    def _line_fault(self, number: int, raw: bytes) -> TraceInputError:
-        """The error of a line (its bytes, whole or the start of it) that is not UTF-8
-        or too long: whichever its reader meets first.  Called with the whole line or
-        with its first 4 * MAX_LINE + 1 bytes, depending on how the input was read,
-        it gives the same answer: the verdict must not depend on a pipe's read sizes."""
+    def _line_fault(self, number: int, raw: bytes, whole: bool = True) -> TraceInputError:
+        """The error of a line that is not UTF-8 or too long: whichever its reader meets
+        first.  `raw` is the whole line or (not `whole`) its start, as far as it was
+        read; either way the answer is the same: the verdict must not depend on a
+        pipe's read sizes."""
         head = raw[: 4 * MAX_LINE + 1]
         bad: int | None = None
         try:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
-            cut_here = len(head) < len(raw) and exc.end == len(head)
+            # A character cut by the end of what is looked at is no bad byte.
+            cut_here = (not whole or len(head) < len(raw)) and exc.end == len(head)
             bad = None if cut_here and exc.reason == "unexpected end of data" else exc.start
         shown = head.decode("utf-8", errors="replace")
         if bad is not None:
