@@ -80,20 +80,22 @@ def _value(x: object) -> str:
     return _json(x)
 
 
+def _key(name: str) -> str:
+    """`"name": ` as the encoder writes it; findings repeat a few names, so kept."""
+    text = _KEYS.get(name)
+    if text is None:
+        if len(_KEYS) > 4096:  # names come from the model and the binding: few
+            _KEYS.clear()
+        text = _KEYS[name] = _quote(name) + ": "
+    return text
+
+
 def _object(pairs: tuple) -> str:
     """_json(dict(pairs)): a JSON object of (name, value) pairs."""
     d = dict(pairs)
-    try:
-        return "{" + ", ".join([_KEYS[k] + (str(x) if type(x) is int else _value(x))
-                                for k, x in d.items()]) + "}"
-    except KeyError:
-        pass
     if not all(type(k) is str for k in d):
         return _json(d)  # the encoder's own spelling of other keys
-    if len(_KEYS) > 4096:
-        _KEYS.clear()
-    _KEYS.update((k, _quote(k) + ": ") for k in d)
-    return _object(pairs)
+    return "{" + ", ".join([_key(k) + _value(x) for k, x in d.items()]) + "}"
 
 
 def seconds(ns: int) -> str:
