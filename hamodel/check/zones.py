@@ -213,22 +213,20 @@ class _Explorer:
 
     # --- zone helpers ---
 
+    def _conjoin(self, zone: dbm.Matrix, bounds: tuple) -> dbm.Matrix:
+        """The zone with every comparison of a conjunction added (empty: d[0] < 0)."""
+        constrain = self.ops.constrain
+        for i, j, c in bounds:
+            zone = constrain(zone, i, j, c)
+            if zone[0] < 0:
+                break
+        return zone
+
     def _some(self, zone: dbm.Matrix, f: Formula) -> bool:
         """Whether a disjunct of f holds somewhere in the zone."""
-        constrain = self.ops.constrain
+        conjoin = self._conjoin
         for d in f:
-            bounds = d.bounds
-            if len(bounds) == 1:  # the common case: one comparison
-                i, j, c = bounds[0]
-                if constrain(zone, i, j, c)[0] >= 0:
-                    return True
-                continue
-            z = zone
-            for i, j, c in bounds:
-                z = constrain(z, i, j, c)
-                if z[0] < 0:
-                    break
-            if z[0] >= 0:
+            if conjoin(zone, d.bounds)[0] >= 0:
                 return True
         return False
 
@@ -241,21 +239,10 @@ class _Explorer:
 
     def _parts(self, zone: dbm.Matrix, f: Formula) -> list[tuple[dbm.Matrix, int]]:
         """The non-empty parts of the zone where a disjunct holds, with its index."""
-        constrain = self.ops.constrain
+        conjoin = self._conjoin
         out = []
         for d in f:
-            bounds = d.bounds
-            if len(bounds) == 1:  # the common case: one comparison
-                i, j, c = bounds[0]
-                z = constrain(zone, i, j, c)
-                if z[0] >= 0:
-                    out.append((z, d.index))
-                continue
-            z = zone
-            for i, j, c in bounds:
-                z = constrain(z, i, j, c)
-                if z[0] < 0:
-                    break
+            z = conjoin(zone, d.bounds)
             if z[0] >= 0:
                 out.append((z, d.index))
         return out
