@@ -154,12 +154,11 @@ class Engine:
             raise ReplayError(line, f"{unknown[0]} is no parameter of the model (expected one "
                                     f"of: {', '.join(sorted(self.parameters)) or 'none'})",
                               needle=unknown[0])
-        for value in params.values():
-            if not 0 <= value < U64_LIMIT:
-                name, value = next((n, v) for n, v in sorted(params.items())
-                                   if not 0 <= v < U64_LIMIT)
-                raise ReplayError(line, f"parameter {name}={value} is out of range "
-                                        "(0..2^64-1: a u64 in the kernel)", needle=str(value))
+        if not all(0 <= value < U64_LIMIT for value in params.values()):
+            name, value = next((n, v) for n, v in sorted(params.items())
+                               if not 0 <= v < U64_LIMIT)
+            raise ReplayError(line, f"parameter {name}={value} is out of range "
+                                    "(0..2^64-1: a u64 in the kernel)", needle=str(value))
         monitor = self.monitor
         now = t + self.shift
         try:
